@@ -12,13 +12,22 @@ export interface Backing {
   readonly base: number;
   /** Bytes mapped; the heap never grows past this. */
   readonly reserved: number;
-  /** Bytes from offset 0 that are backed by memory (fallocated). */
+  /**
+   * The segment's size in bytes from offset 0. Bytes below it are backed by memory
+   * except holes the heap made itself (with `extend` or `punch`), which it never
+   * writes before `reserve`.
+   */
   committed(): number;
   /**
    * Back [committed(), newCommitted) with memory. Throws an Error whose `code` is
    * 'ENOSPC' when tmpfs cannot back it, or 'EFBIG' past `reserved`; the mapping stays usable.
    */
   grow(newCommitted: number): void;
+  /**
+   * Make the segment `newSize` bytes long WITHOUT backing the new bytes (a sparse hole,
+   * free on tmpfs): reading it gives zeros, writing it needs `reserve` first.
+   */
+  extend(newSize: number): void;
   /** Give back the tail: committed becomes `newCommitted` (page aligned, <= committed()). */
   shrink(newCommitted: number): void;
   /** Release the pages of [off, off+len) (page aligned); they read as zeros afterwards. */
