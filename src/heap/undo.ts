@@ -1,0 +1,147 @@
+import type { Backing } from './backing.js';
+import { HeapFullError } from './errors.js';
+import { H, LINE, PAGE, RECORD_HEADER, RECORD_TAG, UNDO_INITIAL } from './layout.js';
+import type { Mem } from './mem.js';
+
+/**
+ * The undo log: before an operation first changes bytes that existed before it, their
+ * old contents are appended here; a commit is one atomic store (`undoUsed = 0`), and a
+ * rollback copies the records back in reverse order. Rolling back twice is harmless,
+ * so a process that dies while rolling back leaves work the next one simply redoes.
+ *
+ * Small ranges are logged as whole 64-byte lines, each line once per operation (a JS
+ * Set remembers which), so hot metadata (bin heads, counters) costs one copy per
+ * operation however often it changes.
+ */
+export class UndoLog {
+  private readonly hdr: number;
+  private readonly start: number;
+  private readonly reserve: number;
+  private used = 0;
+  private readonly lines = new Set<number>();
+  active = false;
+
+  constructor(
+    private readonly mem: Mem,
+    private readonly backing: Backing,
+    base: number,
+  ) {
+    this.hdr = base;
+    this.start = mem.dv.getFloat64(base + H.undoStart, true);
+    this.reserve = mem.dv.getFloat64(base + H.undoReserve, true);
+  }
+
+  /** Bytes of valid records, as published for other processes. */
+  pending(): number {
+    return Atomics.load(this.mem.i32, (this.hdr + H.undoUsed) >> 2);
+  }
+
+  begin(): void {
+    if (this.active) throw new Error('heap: operation already open');
+    this.active = true;
+    this.used = 0;
+    this.mem.dv.setInt32(this.hdr + H.undoOwner, process.pid, true);
+  }
+
+  /** Record the current contents of [off, off+len) unless this operation already did. */
+  log(off: number, len: number): void {
+    if (!this.active) throw new Error('heap: write outside an operation');
+    if (len <= LINE * 2) {
+      const first = Math.floor(off / LINE);
+      const last = Math.floor((off + len - 1) / LINE);
+      for (let line = first; line <= last; line++) {
+        if (this.lines.has(line)) continue;
+        this.lines.add(line);
+        this.append(line * LINE, LINE);
+      }
+    } else {
+      this.append(off, len);
+    }
+  }
+
+  private append(off: number, len: number): void {
+    const padded = (len + 7) & ~7;
+    const at = this.start + this.used;
+    const need = this.used + RECORD_HEADER + padded;
+    if (need > this.backedBytes()) this.back(need);
+    const dv = this.mem.dv;
+    dv.setFloat64(at, off, true);
+    dv.setUint32(at + 8, len, true);
+    dv.setUint32(at + 12, RECORD_TAG, true);
+    this.mem.copy(at + RECORD_HEADER, off, len);
+    this.used = need;
+    // Publishing the new length after the record is written is what makes a record
+    // either wholly valid or ignored; the seq-cst store also orders the record before
+    // the caller's change to the logged bytes.
+    Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, need);
+  }
+
+  private backedBytes(): number {
+    return this.mem.dv.getFloat64(this.hdr + H.undoBacked, true);
+  }
+
+  private back(need: number): void {
+    if (need > this.reserve) {
+      throw new HeapFullError(
+        `operation too large: its undo log needs more than ${this.reserve} bytes`,
+        'EUNDOFULL',
+      );
+    }
+    const have = this.backedBytes();
+    let want = Math.max(need, have * 2, UNDO_INITIAL);
+    want = Math.min(Math.ceil(want / PAGE) * PAGE, this.reserve);
+    try {
+      this.backing.reserve(this.start + have, want - have);
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      throw new HeapFullError(`cannot grow the undo log: ${err.message ?? e}`, err.code === 'ENOSPC' ? 'ENOSPC' : 'OOM');
+    }
+    this.mem.dv.setFloat64(this.hdr + H.undoBacked, want, true);
+  }
+
+  commit(): void {
+    const dv = this.mem.dv;
+    Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, 0);
+    this.finish();
+    dv.setFloat64(this.hdr + H.commits, dv.getFloat64(this.hdr + H.commits, true) + 1, true);
+  }
+
+  /** Undo every logged change (ours, or a dead writer's found at lock time). */
+  rollback(recovery: boolean): number {
+    const dv = this.mem.dv;
+    const used = this.pending();
+    const starts: number[] = [];
+    for (let p = 0; p < used; ) {
+      const at = this.start + p;
+      const len = dv.getUint32(at + 8, true);
+      if (dv.getUint32(at + 12, true) !== RECORD_TAG || p + RECORD_HEADER + len > used) {
+        throw new Error(`undo log damaged at record offset ${p}`);
+      }
+      starts.push(at);
+      p += RECORD_HEADER + ((len + 7) & ~7);
+    }
+    for (let i = starts.length - 1; i >= 0; i--) {
+      const at = starts[i]!;
+      this.mem.copy(dv.getFloat64(at, true), at + RECORD_HEADER, dv.getUint32(at + 8, true));
+    }
+    Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, 0);
+    this.finish();
+    dv.setFloat64(this.hdr + H.rollbacks, dv.getFloat64(this.hdr + H.rollbacks, true) + 1, true);
+    if (recovery) dv.setFloat64(this.hdr + H.recoveries, dv.getFloat64(this.hdr + H.recoveries, true) + 1, true);
+    return starts.length;
+  }
+
+  private finish(): void {
+    const dv = this.mem.dv;
+    if (this.used > dv.getFloat64(this.hdr + H.undoPeak, true)) dv.setFloat64(this.hdr + H.undoPeak, this.used, true);
+    this.active = false;
+    this.used = 0;
+    this.lines.clear();
+    // A huge operation backed a big undo region: give it back to tmpfs.
+    const backed = this.backedBytes();
+    if (backed > UNDO_INITIAL * 8) {
+      this.backing.punch(this.start + UNDO_INITIAL, backed - UNDO_INITIAL);
+      dv.setFloat64(this.hdr + H.undoBacked, UNDO_INITIAL, true);
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Heap } from '../../src/heap/heap.js';
+import { MemoryBacking } from '../../src/heap/memory-backing.js';
+import { checkHeap } from '../../src/heap/check.js';
+
+function fresh(opts: { reserved?: number; capacity?: number } = {}) {
+  const backing = new MemoryBacking({ reserved: opts.reserved ?? 64 << 20, capacity: opts.capacity });
+  const heap = Heap.format(backing, { undoReserve: 8 << 20, initialArena: 64 << 10 });
+  heap.lock();
+  return { backing, heap };
+}
+
+function fill(heap: Heap, p: number, len: number, seed: number) {
+  for (let i = 0; i < len; i++) heap.mem.u8[p + i] = (seed + i * 31) & 0xff;
+}
+function holds(heap: Heap, p: number, len: number, seed: number): boolean {
+  for (let i = 0; i < len; i++) if (heap.mem.u8[p + i] !== ((seed + i * 31) & 0xff)) return false;
+  return true;
+}
+function assertClean(heap: Heap) {
+  const r = checkHeap(heap);
+  assert.deepEqual(r.errors, [], 'heap check');
+}
+
+test('alloc, write, free, reuse', () => {
+  const { heap } = fresh();
+  const ptrs: number[] = [];
+  heap.atomically(() => {
+    for (let i = 0; i < 100; i++) {
+      const p = heap.alloc(i * 7 + 1);
+      assert.ok(heap.usable(p) >= i * 7 + 1);
+      fill(heap, p, i * 7 + 1, i);
+      ptrs.push(p);
+    }
+  });
+  assertClean(heap);
+  heap.atomically(() => {
+    for (let i = 0; i < 100; i += 2) heap.free(ptrs[i]!);
+  });
+  assertClean(heap);
+  for (let i = 1; i < 100; i += 2) assert.ok(holds(heap, ptrs[i]!, i * 7 + 1, i));
+  const s = heap.stats();
+  assert.equal(s.liveChunks, 50);
+  heap.atomically(() => {
+    for (let i = 1; i < 100; i += 2) heap.free(ptrs[i]!);
+  });
+  assertClean(heap);
+  assert.equal(heap.stats().usedBytes, 0);
+  assert.equal(heap.stats().top, heap.arenaStart, 'everything merged back into top');
+});
+
+test('refs address payloads', () => {
+  const { heap } = fresh();
+  heap.atomically(() => {
+    const p = heap.alloc(10);
+    assert.equal(Heap.deref(Heap.ref(p)), p);
+    assert.equal(Heap.deref(0), 0);
+  });
+});
+
+test('abort restores the heap exactly', () => {
+  const { heap } = fresh();
+  const keep: number[] = [];
+  heap.atomically(() => {
+    for (let i = 0; i < 50; i++) {
+      const p = heap.alloc(40 + i);
+      fill(heap, p, 40 + i, i);
+      keep.push(p);
+    }
+  });
+  const before = heap.stats();
+  heap.begin();
+  for (let i = 0; i < 50; i += 3) heap.free(keep[i]!);
+  for (let i = 0; i < 30; i++) heap.alloc(100 * i + 5);
+  heap.log(keep[1]!, 41);
+  heap.mem.u8.fill(0xee, keep[1]!, keep[1]! + 41);
+  heap.abort();
+  assertClean(heap);
+  const after = heap.stats();
+  for (const k of ['top', 'usedBytes', 'liveChunks', 'freeBytes', 'freeChunks', 'arenaEnd'] as const) assert.equal(after[k], before[k], k);
+  keep.forEach((p, i) => assert.ok(holds(heap, p, 40 + i, i), `chunk ${i} content`));
+});
+
+test('growth past the initial arena, then ENOSPC leaves the heap usable', () => {
+  const { heap, backing } = fresh({ capacity: 24 << 20 });
+  const ptrs: number[] = [];
+  let failed: unknown = null;
+  for (let i = 0; i < 200 && !failed; i++) {
+    try {
+      heap.atomically(() => {
+        const p = heap.alloc(1 << 20);
+        fill(heap, p, 64, i);
+        ptrs.push(p);
+      });
+    } catch (e) {
+      failed = e;
+    }
+  }
+  assert.ok(failed, 'ran out of backing');
+  assert.equal((failed as { code?: string }).code, 'ENOSPC');
+  assertClean(heap);
+  ptrs.forEach((p, i) => assert.ok(holds(heap, p, 64, i)));
+  heap.atomically(() => heap.free(ptrs.pop()!));
+  heap.atomically(() => ptrs.push(heap.alloc(1000)));
+  assertClean(heap);
+  assert.ok(backing.backedBytes <= 24 << 20);
+});
+
+test('trim shrinks the tail and punches free runs; punched memory is backed again before use', () => {
+  const { heap, backing } = fresh();
+  const ptrs: number[] = [];
+  heap.atomically(() => {
+    for (let i = 0; i < 40; i++) ptrs.push(heap.alloc(512 * 1024));
+  });
+  const big = backing.backedBytes;
+  heap.atomically(() => {
+    for (let i = 0; i < 40; i += 2) heap.free(ptrs[i]!);
+  });
+  const given = heap.trim();
+  assert.ok(given > 0, 'punched something');
+  assert.ok(backing.backedBytes < big);
+  assertClean(heap);
+  heap.atomically(() => {
+    for (let i = 0; i < 20; i++) {
+      const p = heap.alloc(300 * 1024);
+      assert.ok(backing.isBacked(p - 8, 300 * 1024 + 8), 'allocation is backed');
+      fill(heap, p, 300 * 1024, i);
+    }
+  });
+  assertClean(heap);
+  heap.atomically(() => {
+    for (let i = 1; i < 40; i += 2) heap.free(ptrs[i]!);
+  });
+  heap.trim();
+  assertClean(heap);
+  assert.ok(backing.committed() < heap.arenaStart + 64 * 1024 * 1024);
+});
+
+test('realloc grows in place into top and into a free neighbour, else moves', () => {
+  const { heap } = fresh();
+  heap.atomically(() => {
+    let p = heap.alloc(100);
+    fill(heap, p, 100, 7);
+    const q = heap.realloc(p, 5000);
+    assert.equal(q, p, 'in place at top');
+    assert.ok(holds(heap, q, 100, 7));
+    const blocker = heap.alloc(10);
+    p = heap.realloc(q, 100000);
+    assert.notEqual(p, q);
+    assert.ok(holds(heap, p, 100, 7));
+    heap.free(blocker);
+  });
+  assertClean(heap);
+});
+
+type Op =
+  | { t: 'alloc'; size: number }
+  | { t: 'free'; i: number }
+  | { t: 'realloc'; i: number; size: number }
+  | { t: 'write'; i: number; seed: number };
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ t: fc.constant('alloc' as const), size: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 70000 })) }),
+  fc.record({ t: fc.constant('free' as const), i: fc.nat() }),
+  fc.record({ t: fc.constant('realloc' as const), i: fc.nat(), size: fc.integer({ min: 1, max: 20000 }) }),
+  fc.record({ t: fc.constant('write' as const), i: fc.nat(), seed: fc.nat(255) }),
+);
+
+test('property: random alloc/free/realloc/write operations, committed or aborted, match a model', () => {
+  fc.assert(
+    fc.property(fc.array(fc.record({ ops: fc.array(opArb, { maxLength: 12 }), commit: fc.boolean() }), { maxLength: 40 }), (txs) => {
+      const { heap } = fresh();
+      let model: { p: number; len: number; seed: number }[] = [];
+      for (const tx of txs) {
+        const work = model.map((m) => ({ ...m }));
+        heap.begin();
+        for (const op of tx.ops) {
+          if (op.t === 'alloc') {
+            const p = heap.alloc(op.size);
+            const seed = op.size & 0xff;
+            fill(heap, p, op.size, seed);
+            work.push({ p, len: op.size, seed });
+          } else if (work.length > 0) {
+            const k = op.i % work.length;
+            const m = work[k]!;
+            if (op.t === 'free') {
+              heap.free(m.p);
+              work.splice(k, 1);
+            } else if (op.t === 'realloc') {
+              const oldUsable = heap.usable(m.p);
+              const q = heap.realloc(m.p, op.size);
+              // In place, the old chunk's bytes existed before: log what we overwrite.
+              if (q === m.p) heap.log(q, Math.min(oldUsable, op.size));
+              m.p = q;
+              fill(heap, q, op.size, m.seed);
+              m.len = op.size;
+            } else {
+              heap.log(m.p, m.len);
+              fill(heap, m.p, m.len, op.seed);
+              m.seed = op.seed;
+            }
+          }
+        }
+        if (tx.commit) {
+          heap.commit();
+          model = work;
+        } else heap.abort();
+        const r = checkHeap(heap);
+        if (!r.ok) throw new Error(r.errors.join('\n'));
+        if (r.inUse !== model.length) throw new Error(`live chunks ${r.inUse}, model ${model.length}`);
+        for (const m of model) if (!holds(heap, m.p, m.len, m.seed)) throw new Error(`content of ${m.p} lost`);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('open() validates the header', () => {
+  const { backing, heap } = fresh();
+  heap.unlock();
+  assert.ok(Heap.open(backing));
+  new DataView(backing.sab).setUint32(backing.base + 8, 99, true);
+  assert.throws(() => Heap.open(backing), /version 99/);
+  new Uint8Array(backing.sab, backing.base, 8).fill(0x41);
+  assert.throws(() => Heap.open(backing), /bad heap magic/);
+});
