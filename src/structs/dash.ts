@@ -1,0 +1,419 @@
+import { Heap } from '../heap/heap.js';
+
+/**
+ * A hash table in the heap that grows without pauses (extendible hashing, like
+ * Dragonfly's dashtable): a directory of 2^depth segment refs indexed by the TOP bits of
+ * a 32-bit hash; each segment is a small open-addressing table (linear probing on the
+ * LOW bits) that splits in two when it fills, touching only itself, its new sibling and
+ * the directory. It stores (hash, ref) pairs; what a ref points to (and so what "equal
+ * keys" means) is the caller's business, passed in as `eq`.
+ *
+ * Because a segment holds exactly the hashes of one prefix, iterating by hash order is
+ * natural: SCAN's cursor is the next hash value to visit, and a key present for the
+ * whole scan is returned however segments split or the directory doubles in between.
+ *
+ * Layout (all little-endian, written down once):
+ *   table (TABLE_SIZE bytes): u32 depth, u32 dirRef, f64 count, u32 segments, u32 version
+ *   directory: u32 segment ref × 2^depth
+ *   segment (SEG_BYTES): u32 localDepth, u32 count, 8 bytes reserved, then SLOTS × {u32 hash, u32 ref}
+ */
+export const TABLE_SIZE = 24;
+export const SLOTS = 256;
+const MASK = SLOTS - 1;
+const SEG_HDR = 16;
+export const SEG_BYTES = SEG_HDR + SLOTS * 8;
+/** Split when a segment holds this many entries (80%). */
+const SPLIT_AT = Math.floor(SLOTS * 0.8);
+
+const T_DEPTH = 0;
+const T_DIR = 4;
+const T_COUNT = 8;
+const T_SEGS = 16;
+const T_VERSION = 20;
+const DASH_VERSION = 1;
+
+export type EqFn = (ref: number) => boolean;
+
+function dirIndex(hash: number, depth: number): number {
+  return depth === 0 ? 0 : hash >>> (32 - depth);
+}
+
+export class Dash {
+  private readonly dv: DataView;
+  constructor(
+    private readonly heap: Heap,
+    /** Payload offset of the table header. */
+    readonly table: number,
+  ) {
+    this.dv = heap.dv;
+  }
+
+  /** Allocate an empty table (inside an operation); returns its payload offset. */
+  static create(heap: Heap): number {
+    const t = heap.alloc(TABLE_SIZE);
+    const dir = heap.alloc(4);
+    const seg = Dash.newSegment(heap, 0);
+    const dv = heap.dv;
+    dv.setUint32(t + T_DEPTH, 0, true);
+    dv.setUint32(t + T_DIR, Heap.ref(dir), true);
+    dv.setFloat64(t + T_COUNT, 0, true);
+    dv.setUint32(t + T_SEGS, 1, true);
+    dv.setUint32(t + T_VERSION, DASH_VERSION, true);
+    dv.setUint32(dir, Heap.ref(seg), true);
+    return t;
+  }
+
+  private static newSegment(heap: Heap, localDepth: number): number {
+    const s = heap.alloc(SEG_BYTES);
+    heap.mem.fill(s, SEG_BYTES, 0);
+    heap.dv.setUint32(s, localDepth, true);
+    return s;
+  }
+
+  /** Free every segment, the directory and the table (not what the refs point to). */
+  destroy(): void {
+    const heap = this.heap;
+    const depth = this.depth();
+    const dir = this.dir();
+    let prev = -1;
+    for (let i = 0; i < 2 ** depth; i++) {
+      const s = this.dv.getUint32(dir + i * 4, true);
+      // A segment spans a run of directory entries: free it once.
+      if (s !== prev) heap.free(Heap.deref(s));
+      prev = s;
+    }
+    heap.free(dir);
+    heap.free(this.table);
+  }
+
+  count(): number {
+    return this.dv.getFloat64(this.table + T_COUNT, true);
+  }
+
+  depth(): number {
+    return this.dv.getUint32(this.table + T_DEPTH, true);
+  }
+
+  private dir(): number {
+    return Heap.deref(this.dv.getUint32(this.table + T_DIR, true));
+  }
+
+  segmentFor(hash: number): number {
+    return Heap.deref(this.dv.getUint32(this.dir() + dirIndex(hash, this.depth()) * 4, true));
+  }
+
+  /** The ref stored for an entry equal to the probe, or 0. */
+  find(hash: number, eq: EqFn): number {
+    const dv = this.dv;
+    const seg = this.segmentFor(hash);
+    let i = hash & MASK;
+    for (let n = 0; n < SLOTS; n++) {
+      const at = seg + SEG_HDR + i * 8;
+      const ref = dv.getUint32(at + 4, true);
+      if (ref === 0) return 0;
+      if (dv.getUint32(at, true) === hash && eq(ref)) return ref;
+      i = (i + 1) & MASK;
+    }
+    return 0;
+  }
+
+  /** Insert a pair whose key is known to be absent. */
+  insert(hash: number, ref: number): void {
+    for (;;) {
+      const seg = this.segmentFor(hash);
+      if (this.dv.getUint32(seg + 4, true) < SPLIT_AT) {
+        this.put(seg, hash, ref);
+        this.setCount(this.count() + 1);
+        return;
+      }
+      this.split(seg, hash);
+    }
+  }
+
+  private put(seg: number, hash: number, ref: number): void {
+    const dv = this.dv;
+    let i = hash & MASK;
+    while (dv.getUint32(seg + SEG_HDR + i * 8 + 4, true) !== 0) i = (i + 1) & MASK;
+    const at = seg + SEG_HDR + i * 8;
+    this.heap.log(at, 8);
+    dv.setUint32(at, hash, true);
+    dv.setUint32(at + 4, ref, true);
+    this.heap.log(seg + 4, 4);
+    dv.setUint32(seg + 4, dv.getUint32(seg + 4, true) + 1, true);
+  }
+
+  private setCount(n: number): void {
+    this.heap.log(this.table + T_COUNT, 8);
+    this.dv.setFloat64(this.table + T_COUNT, n, true);
+  }
+
+  /** Replace the ref of the entry that holds `oldRef` (an object moved). */
+  replace(hash: number, oldRef: number, newRef: number): boolean {
+    const dv = this.dv;
+    const seg = this.segmentFor(hash);
+    let i = hash & MASK;
+    for (let n = 0; n < SLOTS; n++) {
+      const at = seg + SEG_HDR + i * 8;
+      const ref = dv.getUint32(at + 4, true);
+      if (ref === 0) return false;
+      if (ref === oldRef) {
+        this.heap.log(at + 4, 4);
+        dv.setUint32(at + 4, newRef, true);
+        return true;
+      }
+      i = (i + 1) & MASK;
+    }
+    return false;
+  }
+
+  /** Remove the entry holding `ref` (found by hash); returns whether it was there. */
+  remove(hash: number, ref: number): boolean {
+    const dv = this.dv;
+    const heap = this.heap;
+    const seg = this.segmentFor(hash);
+    let i = hash & MASK;
+    let n = 0;
+    for (; n < SLOTS; n++) {
+      const r = dv.getUint32(seg + SEG_HDR + i * 8 + 4, true);
+      if (r === 0) return false;
+      if (r === ref) break;
+      i = (i + 1) & MASK;
+    }
+    if (n === SLOTS) return false;
+    // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+    let hole = i;
+    let j = (i + 1) & MASK;
+    for (;;) {
+      const at = seg + SEG_HDR + j * 8;
+      const r = dv.getUint32(at + 4, true);
+      if (r === 0) break;
+      const home = dv.getUint32(at, true) & MASK;
+      // Move j into the hole unless its home lies cyclically in (hole, j].
+      const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!inRange) {
+        const h = seg + SEG_HDR + hole * 8;
+        heap.log(h, 8);
+        dv.setUint32(h, dv.getUint32(at, true), true);
+        dv.setUint32(h + 4, r, true);
+        hole = j;
+      }
+      j = (j + 1) & MASK;
+    }
+    const h = seg + SEG_HDR + hole * 8;
+    heap.log(h, 8);
+    dv.setUint32(h, 0, true);
+    dv.setUint32(h + 4, 0, true);
+    heap.log(seg + 4, 4);
+    dv.setUint32(seg + 4, dv.getUint32(seg + 4, true) - 1, true);
+    this.setCount(this.count() - 1);
+    return true;
+  }
+
+  private split(seg: number, hash: number): void {
+    const heap = this.heap;
+    const dv = this.dv;
+    const local = dv.getUint32(seg, true);
+    if (local >= 32) throw new Error('dash: segment cannot split (too many equal hashes)');
+    let depth = this.depth();
+    if (local === depth) {
+      this.doubleDirectory();
+      depth++;
+    }
+    const sib = Dash.newSegment(heap, local + 1);
+    heap.log(seg, SEG_BYTES);
+    dv.setUint32(seg, local + 1, true);
+    const bit = 1 << (31 - local);
+    // Re-place everything: entries with the new bit set go to the sibling.
+    const keep: number[] = [];
+    for (let i = 0; i < SLOTS; i++) {
+      const at = seg + SEG_HDR + i * 8;
+      const r = dv.getUint32(at + 4, true);
+      if (r === 0) continue;
+      const h = dv.getUint32(at, true);
+      if (h & bit) this.put(sib, h, r);
+      else keep.push(h, r);
+    }
+    heap.mem.fill(seg + SEG_HDR, SLOTS * 8, 0);
+    dv.setUint32(seg + 4, 0, true);
+    for (let k = 0; k < keep.length; k += 2) this.put(seg, keep[k]!, keep[k + 1]!);
+    // Directory entries of this segment's prefix whose new bit is 1 now point to sib.
+    const dir = this.dir();
+    const span = 2 ** (depth - local);
+    const first = dirIndex(hash, depth) & ~(span - 1);
+    const sibRef = Heap.ref(sib);
+    for (let i = first + span / 2; i < first + span; i++) {
+      heap.log(dir + i * 4, 4);
+      dv.setUint32(dir + i * 4, sibRef, true);
+    }
+    heap.log(this.table + T_SEGS, 4);
+    dv.setUint32(this.table + T_SEGS, dv.getUint32(this.table + T_SEGS, true) + 1, true);
+  }
+
+  private doubleDirectory(): void {
+    const heap = this.heap;
+    const dv = this.dv;
+    const depth = this.depth();
+    const old = this.dir();
+    const n = 2 ** depth;
+    const dir = heap.alloc(n * 8);
+    for (let i = 0; i < n; i++) {
+      const s = dv.getUint32(old + i * 4, true);
+      dv.setUint32(dir + i * 8, s, true);
+      dv.setUint32(dir + i * 8 + 4, s, true);
+    }
+    heap.free(old);
+    heap.log(this.table, 8);
+    dv.setUint32(this.table + T_DEPTH, depth + 1, true);
+    dv.setUint32(this.table + T_DIR, Heap.ref(dir), true);
+  }
+
+  /**
+   * Refs with hash >= cursor, in hash order, about `count` of them (all refs of equal
+   * hash together); returns the next cursor (0 when the whole range was visited).
+   */
+  scan(cursor: number, count: number, out: number[]): number {
+    const dv = this.dv;
+    let c = cursor >>> 0;
+    const pairs: number[] = [];
+    for (;;) {
+      const seg = this.segmentFor(c);
+      const local = dv.getUint32(seg, true);
+      const segEnd = local === 0 ? 2 ** 32 : ((dirIndex(c, local) + 1) * 2 ** (32 - local));
+      pairs.length = 0;
+      for (let i = 0; i < SLOTS; i++) {
+        const at = seg + SEG_HDR + i * 8;
+        const r = dv.getUint32(at + 4, true);
+        if (r === 0) continue;
+        const h = dv.getUint32(at, true);
+        if (h >= c) pairs.push(h, r);
+      }
+      const order: number[] = [];
+      for (let k = 0; k < pairs.length; k += 2) order.push(k);
+      order.sort((a, b) => pairs[a]! - pairs[b]!);
+      for (let k = 0; k < order.length; k++) {
+        const h = pairs[order[k]!]!;
+        if (out.length >= count && h !== pairs[order[k - 1]!]) return h;
+        out.push(pairs[order[k]! + 1]!);
+      }
+      if (segEnd >= 2 ** 32) return 0;
+      c = segEnd;
+      if (out.length >= count) return c;
+    }
+  }
+
+  /** Call fn for every ref (fn must not change the table). */
+  forEach(fn: (ref: number, hash: number) => void): void {
+    const dv = this.dv;
+    const depth = this.depth();
+    const dir = this.dir();
+    let prev = -1;
+    for (let i = 0; i < 2 ** depth; i++) {
+      const s = dv.getUint32(dir + i * 4, true);
+      if (s === prev) continue;
+      prev = s;
+      const seg = Heap.deref(s);
+      for (let k = 0; k < SLOTS; k++) {
+        const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
+        if (r !== 0) fn(r, dv.getUint32(seg + SEG_HDR + k * 8, true));
+      }
+    }
+  }
+
+  /** Like forEach, stopping as soon as fn returns false. */
+  forEachUntil(fn: (ref: number, hash: number) => boolean): void {
+    const dv = this.dv;
+    const depth = this.depth();
+    const dir = this.dir();
+    let prev = -1;
+    for (let i = 0; i < 2 ** depth; i++) {
+      const s = dv.getUint32(dir + i * 4, true);
+      if (s === prev) continue;
+      prev = s;
+      const seg = Heap.deref(s);
+      for (let k = 0; k < SLOTS; k++) {
+        const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
+        if (r !== 0 && !fn(r, dv.getUint32(seg + SEG_HDR + k * 8, true))) return;
+      }
+    }
+  }
+
+  /** Payload offsets of the table's own chunks (directory and segments), for checkers. */
+  forEachChunk(fn: (p: number) => void): void {
+    const dv = this.dv;
+    const dir = this.dir();
+    fn(dir);
+    let prev = -1;
+    for (let i = 0; i < 2 ** this.depth(); i++) {
+      const s = dv.getUint32(dir + i * 4, true);
+      if (s !== prev) fn(Heap.deref(s));
+      prev = s;
+    }
+  }
+
+  /** A uniformly chosen segment's random entry (0 when empty); `rand` in [0,1). */
+  randomRef(rand: () => number): number {
+    if (this.count() === 0) return 0;
+    const dv = this.dv;
+    for (let tries = 0; tries < 64; tries++) {
+      const seg = this.segmentFor((rand() * 2 ** 32) >>> 0);
+      if (dv.getUint32(seg + 4, true) === 0) continue;
+      let i = (rand() * SLOTS) | 0;
+      for (;;) {
+        const r = dv.getUint32(seg + SEG_HDR + i * 8 + 4, true);
+        if (r !== 0) return r;
+        i = (i + 1) & MASK;
+      }
+    }
+    const all: number[] = [];
+    this.forEach((r) => all.push(r));
+    return all[(rand() * all.length) | 0] ?? 0;
+  }
+
+  /** Structure check: depths, directory spans, counts, every entry in its segment's range and findable. */
+  check(errors: string[], refOk?: (ref: number) => boolean): number {
+    const dv = this.dv;
+    const depth = this.depth();
+    const dir = this.dir();
+    let total = 0;
+    let segs = 0;
+    for (let i = 0; i < 2 ** depth; ) {
+      const s = dv.getUint32(dir + i * 4, true);
+      const seg = Heap.deref(s);
+      const local = dv.getUint32(seg, true);
+      if (local > depth) {
+        errors.push(`dash ${this.table}: segment ${seg} local depth ${local} > depth ${depth}`);
+        return total;
+      }
+      const span = 2 ** (depth - local);
+      if (i % span !== 0) errors.push(`dash ${this.table}: segment ${seg} starts at directory ${i}, not aligned to its span ${span}`);
+      for (let k = i; k < i + span && k < 2 ** depth; k++) {
+        if (dv.getUint32(dir + k * 4, true) !== s) errors.push(`dash ${this.table}: directory ${k} should point to segment ${seg}`);
+      }
+      let n = 0;
+      for (let k = 0; k < SLOTS; k++) {
+        const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
+        if (r === 0) continue;
+        n++;
+        const h = dv.getUint32(seg + SEG_HDR + k * 8, true);
+        if (dirIndex(h, depth) >>> (depth - local) !== i >>> (depth - local)) errors.push(`dash ${this.table}: hash ${h} in the wrong segment`);
+        // Findable: the probe from its home reaches it before an empty slot.
+        let p = h & MASK;
+        while (p !== k) {
+          if (dv.getUint32(seg + SEG_HDR + p * 8 + 4, true) === 0) {
+            errors.push(`dash ${this.table}: entry at slot ${k} unreachable from its home ${h & MASK}`);
+            break;
+          }
+          p = (p + 1) & MASK;
+        }
+        if (refOk && !refOk(r)) errors.push(`dash ${this.table}: ref ${r} does not point to a live object`);
+      }
+      if (dv.getUint32(seg + 4, true) !== n) errors.push(`dash ${this.table}: segment ${seg} count ${dv.getUint32(seg + 4, true)}, holds ${n}`);
+      total += n;
+      segs++;
+      i += span;
+    }
+    if (this.count() !== total) errors.push(`dash ${this.table}: count ${this.count()}, holds ${total}`);
+    if (dv.getUint32(this.table + T_SEGS, true) !== segs) errors.push(`dash ${this.table}: segments ${dv.getUint32(this.table + T_SEGS, true)}, holds ${segs}`);
+    return total;
+  }
+}

@@ -1,0 +1,224 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { MemoryBacking } from '../../src/heap/memory-backing.js';
+import { Keyspace } from '../../src/store/keyspace.js';
+
+const open = () => Keyspace.open(new MemoryBacking({ reserved: 256 << 20 }), { databases: 4 });
+const b = (s: string) => Buffer.from(s);
+
+function assertClean(ks: Keyspace) {
+  const r = ks.heap.isLocked ? ks.check() : ks.exec(() => ks.check());
+  assert.deepEqual(r.errors, []);
+}
+
+test('set, get, overwrite, delete many keys across segment splits', () => {
+  const ks = open();
+  ks.exec(() => {
+    for (let i = 0; i < 5000; i++) ks.setString(0, b(`key:${i}`), b(`v${i}`), 0);
+  });
+  assert.equal(ks.dbsize(0), 5000);
+  ks.exec(() => {
+    for (let i = 0; i < 5000; i += 2) ks.setString(0, b(`key:${i}`), b('x'.repeat(i % 300)), 0);
+  });
+  ks.exec(() => {
+    for (let i = 0; i < 5000; i++) {
+      const e = ks.find(0, b(`key:${i}`));
+      assert.ok(e);
+      assert.equal(ks.readString(e).toString(), i % 2 === 0 ? 'x'.repeat(i % 300) : `v${i}`);
+    }
+    for (let i = 0; i < 5000; i += 3) assert.ok(ks.delete(0, b(`key:${i}`)));
+  });
+  assert.equal(ks.dbsize(0), 5000 - 1667);
+  assertClean(ks);
+});
+
+test('scan returns every key present for the whole scan, while keys are added and removed', () => {
+  const ks = open();
+  ks.exec(() => {
+    for (let i = 0; i < 3000; i++) ks.setString(0, b(`stable:${i}`), b('1'), 0);
+  });
+  const seen = new Set<string>();
+  let cursor = 0;
+  let round = 0;
+  do {
+    cursor = ks.exec(() => {
+      const out: number[] = [];
+      const next = ks.scan(0, cursor, 10, out);
+      for (const e of out) seen.add(ks.keyOf(e).toString());
+      // Churn between calls: grow (splits, directory doubling) and delete.
+      for (let j = 0; j < 20; j++) ks.setString(0, b(`churn:${round}:${j}`), b('x'), 0);
+      if (round > 2) for (let j = 0; j < 20; j++) ks.delete(0, b(`churn:${round - 2}:${j}`));
+      return next;
+    });
+    round++;
+  } while (cursor !== 0);
+  for (let i = 0; i < 3000; i++) assert.ok(seen.has(`stable:${i}`), `stable:${i} missed`);
+  assertClean(ks);
+});
+
+test('expiry: lazy on access, active by sampling, TTL kept or replaced', () => {
+  const ks = open();
+  ks.exec(() => {
+    for (let i = 0; i < 100; i++) ks.setString(0, b(`t:${i}`), b('v'), ks.now + 50);
+    ks.setString(0, b('keep'), b('v'), ks.now + 100000);
+    ks.setString(0, b('keep'), b('w'), -1);
+  });
+  assert.equal(ks.expiresCount(0), 101);
+  const until = Date.now() + 80;
+  while (Date.now() < until) {
+    /* wait for expiry */
+  }
+  ks.activeExpireCycle(50);
+  assert.ok(ks.dbsize(0) < 101, 'active expiry removed some');
+  ks.exec(() => {
+    assert.equal(ks.find(0, b('t:1')), 0);
+    const e = ks.find(0, b('keep'));
+    assert.ok(ks.expireAt(e) > ks.now);
+    ks.setString(0, b('keep'), b('z'), 0);
+  });
+  ks.exec(() => {
+    for (let i = 0; i < 100; i++) ks.find(0, b(`t:${i}`));
+  });
+  assert.equal(ks.dbsize(0), 1);
+  assert.equal(ks.expiresCount(0), 0);
+  assertClean(ks);
+});
+
+test('flushdb frees lazily, swapdb, move, copy, rename', () => {
+  const ks = open();
+  ks.exec(() => {
+    for (let i = 0; i < 4000; i++) ks.setString(1, b(`k${i}`), b('v'.repeat(i % 200)), i % 3 === 0 ? ks.now + 1e6 : 0);
+  });
+  ks.exec(() => ks.swapdb(0, 1));
+  assert.equal(ks.dbsize(0), 4000);
+  assert.equal(ks.dbsize(1), 0);
+  ks.exec(() => {
+    const e = ks.find(0, b('k5'));
+    assert.ok(ks.move(0, e, 2));
+    const f = ks.find(0, b('k6'));
+    assert.ok(ks.copy(0, f, 3, b('k6copy'), false));
+    assert.ok(!ks.copy(0, f, 3, b('k6copy'), false));
+    const g = ks.find(0, b('k9'));
+    ks.rename(0, g, b('k10'));
+    assert.equal(ks.readString(ks.find(0, b('k10'))).length, 9);
+    assert.equal(ks.find(0, b('k9')), 0);
+  });
+  assertClean(ks);
+  ks.exec(() => ks.flushdb(0));
+  assert.equal(ks.dbsize(0), 0);
+  assert.ok(ks.pendingFrees() > 0);
+  assertClean(ks);
+  while (ks.pendingFrees() > 0) ks.exec(() => ks.lazyFreeStep(500));
+  assertClean(ks);
+});
+
+test('append grows in place with slack; setrange-style writes are logged', () => {
+  const ks = open();
+  ks.exec(() => ks.setString(0, b('s'), b(''), 0));
+  let total = '';
+  for (let i = 0; i < 300; i++) {
+    const piece = `piece${i}-`.repeat(i % 7 + 1);
+    ks.exec(() => {
+      let e = ks.find(0, b('s'));
+      const old = ks.valueLength(e);
+      e = ks.resizeString(0, e, old + piece.length, old);
+      ks.heap.mem.write(ks.valueOffset(e) + old, b(piece));
+    });
+    total += piece;
+  }
+  ks.exec(() => assert.equal(ks.readString(ks.find(0, b('s'))).toString(), total));
+  // An aborted append leaves the value as it was.
+  assert.throws(() =>
+    ks.exec(() => {
+      let e = ks.find(0, b('s'));
+      const old = ks.valueLength(e);
+      e = ks.resizeString(0, e, old * 3, 0);
+      ks.heap.mem.fill(ks.valueOffset(e), old * 3, 0x21);
+      throw new Error('boom');
+    }),
+  );
+  ks.exec(() => assert.equal(ks.readString(ks.find(0, b('s'))).toString(), total));
+  assertClean(ks);
+});
+
+test('property: random keyspace operations (some rolled back) match a Map model', () => {
+  const keyArb = fc.integer({ min: 0, max: 40 }).map((i) => `k${i}`);
+  const opArb = fc.oneof(
+    fc.record({ t: fc.constant('set' as const), k: keyArb, v: fc.string({ maxLength: 300 }), ttl: fc.boolean() }),
+    fc.record({ t: fc.constant('del' as const), k: keyArb }),
+    fc.record({ t: fc.constant('append' as const), k: keyArb, v: fc.string({ maxLength: 200 }) }),
+    fc.record({ t: fc.constant('rename' as const), k: keyArb, k2: keyArb }),
+    fc.record({ t: fc.constant('persist' as const), k: keyArb }),
+    fc.record({ t: fc.constant('flush' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.record({ ops: fc.array(opArb, { maxLength: 8 }), fail: fc.boolean() }), { maxLength: 30 }), (txs) => {
+      const ks = open();
+      let model = new Map<string, { v: string; ttl: boolean }>();
+      for (const tx of txs) {
+        const m = new Map(model);
+        try {
+          ks.exec(() => {
+            for (const op of tx.ops) {
+              if (op.t === 'set') {
+                ks.setString(0, b(op.k), b(op.v), op.ttl ? ks.now + 1e7 : 0);
+                m.set(op.k, { v: op.v, ttl: op.ttl });
+              } else if (op.t === 'del') {
+                ks.delete(0, b(op.k));
+                m.delete(op.k);
+              } else if (op.t === 'append') {
+                let e = ks.find(0, b(op.k));
+                if (e === 0) {
+                  ks.setString(0, b(op.k), b(op.v), 0);
+                  m.set(op.k, { v: op.v, ttl: false });
+                } else {
+                  const old = ks.valueLength(e);
+                  const add = b(op.v);
+                  e = ks.resizeString(0, e, old + add.length, old);
+                  ks.heap.mem.write(ks.valueOffset(e) + old, add);
+                  const cur = m.get(op.k)!;
+                  m.set(op.k, { v: cur.v + op.v, ttl: cur.ttl });
+                }
+              } else if (op.t === 'rename') {
+                const e = ks.find(0, b(op.k));
+                if (e !== 0) {
+                  ks.rename(0, e, b(op.k2));
+                  const cur = m.get(op.k)!;
+                  m.delete(op.k);
+                  m.set(op.k2, cur);
+                }
+              } else if (op.t === 'persist') {
+                const e = ks.find(0, b(op.k));
+                if (e !== 0) {
+                  ks.setExpireAt(0, e, 0);
+                  m.get(op.k)!.ttl = false;
+                  m.set(op.k, { ...m.get(op.k)! });
+                }
+              } else {
+                ks.flushdb(0);
+                m.clear();
+              }
+            }
+            if (tx.fail) throw new Error('abort');
+          });
+          model = m;
+        } catch (e) {
+          if ((e as Error).message !== 'abort') throw e;
+        }
+        const r = ks.exec(() => ks.check());
+        if (!r.ok) throw new Error(r.errors.join('\n'));
+        if (ks.dbsize(0) !== model.size) throw new Error(`dbsize ${ks.dbsize(0)} model ${model.size}`);
+        ks.exec(() => {
+          for (const [k, { v, ttl }] of model) {
+            const e = ks.find(0, b(k));
+            if (e === 0) throw new Error(`${k} missing`);
+            if (ks.readString(e).toString() !== v) throw new Error(`${k} value`);
+            if ((ks.expireAt(e) !== 0) !== ttl) throw new Error(`${k} ttl`);
+          }
+        });
+      }
+    }),
+    { numRuns: 100 },
+  );
+});
