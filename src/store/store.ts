@@ -1,0 +1,36 @@
+import { openPosixSegment } from '../shm/posix.js';
+import type { Segment } from '../shm/segment.js';
+import { Keyspace } from './keyspace.js';
+
+export interface OpenStoreOptions {
+  /** Segment name (POSIX shared memory /dev/shm/shmkv.<name>). */
+  segment: string;
+  /** Databases of a new keyspace (an existing one keeps its own). Default 16. */
+  databases?: number;
+  /** Create the segment when it does not exist. Default true. */
+  create?: boolean;
+  /** Virtual bytes mapped: the most the keyspace can grow to. Default 64 GiB. */
+  reserve?: number;
+  /** Directory of the segment file (a tmpfs). Default /dev/shm. */
+  dir?: string;
+}
+
+/**
+ * Open (or create) the keyspace in a shared-memory segment. Opening an existing segment
+ * maps it and serves it at once: there is nothing to load. A writer that died in the
+ * middle of a command is rolled back on the first lock.
+ */
+export function openStore(opts: OpenStoreOptions): Keyspace & { segment: Segment } {
+  const seg = openPosixSegment(opts.segment, {
+    create: opts.create ?? true,
+    reserve: opts.reserve,
+    dir: opts.dir,
+  });
+  try {
+    const ks = Keyspace.open(seg, { name: opts.segment, databases: opts.databases, onClose: () => seg.detach() });
+    return Object.assign(ks, { segment: seg });
+  } catch (e) {
+    seg.detach();
+    throw e;
+  }
+}
