@@ -54,7 +54,10 @@ function statPosixFile(name: string, dir: string): SegmentStat | null {
     const fst = native.fstat(fd);
     if (fst.size < HEADER_SIZE) return posixFromStats(name, path, st, 'foreign', `truncated: ${fst.size} bytes`);
     const h = decodeHeader(preadHeader(fd));
-    if (!h.magicOk) return posixFromStats(name, path, st, 'foreign', `not a shmkv segment (starts with ${JSON.stringify(h.magic)})`);
+    if (!h.magicOk) {
+      const why = h.magic === '\0'.repeat(8) ? 'not initialised (being created, or its creator died)' : `not a shmkv segment (starts with ${JSON.stringify(h.magic)})`;
+      return posixFromStats(name, path, st, 'foreign', why);
+    }
     if (h.version !== LAYOUT_VERSION) return posixFromStats(name, path, st, 'foreign', `layout version ${h.version}, this build reads ${LAYOUT_VERSION}`);
     const attached = liveSlots(h, fd);
     return {

@@ -19,6 +19,7 @@ import {
   Mapping,
   Segment,
   checkHeader,
+  mapError,
   euid,
   registry,
   roundUp,
@@ -37,9 +38,9 @@ export const DEFAULT_INITIAL_SIZE = 2 ** 20;
 export const DEFAULT_MODE = 0o600;
 
 export interface PosixOptions extends CommonOptions {
-  /** Virtual bytes every process maps (the most the segment can grow to). Default 64 GiB. */
+  /** Virtual bytes every process maps (the most the segment can grow to). Default 64 GiB. At creation only: openers map what the header says. */
   reserve?: number;
-  /** Bytes committed at creation (page-rounded, at least the header). Default 1 MiB. */
+  /** Bytes committed at creation (page-rounded, at least the header). Default 1 MiB. At creation only. */
   initialSize?: number;
   /** Permission bits, applied exactly (umask does not apply). Default 0o600. */
   mode?: number;
@@ -265,7 +266,11 @@ export function createPosixSegment(name: string, opts: PosixOptions = {}): Segme
       if (errCode(e) === 'ENOSPC') throw noSpace(e, `create ${fmtBytes(initial)} segment '${name}'`, dir);
       throw e;
     }
-    sab = native.mmap(fd, reserve, true);
+    try {
+      sab = native.mmap(fd, reserve, true);
+    } catch (e) {
+      throw mapError(e, `segment '${name}'`, reserve);
+    }
     const id = randomBytes(8);
     writeHeader(sab, {
       kind: KIND_POSIX,
@@ -348,7 +353,12 @@ function openExisting(name: string, dir: string, opts: PosixOptions, requireOwne
     }
     const h = decodeHeader(bytes);
     checkHeader(h, { name, where: path, fileSize: st.size, kind: KIND_POSIX, rm: `shmkv rm ${name}` });
-    const sab = native.mmap(fd, h.reserved, true);
+    let sab: SharedArrayBuffer;
+    try {
+      sab = native.mmap(fd, h.reserved, true);
+    } catch (e) {
+      throw mapError(e, `segment '${name}'`, h.reserved);
+    }
     const m = new PosixMapping(key, name, sab, h.reserved, fd, path, dir, st.dev, st.ino);
     try {
       m.attach();

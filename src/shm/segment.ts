@@ -160,6 +160,12 @@ export abstract class Mapping {
   /** The handle that claimed the server role, if any. */
   serverOwner: Segment | null = null;
   released = false;
+  /**
+   * This thread holds the write lock. Detaching then is refused: unmapping a locked
+   * robust mutex would break the kernel's robust list, and the lock would never be
+   * released, not even when this process dies.
+   */
+  held = false;
 
   constructor(
     readonly key: string,
@@ -354,6 +360,9 @@ export abstract class Mapping {
 
   /** Drop one handle; the last one unregisters, unmaps and closes. */
   drop(handle: Segment): void {
+    if (this.refs === 1 && this.held) {
+      throw new ShmError('EBUSY', `cannot detach ${this.describe()} while this process holds its write lock: unlock() first`);
+    }
     this.serverRelease(handle);
     if (--this.refs > 0) return;
     registry.delete(this.key);
@@ -450,6 +459,7 @@ export class Segment implements Backing {
     } catch (e) {
       throw lockError(this.name, e);
     }
+    m.held = true;
     if (rc === 0) return false;
     native.mutexConsistent(m.sab, OFF_MUTEX);
     return true;
@@ -464,8 +474,9 @@ export class Segment implements Backing {
     } catch (e) {
       throw lockError(this.name, e);
     }
-    if (rc === 0) return 'locked';
     if (rc === C.ETIMEDOUT) return 'timed-out';
+    m.held = true;
+    if (rc === 0) return 'locked';
     native.mutexConsistent(m.sab, OFF_MUTEX);
     return 'owner-died';
   }
@@ -479,8 +490,9 @@ export class Segment implements Backing {
     } catch (e) {
       throw lockError(this.name, e);
     }
-    if (rc === 0) return 'locked';
     if (rc === C.EBUSY) return 'busy';
+    m.held = true;
+    if (rc === 0) return 'locked';
     native.mutexConsistent(m.sab, OFF_MUTEX);
     return 'owner-died';
   }
@@ -493,6 +505,7 @@ export class Segment implements Backing {
     } catch (e) {
       throw lockError(this.name, e);
     }
+    m.held = false;
   }
 
   /** 'ok', 'removed' (unlinked / IPC_RMID'd, still mapped here) or 'replaced' (the name is another segment now). */
@@ -521,13 +534,13 @@ export class Segment implements Backing {
    * Detach this handle. The last handle of the process leaves the attach registry,
    * releases its locks, replaces the mapping with zero pages (a stale access reads
    * zeros instead of crashing) and closes the fd. Further use of the handle throws
-   * EDETACHED. Idempotent.
+   * EDETACHED. Idempotent. Refused (EBUSY) while this process holds the write lock.
    */
   detach(): void {
     const m = this.#m;
     if (m === null) return;
-    this.#m = null;
     m.drop(this);
+    this.#m = null;
   }
 }
 
@@ -551,8 +564,11 @@ function lockError(name: string, e: unknown): Error {
 /** Lock types, re-exported for the kind modules. */
 export { LOCK_RD, LOCK_WR };
 
-/** Largest reservation accepted (2^47 bytes: the user half of the x86-64 address space). */
-export const MAX_RESERVE = 2 ** 47;
+/**
+ * Largest reservation accepted: 8 TiB (COMMITTED_4K is a u32 of 4 KiB units, so the
+ * header can describe up to 16 TiB; the x86-64 user address space is 128 TiB).
+ */
+export const MAX_RESERVE = 2 ** 43;
 
 /**
  * Validate a decoded header before mapping it. `where` names the segment for messages
@@ -590,4 +606,17 @@ export function checkHeader(h: HeaderInfo, o: { name: string; where: string; fil
       `segment '${o.name}' (${o.where}) is truncated: its header says ${h.committed} bytes, only ${o.fileSize} exist; remove it with \`${o.rm} --force\``,
     );
   }
+}
+
+/** Wrap a failed mmap/shmat of a segment in a message that says what to do. */
+export function mapError(e: unknown, what: string, bytes: number): Error {
+  const code = errCode(e) ?? 'EIO';
+  if (code === 'ENOMEM' || code === 'EINVAL' || code === 'EOVERFLOW') {
+    return new ShmError(
+      'ENOMEM',
+      `cannot map ${bytes} bytes of ${what} (${code}): the address space or vm.max_map_count is exhausted; detach unused segments or use a smaller reserve`,
+      e,
+    );
+  }
+  return new ShmError(code, `cannot map ${what}: ${e instanceof Error ? e.message : String(e)}`, e);
 }

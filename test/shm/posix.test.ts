@@ -178,6 +178,11 @@ describe('POSIX segments: lock', () => {
       s.unlock();
       assert.equal(s.lockTimeout(10), 'locked');
       s.unlock();
+      // Detaching while holding the lock would strand it for ever (robust list in unmapped memory).
+      s.lock();
+      throwsCode(() => s.detach(), 'EBUSY', /unlock\(\) first/);
+      assert.equal(s.detached, false);
+      s.unlock();
     } finally {
       s.detach();
     }
