@@ -105,6 +105,11 @@ export function i32SlotState(i: number): number {
   return (slotOffset(i) + SLOT_STATE) / 4;
 }
 
+// The layout is little-endian and Atomics use the machine's order: refuse big-endian.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error('shmkv segments need a little-endian machine');
+}
+
 // Compile-time-ish sanity: these hold by construction; checked once at load so a
 // careless edit fails loudly instead of corrupting segments.
 if (OFF_MUTEX % 64 !== 0 || OFF_ATTACH + ATTACH_SLOTS * ATTACH_SLOT_BYTES > OFF_NAME || OFF_NAME + NAME_BYTES > HEADER_SIZE) {

@@ -10,6 +10,7 @@ import {
   removeSegment,
   type Segment,
 } from '../../src/shm/index.js';
+import { native } from '../../src/shm/native.js';
 import { cleanupSegments, uniqueName } from './helpers.js';
 
 after(cleanupSegments);
@@ -149,6 +150,9 @@ describe('POSIX segments: size operations', () => {
       s.reserve(off, PAGE_SIZE);
       v[0] = 78;
       assert.equal(v[0], 78);
+      native.msync(s.sab, 0, PAGE_SIZE, native.constants.MS_SYNC);
+      native.madvise(s.sab, off, PAGE_SIZE, native.constants.MADV_WILLNEED);
+      assert.equal(native.fstat(s.fd).size, s.committed());
       s.shrink(2 ** 20);
       assert.equal(s.committed(), 2 ** 20);
       assert.equal(statSync(posixPath(name)).size, 2 ** 20);

@@ -36,6 +36,11 @@ function codeIs(code: string, msg?: RegExp) {
 }
 
 describe('System V segments', () => {
+  it('the addon ftok() packs the project id into the top byte', () => {
+    assert.equal(native.ftok('/dev/shm', 0x53) >>> 24, 0x53);
+    assert.throws(() => native.ftok('/nonexistent-shmkv', 1), codeIs('ENOENT', /ftok \/nonexistent-shmkv: ENOENT/));
+  });
+
   it('key derivation is stable, ftok-shaped and name-dependent', () => {
     assert.equal(sysvKey('abc'), sysvKey('abc'));
     assert.equal(sysvKey('abc') >>> 24, 0x53, 'project byte in the top 8 bits, like ftok');
@@ -90,6 +95,9 @@ await next();
       assert.equal(Atomics.load(i32, (HEADER_SIZE + PAGE_SIZE) / 4), 0);
       assert.equal(s.lock(), false);
       s.unlock();
+      // IPC_SET changes the permission bits.
+      native.shmctl(s.stat().shmid!, 'IPC_SET', { mode: 0o640 });
+      assert.equal(s.stat().mode, 0o640);
     } finally {
       s.detach();
     }
