@@ -99,7 +99,7 @@ function noSpace(e: unknown, what: string, dir: string): ShmError {
 function openError(e: unknown, name: string, path: string): Error {
   switch (errCode(e)) {
     case 'ENOENT':
-      return new ShmError('ENOENT', `segment '${name}' does not exist (no ${path}): create it first (create: true, or \`shmkv create ${name}\`)`, e);
+      return new ShmError('ENOENT', `segment '${name}' does not exist (no ${path}): start shmkv-server --segment ${name}, or open it with create: true`, e);
     case 'EACCES':
     case 'EPERM':
       return new ShmError(

@@ -1,0 +1,40 @@
+import { str2ll } from '../protocol/numbers.js';
+import { ReplyError } from '../store/keyspace.js';
+
+export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
+export const ERR_SYNTAX = 'ERR syntax error';
+
+/** Case-insensitive compare of an argument with a lower-case ASCII word, without allocating. */
+export function eqi(arg: Uint8Array, word: string): boolean {
+  if (arg.length !== word.length) return false;
+  for (let i = 0; i < arg.length; i++) {
+    const c = arg[i]!;
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** A signed 64-bit integer argument (Redis string2ll rules), as a number or, past 2^53, a bigint. */
+export function argInt64(arg: Uint8Array, err = ERR_NOT_INT): number | bigint {
+  const v = str2ll(arg, 0, arg.length);
+  if (v === null) throw new ReplyError(err);
+  return v;
+}
+
+/** An integer argument that must fit a JS number (values past 2^53 are out of range for us too). */
+export function argInt(arg: Uint8Array, err = ERR_NOT_INT): number {
+  const v = argInt64(arg, err);
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+/** A database index argument (SELECT, MOVE, COPY DB, SWAPDB). */
+export function argDb(arg: Uint8Array, databases: number, err = 'ERR DB index is out of range'): number {
+  const v = str2ll(arg, 0, arg.length);
+  if (v === null) throw new ReplyError(ERR_NOT_INT);
+  const n = Number(v);
+  if (n < 0 || n >= databases) throw new ReplyError(err);
+  return n;
+}
+
+export const INT64_MAX = 9223372036854775807n;
+export const INT64_MIN = -9223372036854775808n;

@@ -1,0 +1,493 @@
+/**
+ * Strings, like Redis's t_string.c: handlers parse arguments and reply; the data work is
+ * the keyspace's (src/store). Each handler runs inside one store operation: it either
+ * completes or leaves nothing behind.
+ */
+import { incrByFloat } from '../protocol/float.js';
+import { str2ll } from '../protocol/numbers.js';
+import { ENC_EMBSTR, ENC_INT, ENC_RAW, EMBSTR_MAX, OBJ_STRING } from '../store/object.js';
+import { ReplyError, WrongTypeError, type Keyspace } from '../store/keyspace.js';
+import { ERR_NOT_INT, ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from './args.js';
+import type { CommandContext, CommandDef } from './types.js';
+
+const PROTO_MAX_BULK_LEN_DEFAULT = 512 * 1024 * 1024;
+
+function ks(ctx: CommandContext): Keyspace {
+  return ctx.store as unknown as Keyspace;
+}
+
+function maxBulk(ctx: CommandContext): number {
+  const v = ctx.server.config?.protoMaxBulkLen;
+  return typeof v === 'number' ? v : PROTO_MAX_BULK_LEN_DEFAULT;
+}
+
+/** Reply with a string value straight from shared memory. */
+export function replyValue(ctx: CommandContext, e: number): void {
+  const k = ks(ctx);
+  const off = k.valueOffset(e);
+  const len = k.valueLength(e);
+  const mem = k.heap.mem;
+  if (off + len <= mem.u8Limit) ctx.reply.bulkFrom(mem.u8, off, len);
+  else ctx.reply.bulk(mem.view(off, len));
+}
+
+// ---------------------------------------------------------------- SET and its options
+
+const F_NX = 1 << 0;
+const F_XX = 1 << 1;
+const F_GET = 1 << 2;
+const F_KEEPTTL = 1 << 3;
+const F_PERSIST = 1 << 4;
+const F_EX = 1 << 5;
+const F_PX = 1 << 6;
+const F_EXAT = 1 << 7;
+const F_PXAT = 1 << 8;
+const F_EXPIRES = F_EX | F_PX | F_EXAT | F_PXAT;
+
+interface ExtArgs {
+  flags: number;
+  expire: Uint8Array | null;
+}
+
+/** Redis's parseExtendedStringArgumentsOrReply for SET (isSet) and GETEX. */
+function parseExtended(argv: Buffer[], from: number, isSet: boolean): ExtArgs {
+  let flags = 0;
+  let expire: Uint8Array | null = null;
+  for (let j = from; j < argv.length; j++) {
+    const a = argv[j]!;
+    const next = j + 1 < argv.length ? argv[j + 1]! : null;
+    if (isSet && eqi(a, 'nx') && !(flags & F_XX)) flags |= F_NX;
+    else if (isSet && eqi(a, 'xx') && !(flags & F_NX)) flags |= F_XX;
+    else if (isSet && eqi(a, 'get')) flags |= F_GET;
+    else if (isSet && eqi(a, 'keepttl') && !(flags & F_PERSIST) && !(flags & F_EXPIRES)) flags |= F_KEEPTTL;
+    else if (!isSet && eqi(a, 'persist') && !(flags & F_EXPIRES) && !(flags & F_KEEPTTL)) flags |= F_PERSIST;
+    else if (eqi(a, 'ex') && !(flags & (F_KEEPTTL | F_PERSIST | F_EXAT | F_PX | F_PXAT)) && next) {
+      flags |= F_EX;
+      expire = next;
+      j++;
+    } else if (eqi(a, 'px') && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_EXAT | F_PXAT)) && next) {
+      flags |= F_PX;
+      expire = next;
+      j++;
+    } else if (eqi(a, 'exat') && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_PX | F_PXAT)) && next) {
+      flags |= F_EXAT;
+      expire = next;
+      j++;
+    } else if (eqi(a, 'pxat') && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_EXAT | F_PX)) && next) {
+      flags |= F_PXAT;
+      expire = next;
+      j++;
+    } else throw new ReplyError(ERR_SYNTAX);
+  }
+  return { flags, expire };
+}
+
+/** Absolute expiry in ms from an EX/PX/EXAT/PXAT argument (getExpireMillisecondsOrReply). */
+function expireMs(ctx: CommandContext, arg: Uint8Array, flags: number, command: string): number {
+  const v = argInt64(arg);
+  const bad = () => new ReplyError(`ERR invalid expire time in '${command}' command`);
+  let ms = BigInt(v);
+  const seconds = (flags & (F_EX | F_EXAT)) !== 0;
+  if (ms <= 0n || (seconds && ms > INT64_MAX / 1000n)) throw bad();
+  if (seconds) ms *= 1000n;
+  if (flags & (F_EX | F_PX)) ms += BigInt(ks(ctx).now);
+  if (ms <= 0n || ms > INT64_MAX) throw bad();
+  return Number(ms);
+}
+
+function setGeneric(ctx: CommandContext, key: Buffer, val: Buffer, flags: number, expire: Uint8Array | null, command: string, okReply: boolean): void {
+  const k = ks(ctx);
+  const db = ctx.client.db;
+  const at = expire !== null ? expireMs(ctx, expire, flags, command) : 0;
+  if (flags & F_GET) {
+    const e = k.find(db, key);
+    if (e === 0) ctx.reply.nullBulk();
+    else {
+      if (k.type(e) !== OBJ_STRING) throw new WrongTypeError();
+      replyValue(ctx, e);
+    }
+  }
+  const found = k.find(db, key) !== 0;
+  if (((flags & F_NX) && found) || ((flags & F_XX) && !found)) {
+    if (!(flags & F_GET)) ctx.reply.nullBulk();
+    return;
+  }
+  k.setString(db, key, val, flags & F_KEEPTTL ? -1 : at);
+  if (!(flags & F_GET) && okReply) ctx.reply.ok();
+}
+
+function set(ctx: CommandContext, argv: Buffer[]): void {
+  const { flags, expire } = parseExtended(argv, 3, true);
+  setGeneric(ctx, argv[1]!, argv[2]!, flags, expire, 'set', true);
+}
+
+function setnx(ctx: CommandContext, argv: Buffer[]): void {
+  const k = ks(ctx);
+  if (k.find(ctx.client.db, argv[1]!) !== 0) ctx.reply.integer(0);
+  else {
+    k.setString(ctx.client.db, argv[1]!, argv[2]!, 0);
+    ctx.reply.integer(1);
+  }
+}
+
+function setex(ctx: CommandContext, argv: Buffer[]): void {
+  setGeneric(ctx, argv[1]!, argv[3]!, F_EX, argv[2]!, 'setex', true);
+}
+
+function psetex(ctx: CommandContext, argv: Buffer[]): void {
+  setGeneric(ctx, argv[1]!, argv[3]!, F_PX, argv[2]!, 'psetex', true);
+}
+
+// ---------------------------------------------------------------- reads
+
+function get(ctx: CommandContext, argv: Buffer[]): void {
+  const e = ks(ctx).findString(ctx.client.db, argv[1]!, true);
+  if (e === 0) ctx.reply.nullBulk();
+  else replyValue(ctx, e);
+}
+
+function getex(ctx: CommandContext, argv: Buffer[]): void {
+  const { flags, expire } = parseExtended(argv, 2, false);
+  const k = ks(ctx);
+  const db = ctx.client.db;
+  const e = k.findString(db, argv[1]!, true);
+  if (e === 0) {
+    ctx.reply.nullBulk();
+    return;
+  }
+  const at = expire !== null ? expireMs(ctx, expire, flags, 'getex') : 0;
+  replyValue(ctx, e);
+  if (flags & (F_EXAT | F_PXAT) && at <= k.now) {
+    k.removeEntry(db, e);
+    k.stats.expiredKeys++;
+  } else if (expire !== null) k.setExpireAt(db, e, at);
+  else if (flags & F_PERSIST) k.setExpireAt(db, e, 0);
+}
+
+function getdel(ctx: CommandContext, argv: Buffer[]): void {
+  const k = ks(ctx);
+  const e = k.findString(ctx.client.db, argv[1]!, true);
+  if (e === 0) {
+    ctx.reply.nullBulk();
+    return;
+  }
+  replyValue(ctx, e);
+  k.removeEntry(ctx.client.db, e);
+}
+
+function getset(ctx: CommandContext, argv: Buffer[]): void {
+  const k = ks(ctx);
+  const e = k.findString(ctx.client.db, argv[1]!, true);
+  if (e === 0) ctx.reply.nullBulk();
+  else replyValue(ctx, e);
+  k.setString(ctx.client.db, argv[1]!, argv[2]!, 0);
+}
+
+function mget(ctx: CommandContext, argv: Buffer[]): void {
+  const k = ks(ctx);
+  ctx.reply.array(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const e = k.lookupRead(ctx.client.db, argv[i]!);
+    if (e === 0 || k.type(e) !== OBJ_STRING) ctx.reply.nullBulk();
+    else replyValue(ctx, e);
+  }
+}
+
+function mset(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length % 2 === 0) throw new ReplyError(`ERR wrong number of arguments for 'mset' command`);
+  const k = ks(ctx);
+  for (let i = 1; i < argv.length; i += 2) k.setString(ctx.client.db, argv[i]!, argv[i + 1]!, 0);
+  ctx.reply.ok();
+}
+
+function msetnx(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length % 2 === 0) throw new ReplyError(`ERR wrong number of arguments for 'msetnx' command`);
+  const k = ks(ctx);
+  for (let i = 1; i < argv.length; i += 2) {
+    if (k.find(ctx.client.db, argv[i]!) !== 0) {
+      ctx.reply.integer(0);
+      return;
+    }
+  }
+  for (let i = 1; i < argv.length; i += 2) k.setString(ctx.client.db, argv[i]!, argv[i + 1]!, 0);
+  ctx.reply.integer(1);
+}
+
+function strlen(ctx: CommandContext, argv: Buffer[]): void {
+  const k = ks(ctx);
+  const e = k.findString(ctx.client.db, argv[1]!, true);
+  ctx.reply.integer(e === 0 ? 0 : k.valueLength(e));
+}
+
+function getrange(ctx: CommandContext, argv: Buffer[]): void {
+  let start = Number(argInt64(argv[2]!));
+  let end = Number(argInt64(argv[3]!));
+  const k = ks(ctx);
+  const e = k.lookupRead(ctx.client.db, argv[1]!);
+  if (e === 0) {
+    ctx.reply.bulk('');
+    return;
+  }
+  if (k.type(e) !== OBJ_STRING) throw new WrongTypeError();
+  const len = k.valueLength(e);
+  if (start < 0 && end < 0 && start > end) {
+    ctx.reply.bulk('');
+    return;
+  }
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) {
+    ctx.reply.bulk('');
+    return;
+  }
+  const off = k.valueOffset(e) + start;
+  const n = end - start + 1;
+  if (off + n <= k.heap.mem.u8Limit) ctx.reply.bulkFrom(k.heap.mem.u8, off, n);
+  else ctx.reply.bulk(k.heap.mem.view(off, n));
+}
+
+// ---------------------------------------------------------------- in-place writes
+
+function checkStringLength(ctx: CommandContext, size: number): void {
+  if (size > maxBulk(ctx)) throw new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+}
+
+function append(ctx: CommandContext, argv: Buffer[]): void {
+  const k = ks(ctx);
+  const db = ctx.client.db;
+  const add = argv[2]!;
+  let e = k.findString(db, argv[1]!);
+  if (e === 0) {
+    k.setString(db, argv[1]!, add, 0, add.length <= EMBSTR_MAX ? ENC_RAW : ENC_RAW);
+    ctx.reply.integer(add.length);
+    return;
+  }
+  const old = k.valueLength(e);
+  checkStringLength(ctx, old + add.length);
+  e = k.resizeString(db, e, old + add.length, old);
+  k.heap.mem.write(k.valueOffset(e) + old, add);
+  ctx.reply.integer(old + add.length);
+}
+
+function setrange(ctx: CommandContext, argv: Buffer[]): void {
+  const offset = Number(argInt64(argv[2]!));
+  if (offset < 0) throw new ReplyError('ERR offset is out of range');
+  const k = ks(ctx);
+  const db = ctx.client.db;
+  const val = argv[3]!;
+  let e = k.findString(db, argv[1]!);
+  if (e === 0) {
+    if (val.length === 0) {
+      ctx.reply.integer(0);
+      return;
+    }
+    checkStringLength(ctx, offset + val.length);
+    e = k.setString(db, argv[1]!, Buffer.alloc(0), 0, ENC_RAW);
+  } else {
+    const olen = k.valueLength(e);
+    if (val.length === 0) {
+      ctx.reply.integer(olen);
+      return;
+    }
+    checkStringLength(ctx, offset + val.length);
+  }
+  const olen = k.valueLength(e);
+  const newLen = Math.max(olen, offset + val.length);
+  // Keep every old byte; the resize logs those [offset, ...) it lets us overwrite.
+  e = k.resizeString(db, e, newLen, Math.min(olen, offset));
+  const voff = k.valueOffset(e);
+  if (offset > olen) k.heap.mem.fill(voff + olen, offset - olen, 0);
+  k.heap.mem.write(voff + offset, val);
+  ctx.reply.integer(newLen);
+}
+
+// ---------------------------------------------------------------- counters
+
+function currentInt(ctx: CommandContext, e: number): number | bigint {
+  const k = ks(ctx);
+  const len = k.valueLength(e);
+  const off = k.valueOffset(e);
+  const v = len <= 20 ? str2ll(k.heap.mem.view(off, len), 0, len) : null;
+  if (v === null) throw new ReplyError(ERR_NOT_INT);
+  return v;
+}
+
+function incrBy(ctx: CommandContext, key: Buffer, incr: number | bigint): void {
+  const k = ks(ctx);
+  const db = ctx.client.db;
+  const e = k.findString(db, key);
+  const cur = e === 0 ? 0 : currentInt(ctx, e);
+  let next: number | bigint;
+  if (typeof cur === 'number' && typeof incr === 'number' && Math.abs(cur + incr) <= Number.MAX_SAFE_INTEGER) next = cur + incr;
+  else {
+    const r = BigInt(cur) + BigInt(incr);
+    if (r > INT64_MAX || r < INT64_MIN) throw new ReplyError('ERR increment or decrement would overflow');
+    next = r;
+  }
+  k.setString(db, key, Buffer.from(String(next), 'latin1'), -1, ENC_INT);
+  ctx.reply.integer(next);
+}
+
+function incr(ctx: CommandContext, argv: Buffer[]): void {
+  incrBy(ctx, argv[1]!, 1);
+}
+
+function decr(ctx: CommandContext, argv: Buffer[]): void {
+  incrBy(ctx, argv[1]!, -1);
+}
+
+function incrby(ctx: CommandContext, argv: Buffer[]): void {
+  incrBy(ctx, argv[1]!, argInt64(argv[2]!));
+}
+
+function decrby(ctx: CommandContext, argv: Buffer[]): void {
+  const v = argInt64(argv[2]!);
+  if (typeof v === 'bigint' && v === INT64_MIN) throw new ReplyError('ERR decrement would overflow');
+  incrBy(ctx, argv[1]!, typeof v === 'bigint' ? -v : -v);
+}
+
+function incrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
+  const k = ks(ctx);
+  const db = ctx.client.db;
+  const e = k.findString(db, argv[1]!);
+  const cur = e === 0 ? null : k.readString(e);
+  const r = incrByFloat(cur, argv[2]!);
+  if (!r.ok) {
+    throw new ReplyError(r.error === 'nan-or-inf' ? 'ERR increment would produce NaN or Infinity' : 'ERR value is not a valid float');
+  }
+  const text = Buffer.from(r.text, 'latin1');
+  k.setString(db, argv[1]!, text, -1, text.length <= EMBSTR_MAX ? ENC_EMBSTR : ENC_RAW);
+  ctx.reply.bulk(text);
+}
+
+// ---------------------------------------------------------------- LCS
+
+function lcs(ctx: CommandContext, argv: Buffer[]): void {
+  const k = ks(ctx);
+  const db = ctx.client.db;
+  const ea = k.lookupRead(db, argv[1]!);
+  const eb = k.lookupRead(db, argv[2]!);
+  if ((ea !== 0 && k.type(ea) !== OBJ_STRING) || (eb !== 0 && k.type(eb) !== OBJ_STRING)) {
+    throw new ReplyError('ERR The specified keys must contain string values');
+  }
+  const a = ea === 0 ? Buffer.alloc(0) : k.readString(ea);
+  const b = eb === 0 ? Buffer.alloc(0) : k.readString(eb);
+  let getlen = false;
+  let getidx = false;
+  let withmatchlen = false;
+  let minmatchlen = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j]!;
+    const more = argv.length - 1 - j;
+    if (eqi(opt, 'idx')) getidx = true;
+    else if (eqi(opt, 'len')) getlen = true;
+    else if (eqi(opt, 'withmatchlen')) withmatchlen = true;
+    else if (eqi(opt, 'minmatchlen') && more > 0) {
+      minmatchlen = Number(argInt64(argv[j + 1]!));
+      if (minmatchlen < 0) minmatchlen = 0;
+      j++;
+    } else throw new ReplyError(ERR_SYNTAX);
+  }
+  if (getidx && getlen) throw new ReplyError('ERR If you want both the length and indexes, please just use IDX.');
+  const alen = a.length;
+  const blen = b.length;
+  if ((alen + 1) * (blen + 1) * 4 > maxBulk(ctx)) {
+    throw new ReplyError('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+  }
+  const w = blen + 1;
+  const t = new Uint32Array((alen + 1) * w);
+  for (let i = 1; i <= alen; i++) {
+    for (let j = 1; j <= blen; j++) {
+      t[i * w + j] = a[i - 1] === b[j - 1] ? t[(i - 1) * w + j - 1]! + 1 : Math.max(t[(i - 1) * w + j]!, t[i * w + j - 1]!);
+    }
+  }
+  let idx = t[alen * w + blen]!;
+  const total = idx;
+  const computelcs = getidx || !getlen;
+  const result = Buffer.alloc(computelcs ? idx : 0);
+  const matches: number[][] = [];
+  let as = alen;
+  let ae = 0;
+  let bs = 0;
+  let be = 0;
+  let i = alen;
+  let j = blen;
+  while (computelcs && i > 0 && j > 0) {
+    let emit = false;
+    if (a[i - 1] === b[j - 1]) {
+      result[idx - 1] = a[i - 1]!;
+      if (as === alen) {
+        as = i - 1;
+        ae = i - 1;
+        bs = j - 1;
+        be = j - 1;
+      } else if (as === i && bs === j) {
+        as--;
+        bs--;
+      } else emit = true;
+      if (as === 0 || bs === 0) emit = true;
+      idx--;
+      i--;
+      j--;
+    } else {
+      if (t[(i - 1) * w + j]! > t[i * w + j - 1]!) i--;
+      else j--;
+      if (as !== alen) emit = true;
+    }
+    const matchLen = ae - as + 1;
+    if (emit) {
+      if (minmatchlen === 0 || matchLen >= minmatchlen) matches.push([as, ae, bs, be, matchLen]);
+      as = alen;
+    }
+  }
+  const r = ctx.reply;
+  if (getidx) {
+    r.map(2);
+    r.bulk('matches');
+    r.array(matches.length);
+    for (const m of matches) {
+      r.array(withmatchlen ? 3 : 2);
+      r.array(2);
+      r.integer(m[0]!);
+      r.integer(m[1]!);
+      r.array(2);
+      r.integer(m[2]!);
+      r.integer(m[3]!);
+      if (withmatchlen) r.integer(m[4]!);
+    }
+    r.bulk('len');
+    r.integer(total);
+  } else if (getlen) r.integer(idx);
+  else r.bulk(result);
+}
+
+// ---------------------------------------------------------------- the table
+
+const S = { group: 'string' } as const;
+export const commands: CommandDef[] = [
+  { name: 'get', arity: 2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(1)', summary: 'Get the value of a key', handler: get },
+  { name: 'set', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(1)', summary: 'Set the string value of a key', handler: set },
+  { name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(1)', summary: 'Set the value of a key, only if the key does not exist', handler: setnx },
+  { name: 'setex', arity: 4, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '2.0.0', complexity: 'O(1)', summary: 'Set the value and expiration of a key', handler: setex },
+  { name: 'psetex', arity: 4, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '2.6.0', complexity: 'O(1)', summary: 'Set the value and expiration in milliseconds of a key', handler: psetex },
+  { name: 'getex', arity: -2, flags: ['write', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '6.2.0', complexity: 'O(1)', summary: 'Get the value of a key and optionally set its expiration', handler: getex },
+  { name: 'getdel', arity: 2, flags: ['write', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '6.2.0', complexity: 'O(1)', summary: 'Get the value of a key and delete the key', handler: getdel },
+  { name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(1)', summary: 'Set the string value of a key and return its old value', handler: getset },
+  { name: 'mget', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(N) where N is the number of keys to retrieve.', summary: 'Get the values of all the given keys', handler: mget },
+  { name: 'mset', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, keyStep: 2, ...S, since: '1.0.1', complexity: 'O(N) where N is the number of keys to set.', summary: 'Set multiple keys to multiple values', handler: mset },
+  { name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, keyStep: 2, ...S, since: '1.0.1', complexity: 'O(N) where N is the number of keys to set.', summary: 'Set multiple keys to multiple values, only if none of the keys exist', handler: msetnx },
+  { name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '2.0.0', complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.', summary: 'Append a value to a key', handler: append },
+  { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '2.2.0', complexity: 'O(1)', summary: 'Get the length of the value stored in a key', handler: strlen },
+  { name: 'getrange', arity: 4, flags: ['readonly'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '2.4.0', complexity: 'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.', summary: 'Get a substring of the string stored at a key', handler: getrange },
+  { name: 'substr', arity: 4, flags: ['readonly'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.', summary: 'Get a substring of the string stored at a key', handler: getrange },
+  { name: 'setrange', arity: 4, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '2.2.0', complexity: 'O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.', summary: 'Overwrite part of a string at key starting at the specified offset', handler: setrange },
+  { name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(1)', summary: 'Increment the integer value of a key by one', handler: incr },
+  { name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(1)', summary: 'Decrement the integer value of a key by one', handler: decr },
+  { name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(1)', summary: 'Increment the integer value of a key by the given amount', handler: incrby },
+  { name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '1.0.0', complexity: 'O(1)', summary: 'Decrement the integer value of a key by the given number', handler: decrby },
+  { name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], firstKey: 1, lastKey: 1, keyStep: 1, ...S, since: '2.6.0', complexity: 'O(1)', summary: 'Increment the float value of a key by the given amount', handler: incrbyfloat },
+  { name: 'lcs', arity: -3, flags: ['readonly'], firstKey: 1, lastKey: 2, keyStep: 1, ...S, since: '7.0.0', complexity: 'O(N*M) where N and M are the lengths of s1 and s2, respectively', summary: 'Find longest common substring', handler: lcs },
+];
