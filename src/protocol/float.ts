@@ -479,8 +479,9 @@ export function formatDouble(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  // Integers below 1e17 print exactly as their digits.
-  if (Number.isInteger(x) && x < 1e17 && x > -1e17) return String(x);
+  // Safe integers print exactly as their digits (beyond 2^53 String() would be the
+  // shortest round-trip form, not the exact value that %.17g prints).
+  if (Number.isSafeInteger(x)) return String(x);
   const neg = x < 0;
   const ax = neg ? -x : x;
   const t = ax.toExponential(16); // 17 significant digits, ties rounded up (ECMAScript)

@@ -62,3 +62,16 @@ export function splitAt(data: Buffer, cuts: number[]): Buffer[] {
   out.push(data.subarray(prev));
   return out;
 }
+
+/** Cut data into consecutive chunks whose sizes cycle through `sizes` (each >= 1). */
+export function chunkBySizes(data: Buffer, sizes: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let p = 0;
+  let i = 0;
+  while (p < data.length) {
+    const n = Math.max(1, sizes.length ? sizes[i++ % sizes.length] : data.length);
+    out.push(data.subarray(p, p + n));
+    p += n;
+  }
+  return out;
+}
