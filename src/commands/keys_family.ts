@@ -338,7 +338,7 @@ function objectHelp(ctx: CommandContext): void {
 const G = { group: 'generic' } as const;
 const keyed = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
 const objSub = (name: string, summary: string, handler: CommandDef['handler'], complexity = 'O(1)'): CommandDef => ({
-  name: `object|${name}`,
+  name,
   arity: 3,
   flags: ['readonly'],
   firstKey: 2,
@@ -384,15 +384,12 @@ export const commands: CommandDef[] = [
     since: '2.2.3',
     complexity: 'Depends on subcommand.',
     summary: 'A container for object introspection commands',
-    handler: () => {
-      throw new ReplyError('ERR unknown subcommand');
-    },
     subcommands: [
       objSub('encoding', 'Inspect the internal encoding of a Redis object', objectEncoding),
       objSub('freq', 'Get the logarithmic access frequency counter of a Redis object', objectFreq),
       objSub('idletime', 'Get the time since a Redis object was last accessed', objectIdletime),
       objSub('refcount', 'Get the number of references to the value of the key', objectRefcount),
-      { name: 'object|help', arity: 2, flags: ['loading', 'stale'], firstKey: 0, lastKey: 0, keyStep: 0, ...G, since: '6.2.0', complexity: 'O(1)', summary: 'Show helpful text about the different subcommands', handler: objectHelp },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], firstKey: 0, lastKey: 0, keyStep: 0, ...G, since: '6.2.0', complexity: 'O(1)', summary: 'Show helpful text about the different subcommands', handler: objectHelp },
     ],
   },
 ];

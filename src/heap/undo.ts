@@ -13,12 +13,21 @@ import type { Mem } from './mem.js';
  * Set remembers which), so hot metadata (bin heads, counters) costs one copy per
  * operation however often it changes.
  */
+const LINE_SET = 1024;
+
 export class UndoLog {
   private readonly hdr: number;
   private readonly start: number;
   private readonly reserve: number;
   private used = 0;
-  private readonly lines = new Set<number>();
+  /**
+   * Lines logged by the open operation: an open-addressing set stamped with the
+   * operation's generation, so clearing it at commit costs nothing.
+   */
+  private lineKeys = new Float64Array(LINE_SET);
+  private lineGen = new Uint32Array(LINE_SET);
+  private lineCount = 0;
+  private gen = 1;
   active = false;
 
   constructor(
@@ -50,13 +59,37 @@ export class UndoLog {
       const first = Math.floor(off / LINE);
       const last = Math.floor((off + len - 1) / LINE);
       for (let line = first; line <= last; line++) {
-        if (this.lines.has(line)) continue;
-        this.lines.add(line);
+        if (this.seen(line)) continue;
         this.append(line * LINE, LINE);
       }
     } else {
       this.append(off, len);
     }
+  }
+
+  /** Whether the line was logged in this operation; records it if not. */
+  private seen(line: number): boolean {
+    const mask = this.lineKeys.length - 1;
+    let i = (Math.imul(line | 0, 0x9e3779b1) ^ ((line / 4294967296) | 0)) & mask;
+    for (;;) {
+      if (this.lineGen[i] !== this.gen) {
+        this.lineGen[i] = this.gen;
+        this.lineKeys[i] = line;
+        if (++this.lineCount * 2 > this.lineKeys.length) this.growLines();
+        return false;
+      }
+      if (this.lineKeys[i] === line) return true;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private growLines(): void {
+    const keys = this.lineKeys;
+    const gens = this.lineGen;
+    this.lineKeys = new Float64Array(keys.length * 2);
+    this.lineGen = new Uint32Array(keys.length * 2);
+    this.lineCount = 0;
+    for (let i = 0; i < keys.length; i++) if (gens[i] === this.gen) this.seen(keys[i]!);
   }
 
   private append(off: number, len: number): void {
@@ -136,7 +169,15 @@ export class UndoLog {
     if (this.used > dv.getFloat64(this.hdr + H.undoPeak, true)) dv.setFloat64(this.hdr + H.undoPeak, this.used, true);
     this.active = false;
     this.used = 0;
-    this.lines.clear();
+    this.lineCount = 0;
+    if (++this.gen === 0xffffffff) {
+      this.gen = 1;
+      this.lineGen.fill(0);
+    }
+    if (this.lineKeys.length > LINE_SET * 16) {
+      this.lineKeys = new Float64Array(LINE_SET);
+      this.lineGen = new Uint32Array(LINE_SET);
+    }
     // A huge operation backed a big undo region: give it back to tmpfs.
     const backed = this.backedBytes();
     if (backed > UNDO_INITIAL * 8) {
