@@ -56,6 +56,20 @@
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A Buffer view made with the plain typed array constructor: `Buffer.prototype.subarray`
+ * goes through the species protocol and costs ~2.5x more (47 vs 20 ns measured). Instances
+ * are real Buffers (`Buffer.isBuffer`, `instanceof Buffer`, all methods; `constructor`
+ * is Buffer, so their own subarray/slice give ordinary Buffers).
+ */
+class Slice extends Uint8Array {}
+Object.setPrototypeOf(Slice.prototype, Buffer.prototype);
+Object.defineProperty(Slice.prototype, 'constructor', { value: Buffer, writable: true, configurable: true });
+
+function view(b: Buffer, s: number, e: number): Buffer {
+  return new Slice(b.buffer as ArrayBuffer, b.byteOffset + s, e - s) as unknown as Buffer;
+}
+
 const K_NONE = 0;
 const K_INLINE = 1;
 const K_MBULK = 2; // '*' count line
@@ -92,6 +106,7 @@ export class RequestParser {
   // multibulk command in progress
   private argv: Buffer[] | null = null;
   private remaining = 0;
+  private argc = 0;
   private bulkLen = -1;
   /** argv[0, owned) are not slices of `buf` */
   private owned = 0;
@@ -183,6 +198,8 @@ export class RequestParser {
   private parse(): Buffer[] | null {
     const buf = this.buf;
     const end = this.end;
+    const ab = buf.buffer as ArrayBuffer;
+    const bo = buf.byteOffset;
     let pos = this.pos;
     let argv = this.argv;
     for (;;) {
@@ -228,8 +245,9 @@ export class RequestParser {
           pos = t + 2;
           if (n <= 0) continue; // empty command: ignored
         }
-        argv = [];
+        argv = n <= 1024 ? new Array<Buffer>(n) : [];
         this.argv = argv;
+        this.argc = 0;
         this.remaining = n;
         this.bulkLen = -1;
         this.owned = 0;
@@ -238,6 +256,7 @@ export class RequestParser {
 
       let remaining = this.remaining;
       let len = this.bulkLen;
+      let argc = this.argc;
       while (remaining > 0) {
         if (len < 0) {
           // bulk length, fast path: '$' [1-9][0-9]{0,14} '\r' X  or  '$0\r' X
@@ -273,12 +292,14 @@ export class RequestParser {
               // nothing of the header yet: no bytes to keep
               this.remaining = remaining;
               this.bulkLen = -1;
+              this.argc = argc;
               this.pos = pos;
               this.stashArgv();
               return null;
             }
             this.remaining = remaining;
             this.bulkLen = -1;
+            this.argc = argc;
             const t = this.findLine(K_BULKHDR, pos);
             if (t < 0) return null;
             len = this.bulkLine(buf, pos, t);
@@ -288,13 +309,14 @@ export class RequestParser {
         }
         // payload
         if (end - pos >= len + 2) {
-          argv.push(buf.subarray(pos, pos + len));
+          argv[argc++] = new Slice(ab, bo + pos, len) as unknown as Buffer;
           pos += len + 2;
           remaining--;
           len = -1;
         } else {
           this.remaining = remaining;
           this.bulkLen = len;
+          this.argc = argc;
           this.stashArgv();
           if (pos < end) {
             this.pendKind = K_BULK;
@@ -329,14 +351,14 @@ export class RequestParser {
         return null;
       }
       if (this.pendLen < len) this.pendAppend(chunk, base, base + (len - this.pendLen), len + 2);
-      const arg = this.pend.subarray(0, len);
+      const arg = view(this.pend, 0, len);
       this.pend = EMPTY;
       this.pendLen = 0;
       this.pendKind = K_NONE;
       this.pos = base + need;
       const argv = this.argv as Buffer[];
-      argv.push(arg);
-      this.owned = argv.length;
+      argv[this.argc++] = arg;
+      this.owned = this.argc;
       this.ownedBytes += len;
       this.bulkLen = -1;
       if (--this.remaining === 0) {
@@ -397,7 +419,8 @@ export class RequestParser {
     if (kind === K_MBULK) {
       const n = this.countLine(p, 0, t);
       if (this.error === null && n > 0) {
-        this.argv = [];
+        this.argv = n <= 1024 ? new Array<Buffer>(n) : [];
+        this.argc = 0;
         this.remaining = n;
         this.bulkLen = -1;
         this.owned = 0;
@@ -532,7 +555,7 @@ export class RequestParser {
   private stashArgv(): void {
     const argv = this.argv;
     if (argv === null) return;
-    const n = argv.length;
+    const n = this.argc;
     let k = this.owned;
     if (k >= n) return;
     const buf = this.buf;
@@ -545,7 +568,7 @@ export class RequestParser {
     for (; k < n; k++) {
       const x = argv[k];
       const o = x.byteOffset - buf.byteOffset - a;
-      argv[k] = copy.subarray(o, o + x.length);
+      argv[k] = view(copy, o, o + x.length);
     }
     this.owned = n;
     this.ownedBytes += z - a;
@@ -629,7 +652,7 @@ export function splitArgs(b: Buffer, s: number, e: number): Buffer[] | null {
       c = b[p];
     }
     if (p >= e || (c !== 34 && c !== 39)) {
-      out.push(b.subarray(ts, p));
+      out.push(view(b, ts, p));
       if (p < e) p++; // the terminating blank
       continue;
     }
