@@ -1,0 +1,812 @@
+/**
+ * The command table: lookup by name without allocating, derived data (ACL categories, key
+ * specs, movablekeys), per-command statistics, and the COMMAND command family answered
+ * from the table in Redis 7.0's reply shapes.
+ */
+
+import type { ReplyWriter } from '../protocol/reply.js';
+import { stringMatch } from '../util/glob.js';
+import type { CommandContext, CommandDef, CommandStats, KeySpec } from './types.js';
+
+// ------------------------------------------------------------------------------ constants
+
+/** Command flag names in the order Redis 7.0 prints them. */
+const FLAG_ORDER = [
+  'write',
+  'readonly',
+  'denyoom',
+  'module',
+  'admin',
+  'pubsub',
+  'noscript',
+  'blocking',
+  'loading',
+  'stale',
+  'skip_monitor',
+  'skip_slowlog',
+  'asking',
+  'fast',
+  'no_auth',
+  'may_replicate',
+  'no_mandatory_keys',
+  'no_async_loading',
+  'no_multi',
+  'movablekeys',
+  'allow_busy',
+];
+
+/** ACL categories in Redis's table order (the order COMMAND INFO prints them). */
+export const ACL_CATEGORIES = [
+  'keyspace',
+  'read',
+  'write',
+  'set',
+  'sortedset',
+  'list',
+  'hash',
+  'string',
+  'bitmap',
+  'hyperloglog',
+  'geo',
+  'stream',
+  'pubsub',
+  'admin',
+  'fast',
+  'slow',
+  'blocking',
+  'dangerous',
+  'connection',
+  'transaction',
+  'scripting',
+];
+
+const GROUP_CATEGORY: Record<string, string | undefined> = {
+  generic: 'keyspace',
+  string: 'string',
+  list: 'list',
+  set: 'set',
+  'sorted-set': 'sortedset',
+  hash: 'hash',
+  pubsub: 'pubsub',
+  transactions: 'transaction',
+  connection: 'connection',
+  scripting: 'scripting',
+  hyperloglog: 'hyperloglog',
+  geo: 'geo',
+  stream: 'stream',
+  bitmap: 'bitmap',
+};
+
+const KEY_FLAG_ORDER = ['RO', 'RW', 'OW', 'RM', 'access', 'update', 'insert', 'delete', 'not_key', 'incomplete', 'variable_flags'];
+
+function orderBy(names: Iterable<string>, order: string[]): string[] {
+  const set = new Set(names);
+  const out = order.filter((n) => set.has(n));
+  for (const n of set) if (!order.includes(n)) out.push(n);
+  return out;
+}
+
+function lowerByte(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+// ------------------------------------------------------------------------------ Command
+
+/** A command of the table, with everything derived once. */
+export class Command {
+  readonly def: CommandDef;
+  readonly parent: Command | null;
+  /** 'get', 'config|get' */
+  readonly fullName: string;
+  /** own name, lower case bytes */
+  readonly nameBytes: Buffer;
+  readonly arity: number;
+  readonly flags: ReadonlySet<string>;
+  readonly flagList: string[];
+  readonly aclCategories: string[];
+  readonly keySpecs: KeySpec[];
+  readonly subcommands: Command[];
+  readonly subTable: LookupTable | null;
+  readonly stats: CommandStats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  /** run inside store.exec() */
+  readonly useExec: boolean;
+  readonly isWrite: boolean;
+  readonly isReadonly: boolean;
+  readonly noAuth: boolean;
+  readonly handler: ((ctx: CommandContext, argv: Buffer[]) => void) | null;
+
+  constructor(def: CommandDef, parent: Command | null) {
+    this.def = def;
+    this.parent = parent;
+    const name = def.name.toLowerCase();
+    this.fullName = parent ? `${parent.fullName}|${name}` : name;
+    this.nameBytes = Buffer.from(name, 'latin1');
+    this.arity = def.arity;
+    this.keySpecs = def.keySpecs ?? deriveKeySpecs(def);
+    const flags = new Set(def.flags);
+    if (this.keySpecs.some((s) => s.beginSearch.type !== 'index' || s.findKeys.type !== 'range')) flags.add('movablekeys');
+    this.flags = flags;
+    this.flagList = orderBy(flags, FLAG_ORDER);
+    this.aclCategories = deriveAcl(def, flags);
+    this.isWrite = flags.has('write');
+    this.isReadonly = flags.has('readonly');
+    this.noAuth = flags.has('no_auth');
+    this.useExec = def.exec ?? (this.isWrite || this.isReadonly);
+    this.handler = def.handler ?? null;
+    this.subcommands = (def.subcommands ?? []).map((d) => new Command(d, this));
+    this.subTable = this.subcommands.length > 0 ? new LookupTable(this.subcommands) : null;
+  }
+
+  /** "CONFIG" for the "Try CONFIG HELP." message. */
+  get upperName(): string {
+    return this.fullName.toUpperCase();
+  }
+
+  hasAclCategory(cat: string): boolean {
+    return this.aclCategories.includes(cat);
+  }
+}
+
+function deriveKeySpecs(def: CommandDef): KeySpec[] {
+  if (def.firstKey <= 0) return [];
+  const flags = def.flags.includes('write') ? ['RW', 'update'] : def.flags.includes('readonly') ? ['RO', 'access'] : ['RW', 'access', 'update'];
+  return [
+    {
+      flags,
+      beginSearch: { type: 'index', index: def.firstKey },
+      findKeys: { type: 'range', lastKey: def.lastKey < 0 ? def.lastKey : def.lastKey - def.firstKey, keyStep: def.keyStep, limit: 0 },
+    },
+  ];
+}
+
+function deriveAcl(def: CommandDef, flags: ReadonlySet<string>): string[] {
+  const cats = new Set<string>();
+  // a container (CONFIG, CLIENT...) has no category of its own but @slow, as in Redis
+  const g = def.subcommands?.length ? undefined : GROUP_CATEGORY[def.group];
+  if (g) cats.add(g);
+  if (flags.has('write')) cats.add('write');
+  if (flags.has('readonly') && def.group !== 'scripting') cats.add('read');
+  if (flags.has('admin')) {
+    cats.add('admin');
+    cats.add('dangerous');
+  }
+  if (flags.has('pubsub')) cats.add('pubsub');
+  if (flags.has('fast')) cats.add('fast');
+  if (flags.has('blocking')) cats.add('blocking');
+  for (const a of def.acl ?? []) {
+    if (a.startsWith('-')) cats.delete(a.replace(/^-@?/, '').toLowerCase());
+    else cats.add(a.replace(/^@/, '').toLowerCase());
+  }
+  if (!cats.has('fast')) cats.add('slow');
+  return orderBy(cats, ACL_CATEGORIES);
+}
+
+// ------------------------------------------------------------------------------ lookup
+
+/**
+ * Case-insensitive lookup of a name given as bytes, without allocating: buckets by
+ * (lower-cased first byte, length), then a byte compare.
+ */
+export class LookupTable {
+  private readonly buckets: (Command[] | undefined)[] = new Array(256 * 32);
+
+  constructor(cmds: Command[]) {
+    for (const c of cmds) {
+      const b = c.nameBytes;
+      const k = (b[0] << 5) | (b.length & 31);
+      (this.buckets[k] ??= []).push(c);
+    }
+  }
+
+  get(name: Uint8Array): Command | null {
+    const n = name.length;
+    if (n === 0) return null;
+    const bucket = this.buckets[(lowerByte(name[0]) << 5) | (n & 31)];
+    if (bucket === undefined) return null;
+    outer: for (let i = 0; i < bucket.length; i++) {
+      const c = bucket[i];
+      const b = c.nameBytes;
+      if (b.length !== n) continue;
+      for (let j = 1; j < n; j++) if (lowerByte(name[j]) !== b[j]) continue outer;
+      return c;
+    }
+    return null;
+  }
+}
+
+// ------------------------------------------------------------------------------ Registry
+
+export type Resolution =
+  | { cmd: Command; error: null }
+  | { cmd: Command | null; error: 'unknown' | 'unknown-subcommand' | 'arity' };
+
+export class Registry {
+  /** Top-level commands in table order. */
+  readonly commands: Command[];
+  private readonly table: LookupTable;
+
+  constructor(defs: CommandDef[]) {
+    const seen = new Set<string>();
+    this.commands = [];
+    for (const d of defs) {
+      const n = d.name.toLowerCase();
+      if (seen.has(n)) throw new Error(`command '${n}' is defined twice`);
+      seen.add(n);
+      this.commands.push(new Command(d, null));
+    }
+    this.table = new LookupTable(this.commands);
+  }
+
+  /** Top-level command by its name bytes (case-insensitive), or null. */
+  lookup(name: Uint8Array): Command | null {
+    return this.table.get(name);
+  }
+
+  /**
+   * The command an argv runs, like Redis's processCommand: top-level lookup, then the
+   * subcommand for container commands, then the arity check.
+   */
+  resolve(argv: Buffer[]): Resolution {
+    const base = this.table.get(argv[0]);
+    if (base === null) return { cmd: null, error: 'unknown' };
+    let cmd = base;
+    if (base.subTable !== null && argv.length >= 2) {
+      const sub = base.subTable.get(argv[1]);
+      if (sub === null) return { cmd: base, error: 'unknown-subcommand' };
+      cmd = sub;
+    }
+    const a = cmd.arity;
+    if ((a > 0 && argv.length !== a) || argv.length < -a) return { cmd, error: 'arity' };
+    return { cmd, error: null };
+  }
+
+  /** Lookup by a full name string: 'get', 'CONFIG|GET'. */
+  byName(name: string): Command | null {
+    const parts = name.toLowerCase().split('|');
+    if (parts.length > 2) return null;
+    const base = this.table.get(Buffer.from(parts[0], 'latin1'));
+    if (base === null || parts.length === 1) return base;
+    return base.subTable?.get(Buffer.from(parts[1], 'latin1')) ?? null;
+  }
+
+  /** Like Redis's lookupCommand(argv, argc) for COMMAND GETKEYS: a container needs its subcommand. */
+  lookupArgv(argv: Buffer[]): Command | null {
+    const base = this.table.get(argv[0]);
+    if (base === null) return null;
+    if (base.subTable === null || argv.length < 2) return base;
+    return base.subTable.get(argv[1]);
+  }
+
+  /** Every command and subcommand, depth first (COMMAND LIST order). */
+  *all(): Generator<Command> {
+    for (const c of this.commands) {
+      yield c;
+      yield* c.subcommands;
+    }
+  }
+
+  // ---------------------------------------------------------------- key extraction
+
+  /**
+   * Keys of a full command (COMMAND GETKEYS), from its key specs (or getKeys for commands
+   * that declare one). Returns null when the arguments are invalid for the specs.
+   */
+  getKeys(cmd: Command, argv: Buffer[]): { pos: number; flags: string[] }[] | null {
+    const varflags = cmd.keySpecs.some((s) => s.flags.includes('variable_flags'));
+    if (cmd.def.getKeys && (varflags || cmd.keySpecs.length === 0)) return cmd.def.getKeys(argv);
+    const r = this.getKeysFromSpecs(cmd, argv);
+    if (r === null && cmd.def.getKeys) return cmd.def.getKeys(argv);
+    return r;
+  }
+
+  /** Redis's getKeysUsingKeySpecs: null for an invalid spec (syntax error). */
+  private getKeysFromSpecs(cmd: Command, argv: Buffer[]): { pos: number; flags: string[] }[] | null {
+    const out: { pos: number; flags: string[] }[] = [];
+    const argc = argv.length;
+    for (const spec of cmd.keySpecs) {
+      let first = 0;
+      const bs = spec.beginSearch;
+      if (bs.type === 'index') {
+        first = bs.index;
+      } else if (bs.type === 'keyword') {
+        const kw = bs.keyword.toLowerCase();
+        const start = bs.startFrom > 0 ? bs.startFrom : argc + bs.startFrom;
+        const end = bs.startFrom > 0 ? argc - 1 : 1;
+        for (let i = start; i !== end; i = start <= end ? i + 1 : i - 1) {
+          if (i >= argc || i < 1) break;
+          if (argv[i].toString('latin1').toLowerCase() === kw) {
+            first = i + 1;
+            break;
+          }
+        }
+        if (first === 0) continue;
+      } else {
+        continue;
+      }
+      let last: number;
+      let step: number;
+      const fk = spec.findKeys;
+      if (fk.type === 'range') {
+        step = fk.keyStep;
+        if (fk.lastKey >= 0) last = first + fk.lastKey;
+        else if (!fk.limit) last = argc + fk.lastKey;
+        else last = first + (Math.trunc((argc - first) / fk.limit) + fk.lastKey);
+      } else if (fk.type === 'keynum') {
+        step = fk.keyStep;
+        const idx = first + fk.keyNumIdx;
+        if (idx >= argc) return null;
+        const s = argv[idx].toString('latin1');
+        if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return null;
+        const numkeys = Number(s);
+        if (numkeys < 0 || !Number.isSafeInteger(numkeys)) return null;
+        first += fk.firstKey;
+        last = first + numkeys - 1;
+      } else {
+        continue;
+      }
+      if (last >= argc || last < first || first >= argc) return null;
+      for (let i = first; i <= last; i += step) {
+        out.push({ pos: i, flags: spec.flags });
+        if (step <= 0) break;
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- replies
+
+  replyInfo(w: ReplyWriter, cmd: Command | null): void {
+    if (cmd === null) {
+      w.nullBulk();
+      return;
+    }
+    const d = cmd.def;
+    w.array(10);
+    w.bulk(cmd.fullName);
+    w.integer(cmd.arity);
+    w.set(cmd.flagList.length);
+    for (const f of cmd.flagList) w.simple(f);
+    w.integer(d.firstKey);
+    w.integer(d.lastKey);
+    w.integer(d.keyStep);
+    w.set(cmd.aclCategories.length);
+    for (const c of cmd.aclCategories) w.simple('@' + c);
+    const tips = d.tips ?? [];
+    w.set(tips.length);
+    for (const t of tips) w.bulk(t);
+    w.set(cmd.keySpecs.length);
+    for (const ks of cmd.keySpecs) replyKeySpec(w, ks);
+    if (cmd.subcommands.length === 0) w.set(0);
+    else {
+      w.array(cmd.subcommands.length);
+      for (const s of cmd.subcommands) this.replyInfo(w, s);
+    }
+  }
+
+  replyDocs(w: ReplyWriter, cmd: Command): void {
+    const d = cmd.def;
+    let n = 3;
+    if (d.complexity) n++;
+    if (d.docFlags?.length) n++;
+    if (d.deprecatedSince) n++;
+    if (d.replacedBy) n++;
+    if (d.history?.length) n++;
+    if (d.args?.length) n++;
+    if (cmd.subcommands.length) n++;
+    w.map(n);
+    w.bulk('summary');
+    w.bulk(d.summary);
+    w.bulk('since');
+    w.bulk(d.since);
+    w.bulk('group');
+    w.bulk(d.group);
+    if (d.complexity) {
+      w.bulk('complexity');
+      w.bulk(d.complexity);
+    }
+    if (d.docFlags?.length) {
+      w.bulk('doc_flags');
+      w.set(d.docFlags.length);
+      for (const f of d.docFlags) w.simple(f);
+    }
+    if (d.deprecatedSince) {
+      w.bulk('deprecated_since');
+      w.bulk(d.deprecatedSince);
+    }
+    if (d.replacedBy) {
+      w.bulk('replaced_by');
+      w.bulk(d.replacedBy);
+    }
+    if (d.history?.length) {
+      w.bulk('history');
+      w.set(d.history.length);
+      for (const [since, change] of d.history) {
+        w.array(2);
+        w.bulk(since);
+        w.bulk(change);
+      }
+    }
+    if (d.args?.length) {
+      w.bulk('arguments');
+      replyArgs(w, d.args);
+    }
+    if (cmd.subcommands.length) {
+      w.bulk('subcommands');
+      w.map(cmd.subcommands.length);
+      for (const s of cmd.subcommands) {
+        w.bulk(s.fullName);
+        this.replyDocs(w, s);
+      }
+    }
+  }
+}
+
+function replyKeySpec(w: ReplyWriter, ks: KeySpec): void {
+  w.map(ks.notes ? 4 : 3);
+  if (ks.notes) {
+    w.bulk('notes');
+    w.bulk(ks.notes);
+  }
+  w.bulk('flags');
+  const flags = orderBy(ks.flags, KEY_FLAG_ORDER);
+  w.set(flags.length);
+  for (const f of flags) w.simple(f);
+  w.bulk('begin_search');
+  w.map(2);
+  w.bulk('type');
+  const bs = ks.beginSearch;
+  w.bulk(bs.type);
+  w.bulk('spec');
+  if (bs.type === 'index') {
+    w.map(1);
+    w.bulk('index');
+    w.integer(bs.index);
+  } else if (bs.type === 'keyword') {
+    w.map(2);
+    w.bulk('keyword');
+    w.bulk(bs.keyword);
+    w.bulk('startfrom');
+    w.integer(bs.startFrom);
+  } else {
+    w.map(0);
+  }
+  w.bulk('find_keys');
+  w.map(2);
+  w.bulk('type');
+  const fk = ks.findKeys;
+  w.bulk(fk.type);
+  w.bulk('spec');
+  if (fk.type === 'range') {
+    w.map(3);
+    w.bulk('lastkey');
+    w.integer(fk.lastKey);
+    w.bulk('keystep');
+    w.integer(fk.keyStep);
+    w.bulk('limit');
+    w.integer(fk.limit);
+  } else if (fk.type === 'keynum') {
+    w.map(3);
+    w.bulk('keynumidx');
+    w.integer(fk.keyNumIdx);
+    w.bulk('firstkey');
+    w.integer(fk.firstKey);
+    w.bulk('keystep');
+    w.integer(fk.keyStep);
+  } else {
+    w.map(0);
+  }
+}
+
+function replyArgs(w: ReplyWriter, args: NonNullable<CommandDef['args']>): void {
+  w.array(args.length);
+  for (const a of args) {
+    let n = 2;
+    if (a.type === 'key') n++;
+    if (a.token) n++;
+    if (a.summary) n++;
+    if (a.since) n++;
+    if (a.flags?.length) n++;
+    if (a.type === 'oneof' || a.type === 'block') n++;
+    w.map(n);
+    w.bulk('name');
+    w.bulk(a.name);
+    w.bulk('type');
+    w.bulk(a.type);
+    if (a.type === 'key') {
+      w.bulk('key_spec_index');
+      w.integer(a.keySpecIndex ?? 0);
+    }
+    if (a.token) {
+      w.bulk('token');
+      w.bulk(a.token);
+    }
+    if (a.summary) {
+      w.bulk('summary');
+      w.bulk(a.summary);
+    }
+    if (a.since) {
+      w.bulk('since');
+      w.bulk(a.since);
+    }
+    if (a.flags?.length) {
+      w.bulk('flags');
+      const fl = orderBy(a.flags, ['optional', 'multiple', 'multiple_token']);
+      w.set(fl.length);
+      for (const f of fl) w.simple(f);
+    }
+    if (a.type === 'oneof' || a.type === 'block') {
+      w.bulk('arguments');
+      replyArgs(w, a.args ?? []);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------ COMMAND family
+
+function lower(b: Buffer): string {
+  return b.toString('latin1').toLowerCase();
+}
+
+const COMMAND_HELP = [
+  'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  '(no subcommand)',
+  '    Return details about all Redis commands.',
+  'COUNT',
+  '    Return the total number of commands in this Redis server.',
+  'LIST',
+  '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]',
+  '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'DOCS [<command-name> ...]',
+  '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'GETKEYS <full-command>',
+  '    Return the keys from a full Redis command.',
+  'GETKEYSANDFLAGS <full-command>',
+  '    Return the keys and the access flags from a full Redis command.',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** Reply a help text as Redis's addReplyHelp: an array of status lines. */
+export function replyHelp(w: ReplyWriter, lines: string[]): void {
+  w.array(lines.length);
+  for (const l of lines) w.simple(l);
+}
+
+function getKeysCommand(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void {
+  const reg = ctx.server.registry;
+  const w = ctx.reply;
+  const args = argv.slice(2);
+  const cmd = reg.lookupArgv(args);
+  if (cmd === null) {
+    w.error('ERR Invalid command specified');
+    return;
+  }
+  if (!cmd.def.getKeys && cmd.keySpecs.length === 0) {
+    w.error('ERR The command has no key arguments');
+    return;
+  }
+  if ((cmd.arity > 0 && cmd.arity !== args.length) || args.length < -cmd.arity) {
+    w.error('ERR Invalid number of arguments specified for command');
+    return;
+  }
+  const keys = reg.getKeys(cmd, args);
+  if (keys === null || keys.length === 0) {
+    if (cmd.flags.has('no_mandatory_keys')) w.array(0);
+    else w.error('ERR Invalid arguments specified for command');
+    return;
+  }
+  w.array(keys.length);
+  for (const k of keys) {
+    if (withFlags) {
+      w.array(2);
+      w.bulk(args[k.pos]);
+      const fl = orderBy(k.flags, KEY_FLAG_ORDER);
+      w.set(fl.length);
+      for (const f of fl) w.simple(f);
+    } else {
+      w.bulk(args[k.pos]);
+    }
+  }
+}
+
+const SUB_DOC: { group: string; acl: string[] } = { group: 'server', acl: ['@connection'] };
+
+/** The COMMAND container and its subcommands (Redis group 'server', ACL @connection). */
+export const commands: CommandDef[] = [
+  {
+    name: 'command',
+    arity: -1,
+    flags: ['loading', 'stale'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    ...SUB_DOC,
+    summary: 'Get array of Redis command details',
+    since: '2.8.13',
+    complexity: 'O(N) where N is the total number of Redis commands',
+    tips: ['nondeterministic_output_order'],
+    handler: (ctx) => {
+      const reg = ctx.server.registry;
+      ctx.reply.array(reg.commands.length);
+      for (const c of reg.commands) reg.replyInfo(ctx.reply, c);
+    },
+    subcommands: [
+      {
+        name: 'count',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        ...SUB_DOC,
+        summary: 'Get total number of Redis commands',
+        since: '2.8.13',
+        complexity: 'O(1)',
+        handler: (ctx) => ctx.reply.integer(ctx.server.registry.commands.length),
+      },
+      {
+        name: 'docs',
+        arity: -2,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        ...SUB_DOC,
+        summary: 'Get array of specific Redis command documentation',
+        since: '7.0.0',
+        complexity: 'O(N) where N is the number of commands to look up',
+        tips: ['nondeterministic_output_order'],
+        args: [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
+        handler: (ctx, argv) => {
+          const reg = ctx.server.registry;
+          const w = ctx.reply;
+          const list: Command[] = [];
+          if (argv.length === 2) list.push(...reg.commands);
+          else
+            for (let i = 2; i < argv.length; i++) {
+              const c = reg.byName(argv[i].toString('latin1'));
+              if (c !== null) list.push(c);
+            }
+          w.map(list.length);
+          for (const c of list) {
+            w.bulk(c.fullName);
+            reg.replyDocs(w, c);
+          }
+        },
+      },
+      {
+        name: 'getkeys',
+        arity: -4,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        ...SUB_DOC,
+        summary: 'Extract keys given a full Redis command',
+        since: '2.8.13',
+        complexity: 'O(N) where N is the number of arguments to the command',
+        args: [
+          { name: 'command', type: 'string' },
+          { name: 'arg', type: 'string', flags: ['optional', 'multiple'] },
+        ],
+        handler: (ctx, argv) => getKeysCommand(ctx, argv, false),
+      },
+      {
+        name: 'getkeysandflags',
+        arity: -4,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        ...SUB_DOC,
+        summary: 'Extract keys and access flags given a full Redis command',
+        since: '7.0.0',
+        complexity: 'O(N) where N is the number of arguments to the command',
+        args: [
+          { name: 'command', type: 'string' },
+          { name: 'arg', type: 'string', flags: ['optional', 'multiple'] },
+        ],
+        handler: (ctx, argv) => getKeysCommand(ctx, argv, true),
+      },
+      {
+        name: 'help',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        ...SUB_DOC,
+        summary: 'Show helpful text about the different subcommands',
+        since: '5.0.0',
+        complexity: 'O(1)',
+        handler: (ctx) => replyHelp(ctx.reply, COMMAND_HELP),
+      },
+      {
+        name: 'info',
+        arity: -2,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        ...SUB_DOC,
+        summary: 'Get array of specific Redis command details, or all when no argument is given.',
+        since: '2.8.13',
+        complexity: 'O(N) where N is the number of commands to look up',
+        history: [['7.0.0', 'Allowed to be called with no argument to get info on all commands.']],
+        tips: ['nondeterministic_output_order'],
+        args: [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
+        handler: (ctx, argv) => {
+          const reg = ctx.server.registry;
+          const w = ctx.reply;
+          if (argv.length === 2) {
+            w.array(reg.commands.length);
+            for (const c of reg.commands) reg.replyInfo(w, c);
+            return;
+          }
+          w.array(argv.length - 2);
+          for (let i = 2; i < argv.length; i++) reg.replyInfo(w, reg.byName(argv[i].toString('latin1')));
+        },
+      },
+      {
+        name: 'list',
+        arity: -2,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        ...SUB_DOC,
+        summary: 'Get an array of Redis command names',
+        since: '7.0.0',
+        complexity: 'O(N) where N is the total number of Redis commands',
+        tips: ['nondeterministic_output_order'],
+        args: [
+          {
+            name: 'filterby',
+            type: 'oneof',
+            token: 'FILTERBY',
+            flags: ['optional'],
+            args: [
+              { name: 'module-name', type: 'string', token: 'MODULE' },
+              { name: 'category', type: 'string', token: 'ACLCAT' },
+              { name: 'pattern', type: 'pattern', token: 'PATTERN' },
+            ],
+          },
+        ],
+        handler: (ctx, argv) => {
+          const reg = ctx.server.registry;
+          const w = ctx.reply;
+          let filter: ((c: Command) => boolean) | null = null;
+          for (let i = 2; i < argv.length; i++) {
+            const more = argv.length - 1 - i;
+            if (lower(argv[i]) === 'filterby' && more === 2) {
+              const type = lower(argv[i + 1]);
+              const arg = argv[i + 2];
+              if (type === 'module') filter = () => false;
+              else if (type === 'aclcat') {
+                const cat = arg.toString('latin1').toLowerCase();
+                filter = (c) => c.hasAclCategory(cat);
+              } else if (type === 'pattern') filter = (c) => stringMatch(arg, c.fullName, true);
+              else {
+                w.error('ERR syntax error');
+                return;
+              }
+              i += 2;
+            } else {
+              w.error('ERR syntax error');
+              return;
+            }
+          }
+          const names: string[] = [];
+          for (const c of reg.all()) if (filter === null || filter(c)) names.push(c.fullName);
+          w.array(names.length);
+          for (const n of names) w.bulk(n);
+        },
+      },
+    ],
+  },
+];
