@@ -1,0 +1,517 @@
+/**
+ * Server commands: TIME, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, SHUTDOWN, CONFIG
+ * (GET/SET/RESETSTAT/REWRITE/HELP), INFO, LASTSAVE. The metadata of the table below is
+ * Redis 7.0.15's (generated with test/helpers/gen-command-defs.ts from COMMAND INFO/DOCS).
+ */
+
+import { str2ll } from '../protocol/numbers.js';
+import { ConfigError, lookupConfig, parseConfigValue, rewriteConfigFile, type ConfigDef, type ConfigValue } from '../server/config.js';
+import { genInfo } from '../server/info.js';
+import type { LogLevel } from '../server/log.js';
+import { replyHelp } from './registry.js';
+import type { CommandContext, CommandDef } from './types.js';
+
+const ERR_SYNTAX = 'ERR syntax error';
+
+function lower(b: Buffer): string {
+  return b.toString('latin1').toLowerCase();
+}
+
+function int(b: Buffer): number | null {
+  const v = str2ll(b, 0, b.length);
+  return v === null ? null : Number(v);
+}
+
+// ------------------------------------------------------------------------------ simple ones
+
+function time(ctx: CommandContext): void {
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const sec = Math.floor(us / 1e6);
+  ctx.reply.array(2);
+  ctx.reply.bulk(String(sec));
+  ctx.reply.bulk(String(us - sec * 1e6));
+}
+
+function dbsize(ctx: CommandContext): void {
+  ctx.reply.integer(ctx.store.dbsize(ctx.client.db));
+}
+
+function lastsave(ctx: CommandContext): void {
+  ctx.reply.integer(ctx.server.lastSave);
+}
+
+/** FLUSHDB / FLUSHALL [ASYNC|SYNC]: false after replying a syntax error. */
+function flushArgs(ctx: CommandContext, argv: Buffer[]): boolean {
+  if (argv.length > 2) {
+    ctx.reply.error(ERR_SYNTAX);
+    return false;
+  }
+  if (argv.length === 2) {
+    const m = lower(argv[1]);
+    if (m !== 'sync' && m !== 'async') {
+      ctx.reply.error(ERR_SYNTAX);
+      return false;
+    }
+  }
+  return true;
+}
+
+function flushdb(ctx: CommandContext, argv: Buffer[]): void {
+  if (!flushArgs(ctx, argv)) return;
+  ctx.store.flushdb(ctx.client.db);
+  ctx.reply.ok();
+}
+
+function flushall(ctx: CommandContext, argv: Buffer[]): void {
+  if (!flushArgs(ctx, argv)) return;
+  ctx.store.flushall();
+  ctx.reply.ok();
+}
+
+function swapdb(ctx: CommandContext, argv: Buffer[]): void {
+  const a = int(argv[1]);
+  if (a === null || a < -2147483648 || a > 2147483647) {
+    ctx.reply.error('ERR invalid first DB index');
+    return;
+  }
+  const b = int(argv[2]);
+  if (b === null || b < -2147483648 || b > 2147483647) {
+    ctx.reply.error('ERR invalid second DB index');
+    return;
+  }
+  const n = ctx.store.databases;
+  if (a < 0 || a >= n || b < 0 || b >= n) {
+    ctx.reply.error('ERR DB index is out of range');
+    return;
+  }
+  if (a !== b) ctx.store.swapdb(a, b);
+  ctx.reply.ok();
+}
+
+function shutdown(ctx: CommandContext, argv: Buffer[]): void {
+  let nosave = false;
+  let save = false;
+  let now = false;
+  let force = false;
+  let abort = false;
+  for (let i = 1; i < argv.length; i++) {
+    const o = lower(argv[i]);
+    if (o === 'nosave') nosave = true;
+    else if (o === 'save') save = true;
+    else if (o === 'now') now = true;
+    else if (o === 'force') force = true;
+    else if (o === 'abort') abort = true;
+    else {
+      ctx.reply.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  if ((abort && (nosave || save || now || force)) || (nosave && save)) {
+    ctx.reply.error(ERR_SYNTAX);
+    return;
+  }
+  if (abort) {
+    // shutdown is immediate here: never "in progress"
+    ctx.reply.error('ERR No shutdown in progress.');
+    return;
+  }
+  const server = ctx.server;
+  if (save) server.log.notice('SHUTDOWN SAVE: the keyspace lives in shared memory and survives the process: nothing to save.');
+  // no reply: the connection closes with the server, as in Redis
+  setImmediate(() => void server.shutdown('User requested shutdown...'));
+}
+
+// ------------------------------------------------------------------------------ INFO
+
+function info(ctx: CommandContext, argv: Buffer[]): void {
+  const text = genInfo(
+    ctx.server,
+    argv.slice(1).map((b) => b.toString('latin1')),
+  );
+  ctx.reply.verbatim(Buffer.from(text, 'utf8'), 'txt');
+}
+
+// ------------------------------------------------------------------------------ CONFIG
+
+function configGet(ctx: CommandContext, argv: Buffer[]): void {
+  const pairs = ctx.server.config.getMatching(argv.slice(2).map((b) => b.toString('utf8')));
+  ctx.reply.map(pairs.length);
+  for (const [k, v] of pairs) {
+    ctx.reply.bulk(k);
+    ctx.reply.bulk(v);
+  }
+}
+
+function configSet(ctx: CommandContext, argv: Buffer[]): void {
+  const w = ctx.reply;
+  if (argv.length % 2 !== 0) {
+    w.error(ERR_SYNTAX);
+    return;
+  }
+  const server = ctx.server;
+  const cfg = server.config;
+  const items: { def: ConfigDef; arg: string; raw: string; value?: ConfigValue }[] = [];
+  const seen = new Set<string>();
+  for (let i = 2; i < argv.length; i += 2) {
+    const arg = argv[i].toString('utf8');
+    const def = lookupConfig(arg);
+    if (!def) {
+      w.errorBytes(Buffer.concat([Buffer.from("ERR Unknown option or number of arguments for CONFIG SET - '"), argv[i], Buffer.from("'")]));
+      return;
+    }
+    const fail = (msg: string): void => w.error(`ERR CONFIG SET failed (possibly related to argument '${arg.toLowerCase()}') - ${msg}`);
+    if (def.immutable) return fail("can't set immutable config");
+    if (def.protected) return fail("can't set protected config");
+    if (seen.has(def.name)) return fail('duplicate parameter');
+    seen.add(def.name);
+    items.push({ def, arg, raw: argv[i + 1].toString('utf8') });
+  }
+  for (const it of items) {
+    try {
+      it.value = parseConfigValue(it.def, [it.raw]);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        w.error(`ERR CONFIG SET failed (possibly related to argument '${it.arg.toLowerCase()}') - ${e.message}`);
+        return;
+      }
+      throw e;
+    }
+  }
+  const old = items.map((it) => cfg.get(it.def.name));
+  for (const it of items) cfg.set(it.def.name, it.value!);
+  let rebind = false;
+  for (const it of items) {
+    switch (it.def.name) {
+      case 'loglevel':
+        server.log.setLevel(it.value as LogLevel);
+        break;
+      case 'hz':
+        server.startCron();
+        break;
+      case 'proto-max-bulk-len':
+        for (const c of server.clients.values()) c.parser.maxBulkLen = it.value as number;
+        break;
+      case 'port':
+      case 'bind':
+        rebind = true;
+        break;
+    }
+  }
+  if (rebind) {
+    // listening is asynchronous: reply now, revert (and log) if the new address cannot be bound
+    const port = cfg.num('port');
+    const bind = cfg.str('bind');
+    server.rebind(port, bind).catch((e: Error) => {
+      server.log.warning(`CONFIG SET port/bind failed, keeping the old listeners: ${e.message}`);
+      items.forEach((it, i) => cfg.set(it.def.name, old[i]));
+    });
+  }
+  w.ok();
+}
+
+function configResetstat(ctx: CommandContext): void {
+  ctx.server.resetStats();
+  ctx.reply.ok();
+}
+
+function configRewrite(ctx: CommandContext): void {
+  const cfg = ctx.server.config;
+  if (!cfg.file) {
+    ctx.reply.error('ERR The server is running without a config file');
+    return;
+  }
+  try {
+    rewriteConfigFile(cfg);
+  } catch (e) {
+    ctx.server.log.warning(`CONFIG REWRITE failed: ${(e as Error).message}`);
+    ctx.reply.error(`ERR Rewriting config file: ${(e as Error).message}`);
+    return;
+  }
+  ctx.server.log.notice('CONFIG REWRITE executed with success.');
+  ctx.reply.ok();
+}
+
+const CONFIG_HELP = [
+  'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+  'REWRITE',
+  '    Rewrite the configuration file.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function configHelp(ctx: CommandContext): void {
+  replyHelp(ctx.reply, CONFIG_HELP);
+}
+
+// ------------------------------------------------------------------------------ the table
+
+export const commands: CommandDef[] = [
+  {
+    name: 'time',
+    handler: time,
+    arity: 1,
+    flags: ['loading', 'stale', 'fast'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Return the current server time',
+    since: '2.6.0',
+    complexity: 'O(1)',
+    tips: ['nondeterministic_output'],
+  },
+  {
+    name: 'dbsize',
+    handler: dbsize,
+    arity: 1,
+    flags: ['readonly', 'fast'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Return the number of keys in the selected database',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    acl: ['@keyspace'],
+    tips: ['request_policy:all_shards', 'response_policy:agg_sum'],
+  },
+  {
+    name: 'flushdb',
+    handler: flushdb,
+    arity: -1,
+    flags: ['write'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Remove all keys from the current database',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of keys in the selected database',
+    acl: ['@keyspace', '@dangerous'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+    history: [
+      ['4.0.0', 'Added the `ASYNC` flushing mode modifier.'],
+      ['6.2.0', 'Added the `SYNC` flushing mode modifier.'],
+    ],
+    args: [
+      {
+        name: 'async',
+        type: 'oneof',
+        flags: ['optional'],
+        args: [
+          { name: 'async', type: 'pure-token', token: 'ASYNC', since: '4.0.0' },
+          { name: 'sync', type: 'pure-token', token: 'SYNC', since: '6.2.0' },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'flushall',
+    handler: flushall,
+    arity: -1,
+    flags: ['write'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Remove all keys from all databases',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the total number of keys in all databases',
+    acl: ['@keyspace', '@dangerous'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+    history: [
+      ['4.0.0', 'Added the `ASYNC` flushing mode modifier.'],
+      ['6.2.0', 'Added the `SYNC` flushing mode modifier.'],
+    ],
+    args: [
+      {
+        name: 'async',
+        type: 'oneof',
+        flags: ['optional'],
+        args: [
+          { name: 'async', type: 'pure-token', token: 'ASYNC', since: '4.0.0' },
+          { name: 'sync', type: 'pure-token', token: 'SYNC', since: '6.2.0' },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'swapdb',
+    handler: swapdb,
+    arity: 3,
+    flags: ['write', 'fast'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Swaps two Redis databases',
+    since: '4.0.0',
+    complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.',
+    acl: ['@keyspace', '@dangerous'],
+    args: [{ name: 'index1', type: 'integer' }, { name: 'index2', type: 'integer' }],
+  },
+  {
+    name: 'shutdown',
+    handler: shutdown,
+    arity: -1,
+    flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Synchronously save the dataset to disk and then shut down the server',
+    since: '1.0.0',
+    complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
+    history: [['7.0.0', 'Added the `NOW`, `FORCE` and `ABORT` modifiers.']],
+    args: [
+      {
+        name: 'nosave_save',
+        type: 'oneof',
+        flags: ['optional'],
+        args: [
+          { name: 'nosave', type: 'pure-token', token: 'NOSAVE' },
+          { name: 'save', type: 'pure-token', token: 'SAVE' },
+        ],
+      },
+      { name: 'now', type: 'pure-token', token: 'NOW', since: '7.0.0', flags: ['optional'] },
+      { name: 'force', type: 'pure-token', token: 'FORCE', since: '7.0.0', flags: ['optional'] },
+      { name: 'abort', type: 'pure-token', token: 'ABORT', since: '7.0.0', flags: ['optional'] },
+    ],
+  },
+  {
+    name: 'config',
+    arity: -2,
+    flags: [],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'A container for server configuration commands',
+    since: '2.0.0',
+    complexity: 'Depends on subcommand.',
+    subcommands: [
+      {
+        name: 'resetstat',
+        handler: configResetstat,
+        arity: 2,
+        flags: ['admin', 'noscript', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: 'Reset the stats returned by INFO',
+        since: '2.0.0',
+        complexity: 'O(1)',
+      },
+      {
+        name: 'get',
+        handler: configGet,
+        arity: -3,
+        flags: ['admin', 'noscript', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: 'Get the values of configuration parameters',
+        since: '2.0.0',
+        complexity: 'O(N) when N is the number of configuration parameters provided',
+        history: [['7.0.0', 'Added the ability to pass multiple pattern parameters in one call']],
+        args: [
+          {
+            name: 'parameter',
+            type: 'block',
+            flags: ['multiple'],
+            args: [{ name: 'parameter', type: 'string' }],
+          },
+        ],
+      },
+      {
+        name: 'rewrite',
+        handler: configRewrite,
+        arity: 2,
+        flags: ['admin', 'noscript', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: 'Rewrite the configuration file with the in memory configuration',
+        since: '2.8.0',
+        complexity: 'O(1)',
+      },
+      {
+        name: 'set',
+        handler: configSet,
+        arity: -4,
+        flags: ['admin', 'noscript', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: 'Set configuration parameters to the given values',
+        since: '2.0.0',
+        complexity: 'O(N) when N is the number of configuration parameters provided',
+        tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+        history: [['7.0.0', 'Added the ability to set multiple parameters in one call.']],
+        args: [
+          {
+            name: 'parameter_value',
+            type: 'block',
+            flags: ['multiple'],
+            args: [{ name: 'parameter', type: 'string' }, { name: 'value', type: 'string' }],
+          },
+        ],
+      },
+      {
+        name: 'help',
+        handler: configHelp,
+        arity: 2,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: 'Show helpful text about the different subcommands',
+        since: '5.0.0',
+        complexity: 'O(1)',
+      },
+    ],
+  },
+  {
+    name: 'info',
+    handler: info,
+    arity: -1,
+    flags: ['loading', 'stale'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Get information and statistics about the server',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    acl: ['@dangerous'],
+    tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+    history: [['7.0.0', 'Added support for taking multiple section arguments.']],
+    args: [{ name: 'section', type: 'string', flags: ['optional', 'multiple'] }],
+  },
+  {
+    name: 'lastsave',
+    handler: lastsave,
+    arity: 1,
+    flags: ['loading', 'stale', 'fast'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Get the UNIX time stamp of the last successful save to disk',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    acl: ['@admin', '@dangerous'],
+    tips: ['nondeterministic_output'],
+  },
+];

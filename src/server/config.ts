@@ -1,0 +1,459 @@
+/**
+ * Server configuration: the parameter table (types, defaults, validation with Redis 7.0's
+ * error texts), redis.conf parsing (quotes, comments, `include`, command-line overrides
+ * appended like redis-server does), CONFIG GET/SET/REWRITE support.
+ */
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { splitArgs } from '../protocol/parser.js';
+import { stringMatch } from '../util/glob.js';
+
+export const REDIS_VERSION = '7.0.15';
+export const SHMKV_VERSION = '0.1.0';
+
+export type ConfigValue = string | number | boolean;
+
+export interface ConfigDef {
+  name: string;
+  alias?: string;
+  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'bind' | 'octal';
+  default: ConfigValue;
+  min?: number;
+  max?: number;
+  /** clamp instead of refusing (hz) */
+  clamp?: [number, number];
+  values?: string[];
+  /** CONFIG SET refuses: "can't set immutable config" */
+  immutable?: boolean;
+  /** CONFIG SET refuses: "can't set protected config" */
+  protected?: boolean;
+  /** Takes several words on a config line (joined by a space). */
+  multiArg?: boolean;
+  /** Extra check; returns an error text or null. */
+  check?: (v: ConfigValue) => string | null;
+}
+
+const LLONG_MAX = 9223372036854775807;
+const INT_MAX = 2147483647;
+const UINT_MAX = 4294967295;
+
+const POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'];
+
+/** Supported parameters. Those we do not act on are accepted, validated and reported. */
+export const CONFIG_DEFS: ConfigDef[] = [
+  { name: 'port', type: 'int', default: 6379, min: 0, max: 65535 },
+  { name: 'bind', type: 'bind', default: '127.0.0.1 -::1', multiArg: true },
+  { name: 'protected-mode', type: 'bool', default: true },
+  { name: 'unixsocket', type: 'string', default: '', immutable: true },
+  { name: 'unixsocketperm', type: 'octal', default: 0, min: 0, max: 0o777, immutable: true },
+  { name: 'databases', type: 'int', default: 16, min: 1, max: INT_MAX, immutable: true },
+  { name: 'requirepass', type: 'string', default: '' },
+  { name: 'maxclients', type: 'int', default: 10000, min: 1, max: UINT_MAX },
+  { name: 'timeout', type: 'int', default: 0, min: 0, max: INT_MAX },
+  { name: 'tcp-keepalive', type: 'int', default: 300, min: 0, max: INT_MAX },
+  { name: 'tcp-backlog', type: 'int', default: 511, min: 0, max: INT_MAX, immutable: true },
+  { name: 'proto-max-bulk-len', type: 'memory', default: 512 * 1024 * 1024, min: 1024 * 1024, max: LLONG_MAX },
+  { name: 'client-query-buffer-limit', type: 'memory', default: 1024 * 1024 * 1024, min: 1024 * 1024, max: LLONG_MAX },
+  { name: 'hz', type: 'int', default: 10, min: 0, max: INT_MAX, clamp: [1, 500] },
+  { name: 'loglevel', type: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning'] },
+  { name: 'logfile', type: 'string', default: '', immutable: true },
+  { name: 'daemonize', type: 'bool', default: false, immutable: true },
+  { name: 'pidfile', type: 'string', default: '', immutable: true },
+  { name: 'maxmemory', type: 'memory', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
+  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: POLICIES },
+  { name: 'maxmemory-samples', type: 'int', default: 5, min: 1, max: 64 },
+  { name: 'save', type: 'save', default: '3600 1 300 100 60 10000', multiArg: true },
+  { name: 'appendonly', type: 'bool', default: false },
+  { name: 'appendfilename', type: 'string', default: 'appendonly.aof', immutable: true },
+  { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
+  { name: 'dir', type: 'string', default: '', protected: true },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', protected: true },
+  { name: 'slowlog-log-slower-than', type: 'int', default: 10000, min: -1, max: LLONG_MAX },
+  { name: 'slowlog-max-len', type: 'int', default: 128, min: 0, max: LLONG_MAX },
+  { name: 'notify-keyspace-events', type: 'string', default: '' },
+  { name: 'lazyfree-lazy-user-flush', type: 'bool', default: false },
+  { name: 'replica-read-only', alias: 'slave-read-only', type: 'bool', default: true },
+  { name: 'cluster-enabled', type: 'bool', default: false, immutable: true },
+  { name: 'io-threads', type: 'int', default: 1, min: 1, max: 128, immutable: true },
+  { name: 'always-show-logo', type: 'bool', default: false, immutable: true },
+  { name: 'set-proc-title', type: 'bool', default: true, immutable: true },
+  { name: 'supervised', type: 'enum', default: 'no', values: ['upstart', 'systemd', 'auto', 'no'], immutable: true },
+  { name: 'latency-tracking', type: 'bool', default: true },
+  { name: 'busy-reply-threshold', alias: 'lua-time-limit', type: 'int', default: 5000, min: 0, max: LLONG_MAX },
+  /** shmkv: the shared-memory segment the keyspace lives in (/dev/shm/shmkv.<segment>) */
+  { name: 'segment', type: 'string', default: 'default', immutable: true },
+];
+
+const BY_NAME = new Map<string, ConfigDef>();
+for (const d of CONFIG_DEFS) {
+  BY_NAME.set(d.name, d);
+  if (d.alias) BY_NAME.set(d.alias, d);
+}
+
+export function lookupConfig(name: string): ConfigDef | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** Redis's memtoll: digits with an optional unit (b k kb m mb g gb), case-insensitive. */
+export function memtoll(s: string): number | null {
+  const m = /^(-?[0-9]*)([a-zA-Z]*)$/.exec(s);
+  if (!m) return null;
+  const units: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 * 1024, g: 1e9, gb: 1024 * 1024 * 1024 };
+  const mul = units[m[2].toLowerCase()];
+  if (mul === undefined) return null;
+  if (m[1] === '' || m[1] === '-') return 0;
+  return Number(m[1]) * mul;
+}
+
+/** Redis's string2ll accepted form. */
+function parseStrictInt(s: string): number | null {
+  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return null;
+  const n = Number(s);
+  if (!Number.isFinite(n) || Math.abs(n) > LLONG_MAX) return null;
+  return n;
+}
+
+export class ConfigError extends Error {}
+
+/** Parse and validate a value for a parameter (args: the words after the name). */
+export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
+  if (!def.multiArg && args.length !== 1) throw new ConfigError('wrong number of arguments');
+  const raw = args.join(' ');
+  switch (def.type) {
+    case 'bool': {
+      const v = raw.toLowerCase();
+      if (v === 'yes') return true;
+      if (v === 'no') return false;
+      throw new ConfigError("argument must be 'yes' or 'no'");
+    }
+    case 'int':
+    case 'octal':
+    case 'memory': {
+      let n: number | null;
+      if (def.type === 'memory') {
+        n = memtoll(raw);
+        if (n === null || n < 0) throw new ConfigError('argument must be a memory value');
+      } else if (def.type === 'octal') {
+        n = /^[0-7]+$/.test(raw) ? parseInt(raw, 8) : null;
+        if (n === null) throw new ConfigError("argument couldn't be parsed into an integer");
+      } else {
+        n = parseStrictInt(raw);
+        if (n === null) throw new ConfigError("argument couldn't be parsed into an integer");
+      }
+      if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
+        const max = def.max === Number.MAX_SAFE_INTEGER ? '18446744073709551615' : def.max === LLONG_MAX ? '9223372036854775807' : String(def.max);
+        throw new ConfigError(`argument must be between ${def.min} and ${max} inclusive`);
+      }
+      if (def.clamp) n = Math.min(def.clamp[1], Math.max(def.clamp[0], n));
+      return n;
+    }
+    case 'enum': {
+      const v = raw.toLowerCase();
+      if (!def.values!.includes(v)) throw new ConfigError(`argument(s) must be one of the following: ${def.values!.join(', ')}`);
+      return v;
+    }
+    case 'save': {
+      if (raw.trim() === '') return '';
+      const parts = raw.split(' ').filter((p) => p !== '');
+      if (parts.length % 2 !== 0) throw new ConfigError('Invalid save parameters');
+      for (const p of parts) if (parseStrictInt(p) === null || Number(p) < 0) throw new ConfigError('Invalid save parameters');
+      return parts.join(' ');
+    }
+    case 'bind': {
+      const parts = raw.split(' ').filter((p) => p !== '');
+      if (parts.length > 16) throw new ConfigError('Too many bind addresses specified.');
+      return parts.join(' ');
+    }
+    case 'string':
+    default:
+      return raw;
+  }
+}
+
+/** A value as CONFIG GET prints it. */
+export function formatConfigValue(def: ConfigDef, v: ConfigValue): string {
+  if (def.type === 'bool') return v ? 'yes' : 'no';
+  if (def.type === 'octal') return (v as number).toString(8);
+  return String(v);
+}
+
+// ------------------------------------------------------------------------------ the store of values
+
+export class Config {
+  private readonly values = new Map<string, ConfigValue>();
+  /** The config file (absolute) if one was given. */
+  file: string | null = null;
+
+  constructor() {
+    for (const d of CONFIG_DEFS) this.values.set(d.name, d.default);
+    this.values.set('dir', process.cwd());
+  }
+
+  get(name: string): ConfigValue {
+    const d = lookupConfig(name);
+    if (!d) throw new Error(`unknown config ${name}`);
+    return this.values.get(d.name)!;
+  }
+  num(name: string): number {
+    return this.get(name) as number;
+  }
+  str(name: string): string {
+    return this.get(name) as string;
+  }
+  bool(name: string): boolean {
+    return this.get(name) as boolean;
+  }
+  /** proto-max-bulk-len (a shortcut for the command families) */
+  get protoMaxBulkLen(): number {
+    return this.values.get('proto-max-bulk-len') as number;
+  }
+  /** maxmemory-policy */
+  get maxmemoryPolicy(): string {
+    return this.values.get('maxmemory-policy') as string;
+  }
+  get maxmemory(): number {
+    return this.values.get('maxmemory') as number;
+  }
+
+  set(name: string, v: ConfigValue): void {
+    const d = lookupConfig(name);
+    if (!d) throw new Error(`unknown config ${name}`);
+    this.values.set(d.name, v);
+  }
+
+  /** CONFIG GET: name/value pairs for patterns (exact names keep the spelling asked for). */
+  getMatching(patterns: string[]): [string, string][] {
+    const out = new Map<string, string>();
+    for (const p of patterns) {
+      if (!/[[*?]/.test(p)) {
+        const d = lookupConfig(p);
+        if (d && !out.has(p)) out.set(p, formatConfigValue(d, this.values.get(d.name)!));
+        continue;
+      }
+      for (const d of CONFIG_DEFS) {
+        for (const n of d.alias ? [d.name, d.alias] : [d.name]) {
+          if (!out.has(n) && stringMatch(p, n, true)) out.set(n, formatConfigValue(d, this.values.get(d.name)!));
+        }
+      }
+    }
+    return [...out];
+  }
+}
+
+// ------------------------------------------------------------------------------ file loading
+
+export interface ConfigLoadError {
+  line: number | null;
+  text: string | null;
+  message: string;
+}
+
+/** sdscatrepr of a string (how redis-server quotes command-line values). */
+export function reprQuote(s: string): string {
+  let out = '"';
+  for (const ch of Buffer.from(s, 'utf8')) {
+    if (ch === 0x5c || ch === 0x22) out += '\\' + String.fromCharCode(ch);
+    else if (ch === 10) out += '\\n';
+    else if (ch === 13) out += '\\r';
+    else if (ch === 9) out += '\\t';
+    else if (ch === 7) out += '\\a';
+    else if (ch === 8) out += '\\b';
+    else if (ch >= 32 && ch < 127) out += String.fromCharCode(ch);
+    else out += '\\x' + ch.toString(16).padStart(2, '0');
+  }
+  return out + '"';
+}
+
+/**
+ * The command line of redis-server: `[config-file] [--name value ...]`. Returns the config
+ * file (or null) and the options as config text, appended after the file's lines.
+ */
+export function parseCommandLine(args: string[]): { file: string | null; options: string } {
+  let j = 0;
+  let file: string | null = null;
+  if (args.length > 0 && !args[0].startsWith('--')) {
+    file = args[0];
+    j = 1;
+  }
+  let options = '';
+  let handledLast = true;
+  for (; j < args.length; j++) {
+    const a = args[j];
+    if (handledLast && a.startsWith('--')) {
+      if (options.length) options += '\n';
+      options += a.slice(2) + ' ';
+      const next = args[j + 1];
+      if (next === undefined || next.startsWith('--')) {
+        handledLast = false;
+        if (a.toLowerCase() === '--save') {
+          options += '""';
+          handledLast = true;
+        }
+      } else {
+        handledLast = true;
+      }
+    } else {
+      options += reprQuote(a) + ' ';
+      handledLast = true;
+    }
+  }
+  return { file, options };
+}
+
+/**
+ * Apply config text (redis.conf syntax) to `cfg`. Throws a ConfigLoadError-shaped object
+ * on the first bad line. `included` guards include loops.
+ */
+export function loadConfigText(cfg: Config, text: string, baseDir: string, state: { seenSave: boolean; depth: number }): void {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    if (line === '' || line.startsWith('#')) continue;
+    const fail = (message: string): never => {
+      throw { line: i + 1, text: line, message } satisfies ConfigLoadError;
+    };
+    const lb = Buffer.from(line, 'utf8');
+    const parts = splitArgs(lb, 0, lb.length);
+    if (parts === null) fail('Unbalanced quotes in configuration line');
+    const argv = parts!.map((b) => b.toString('utf8'));
+    if (argv.length === 0) continue;
+    const name = argv[0].toLowerCase();
+    if (name === 'include' && argv.length === 2) {
+      if (state.depth > 16) fail('include nesting too deep');
+      const p = path.resolve(baseDir, argv[1]);
+      let t: string;
+      try {
+        t = fs.readFileSync(p, 'utf8');
+      } catch (e) {
+        throw { line: null, text: null, message: `Fatal error, can't open config file '${argv[1]}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}` } satisfies ConfigLoadError;
+      }
+      state.depth++;
+      loadConfigText(cfg, t, path.dirname(p), state);
+      state.depth--;
+      continue;
+    }
+    const def = lookupConfig(name);
+    if (!def) fail('Bad directive or wrong number of arguments');
+    if (argv.length < 2) fail('wrong number of arguments');
+    try {
+      let args = argv.slice(1);
+      if (def!.type === 'save') {
+        // every `save` line adds to the list; the first one replaces the default
+        const v = parseConfigValue(def!, args) as string;
+        const prev = state.seenSave ? (cfg.get('save') as string) : '';
+        state.seenSave = true;
+        cfg.set('save', v === '' ? '' : prev ? `${prev} ${v}` : v);
+        continue;
+      }
+      if (def!.name === 'dir') {
+        args = [path.resolve(baseDir, args.join(' '))];
+      }
+      const v = parseConfigValue(def!, args);
+      if (def!.name === 'daemonize' && v === true) {
+        fail('shmkv-server does not daemonize: run it under a supervisor (systemd, docker, pm2) instead');
+      }
+      cfg.set(def!.name, v);
+    } catch (e) {
+      if (e instanceof ConfigError) fail(e.message);
+      throw e;
+    }
+  }
+}
+
+/** Load file + command-line options into a fresh Config (throws ConfigLoadError). */
+export function loadConfig(args: string[]): Config {
+  const cfg = new Config();
+  const { file, options } = parseCommandLine(args);
+  let text = '';
+  if (file !== null) {
+    const abs = path.resolve(file);
+    try {
+      text = fs.readFileSync(abs, 'utf8');
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
+      throw { line: null, text: null, message: `Fatal error, can't open config file '${file}': ${reason}` } satisfies ConfigLoadError;
+    }
+    cfg.file = abs;
+  }
+  if (options) text += '\n' + options;
+  loadConfigText(cfg, text, process.cwd(), { seenSave: false, depth: 0 });
+  return cfg;
+}
+
+export function formatLoadError(e: ConfigLoadError): string {
+  if (e.line === null) return e.message + '\n';
+  return `\n*** FATAL CONFIG FILE ERROR (shmkv ${SHMKV_VERSION}, Redis ${REDIS_VERSION} compatible) ***\nReading the configuration file, at line ${e.line}\n>>> '${e.text}'\n${e.message}\n`;
+}
+
+// ------------------------------------------------------------------------------ CONFIG REWRITE
+
+function quoteIfNeeded(s: string): string {
+  if (s === '' || /[\s"'\\]/.test(s) || /[^\x20-\x7e]/.test(s)) return reprQuote(s);
+  return s;
+}
+
+function renderLines(def: ConfigDef, v: ConfigValue): string[] {
+  if (def.type === 'save') {
+    const parts = (v as string).split(' ').filter(Boolean);
+    if (parts.length === 0) return ['save ""'];
+    const out: string[] = [];
+    for (let i = 0; i < parts.length; i += 2) out.push(`save ${parts[i]} ${parts[i + 1]}`);
+    return out;
+  }
+  if (def.type === 'bind') return [`bind ${v}`];
+  return [`${def.name} ${quoteIfNeeded(formatConfigValue(def, v))}`];
+}
+
+/**
+ * Rewrite the config file like CONFIG REWRITE: lines of parameters we know are replaced by
+ * the current values (or dropped when the value went back to the default and the line is
+ * extra), comments and unknown lines are kept, missing non-default values are appended.
+ */
+export function rewriteConfigFile(cfg: Config): void {
+  if (!cfg.file) throw new Error('The server is running without a config file');
+  let old = '';
+  try {
+    old = fs.readFileSync(cfg.file, 'utf8');
+  } catch {
+    old = '';
+  }
+  const marker = '# Generated by CONFIG REWRITE';
+  const lines = old.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const out: string[] = [];
+  const done = new Set<string>();
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === marker) continue;
+    if (line === '' || line.startsWith('#')) {
+      out.push(raw);
+      continue;
+    }
+    const lb = Buffer.from(line, 'utf8');
+    const parts = splitArgs(lb, 0, lb.length);
+    const def = parts && parts.length ? lookupConfig(parts[0].toString('utf8')) : undefined;
+    if (!def) {
+      out.push(raw);
+      continue;
+    }
+    if (done.has(def.name)) continue;
+    done.add(def.name);
+    out.push(...renderLines(def, cfg.get(def.name)));
+  }
+  const extra: string[] = [];
+  for (const d of CONFIG_DEFS) {
+    if (done.has(d.name)) continue;
+    const v = cfg.get(d.name);
+    const dflt = d.name === 'dir' ? v : d.default;
+    if (v === dflt) continue;
+    extra.push(...renderLines(d, v));
+  }
+  if (extra.length) {
+    while (out.length && out[out.length - 1].trim() === '') out.pop();
+    out.push(marker, ...extra);
+  }
+  const tmp = `${cfg.file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, out.join('\n') + '\n');
+  fs.renameSync(tmp, cfg.file);
+}
