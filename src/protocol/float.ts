@@ -484,52 +484,50 @@ export function formatDouble(x: number): string {
   if (Number.isSafeInteger(x)) return String(x);
   const neg = x < 0;
   const ax = neg ? -x : x;
-  const t = ax.toExponential(16); // 17 significant digits, ties rounded up (ECMAScript)
-  const ePos = t.indexOf('e');
-  let digits = t.charCodeAt(0) === 48 ? '0' : t[0] + t.slice(2, ePos);
-  let X = Number(t.slice(ePos + 1));
+  // "d.dddddddddddddddde±X": 17 significant digits, ties rounded up (ECMAScript)
+  let t = ax.toExponential(16);
   // Ties: V8 rounds them up, glibc to even. A tie needs the exact decimal expansion
-  // m' * 5^k * 10^-k to have exactly 18 significant digits.
-  const [mb, eb] = decompose(ax);
-  if (eb < 0) {
+  // m' * 5^k * 10^-k to have exactly 18 significant digits, so at most 25 fractional bits
+  // (5^k < 10^18 => k <= 25): a cheap exact test (scaling by a power of two is exact)
+  // keeps BigInt off the common path.
+  if (!Number.isInteger(ax) && Number.isInteger(ax * 33554432)) {
+    const [mb, eb] = decompose(ax);
     let m = mb;
     let k = -eb;
     while ((m & 1n) === 0n && k > 0) {
       m >>= 1n;
       k--;
     }
-    if (k > 0) {
-      const est = Math.log10(Number(m)) + k * LOG10_5;
-      if (est > 16.5 && est < 18.5) {
-        const D = m * 5n ** BigInt(k);
-        const ds = D.toString();
-        if (ds.length === 18) {
-          const T = D / 10n; // truncated 17 digits; D ends with 5
-          if ((T & 1n) === 0n) {
-            digits = T.toString();
-            X = 17 - k;
-          }
+    const est = Math.log10(Number(m)) + k * LOG10_5;
+    if (k > 0 && est > 16.5 && est < 18.5) {
+      const D = m * 5n ** BigInt(k);
+      if (D.toString().length === 18) {
+        const T = D / 10n; // truncated 17 digits; D ends with 5
+        if ((T & 1n) === 0n) {
+          const ds = T.toString();
+          const X = 17 - k;
+          t = ds[0] + '.' + ds.slice(1) + (X < 0 ? 'e-' : 'e+') + (X < 0 ? -X : X);
         }
       }
     }
   }
-  // %g: strip trailing zeros, choose the style by the exponent
-  let j = digits.length;
-  while (j > 1 && digits.charCodeAt(j - 1) === 48) j--;
-  digits = digits.slice(0, j);
+  // exponent
+  let X = 0;
+  for (let i = 20; i < t.length; i++) X = X * 10 + (t.charCodeAt(i) - 48);
+  if (t.charCodeAt(19) === 45) X = -X;
+  // significant digits: t[0], t[2..17]; strip trailing zeros (%g)
+  let last = 17;
+  while (last >= 2 && t.charCodeAt(last) === 48) last--;
+  const nd = last >= 2 ? last : 1;
   let out: string;
   if (X < -4 || X >= 17) {
-    const ax2 = X < 0 ? -X : X;
-    out =
-      digits[0] +
-      (digits.length > 1 ? '.' + digits.slice(1) : '') +
-      (X < 0 ? 'e-' : 'e+') +
-      (ax2 < 10 ? '0' + ax2 : String(ax2));
+    const aX = X < 0 ? -X : X;
+    out = (nd > 1 ? t.slice(0, last + 1) : t[0]) + (X < 0 ? 'e-' : 'e+') + (aX < 10 ? '0' + aX : String(aX));
   } else if (X >= 0) {
-    if (digits.length <= X + 1) out = digits + '0'.repeat(X + 1 - digits.length);
-    else out = digits.slice(0, X + 1) + '.' + digits.slice(X + 1);
+    if (nd <= X + 1) out = t[0] + t.slice(2, 1 + nd) + (nd < X + 1 ? '0'.repeat(X + 1 - nd) : '');
+    else out = t[0] + t.slice(2, 2 + X) + '.' + t.slice(2 + X, last + 1);
   } else {
-    out = '0.' + '0'.repeat(-X - 1) + digits;
+    out = '0.' + (X < -1 ? '0'.repeat(-X - 1) : '') + t[0] + (nd > 1 ? t.slice(2, last + 1) : '');
   }
   return neg ? '-' + out : out;
 }
