@@ -911,7 +911,7 @@ export const commands: CommandDef[] = [
             name: 'filter',
             type: 'oneof',
             args: [
-              { name: 'ip:port', type: 'string' },
+              { name: 'ip:port', type: 'string', deprecatedSince: '2.8.12' },
               {
                 name: 'new-format',
                 type: 'oneof',

@@ -505,6 +505,7 @@ function replyArgs(w: ReplyWriter, args: NonNullable<CommandDef['args']>): void 
     if (a.token) n++;
     if (a.summary) n++;
     if (a.since) n++;
+    if (a.deprecatedSince) n++;
     if (a.flags?.length) n++;
     if (a.type === 'oneof' || a.type === 'block') n++;
     w.map(n);
@@ -527,6 +528,10 @@ function replyArgs(w: ReplyWriter, args: NonNullable<CommandDef['args']>): void 
     if (a.since) {
       w.bulk('since');
       w.bulk(a.since);
+    }
+    if (a.deprecatedSince) {
+      w.bulk('deprecated_since');
+      w.bulk(a.deprecatedSince);
     }
     if (a.flags?.length) {
       w.bulk('flags');
@@ -690,10 +695,6 @@ export const commands: CommandDef[] = [
         summary: 'Extract keys given a full Redis command',
         since: '2.8.13',
         complexity: 'O(N) where N is the number of arguments to the command',
-        args: [
-          { name: 'command', type: 'string' },
-          { name: 'arg', type: 'string', flags: ['optional', 'multiple'] },
-        ],
         handler: (ctx, argv) => getKeysCommand(ctx, argv, false),
       },
       {
@@ -707,10 +708,6 @@ export const commands: CommandDef[] = [
         summary: 'Extract keys and access flags given a full Redis command',
         since: '7.0.0',
         complexity: 'O(N) where N is the number of arguments to the command',
-        args: [
-          { name: 'command', type: 'string' },
-          { name: 'arg', type: 'string', flags: ['optional', 'multiple'] },
-        ],
         handler: (ctx, argv) => getKeysCommand(ctx, argv, true),
       },
       {

@@ -62,6 +62,7 @@ export interface ArgDoc {
   token?: string;
   summary?: string;
   since?: string;
+  deprecatedSince?: string;
   flags?: ('optional' | 'multiple' | 'multiple_token')[];
   /** Sub-arguments of 'oneof' / 'block'. */
   args?: ArgDoc[];

@@ -321,7 +321,8 @@ export function loadConfigText(cfg: Config, text: string, baseDir: string, state
     const name = argv[0].toLowerCase();
     if (name === 'include' && argv.length === 2) {
       if (state.depth > 16) fail('include nesting too deep');
-      const p = path.resolve(baseDir, argv[1]);
+      // like redis-server: a relative include is relative to the working directory
+      const p = path.resolve(argv[1]);
       let t: string;
       try {
         t = fs.readFileSync(p, 'utf8');

@@ -79,6 +79,7 @@ function convArgs(args: Obj[]): Obj[] {
     if (a.token !== undefined) o.token = a.token;
     if (a.summary !== undefined) o.summary = a.summary;
     if (a.since !== undefined) o.since = a.since;
+    if (a.deprecated_since !== undefined) o.deprecatedSince = a.deprecated_since;
     if (a.flags !== undefined) o.flags = a.flags;
     if (a.arguments !== undefined) o.args = convArgs(a.arguments as Obj[]);
     return o;
