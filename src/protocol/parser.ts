@@ -2,7 +2,7 @@
  * Incremental RESP request parser with the semantics of Redis 7.0's networking.c
  * (processInputBuffer / processInlineBuffer / processMultibulkBuffer / sdssplitargs).
  *
- * Usage in a server's read loop (see also docs in README of src/protocol):
+ * Usage in a server's read loop (more in src/protocol/index.ts):
  *
  *   const parser = new RequestParser({ maxBulkLen: 512 * 1024 * 1024 });
  *   socket.on('data', (chunk) => {

@@ -73,7 +73,7 @@ export interface RawResult {
  * Send chunks as separate writes (pausing so the server reads them separately), then wait
  * until the server closes the connection or stays quiet for `quietMs`.
  */
-export function rawExchange(sock: string, chunks: Buffer[], quietMs = 120, gapMs = 15): Promise<RawResult> {
+export function rawExchange(sock: string, chunks: Buffer[], quietMs = 250, gapMs = 15): Promise<RawResult> {
   return new Promise((resolve, reject) => {
     const c = net.connect(sock);
     const parts: Buffer[] = [];

@@ -60,7 +60,7 @@ test('random pipelines of ECHO/PING, random chunking: same replies as redis-serv
   });
   const samples = fc.sample(sampleArb, { numRuns: 40, seed: 42 });
   const streams = samples.map((s) => splitAt(Buffer.concat(s.cmds.map((c) => encode(c, s.lf ? '\n' : '\r\n'))), s.cuts));
-  const results = await Promise.all(streams.map((chunks) => rawExchange(redis!.socket, chunks, 150, 10)));
+  const results = await Promise.all(streams.map((chunks) => rawExchange(redis!.socket, chunks, 250, 10)));
   streams.forEach((chunks, i) => {
     const ours = emulate(chunks);
     assert.equal(show(ours.data), show(results[i].data), `sample ${i}`);
@@ -87,7 +87,7 @@ test('random mutated streams: same replies and close behaviour as redis-server',
     else d = Buffer.concat([base.subarray(0, m.at), base.subarray(m.at + 1)]);
     return splitAt(d, [m.cut]);
   });
-  const results = await Promise.all(streams.map((chunks) => rawExchange(redis!.socket, chunks, 150, 10)));
+  const results = await Promise.all(streams.map((chunks) => rawExchange(redis!.socket, chunks, 250, 10)));
   let compared = 0;
   let errors = 0;
   streams.forEach((chunks, i) => {
