@@ -65,8 +65,12 @@ function reset(ctx: CommandContext): void {
 
 function select(ctx: CommandContext, argv: Buffer[]): void {
   const id = int(argv[1]);
-  if (id === null || id < -2147483648 || id > 2147483647) {
+  if (id === null) {
     ctx.reply.error('ERR value is not an integer or out of range');
+    return;
+  }
+  if (id < -2147483648 || id > 2147483647) {
+    ctx.reply.error('ERR value is out of range, value must between -2147483648 and 2147483647');
     return;
   }
   if (id < 0 || id >= ctx.store.databases) {

@@ -261,8 +261,7 @@ function move(ctx: CommandContext, argv: Buffer[]): void {
 const ENCODING_NAMES: Record<number, string> = { [ENC_INT]: 'int', [ENC_EMBSTR]: 'embstr', 0: 'raw' };
 
 function lfuPolicy(ctx: CommandContext): boolean {
-  const p = ctx.server.config?.maxmemoryPolicy;
-  return typeof p === 'string' && p.includes('lfu');
+  return ctx.server.config.str('maxmemory-policy').includes('lfu');
 }
 
 function objectEncoding(ctx: CommandContext, argv: Buffer[]): void {
@@ -303,8 +302,8 @@ function objectRefcount(ctx: CommandContext, argv: Buffer[]): void {
   // Redis shares the integers 0..9999 (refcount INT_MAX) unless an LRU/LFU policy needs per-key metadata.
   if (k.type(e) === OBJ_STRING && k.encoding(e) === ENC_INT) {
     const v = str2ll(k.readString(e), 0, k.valueLength(e));
-    const p = ctx.server.config?.maxmemoryPolicy;
-    const evictsByUse = typeof p === 'string' && (p.includes('lru') || p.includes('lfu'));
+    const p = ctx.server.config.str('maxmemory-policy');
+    const evictsByUse = p.includes('lru') || p.includes('lfu');
     if (typeof v === 'number' && v >= 0 && v < 10000 && !evictsByUse) return ctx.reply.integer(2147483647);
   }
   ctx.reply.integer(1);

@@ -10,15 +10,12 @@ import { ReplyError, WrongTypeError, type Keyspace } from '../store/keyspace.js'
 import { ERR_NOT_INT, ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from './args.js';
 import type { CommandContext, CommandDef } from './types.js';
 
-const PROTO_MAX_BULK_LEN_DEFAULT = 512 * 1024 * 1024;
-
 function ks(ctx: CommandContext): Keyspace {
   return ctx.store as unknown as Keyspace;
 }
 
 function maxBulk(ctx: CommandContext): number {
-  const v = ctx.server.config?.protoMaxBulkLen;
-  return typeof v === 'number' ? v : PROTO_MAX_BULK_LEN_DEFAULT;
+  return ctx.server.config.num('proto-max-bulk-len');
 }
 
 /** Reply with a string value straight from shared memory. */

@@ -29,7 +29,7 @@ after(async () => {
   await shmkv?.stop();
 });
 
-type Cmd = (string | number)[];
+type Cmd = readonly (string | number)[];
 
 /** Commands whose replies are compared as unordered collections. */
 function normalise(cmd: Cmd, reply: Buffer): string {

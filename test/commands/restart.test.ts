@@ -19,7 +19,7 @@ async function writeUntilKilled(port: number, make: (i: number) => (string | num
   const c = await RawClient.connect(port);
   let sent = 0;
   let acked = 0;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   c.socket.removeAllListeners('data');
   c.socket.on('data', (d: Buffer) => {
     pending = pending.length ? Buffer.concat([pending, d]) : d;
