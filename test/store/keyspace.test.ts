@@ -192,8 +192,7 @@ test('property: random keyspace operations (some rolled back) match a Map model'
                 const e = ks.find(0, b(op.k));
                 if (e !== 0) {
                   ks.setExpireAt(0, e, 0);
-                  m.get(op.k)!.ttl = false;
-                  m.set(op.k, { ...m.get(op.k)! });
+                  m.set(op.k, { ...m.get(op.k)!, ttl: false });
                 }
               } else {
                 ks.flushdb(0);
