@@ -164,6 +164,11 @@ async function main(): Promise<void> {
     if (argv[i] === '--port') port = Number(argv[++i]);
     else names.push(argv[i]);
   }
+  if (names.length === 0) {
+    // also what happens when `node --test dist/test/` runs this file: nothing to do
+    console.error('usage: node dist/test/helpers/gen-command-defs.js [--port 6379] command...');
+    return;
+  }
   const c = await RawClient.connect(port);
   await c.call('HELLO', '3');
   for (const n of names) {
