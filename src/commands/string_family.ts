@@ -307,7 +307,8 @@ function currentInt(ctx: CommandContext, e: number): number | bigint {
   const k = ks(ctx);
   const len = k.valueLength(e);
   const off = k.valueOffset(e);
-  const v = len <= 20 ? str2ll(k.heap.mem.view(off, len), 0, len) : null;
+  const mem = k.heap.mem;
+  const v = len > 20 ? null : off + len <= mem.u8Limit ? str2ll(mem.u8, off, off + len) : str2ll(mem.view(off, len), 0, len);
   if (v === null) throw new ReplyError(ERR_NOT_INT);
   return v;
 }
@@ -324,7 +325,7 @@ function incrBy(ctx: CommandContext, key: Buffer, incr: number | bigint): void {
     if (r > INT64_MAX || r < INT64_MIN) throw new ReplyError('ERR increment or decrement would overflow');
     next = r;
   }
-  k.setString(db, key, Buffer.from(String(next), 'latin1'), -1, ENC_INT);
+  k.setString(db, key, Buffer.from(String(next), 'latin1'), -1, ENC_INT, e);
   ctx.reply.integer(next);
 }
 

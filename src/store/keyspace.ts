@@ -282,12 +282,13 @@ export class Keyspace implements Store {
 
   /**
    * Set key to a string value. `expireAt`: absolute ms, 0 for none, -1 to keep the
-   * current TTL. Returns the entry.
+   * current TTL. `known` skips the lookup when the caller has just done it. Returns the entry.
    */
-  setString(db: number, key: Uint8Array, val: Uint8Array, expireAt: number, enc = -1): number {
+  setString(db: number, key: Uint8Array, val: Uint8Array, expireAt: number, enc = -1, known = -1): number {
     const h = this.setProbe(key, 0, key.length);
     const main = this.main(db);
-    const oldRef = main.find(h, this.eqProbe);
+    // `known`: the caller already looked the key up (its live entry, or 0 for absent).
+    const oldRef = known >= 0 ? (known === 0 ? 0 : Heap.ref(known)) : main.find(h, this.eqProbe);
     const old = oldRef === 0 ? 0 : Heap.deref(oldRef);
     let keep = 0;
     if (old !== 0) {
