@@ -1,0 +1,292 @@
+/**
+ * shmkv-server against redis-server with redis-benchmark.
+ *
+ *   node dist/bench/redis-benchmark.js [--rounds 3] [--n 200000] [--clients 50]
+ *        [--tests set,get,incr,mset] [--pipelines 1,16]
+ *   node dist/bench/redis-benchmark.js --restart [--keys 1000000] [--value-size 100]
+ *
+ * Throughput mode: both servers on free ports, pinned to CPU 0 (taskset, when present),
+ * redis-benchmark pinned to CPU 1; `redis-benchmark -t <tests> -n N -c C -r 100000 -q --csv
+ * -P p` alternating redis / shmkv for each round; prints the median ops/s of each and the
+ * ratio shmkv/redis. Restart mode: loads the keys into both, then measures the time from
+ * process start to "serving all keys" after a restart: redis-server from its RDB (SAVE
+ * first), shmkv after kill -9 on the same segment. No assertions: figures only.
+ */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RawClient, decodeReply } from '../test/helpers/raw-client.js';
+import { freePort, sleep } from '../test/helpers/ports.js';
+
+const SERVER_MAIN = fileURLToPath(new URL('../src/server/main.js', import.meta.url));
+
+interface Opts {
+  rounds: number;
+  n: number;
+  clients: number;
+  tests: string;
+  pipelines: number[];
+  restart: boolean;
+  keys: number;
+  valueSize: number;
+}
+
+function parseArgs(): Opts {
+  const a = process.argv.slice(2);
+  const o: Opts = { rounds: 3, n: 200000, clients: 50, tests: 'set,get,incr,mset', pipelines: [1, 16], restart: false, keys: 1_000_000, valueSize: 100 };
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i + 1];
+    switch (a[i]) {
+      case '--rounds':
+        o.rounds = Number(v);
+        i++;
+        break;
+      case '--n':
+        o.n = Number(v);
+        i++;
+        break;
+      case '--clients':
+        o.clients = Number(v);
+        i++;
+        break;
+      case '--tests':
+        o.tests = v;
+        i++;
+        break;
+      case '--pipelines':
+        o.pipelines = v.split(',').map(Number);
+        i++;
+        break;
+      case '--keys':
+        o.keys = Number(v);
+        i++;
+        break;
+      case '--value-size':
+        o.valueSize = Number(v);
+        i++;
+        break;
+      case '--restart':
+        o.restart = true;
+        break;
+      default:
+        console.error(`unknown option ${a[i]}`);
+        process.exit(2);
+    }
+  }
+  return o;
+}
+
+const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && os.cpus().length >= 2;
+
+function pinned(cpu: number, cmd: string, args: string[]): [string, string[]] {
+  return haveTaskset ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
+
+interface Proc {
+  port: number;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+async function waitUp(port: number, ms = 30000, ready?: (c: RawClient) => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const c = await RawClient.connect(port);
+      try {
+        const r = (await c.call('PING')).toString();
+        if (r.startsWith('+PONG') && (!ready || (await ready(c)))) return;
+      } finally {
+        c.close();
+      }
+    } catch {
+      // not yet
+    }
+    await sleep(2);
+  }
+  throw new Error(`server on port ${port} did not come up`);
+}
+
+function launch(cmd: string, args: string[]): { child: ChildProcess; exited: Promise<void> } {
+  const [c, a] = pinned(0, cmd, args);
+  const child = spawn(c, a, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { child, exited };
+}
+
+async function startRedis(port: number, dir: string): Promise<Proc> {
+  const { child, exited } = launch('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', '']);
+  await waitUp(port);
+  return { port, child, exited };
+}
+
+async function startShmkv(port: number, segment: string): Promise<Proc> {
+  const { child, exited } = launch(process.execPath, [SERVER_MAIN, '--port', String(port), '--segment', segment, '--save', '', '--loglevel', 'warning']);
+  await waitUp(port);
+  return { port, child, exited };
+}
+
+async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  p.child.kill(signal);
+  await p.exited;
+}
+
+/** Run redis-benchmark once; returns ops/s per test name (upper case, as redis-benchmark prints). */
+function benchmark(port: number, o: Opts, pipeline: number): Map<string, number> {
+  const [c, a] = pinned(1, 'redis-benchmark', ['-p', String(port), '-t', o.tests, '-n', String(o.n), '-c', String(o.clients), '-r', '100000', '-P', String(pipeline), '-q', '--csv']);
+  const r = spawnSync(c, a, { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  const out = new Map<string, number>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^"([^"]+)","([0-9.]+)"/.exec(line);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padEnd(n) : s.padStart(n);
+}
+
+async function throughput(o: Opts): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-redis-'));
+  const segment = `bench-${process.pid}`;
+  const redis = await startRedis(await freePort(), dir);
+  const shmkv = await startShmkv(await freePort(), segment);
+  console.log(`redis-server on ${redis.port}, shmkv-server on ${shmkv.port} (segment ${segment}); taskset: ${haveTaskset ? 'servers on CPU 0, redis-benchmark on CPU 1' : 'not used'}`);
+  console.log(`redis-benchmark -t ${o.tests} -n ${o.n} -c ${o.clients} -r 100000 -P {${o.pipelines.join(',')}}, ${o.rounds} rounds, medians\n`);
+  // results[pipeline][test][server] = ops/s per round
+  const results = new Map<number, Map<string, { redis: number[]; shmkv: number[] }>>();
+  try {
+    for (let round = 0; round < o.rounds; round++) {
+      for (const p of o.pipelines) {
+        for (const [name, srv] of [
+          ['redis', redis],
+          ['shmkv', shmkv],
+        ] as const) {
+          const r = benchmark(srv.port, o, p);
+          const byTest = results.get(p) ?? new Map();
+          results.set(p, byTest);
+          for (const [t, v] of r) {
+            const e = byTest.get(t) ?? { redis: [], shmkv: [] };
+            byTest.set(t, e);
+            e[name].push(v);
+          }
+          process.stderr.write(`round ${round + 1} -P ${p} ${name}: ${[...r].map(([t, v]) => `${t} ${Math.round(v)}`).join(', ')}\n`);
+        }
+      }
+    }
+  } finally {
+    await stop(redis);
+    await stop(shmkv);
+    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.unlinkSync(`/dev/shm/shmkv.${segment}`);
+    } catch {
+      // gone
+    }
+  }
+  console.log(`${pad('test', 18, true)} ${pad('-P', 3)} ${pad('redis ops/s', 12)} ${pad('shmkv ops/s', 12)} ${pad('shmkv/redis', 12)}`);
+  for (const [p, byTest] of results) {
+    for (const [t, e] of byTest) {
+      const a = median(e.redis);
+      const b = median(e.shmkv);
+      console.log(`${pad(t, 18, true)} ${pad(String(p), 3)} ${pad(a.toFixed(0), 12)} ${pad(b.toFixed(0), 12)} ${pad((b / a).toFixed(2), 12)}`);
+    }
+  }
+}
+
+/** Pipelined SETs of `keys` keys with values of `size` bytes. */
+async function load(port: number, keys: number, size: number): Promise<void> {
+  const c = await RawClient.connect(port);
+  const value = 'x'.repeat(size);
+  const batch = 10000;
+  for (let i = 0; i < keys; i += batch) {
+    const parts: string[] = [];
+    const n = Math.min(batch, keys - i);
+    for (let j = 0; j < n; j++) {
+      const k = `key:${i + j}`;
+      parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${size}\r\n${value}\r\n`);
+    }
+    c.sendRaw(parts.join(''));
+    await c.readN(n, 120000);
+  }
+  c.close();
+}
+
+async function dbsize(c: RawClient): Promise<number> {
+  const v = decodeReply(await c.call('DBSIZE'));
+  return v.type === 'integer' ? Number(v.value) : -1;
+}
+
+async function restartMode(o: Opts): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-redis-'));
+  const segment = `bench-restart-${process.pid}`;
+  console.log(`loading ${o.keys} keys with ${o.valueSize}-byte values into each server...`);
+  const rport = await freePort();
+  let redis = await startRedis(rport, dir);
+  const sport = await freePort();
+  let shmkv = await startShmkv(sport, segment);
+  try {
+    let t0 = performance.now();
+    await load(redis.port, o.keys, o.valueSize);
+    console.log(`redis: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    t0 = performance.now();
+    await load(shmkv.port, o.keys, o.valueSize);
+    console.log(`shmkv: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    // redis: SAVE, stop, start again from the RDB
+    const rc = await RawClient.connect(redis.port);
+    t0 = performance.now();
+    await rc.call('SAVE');
+    const saveMs = performance.now() - t0;
+    rc.close();
+    await stop(redis, 'SIGKILL');
+    const rdb = fs.statSync(path.join(dir, 'dump.rdb')).size;
+    t0 = performance.now();
+    const { child, exited } = launch('redis-server', ['--port', String(rport), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', 'dump.rdb', '--daemonize', 'no', '--logfile', '']);
+    redis = { port: rport, child, exited };
+    await waitUp(rport, 600000, async (c) => (await dbsize(c)) === o.keys);
+    const redisMs = performance.now() - t0;
+
+    // shmkv: kill -9, start again on the same segment
+    await stop(shmkv, 'SIGKILL');
+    t0 = performance.now();
+    const s = launch(process.execPath, [SERVER_MAIN, '--port', String(sport), '--segment', segment, '--save', '', '--loglevel', 'warning']);
+    shmkv = { port: sport, child: s.child, exited: s.exited };
+    await waitUp(sport, 600000, async (c) => (await dbsize(c)) === o.keys);
+    const shmkvMs = performance.now() - t0;
+
+    console.log('');
+    console.log(`redis-server: SAVE ${saveMs.toFixed(0)} ms (RDB ${(rdb / 1e6).toFixed(1)} MB), restart to PING + DBSIZE=${o.keys}: ${redisMs.toFixed(0)} ms`);
+    console.log(`shmkv-server: kill -9, restart on the same segment to DBSIZE=${o.keys}: ${shmkvMs.toFixed(0)} ms (process start included)`);
+  } finally {
+    await stop(redis);
+    await stop(shmkv);
+    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.unlinkSync(`/dev/shm/shmkv.${segment}`);
+    } catch {
+      // gone
+    }
+  }
+}
+
+const opts = parseArgs();
+if (spawnSync('redis-benchmark', ['--version']).status !== 0 || spawnSync('redis-server', ['--version']).status !== 0) {
+  console.error('redis-server and redis-benchmark are needed');
+  process.exit(1);
+}
+(opts.restart ? restartMode(opts) : throughput(opts)).catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
