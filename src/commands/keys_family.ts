@@ -6,6 +6,7 @@ import { str2ll } from '../protocol/numbers.js';
 import { ENC_EMBSTR, ENC_INT, OBJ_STRING, TYPE_NAMES } from '../store/object.js';
 import { ReplyError, type Keyspace } from '../store/keyspace.js';
 import { compileGlob } from '../util/glob.js';
+import { replyHelp } from './registry.js';
 import { ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from './args.js';
 import type { CommandContext, CommandDef } from './types.js';
 
@@ -324,12 +325,11 @@ const OBJECT_HELP = [
   '    Return the number of references of the value associated with the specified',
   '    <key>.',
   'HELP',
-  '    Print this help.',
+  '    Prints this help.',
 ];
 
 function objectHelp(ctx: CommandContext): void {
-  ctx.reply.array(OBJECT_HELP.length);
-  for (const l of OBJECT_HELP) ctx.reply.simple(l);
+  replyHelp(ctx.reply, OBJECT_HELP);
 }
 
 // ---------------------------------------------------------------- the table
