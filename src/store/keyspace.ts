@@ -1,6 +1,7 @@
 import { Heap } from '../heap/heap.js';
 import type { Backing } from '../heap/backing.js';
 import { checkHeap } from '../heap/check.js';
+import { HeapFullError } from '../heap/errors.js';
 import { Dash } from '../structs/dash.js';
 import { hashBytes } from '../structs/hash.js';
 import type { Store, StoreMemoryStats } from './api.js';
@@ -164,6 +165,8 @@ export class Keyspace implements Store {
         heap.commit();
       } catch (e) {
         heap.abort();
+        // Out of shared memory is Redis's OOM error, not an internal failure.
+        if (e instanceof HeapFullError) throw new ReplyError(`OOM ${e.message}`);
         throw e;
       }
       return r;
