@@ -248,6 +248,9 @@ function getrange(ctx: CommandContext, argv: Buffer[]): void {
 
 // ---------------------------------------------------------------- in-place writes
 
+/** Overwrites of existing bytes larger than this copy the value instead of undo-logging them. */
+const COW_THRESHOLD = 1 << 20;
+
 function checkStringLength(ctx: CommandContext, size: number): void {
   if (size > maxBulk(ctx)) throw new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
 }
@@ -293,6 +296,12 @@ function setrange(ctx: CommandContext, argv: Buffer[]): void {
   }
   const olen = k.valueLength(e);
   const newLen = Math.max(olen, offset + val.length);
+  if (Math.min(olen, offset + val.length) - offset > COW_THRESHOLD) {
+    // Overwriting megabytes in place would put them all in the undo log: copy instead.
+    k.spliceStringCopy(db, e, offset, val);
+    ctx.reply.integer(newLen);
+    return;
+  }
   // Keep every old byte; the resize logs those [offset, ...) it lets us overwrite.
   e = k.resizeString(db, e, newLen, Math.min(olen, offset));
   const voff = k.valueOffset(e);

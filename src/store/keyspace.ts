@@ -401,6 +401,27 @@ export class Keyspace implements Store {
     return ne;
   }
 
+  /**
+   * Write `val` at `offset` into a copy of the string (copy-on-write), for overwrites
+   * too large to undo-log: the old value stays untouched until the operation commits.
+   */
+  spliceStringCopy(db: number, e: number, offset: number, val: Uint8Array): number {
+    const heap = this.heap;
+    const oldLen = this.valueLength(e);
+    const newLen = Math.max(oldLen, offset + val.length);
+    const klen = this.keyLength(e);
+    const ne = this.newString(this.u8, e + O_KEY, klen, null, 0, newLen, ENC_RAW, newLen);
+    const src = this.valueOffset(e);
+    const dst = this.valueOffset(ne);
+    heap.mem.copy(dst, src, Math.min(offset, oldLen));
+    if (offset > oldLen) heap.mem.fill(dst + oldLen, offset - oldLen, 0);
+    heap.mem.write(dst + offset, val);
+    if (offset + val.length < oldLen) heap.mem.copy(dst + offset + val.length, src + offset + val.length, oldLen - offset - val.length);
+    this.dv.setFloat64(ne + O_EXPIRE, this.expireAt(e), true);
+    this.relink(db, e, ne);
+    return ne;
+  }
+
   /** Point the tables at ne instead of e and free e (not its value chunk if ne took it). */
   private relink(db: number, e: number, ne: number): void {
     const h = hashBytes(this.u8, e + O_KEY, this.keyLength(e));

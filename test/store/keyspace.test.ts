@@ -221,3 +221,38 @@ test('property: random keyspace operations (some rolled back) match a Map model'
     { numRuns: 100 },
   );
 });
+
+test('large values: 64 MiB set, appended in place, spliced by copy; an aborted splice leaves it intact', () => {
+  const ks = Keyspace.open(new MemoryBacking({ reserved: 1024 << 20 }), { databases: 1 });
+  const big = Buffer.alloc(64 << 20, 0x61);
+  ks.exec(() => ks.setString(0, b('big'), big, 0));
+  ks.exec(() => {
+    let e = ks.find(0, b('big'));
+    const old = ks.valueLength(e);
+    e = ks.resizeString(0, e, old + 10, old);
+    ks.heap.mem.write(ks.valueOffset(e) + old, b('0123456789'));
+  });
+  const peak = ks.heap.stats().undoPeak;
+  assert.ok(peak < 1 << 20, `append logged ${peak} bytes, not the value`);
+  assert.throws(() =>
+    ks.exec(() => {
+      ks.spliceStringCopy(0, ks.find(0, b('big')), 5, Buffer.alloc(32 << 20, 0x62));
+      throw new Error('abort');
+    }),
+  );
+  ks.exec(() => {
+    const v = ks.readString(ks.find(0, b('big')));
+    assert.equal(v.length, (64 << 20) + 10);
+    assert.equal(v[5], 0x61);
+    assert.equal(v.subarray(-10).toString(), '0123456789');
+  });
+  ks.exec(() => ks.spliceStringCopy(0, ks.find(0, b('big')), 5, Buffer.alloc(32 << 20, 0x62)));
+  ks.exec(() => {
+    const v = ks.readString(ks.find(0, b('big')));
+    assert.equal(v[4], 0x61);
+    assert.equal(v[5], 0x62);
+    assert.equal(v[5 + (32 << 20)], 0x61);
+  });
+  assert.ok(ks.heap.stats().undoPeak < 1 << 20);
+  assert.deepEqual(ks.exec(() => ks.check()).errors, []);
+});
