@@ -191,6 +191,8 @@ export class Config {
   }
 
   get(name: string): ConfigValue {
+    const v = this.values.get(name);
+    if (v !== undefined) return v;
     const d = lookupConfig(name);
     if (!d) throw new Error(`unknown config ${name}`);
     return this.values.get(d.name)!;

@@ -19,6 +19,9 @@ import type { Config } from './config.js';
 import { Logger, type LogLevel } from './log.js';
 
 const EMPTY_ARGV: Buffer[] = [];
+/** Read clients' input with `onread` into one shared buffer (SHMKV_READ=data: 'data' events). */
+const USE_ONREAD = process.env.SHMKV_READ !== 'data';
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** Pause reading from a client whose socket holds more than this much unsent output. */
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 
@@ -68,6 +71,8 @@ export class Server {
   private tcpListeners: net.Server[] = [];
   private unixListener: net.Server | null = null;
   private batchLocked = false;
+  /** performance.now() at the end of the last command (commandstats usec) */
+  private clock = 0;
   private cron: NodeJS.Timeout | null = null;
   private cronTicks = 0;
   private readonly onExit: (code: number) => void;
@@ -114,7 +119,7 @@ export class Server {
       } catch {
         // not there
       }
-      const srv = net.createServer({ noDelay: true }, (s) => this.accept(s, 'unix'));
+      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s, 'unix'));
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen(path, () => {
@@ -136,7 +141,7 @@ export class Server {
       let host = optional ? spec.slice(1) : spec;
       if (host === '*') host = '0.0.0.0';
       if (host === '::*') host = '::';
-      const srv = net.createServer({ noDelay: true }, (s) => this.accept(s, 'tcp'));
+      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s, 'tcp'));
       srv.on('error', (e) => this.log.warning(`Listener error on ${host}:${port}: ${e.message}`));
       try {
         await new Promise<void>((resolve, reject) => {
@@ -184,6 +189,7 @@ export class Server {
   // ---------------------------------------------------------------- connections
 
   private accept(socket: net.Socket, kind: ClientKind): void {
+    socket.on('error', () => {});
     this.stats.totalConnectionsReceived++;
     if (this.shuttingDown) {
       socket.destroy();
@@ -200,13 +206,37 @@ export class Server {
       socket.end(DENIED);
       return;
     }
+    // Read into one shared buffer (`onread`) instead of a fresh Buffer per read: Node's
+    // server sockets cannot be given `onread`, so the accepted (paused) handle is moved
+    // into a new Socket that has it. Commands are executed synchronously in the read
+    // callback, so the shared bytes are never needed after it returns (a paused client's
+    // pending input is copied, see retainInput).
+    let c: Client;
+    const handle = (socket as unknown as { _handle: { useUserBuffer?: unknown } | null })._handle;
+    if (USE_ONREAD && handle && typeof handle.useUserBuffer === 'function') {
+      (socket as unknown as { _handle: null })._handle = null;
+      socket.destroy();
+      socket = new net.Socket({
+        handle,
+        readable: true,
+        writable: true,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (n: number, buf: Uint8Array) => {
+            this.onData(c, (buf as Buffer).subarray(0, n), true);
+          },
+        },
+      } as unknown as net.SocketConstructorOpts);
+    } else {
+      socket.on('data', (chunk: Buffer) => this.onData(c, chunk, false));
+      socket.resume();
+    }
     socket.setNoDelay(true);
     const ka = this.config.num('tcp-keepalive');
     if (kind === 'tcp' && ka > 0) socket.setKeepAlive(true, ka * 1000);
-    const c = new Client(this, this.nextClientId++, socket, kind);
+    c = new Client(this, this.nextClientId++, socket, kind);
     this.clients.set(c.id, c);
     this.log.verbose(`Accepted ${c.addr}`);
-    socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
     socket.on('error', () => {});
     socket.on('close', () => this.onClose(c));
     socket.on('drain', () => {
@@ -233,7 +263,8 @@ export class Server {
     this.onClose(c);
   }
 
-  private onData(c: Client, chunk: Buffer): void {
+  /** Input from a client; `shared`: chunk is the shared read buffer (valid during this call). */
+  private onData(c: Client, chunk: Buffer, shared: boolean): void {
     if (c.closed || c.closeAfterReply) return;
     this.stats.totalNetInputBytes += chunk.length;
     this.stats.totalReads++;
@@ -242,15 +273,26 @@ export class Server {
     parser.feed(chunk);
     if (this.pendingArgv.has(c)) {
       // paused (CLIENT PAUSE): keep the input for later, unless it grows past the limit
+      if (shared) parser.retain();
       if (parser.bufferedBytes() > this.config.num('client-query-buffer-limit')) this.queryBufferOverflow(c);
       return;
     }
     this.processInput(c, null);
-    if (!c.closed && parser.bufferedBytes() > this.config.num('client-query-buffer-limit')) {
+    if (shared && this.pendingArgv.has(c)) this.retainInput(c);
+    // (client-query-buffer-limit is at least 1 MB: skip the lookup below that)
+    const q = parser.bufferedBytes();
+    if (q > 1048576 && !c.closed && q > this.config.num('client-query-buffer-limit')) {
       this.queryBufferOverflow(c);
       return;
     }
     this.flush(c);
+  }
+
+  /** A client paused in the middle of shared input: copy what it still needs. */
+  private retainInput(c: Client): void {
+    c.parser.retain();
+    const argv = this.pendingArgv.get(c);
+    if (argv) this.pendingArgv.set(c, argv.map((a) => Buffer.from(a)));
   }
 
   private queryBufferOverflow(c: Client): void {
@@ -261,6 +303,7 @@ export class Server {
   /** Run every complete command buffered for a client (starting with `first` if given). */
   private processInput(c: Client, first: Buffer[] | null): void {
     const parser = c.parser;
+    this.clock = performance.now();
     let argv = first ?? parser.next();
     if (argv !== null) {
       try {
@@ -372,7 +415,6 @@ export class Server {
     c.cmd = cmd;
     c.argv = argv;
     c.lastCmdName = cmd.fullName;
-    const t0 = performance.now();
     try {
       if (cmd.useExec) {
         if (!this.batchLocked) {
@@ -389,7 +431,11 @@ export class Server {
     }
     const st = cmd.stats;
     st.calls++;
-    st.usec += (performance.now() - t0) * 1000;
+    // one clock read per command: a command's time runs from the end of the previous one
+    // (or the start of the batch), so it includes its parsing and lookup
+    const t1 = performance.now();
+    st.usec += (t1 - this.clock) * 1000;
+    this.clock = t1;
     if (reply.errors !== errs) st.failedCalls++;
     else if (cmd.isWrite) this.stats.dirty++;
     this.stats.totalCommandsProcessed++;
