@@ -63,7 +63,7 @@ export class Keyspace implements Store {
   readonly heap: Heap;
   readonly databases: number;
   readonly segmentName: string;
-  /** The command clock: set once per command, like Redis's cached mstime. */
+  /** The command clock: read once per command (once per batch of pipelined commands), like Redis's cached mstime. */
   now = Date.now();
   readonly stats: KeyspaceStats = { expiredKeys: 0, keyspaceHits: 0, keyspaceMisses: 0 };
   private batch = false;
@@ -157,7 +157,8 @@ export class Keyspace implements Store {
     const own = !this.batch;
     if (own) heap.lock();
     try {
-      this.now = Date.now();
+      // Within a batch (the commands of one read event) the clock was read once, at lockBatch.
+      if (own) this.now = Date.now();
       heap.begin();
       let r: T;
       try {
@@ -178,6 +179,7 @@ export class Keyspace implements Store {
   lockBatch(): void {
     this.heap.lock();
     this.batch = true;
+    this.now = Date.now();
   }
 
   unlockBatch(): void {
