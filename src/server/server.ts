@@ -197,13 +197,13 @@ export class Server {
     }
     if (this.clients.size >= this.config.num('maxclients')) {
       this.stats.rejectedConnections++;
-      socket.on('error', () => {});
       socket.end('-ERR max number of clients reached\r\n');
+      socket.destroySoon();
       return;
     }
     if (kind === 'tcp' && this.config.bool('protected-mode') && this.config.str('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
-      socket.on('error', () => {});
       socket.end(DENIED);
+      socket.destroySoon();
       return;
     }
     // Read into one shared buffer (`onread`) instead of a fresh Buffer per read: Node's
@@ -265,7 +265,7 @@ export class Server {
 
   /** Input from a client; `shared`: chunk is the shared read buffer (valid during this call). */
   private onData(c: Client, chunk: Buffer, shared: boolean): void {
-    if (c.closed || c.closeAfterReply) return;
+    if (c.closed || c.closeAfterReply || this.shuttingDown) return;
     this.stats.totalNetInputBytes += chunk.length;
     this.stats.totalReads++;
     c.lastInteraction = Date.now();
@@ -343,7 +343,8 @@ export class Server {
       c.socket.write(out);
     }
     if (c.closeAfterReply) {
-      c.socket.end();
+      // like Redis closing the fd once the reply is written (not waiting for the peer's FIN)
+      c.socket.destroySoon();
       return;
     }
     if (!c.outputPaused && c.socket.writableLength > OUTPUT_HIGH_WATER) {
@@ -581,15 +582,17 @@ export class Server {
         // gone already
       }
     }
+    // flush what is pending, then close; wait (a little) for the writes to finish
+    const closing: Promise<void>[] = [];
     for (const c of [...this.clients.values()]) {
-      // flush what is pending, then close
-      if (!c.closed) {
-        const out = c.reply.take();
-        if (out) c.socket.write(out);
-        c.socket.end();
-        setTimeout(() => c.socket.destroy(), 200).unref();
-      }
+      if (c.closed) continue;
+      const out = c.reply.take();
+      if (out) c.socket.write(out);
+      closing.push(new Promise<void>((resolve) => c.socket.once('close', () => resolve())));
+      c.socket.destroySoon();
     }
+    await Promise.race([Promise.all(closing), new Promise<void>((r) => setTimeout(r, 500).unref())]);
+    for (const c of [...this.clients.values()]) c.socket.destroy();
     if (this.batchLocked) {
       this.batchLocked = false;
       this.store.unlockBatch();

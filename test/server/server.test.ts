@@ -519,3 +519,27 @@ test('SIGTERM: graceful exit (0), data kept in the segment, restart attaches at 
     await s.stop();
   }
 });
+
+test('log lines in Redis style; the cron expires keys nobody reads (activeExpireCycle at hz)', async () => {
+  const s = await startShmkvServer({ args: ['--hz', '100'] });
+  try {
+    assert.match(s.output(), /^\d+:M \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} \* Ready to accept connections tcp$/m);
+    const c = await RawClient.connect(s.port);
+    for (let i = 0; i < 200; i++) c.send('SET', `tmp:${i}`, 'x', 'PX', '50');
+    c.send('SET', 'keep', 'x');
+    await c.readN(201);
+    assert.equal(await js(c, 'DBSIZE'), 201);
+    const deadline = Date.now() + 5000;
+    let n = 201;
+    while (Date.now() < deadline && n > 1) {
+      await sleep(50);
+      n = (await js(c, 'DBSIZE')) as number;
+    }
+    assert.equal(n, 1);
+    const f = infoFields((await js(c, 'INFO', 'stats')) as string);
+    assert.equal(f.get('expired_keys'), '200');
+    c.close();
+  } finally {
+    await s.stop();
+  }
+});
