@@ -307,10 +307,13 @@ export function genInfo(server: Server, args: string[]): string {
   section('keyspace', 'Keyspace', () => {
     const out: string[] = [];
     const s = server.store;
-    for (let db = 0; db < s.databases; db++) {
-      const keys = s.dbsize(db);
-      if (keys > 0) out.push(`db${db}:keys=${keys},expires=${s.expiresCount(db)},avg_ttl=0`);
-    }
+    // under the write lock: other processes may be writing the keyspace
+    s.exec(() => {
+      for (let db = 0; db < s.databases; db++) {
+        const keys = s.dbsize(db);
+        if (keys > 0) out.push(`db${db}:keys=${keys},expires=${s.expiresCount(db)},avg_ttl=0`);
+      }
+    });
     return out;
   });
 

@@ -95,7 +95,9 @@ async function main(): Promise<void> {
     config.set('databases', store.databases);
   }
   let keys = 0;
-  for (let db = 0; db < store.databases; db++) keys += store.dbsize(db);
+  store.exec(() => {
+    for (let db = 0; db < store.databases; db++) keys += store.dbsize(db);
+  });
 
   let exiting = false;
   const server = new Server({
