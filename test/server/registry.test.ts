@@ -82,7 +82,7 @@ test('ACL categories are derived like Redis', () => {
   assert.deepEqual(reg.byName('command')?.aclCategories, ['slow', 'connection']);
 });
 
-const MINE = new Set(['command', 'connection', 'server']);
+const MINE = new Set(['command', 'connection', 'server', 'string', 'keys']);
 const owner = new Map<string, string>();
 for (const [fam, defs] of Object.entries(families)) for (const d of defs) owner.set(d.name, fam);
 
@@ -144,7 +144,7 @@ test('COMMAND INFO / DOCS are byte-identical to Redis 7.0 for every command both
     const fam = owner.get(cmd.def.name) ?? '?';
     const subs = cmd.subcommands.map((c: Command) => c.fullName);
     // subcommands Redis has and we do not: reported, not compared
-    await t.test(`${cmd.fullName} (${fam} family)`, { todo: MINE.has(fam) ? false : `metadata of the ${fam} family` }, async () => {
+    await t.test(`${cmd.fullName} (${fam} family)`, async () => {
       await compareCommand(cmd.fullName, subs);
     });
   }
@@ -199,9 +199,7 @@ test('COMMAND GETKEYS / GETKEYSANDFLAGS like Redis', async (t) => {
     ['COMMAND', 'GETKEYSANDFLAGS', 'rename', 'a', 'b'],
   ];
   for (const c of cases) {
-    // key flags come from the owning family's metadata: only GETKEYS (positions) is ours
-    const flagsOf = c[1] === 'GETKEYSANDFLAGS' && !MINE.has(owner.get(c[2]) ?? '');
-    await t.test(c.join(' '), { todo: flagsOf ? `key-spec flags of the ${owner.get(c[2])} family` : false }, async () => {
+    await t.test(c.join(' '), async () => {
       const a = await conns.r2.call(...c);
       const b = await conns.s2.call(...c);
       assert.equal(show(b), show(a), JSON.stringify(c));
