@@ -201,14 +201,41 @@ export function encodeCommand(args: (string | Buffer | number)[]): Buffer {
 
 export class RawClient {
   private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  /** bytes needed before the pending reply can be complete */
+  private needed = 0;
+
+  /** Move received chunks into buf. */
+  private gather(): void {
+    if (this.chunks.length === 0) return;
+    this.buf = Buffer.concat(this.buf.length ? [this.buf, ...this.chunks] : this.chunks);
+    this.chunks = [];
+    this.chunkBytes = 0;
+  }
+
+  /** A lower bound of the bytes the reply at the start of buf needs. */
+  private neededFor(): number {
+    const b = this.buf;
+    if (b.length > 0 && (b[0] === 36 || b[0] === 61 || b[0] === 33)) {
+      const nl = b.indexOf('\r\n', 0, 'latin1');
+      if (nl > 0) {
+        const n = Number(b.toString('latin1', 1, nl));
+        if (n > 0) return nl + 2 + n + 2;
+      }
+    }
+    return b.length + 1;
+  }
   private waiters: (() => void)[] = [];
   private ended = false;
   private endError: Error | null = null;
 
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (d: Buffer) => {
-      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-      this.wake();
+      this.chunks.push(d);
+      this.chunkBytes += d.length;
+      // wake readers only once enough bytes may be there (no quadratic re-parsing of big replies)
+      if (this.buf.length + this.chunkBytes >= this.needed) this.wake();
     });
     socket.on('end', () => {
       this.ended = true;
@@ -266,12 +293,15 @@ export class RawClient {
   async read(timeoutMs = 5000): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      this.gather();
       const n = replyLength(this.buf, 0);
       if (n >= 0) {
         const out = Buffer.from(this.buf.subarray(0, n));
         this.buf = this.buf.subarray(n);
+        this.needed = 0;
         return out;
       }
+      this.needed = this.neededFor();
       if (this.ended) {
         throw this.endError ?? new Error(`connection closed (buffered: ${JSON.stringify(this.buf.toString('latin1'))})`);
       }
@@ -307,6 +337,7 @@ export class RawClient {
 
   /** Bytes received and not consumed by read(). */
   pending(): Buffer {
+    this.gather();
     return this.buf;
   }
 
@@ -324,6 +355,7 @@ export class RawClient {
         });
       });
     }
+    this.gather();
     return this.buf;
   }
 
