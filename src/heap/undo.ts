@@ -55,7 +55,7 @@ export class UndoLog {
   /** Record the current contents of [off, off+len) unless this operation already did. */
   log(off: number, len: number): void {
     if (!this.active) throw new Error('heap: write outside an operation');
-    if (len <= LINE * 2) {
+    if (len <= 16) {
       const first = Math.floor(off / LINE);
       const last = Math.floor((off + len - 1) / LINE);
       for (let line = first; line <= last; line++) {

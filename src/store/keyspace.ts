@@ -307,8 +307,8 @@ export class Keyspace implements Store {
       const voff = old + O_KEY + key.length;
       if (voff + val.length <= old + this.heap.usable(old)) {
         const heap = this.heap;
-        heap.log(old, O_KEY);
-        heap.log(voff, val.length);
+        // One undo record for header, key and the value bytes we overwrite.
+        heap.log(old, O_KEY + key.length + val.length);
         this.u8[old + O_ENC] = e;
         this.dv.setUint16(old + O_FLAGS, 0, true);
         this.dv.setUint32(old + O_VLEN, val.length, true);
