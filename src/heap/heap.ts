@@ -627,7 +627,7 @@ export class Heap {
    */
   trim(opts: { keepTop?: number; punchMin?: number } = {}): number {
     const keepTop = opts.keepTop ?? 4 * MIB;
-    const punchMin = opts.punchMin ?? 256 * 1024;
+    const punchMin = opts.punchMin ?? 64 * 1024;
     let shrinkTo = 0;
     const holes: [number, number][] = [];
     this.atomically(() => {

@@ -38,6 +38,8 @@ const K_DATABASES = 4;
 const K_GRAVE_COUNT = 8;
 const K_DBS = 16;
 const GRAVEYARD_SLOTS = 64;
+/** How often the cron gives free memory back to tmpfs. */
+const TRIM_INTERVAL_MS = 1000;
 
 export class WrongTypeError extends Error {
   constructor() {
@@ -731,6 +733,22 @@ export class Keyspace implements Store {
       }
     }
     if (this.pendingFrees() > 0 && performance.now() < deadline) this.exec(() => this.lazyFreeStep());
+    if (Date.now() - this.lastTrim >= TRIM_INTERVAL_MS && performance.now() < deadline) this.trim();
+  }
+
+  private lastTrim = 0;
+
+  /** Give free memory back to tmpfs (tail truncation, hole punching). Returns bytes given back. */
+  trim(): number {
+    this.lastTrim = Date.now();
+    const heap = this.heap;
+    const own = !this.batch;
+    if (own) heap.lock();
+    try {
+      return heap.trim();
+    } finally {
+      if (own) heap.unlock();
+    }
   }
 
   memoryStats(): StoreMemoryStats {

@@ -256,3 +256,20 @@ test('large values: 64 MiB set, appended in place, spliced by copy; an aborted s
   assert.ok(ks.heap.stats().undoPeak < 1 << 20);
   assert.deepEqual(ks.exec(() => ks.check()).errors, []);
 });
+
+test('memory comes back: after deleting most keys, trim shrinks what the segment holds', () => {
+  const backing = new MemoryBacking({ reserved: 512 << 20 });
+  const ks = Keyspace.open(backing, { databases: 1 });
+  const v = Buffer.alloc(2000, 0x61);
+  for (let i = 0; i < 20000; i += 1000) ks.exec(() => { for (let j = i; j < i + 1000; j++) ks.setString(0, b(`k${j}`), v, 0); });
+  const full = backing.backedBytes;
+  for (let i = 0; i < 20000; i += 1000) ks.exec(() => { for (let j = i; j < i + 1000; j++) if (j % 50 !== 0) ks.delete(0, b(`k${j}`)); });
+  const given = ks.trim();
+  assert.ok(given > 0);
+  assert.ok(backing.backedBytes < full / 2, `backed ${backing.backedBytes} of ${full}`);
+  assert.deepEqual(ks.exec(() => ks.check()).errors, []);
+  ks.exec(() => { for (let j = 0; j < 20000; j += 50) assert.equal(ks.readString(ks.find(0, b(`k${j}`))).length, 2000); });
+  // And it is reused safely afterwards.
+  ks.exec(() => { for (let j = 0; j < 5000; j++) ks.setString(0, b(`n${j}`), v, 0); });
+  assert.deepEqual(ks.exec(() => ks.check()).errors, []);
+});
