@@ -8,7 +8,8 @@
  * Throughput mode: both servers on free ports, pinned to CPU 0 (taskset, when present),
  * redis-benchmark pinned to CPU 1; `redis-benchmark -t <tests> -n N -c C -r 100000 -q --csv
  * -P p` alternating redis / shmkv for each round; prints the median ops/s of each and the
- * ratio shmkv/redis. Restart mode: loads the keys into both, then measures the time from
+ * ratio shmkv/redis. Restart mode: loads the keys into both, prints used_memory per key of
+ * each, then measures the time from
  * process start to "serving all keys" after a restart: redis-server from its RDB (SAVE
  * first), shmkv after kill -9 on the same segment. No assertions: figures only.
  */
@@ -228,6 +229,19 @@ async function dbsize(c: RawClient): Promise<number> {
   return v.type === 'integer' ? Number(v.value) : -1;
 }
 
+async function usedMemory(port: number): Promise<number> {
+  const c = await RawClient.connect(port);
+  const v = decodeReply(await c.call('INFO', 'memory'));
+  c.close();
+  const text = v.type === 'bulk' || v.type === 'verbatim' ? v.value.toString() : '';
+  return Number(/used_memory:(\d+)/.exec(text)?.[1] ?? NaN);
+}
+
+/** Bytes of the segment file actually backed by memory (st_blocks). */
+async function residentBytes(segment: string): Promise<number> {
+  return fs.statSync(`/dev/shm/shmkv.${segment}`).blocks * 512;
+}
+
 async function restartMode(o: Opts): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-redis-'));
   const segment = `bench-restart-${process.pid}`;
@@ -237,12 +251,21 @@ async function restartMode(o: Opts): Promise<void> {
   const sport = await freePort();
   let shmkv = await startShmkv(sport, segment);
   try {
+    const redisBase = await usedMemory(redis.port);
+    const shmkvBase = await usedMemory(shmkv.port);
     let t0 = performance.now();
     await load(redis.port, o.keys, o.valueSize);
     console.log(`redis: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     t0 = performance.now();
     await load(shmkv.port, o.keys, o.valueSize);
     console.log(`shmkv: loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    // used_memory per key, as each server reports it (minus its empty baseline)
+    const redisMem = (await usedMemory(redis.port)) - redisBase;
+    const shmkvMem = (await usedMemory(shmkv.port)) - shmkvBase;
+    const memLine =
+      `used_memory per key: redis ${(redisMem / o.keys).toFixed(1)} B, shmkv ${(shmkvMem / o.keys).toFixed(1)} B ` +
+      `(shmkv/redis ${(shmkvMem / redisMem).toFixed(2)}); shmkv segment resident: ${((await residentBytes(segment)) / 1e6).toFixed(1)} MB`;
 
     // redis: SAVE, stop, start again from the RDB
     const rc = await RawClient.connect(redis.port);
@@ -267,6 +290,7 @@ async function restartMode(o: Opts): Promise<void> {
     const shmkvMs = performance.now() - t0;
 
     console.log('');
+    console.log(memLine);
     console.log(`redis-server: SAVE ${saveMs.toFixed(0)} ms (RDB ${(rdb / 1e6).toFixed(1)} MB), restart to PING + DBSIZE=${o.keys}: ${redisMs.toFixed(0)} ms`);
     console.log(`shmkv-server: kill -9, restart on the same segment to DBSIZE=${o.keys}: ${shmkvMs.toFixed(0)} ms (process start included)`);
   } finally {
