@@ -97,19 +97,19 @@ function setGeneric(ctx: CommandContext, key: Buffer, val: Buffer, flags: number
   const db = ctx.client.db;
   const at = expire !== null ? expireMs(ctx, expire, flags, command) : 0;
   if (flags & F_GET) {
-    const e = k.find(db, key);
-    if (e === 0) ctx.reply.nullBulk();
+    const old = k.find(db, key);
+    if (old === 0) ctx.reply.nullBulk();
     else {
-      if (k.type(e) !== OBJ_STRING) throw new WrongTypeError();
-      replyValue(ctx, e);
+      if (k.type(old) !== OBJ_STRING) throw new WrongTypeError();
+      replyValue(ctx, old);
     }
   }
-  const found = k.find(db, key) !== 0;
-  if (((flags & F_NX) && found) || ((flags & F_XX) && !found)) {
+  const e = k.find(db, key);
+  if (((flags & F_NX) && e !== 0) || ((flags & F_XX) && e === 0)) {
     if (!(flags & F_GET)) ctx.reply.nullBulk();
     return;
   }
-  k.setString(db, key, val, flags & F_KEEPTTL ? -1 : at);
+  k.setString(db, key, val, flags & F_KEEPTTL ? -1 : at, -1, e);
   if (!(flags & F_GET) && okReply) ctx.reply.ok();
 }
 
