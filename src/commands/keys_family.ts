@@ -188,7 +188,7 @@ function expireGeneric(ctx: CommandContext, argv: Buffer[], basetime: number, se
   }
   if (flag) {
     const cur = k.expireAt(e);
-    const curB = cur === 0 ? -1n : BigInt(cur);
+    const curB = cur === 0 ? -1n : k.expireAtExact(e);
     if (flag & EX_NX && cur !== 0) return ctx.reply.integer(0);
     if (flag & EX_XX && cur === 0) return ctx.reply.integer(0);
     if (flag & EX_GT && (when <= curB || cur === 0)) return ctx.reply.integer(0);
@@ -197,7 +197,7 @@ function expireGeneric(ctx: CommandContext, argv: Buffer[], basetime: number, se
   if (when <= BigInt(k.now)) {
     k.removeEntry(db, e);
   } else {
-    k.setExpireAt(db, e, Number(when));
+    k.setExpireAt(db, e, when > BigInt(Number.MAX_SAFE_INTEGER) ? when : Number(when));
   }
   ctx.reply.integer(1);
 }
@@ -206,11 +206,12 @@ function ttlGeneric(ctx: CommandContext, argv: Buffer[], ms: boolean, absolute: 
   const k = ks(ctx);
   const e = k.lookupRead(ctx.client.db, argv[1]!);
   if (e === 0) return ctx.reply.integer(-2);
-  const at = k.expireAt(e);
-  if (at === 0) return ctx.reply.integer(-1);
-  if (absolute) return ctx.reply.integer(ms ? at : Math.floor(at / 1000));
-  const ttl = Math.max(0, at - k.now);
-  ctx.reply.integer(ms ? ttl : Math.floor((ttl + 500) / 1000));
+  if (k.expireAt(e) === 0) return ctx.reply.integer(-1);
+  const at = k.expireAtExact(e);
+  if (absolute) return ctx.reply.integer(ms ? at : at / 1000n);
+  let ttl = at - BigInt(k.now);
+  if (ttl < 0n) ttl = 0n;
+  ctx.reply.integer(ms ? ttl : (ttl + 500n) / 1000n);
 }
 
 function persist(ctx: CommandContext, argv: Buffer[]): void {

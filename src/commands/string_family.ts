@@ -6,7 +6,7 @@
 import { incrByFloat } from '../protocol/float.js';
 import { str2ll } from '../protocol/numbers.js';
 import { ENC_EMBSTR, ENC_INT, ENC_RAW, EMBSTR_MAX, OBJ_STRING } from '../store/object.js';
-import { ReplyError, WrongTypeError, type Keyspace } from '../store/keyspace.js';
+import { ReplyError, WrongTypeError, type Expiry, type Keyspace } from '../store/keyspace.js';
 import { ERR_NOT_INT, ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from './args.js';
 import type { CommandContext, CommandDef } from './types.js';
 
@@ -80,7 +80,7 @@ function parseExtended(argv: Buffer[], from: number, isSet: boolean): ExtArgs {
 }
 
 /** Absolute expiry in ms from an EX/PX/EXAT/PXAT argument (getExpireMillisecondsOrReply). */
-function expireMs(ctx: CommandContext, arg: Uint8Array, flags: number, command: string): number {
+function expireMs(ctx: CommandContext, arg: Uint8Array, flags: number, command: string): Expiry {
   const v = argInt64(arg);
   const bad = () => new ReplyError(`ERR invalid expire time in '${command}' command`);
   let ms = BigInt(v);
@@ -89,7 +89,7 @@ function expireMs(ctx: CommandContext, arg: Uint8Array, flags: number, command: 
   if (seconds) ms *= 1000n;
   if (flags & (F_EX | F_PX)) ms += BigInt(ks(ctx).now);
   if (ms <= 0n || ms > INT64_MAX) throw bad();
-  return Number(ms);
+  return ms > BigInt(Number.MAX_SAFE_INTEGER) ? ms : Number(ms);
 }
 
 function setGeneric(ctx: CommandContext, key: Buffer, val: Buffer, flags: number, expire: Uint8Array | null, command: string, okReply: boolean): void {
@@ -261,7 +261,8 @@ function append(ctx: CommandContext, argv: Buffer[]): void {
   const add = argv[2]!;
   let e = k.findString(db, argv[1]!);
   if (e === 0) {
-    k.setString(db, argv[1]!, add, 0, add.length <= EMBSTR_MAX ? ENC_RAW : ENC_RAW);
+    // A new key is encoded like SET's value (int, embstr or raw), as Redis does.
+    k.setString(db, argv[1]!, add, 0, -1, 0);
     ctx.reply.integer(add.length);
     return;
   }

@@ -41,6 +41,9 @@ const GRAVEYARD_SLOTS = 64;
 /** How often the cron gives free memory back to tmpfs. */
 const TRIM_INTERVAL_MS = 1000;
 
+/** An absolute expiry in ms: a number, or a bigint past 2^53 (Redis allows any int64). 0 = none. */
+export type Expiry = number | bigint;
+
 export class WrongTypeError extends Error {
   constructor() {
     super('WRONGTYPE Operation against a key holding the wrong kind of value');
@@ -204,7 +207,7 @@ export class Keyspace implements Store {
     const ref = this.main(db).find(h, this.eqProbe);
     if (ref === 0) return 0;
     const e = Heap.deref(ref);
-    const at = this.dv.getFloat64(e + O_EXPIRE, true);
+    const at = this.expireAt(e);
     if (at !== 0 && at <= this.now) {
       this.removeEntry(db, e, h);
       this.stats.expiredKeys++;
@@ -241,8 +244,24 @@ export class Keyspace implements Store {
     return this.u8[e + O_ENC]!;
   }
 
+  /** Expiry in ms since the epoch (0 = none); exact below 2^53, close enough to compare above. */
   expireAt(e: number): number {
-    return this.dv.getFloat64(e + O_EXPIRE, true);
+    return this.dv.getUint32(e + O_EXPIRE + 4, true) * 4294967296 + this.dv.getUint32(e + O_EXPIRE, true);
+  }
+
+  /** Expiry exactly as set (Redis accepts any positive 64-bit millisecond time). */
+  expireAtExact(e: number): bigint {
+    return (BigInt(this.dv.getUint32(e + O_EXPIRE + 4, true)) << 32n) | BigInt(this.dv.getUint32(e + O_EXPIRE, true));
+  }
+
+  private writeExpire(e: number, at: Expiry): void {
+    if (typeof at === 'bigint') {
+      this.dv.setUint32(e + O_EXPIRE, Number(at & 0xffffffffn), true);
+      this.dv.setUint32(e + O_EXPIRE + 4, Number(at >> 32n), true);
+    } else {
+      this.dv.setUint32(e + O_EXPIRE, at >>> 0, true);
+      this.dv.setUint32(e + O_EXPIRE + 4, Math.floor(at / 4294967296), true);
+    }
   }
 
   idleSeconds(e: number): number {
@@ -291,15 +310,15 @@ export class Keyspace implements Store {
    * Set key to a string value. `expireAt`: absolute ms, 0 for none, -1 to keep the
    * current TTL. `known` skips the lookup when the caller has just done it. Returns the entry.
    */
-  setString(db: number, key: Uint8Array, val: Uint8Array, expireAt: number, enc = -1, known = -1): number {
+  setString(db: number, key: Uint8Array, val: Uint8Array, expireAt: Expiry, enc = -1, known = -1): number {
     const h = this.setProbe(key, 0, key.length);
     const main = this.main(db);
     // `known`: the caller already looked the key up (its live entry, or 0 for absent).
     const oldRef = known >= 0 ? (known === 0 ? 0 : Heap.ref(known)) : main.find(h, this.eqProbe);
     const old = oldRef === 0 ? 0 : Heap.deref(oldRef);
-    let keep = 0;
+    let keep: Expiry = 0;
     if (old !== 0) {
-      keep = this.dv.getFloat64(old + O_EXPIRE, true);
+      keep = this.expireAt(old);
       if (keep !== 0 && keep <= this.now) keep = 0;
     }
     const at = expireAt === -1 ? keep : expireAt;
@@ -322,11 +341,11 @@ export class Keyspace implements Store {
       }
     }
     const ne = this.newString(key, 0, key.length, val, 0, val.length, e);
-    this.dv.setFloat64(ne + O_EXPIRE, at, true);
+    this.writeExpire(ne, at);
     const nref = Heap.ref(ne);
     if (old !== 0) {
       main.replace(h, oldRef, nref);
-      const hadTtl = this.dv.getFloat64(old + O_EXPIRE, true) !== 0;
+      const hadTtl = this.expireAt(old) !== 0;
       if (hadTtl && at !== 0) this.expires(db).replace(h, oldRef, nref);
       else if (hadTtl) this.expires(db).remove(h, oldRef);
       else if (at !== 0) this.expires(db).insert(h, nref);
@@ -348,7 +367,7 @@ export class Keyspace implements Store {
     this.u8[e + O_ENC] = enc;
     dv.setUint16(e + O_FLAGS, 0, true);
     dv.setUint32(e + O_LRU, lruClock(this.now), true);
-    dv.setFloat64(e + O_EXPIRE, 0, true);
+    this.writeExpire(e, 0);
     dv.setUint32(e + O_KLEN, klen, true);
     dv.setUint32(e + O_VLEN, vlen, true);
     dv.setUint32(e + O_CTIME, Math.floor(this.now / 1000), true);
@@ -400,7 +419,7 @@ export class Keyspace implements Store {
     const want = newLen <= INLINE_MAX ? newLen : newLen < 1 << 20 ? newLen * 2 : newLen + (1 << 20);
     const ne = this.newString(this.u8, e + O_KEY, klen, null, 0, newLen, ENC_RAW, want);
     heap.mem.copy(this.valueOffset(ne), voff, Math.min(keep, oldLen));
-    dv.setFloat64(ne + O_EXPIRE, this.expireAt(e), true);
+    heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
     this.relink(db, e, ne);
     return ne;
   }
@@ -421,7 +440,7 @@ export class Keyspace implements Store {
     if (offset > oldLen) heap.mem.fill(dst + oldLen, offset - oldLen, 0);
     heap.mem.write(dst + offset, val);
     if (offset + val.length < oldLen) heap.mem.copy(dst + offset + val.length, src + offset + val.length, oldLen - offset - val.length);
-    this.dv.setFloat64(ne + O_EXPIRE, this.expireAt(e), true);
+    heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
     this.relink(db, e, ne);
     return ne;
   }
@@ -440,13 +459,13 @@ export class Keyspace implements Store {
   // ---------------------------------------------------------------- expiry
 
   /** Set (ms since epoch) or clear (0) a key's expiry, keeping the expires index in step. */
-  setExpireAt(db: number, e: number, at: number, hash?: number): void {
+  setExpireAt(db: number, e: number, at: Expiry, hash?: number): void {
     const cur = this.expireAt(e);
-    if (cur === at) return;
+    if (typeof at === 'number' && cur === at) return;
     const h = hash ?? hashBytes(this.u8, e + O_KEY, this.keyLength(e));
     const ref = Heap.ref(e);
     this.heap.log(e + O_EXPIRE, 8);
-    this.dv.setFloat64(e + O_EXPIRE, at, true);
+    this.writeExpire(e, at);
     if (cur === 0) this.expires(db).insert(h, ref);
     else if (at === 0) this.expires(db).remove(h, ref);
   }

@@ -130,6 +130,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   fc.tuple(key, fc.constantFrom(0, 1, 2, 99, -1, 'x')).map(([k, d]) => ['move', k, d]),
   fc.constantFrom(['select', 0], ['select', 1], ['dbsize'], ['keys', '*'], ['keys', 'k[12]'], ['keys', '{*'], ['flushdb']),
   key.map((k) => ['object', 'encoding', k]),
+  fc.tuple(key, value).map(([k, v]) => ['append', k, v]),
   key.map((k) => ['object', 'refcount', k]),
   fc.constantFrom(['get'], ['set', 'k1'], ['incr'], ['getrange', 'k1', 0], ['expire', 'k1'], ['object', 'bogus', 'k1'], ['object']),
 );
