@@ -6,7 +6,7 @@
  *   1   u8   encoding hint (ENC_*) — what OBJECT ENCODING reports
  *   2   u16  flags
  *   4   u32  LRU clock (seconds, low 32 bits) — written without logging: it is a hint
- *   8   f64  expire-at, ms since the epoch; 0 = no expiry
+ *   8   u64  expire-at, ms since the epoch (low u32, high u32); 0 = no expiry
  *   16  u32  key length
  *   20  u32  value length (strings) or element count (collections)
  *   24  u32  value ref: 0 = value inline after the key, else a separate chunk
