@@ -1,7 +1,7 @@
 import { Heap } from '../heap/heap.js';
 import type { Backing } from '../heap/backing.js';
 import { checkHeap } from '../heap/check.js';
-import { HeapFullError } from '../heap/errors.js';
+import { HeapFormatError, HeapFullError } from '../heap/errors.js';
 import { Dash } from '../structs/dash.js';
 import { hashBytes } from '../structs/hash.js';
 import type { Store, StoreMemoryStats } from './api.js';
@@ -92,7 +92,7 @@ export class Keyspace implements Store {
     this.onClose = onClose;
     const k = this.meta();
     if (this.dv.getUint32(k + K_VERSION, true) !== KEYSPACE_VERSION) {
-      throw new Error(`keyspace layout version ${this.dv.getUint32(k + K_VERSION, true)}, this build reads ${KEYSPACE_VERSION}`);
+      throw new HeapFormatError(`keyspace layout version ${this.dv.getUint32(k + K_VERSION, true)}, this build reads version ${KEYSPACE_VERSION}`);
     }
     this.databases = this.dv.getUint32(k + K_DATABASES, true);
   }

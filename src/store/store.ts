@@ -1,5 +1,6 @@
 import { openPosixSegment } from '../shm/posix.js';
 import type { Segment } from '../shm/segment.js';
+import { HeapFormatError } from '../heap/errors.js';
 import { Keyspace } from './keyspace.js';
 
 export interface OpenStoreOptions {
@@ -31,6 +32,12 @@ export function openStore(opts: OpenStoreOptions): Keyspace & { segment: Segment
     return Object.assign(ks, { segment: seg });
   } catch (e) {
     seg.detach();
+    if (e instanceof HeapFormatError) {
+      throw new HeapFormatError(
+        `${e.message}: segment '${opts.segment}' was made by another shmkv version or is not a keyspace; ` +
+          `remove it with \`shmkv rm ${opts.segment}\` (its data is lost) or use another segment name`,
+      );
+    }
     throw e;
   }
 }

@@ -124,3 +124,19 @@ test('a second server on the same segment refuses with a clear message', async (
     await server.stop();
   }
 });
+
+test('a segment of another layout version is refused with a message that says what to do', async () => {
+  const { openStore } = await import('../../src/store/store.js');
+  const { unlinkPosix } = await import('../../src/shm/posix.js');
+  const name = `t-version-${process.pid}`;
+  const s = openStore({ segment: name });
+  new DataView(s.heap.mem.sab).setUint32(s.heap.base + 8, 7, true);
+  s.close();
+  try {
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL('../../src/server/main.js', import.meta.url)), '--port', '0', '--segment', name], { encoding: 'utf8', timeout: 10000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stdout + r.stderr, /layout version 7, this build reads version 1.*shmkv rm/);
+  } finally {
+    unlinkPosix(name);
+  }
+});
