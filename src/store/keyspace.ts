@@ -147,8 +147,17 @@ export class Keyspace implements Store {
     return d;
   }
 
+  /** The main table's Dash of each database, remembered by ref (another process may swap tables). */
+  private readonly mainRef: number[] = [];
+  private readonly mainDash: Dash[] = [];
+
   main(db: number): Dash {
-    return this.table(this.dv.getUint32(this.meta() + K_DBS + db * 8, true));
+    const ref = this.dv.getUint32(this.meta() + K_DBS + db * 8, true);
+    if (this.mainRef[db] === ref) return this.mainDash[db]!;
+    const d = this.table(ref);
+    this.mainRef[db] = ref;
+    this.mainDash[db] = d;
+    return d;
   }
 
   expires(db: number): Dash {
