@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
  * shmkv — tools for shmkv segments, in the spirit of ipcs / ipcrm:
- *   shmkv ls                  every shmkv segment (POSIX and System V)
+ *   shmkv ls                  every shmkv segment (POSIX and System V): SIZE is the file's size
+ *                             (sparse: it counts the undo log's reserve), RESIDENT what tmpfs holds
  *   shmkv rm NAME [--force]   remove a segment (refuses while attached)
  *   shmkv check NAME          integrity check: exit 0 clean, 1 damaged, 2 not found/unusable
  *   shmkv info NAME           header, allocator statistics, fragmentation, keyspace
  */
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Heap } from '../heap/heap.js';
 import { checkHeap } from '../heap/check.js';
@@ -64,15 +66,25 @@ function usedBytes(s: SegmentStat, dir?: string): number | null {
   }
 }
 
+/** Bytes a POSIX segment really occupies in tmpfs (its size counts sparse holes too). */
+function residentBytes(s: SegmentStat): number | null {
+  if (s.kind !== 'posix' || !s.path) return s.kind === 'sysv' ? s.size : null;
+  try {
+    return statSync(s.path).blocks * 512;
+  } catch {
+    return null;
+  }
+}
+
 function ls(args: string[]): void {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, dir: { type: 'string' } } });
   const segs = listSegments({ dir: values.dir });
-  const rows = segs.map((s) => ({ ...s, used: usedBytes(s, values.dir) }));
+  const rows = segs.map((s) => ({ ...s, used: usedBytes(s, values.dir), resident: residentBytes(s) }));
   if (values.json) {
     console.log(JSON.stringify(rows, null, 2));
     return;
   }
-  const table = [['NAME', 'KIND', 'KEY/ID', 'OWNER', 'MODE', 'SIZE', 'USED', 'ATTACHED', 'SERVER', 'STATE']];
+  const table = [['NAME', 'KIND', 'KEY/ID', 'OWNER', 'MODE', 'SIZE', 'RESIDENT', 'USED', 'ATTACHED', 'SERVER', 'STATE']];
   for (const r of rows) {
     table.push([
       r.name,
@@ -81,6 +93,7 @@ function ls(args: string[]): void {
       String(r.uid),
       (r.mode & 0o777).toString(8).padStart(4, '0'),
       human(r.size),
+      r.resident === null ? '-' : human(r.resident),
       r.used === null ? '-' : human(r.used),
       r.kind === 'sysv' ? `${r.nattch}` : r.attached.map((a) => a.pid).join(',') || '0',
       r.server ? String(r.server.pid) : '-',
