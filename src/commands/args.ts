@@ -21,20 +21,5 @@ export function argInt64(arg: Uint8Array, err = ERR_NOT_INT): number | bigint {
   return v;
 }
 
-/** An integer argument that must fit a JS number (values past 2^53 are out of range for us too). */
-export function argInt(arg: Uint8Array, err = ERR_NOT_INT): number {
-  const v = argInt64(arg, err);
-  return typeof v === 'bigint' ? Number(v) : v;
-}
-
-/** A database index argument (SELECT, MOVE, COPY DB, SWAPDB). */
-export function argDb(arg: Uint8Array, databases: number, err = 'ERR DB index is out of range'): number {
-  const v = str2ll(arg, 0, arg.length);
-  if (v === null) throw new ReplyError(ERR_NOT_INT);
-  const n = Number(v);
-  if (n < 0 || n >= databases) throw new ReplyError(err);
-  return n;
-}
-
 export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;

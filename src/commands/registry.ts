@@ -159,13 +159,14 @@ function deriveKeySpecs(def: CommandDef): KeySpec[] {
   ];
 }
 
-function deriveAcl(def: CommandDef, flags: ReadonlySet<string>): string[] {
+/** The ACL categories Redis derives from a command's flags and group (before its explicit ones and @slow). */
+export function derivedCategories(flags: ReadonlySet<string>, group: string, container: boolean): Set<string> {
   const cats = new Set<string>();
   // a container (CONFIG, CLIENT...) has no category of its own but @slow, as in Redis
-  const g = def.subcommands?.length ? undefined : GROUP_CATEGORY[def.group];
+  const g = container ? undefined : GROUP_CATEGORY[group];
   if (g) cats.add(g);
   if (flags.has('write')) cats.add('write');
-  if (flags.has('readonly') && def.group !== 'scripting') cats.add('read');
+  if (flags.has('readonly') && group !== 'scripting') cats.add('read');
   if (flags.has('admin')) {
     cats.add('admin');
     cats.add('dangerous');
@@ -173,6 +174,11 @@ function deriveAcl(def: CommandDef, flags: ReadonlySet<string>): string[] {
   if (flags.has('pubsub')) cats.add('pubsub');
   if (flags.has('fast')) cats.add('fast');
   if (flags.has('blocking')) cats.add('blocking');
+  return cats;
+}
+
+function deriveAcl(def: CommandDef, flags: ReadonlySet<string>): string[] {
+  const cats = derivedCategories(flags, def.group, (def.subcommands?.length ?? 0) > 0);
   for (const a of def.acl ?? []) {
     if (a.startsWith('-')) cats.delete(a.replace(/^-@?/, '').toLowerCase());
     else cats.add(a.replace(/^@/, '').toLowerCase());

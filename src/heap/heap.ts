@@ -708,9 +708,4 @@ export class Heap {
   headerField(field: number): number {
     return this.hget(field);
   }
-
-  /** Low-level access for the checker. */
-  chunkAt(c: number): { g: number; flags: number } {
-    return { g: this.size(c), flags: this.flags(c) };
-  }
 }

@@ -8,7 +8,7 @@
  * ACL categories: prints only the `acl` entries that the registry would not derive itself.
  */
 
-import { ACL_CATEGORIES } from '../../src/commands/registry.js';
+import { ACL_CATEGORIES, derivedCategories } from '../../src/commands/registry.js';
 import { RawClient, decodeReply, type RespValue } from './raw-client.js';
 
 type Obj = Record<string, unknown>;
@@ -38,38 +38,6 @@ function js(v: RespValue): unknown {
     default:
       return null;
   }
-}
-
-const GROUP_CATEGORY: Record<string, string> = {
-  generic: 'keyspace',
-  string: 'string',
-  list: 'list',
-  set: 'set',
-  'sorted-set': 'sortedset',
-  hash: 'hash',
-  pubsub: 'pubsub',
-  transactions: 'transaction',
-  connection: 'connection',
-  scripting: 'scripting',
-  hyperloglog: 'hyperloglog',
-  geo: 'geo',
-  stream: 'stream',
-  bitmap: 'bitmap',
-};
-
-function derivedAcl(flags: string[], group: string, container: boolean): Set<string> {
-  const c = new Set<string>();
-  if (GROUP_CATEGORY[group] && !container) c.add(GROUP_CATEGORY[group]);
-  if (flags.includes('write')) c.add('write');
-  if (flags.includes('readonly') && group !== 'scripting') c.add('read');
-  if (flags.includes('admin')) {
-    c.add('admin');
-    c.add('dangerous');
-  }
-  if (flags.includes('pubsub')) c.add('pubsub');
-  if (flags.includes('fast')) c.add('fast');
-  if (flags.includes('blocking')) c.add('blocking');
-  return c;
 }
 
 function convArgs(args: Obj[]): Obj[] {
@@ -117,7 +85,7 @@ function build(info: unknown[], docs: Obj): Obj {
   const flags = flags0.filter((f) => f !== 'movablekeys');
   const group = docs.group as string;
   const o: Obj = { name, arity, flags, firstKey: first, lastKey: last, keyStep: step, group, summary: docs.summary, since: docs.since, complexity: docs.complexity ?? '' };
-  const derived = derivedAcl(flags, group, subs.length > 0);
+  const derived = derivedCategories(new Set(flags), group, subs.length > 0);
   const want = new Set(acl.map((a) => a.replace(/^@/, '')));
   const extra: string[] = [];
   for (const a of want) if (!derived.has(a) && a !== 'slow') extra.push('@' + a);

@@ -243,14 +243,14 @@ test('incrByFloat equals INCRBYFLOAT of redis-server (80-bit long double)', { sk
   pairs.forEach(([a, b], i) => {
     const r = replies[2 * i + 1];
     const ours = incrByFloat(B(a), B(b));
-    const msg = `${a} + ${b}`;
+    const what = `${a} + ${b}`;
     if (r.t === '-') {
-      assert.equal(ours.ok, false, `${msg}: redis said ${r.v}`);
+      assert.equal(ours.ok, false, `${what}: redis said ${r.v}`);
       if (!ours.ok) {
-        assert.equal(r.v, ours.error === 'nan-or-inf' ? 'ERR increment would produce NaN or Infinity' : 'ERR value is not a valid float', msg);
+        assert.equal(r.v, ours.error === 'nan-or-inf' ? 'ERR increment would produce NaN or Infinity' : 'ERR value is not a valid float', what);
       }
     } else {
-      assert.equal(ours.ok ? ours.text : ours.error, text(r), msg);
+      assert.equal(ours.ok ? ours.text : ours.error, text(r), what);
     }
   });
 });
