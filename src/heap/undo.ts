@@ -15,6 +15,9 @@ import type { Mem } from './mem.js';
  */
 const LINE_SET = 1024;
 
+/** Read once: `process.pid` is a getter on a global, costly per operation. */
+const PID = process.pid;
+
 export class UndoLog {
   private readonly hdr: number;
   private readonly start: number;
@@ -49,7 +52,7 @@ export class UndoLog {
     if (this.active) throw new Error('heap: operation already open');
     this.active = true;
     this.used = 0;
-    this.mem.dv.setInt32(this.hdr + H.undoOwner, process.pid, true);
+    this.mem.dv.setInt32(this.hdr + H.undoOwner, PID, true);
   }
 
   /** Record the current contents of [off, off+len) unless this operation already did. */
@@ -101,7 +104,16 @@ export class UndoLog {
     dv.setFloat64(at, off, true);
     dv.setUint32(at + 8, len, true);
     dv.setUint32(at + 12, RECORD_TAG, true);
-    this.mem.copy(at + RECORD_HEADER, off, len);
+    const mem = this.mem;
+    if ((off & 3) === 0 && len <= 256 && off + len <= mem.u8Limit) {
+      // Whole 32-bit words: the record is padded to 8 bytes, so rounding len up to 4
+      // stays inside it, and reading up to 3 bytes past the range stays in its page.
+      const i32 = mem.i32;
+      const d = (at + RECORD_HEADER) >> 2;
+      const s = off >> 2;
+      const n = (len + 3) >> 2;
+      for (let i = 0; i < n; i++) i32[d + i] = i32[s + i]!;
+    } else mem.copy(at + RECORD_HEADER, off, len);
     this.used = need;
     // Publishing the new length after the record is written is what makes a record
     // either wholly valid or ignored; the seq-cst store also orders the record before
