@@ -4,7 +4,7 @@
  * completes or leaves nothing behind.
  */
 import { incrByFloat } from '../protocol/float.js';
-import { str2ll } from '../protocol/numbers.js';
+import { str2ll, writeUint } from '../protocol/numbers.js';
 import { ENC_EMBSTR, ENC_INT, ENC_RAW, EMBSTR_MAX, OBJ_STRING } from '../store/object.js';
 import { ReplyError, WrongTypeError, type Expiry, type Keyspace } from '../store/keyspace.js';
 import { ERR_NOT_INT, ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from './args.js';
@@ -323,6 +323,9 @@ function currentInt(ctx: CommandContext, e: number): number | bigint {
   return v;
 }
 
+/** INCR's new value as text (at most 20 bytes: "-9223372036854775808"). */
+const DIGITS = new Uint8Array(24);
+
 function incrBy(ctx: CommandContext, key: Buffer, incr: number | bigint): void {
   const k = ks(ctx);
   const db = ctx.client.db;
@@ -335,7 +338,13 @@ function incrBy(ctx: CommandContext, key: Buffer, incr: number | bigint): void {
     if (r > INT64_MAX || r < INT64_MIN) throw new ReplyError('ERR increment or decrement would overflow');
     next = r;
   }
-  k.setString(db, key, Buffer.from(String(next), 'latin1'), -1, ENC_INT, e);
+  if (typeof next === 'number') {
+    // digits straight into a scratch buffer: no string, no Buffer per INCR
+    let len = 0;
+    if (next < 0) DIGITS[len++] = 45; /* '-' */
+    len = writeUint(DIGITS, len, Math.abs(next));
+    k.setStringRange(db, key, DIGITS, 0, len, -1, ENC_INT, e);
+  } else k.setString(db, key, Buffer.from(String(next), 'latin1'), -1, ENC_INT, e);
   ctx.reply.integer(next);
 }
 

@@ -100,6 +100,8 @@ export class RequestParser {
   error: string | null = null;
 
   private buf: Buffer = EMPTY;
+  private ab: ArrayBuffer = EMPTY.buffer as ArrayBuffer;
+  private bo = EMPTY.byteOffset;
   private pos = 0;
   private end = 0;
 
@@ -126,13 +128,20 @@ export class RequestParser {
    * Give the parser the next chunk read from the socket. Call `next()` until it returns null
    * before the next `feed()` (or call `retain()`).
    */
+  /** The current chunk and its ArrayBuffer and offset (`.buffer` is a runtime call: read once per chunk). */
+  private setBuf(b: Buffer): void {
+    this.buf = b;
+    this.ab = b.buffer as ArrayBuffer;
+    this.bo = b.byteOffset;
+  }
+
   feed(chunk: Buffer): void {
     if (this.error !== null || chunk.length === 0) return;
     if (this.pos < this.end) {
       // the caller did not drain next(): keep the unconsumed bytes in front
       chunk = Buffer.concat([this.buf.subarray(this.pos, this.end), chunk]);
     }
-    this.buf = chunk;
+    this.setBuf(chunk);
     this.pos = 0;
     this.end = chunk.length;
   }
@@ -143,11 +152,11 @@ export class RequestParser {
    */
   retain(): void {
     if (this.pos < this.end) {
-      this.buf = Buffer.from(this.buf.subarray(this.pos, this.end));
+      this.setBuf(Buffer.from(this.buf.subarray(this.pos, this.end)));
       this.end -= this.pos;
       this.pos = 0;
     } else {
-      this.buf = EMPTY;
+      this.setBuf(EMPTY);
       this.pos = this.end = 0;
     }
   }
@@ -165,7 +174,7 @@ export class RequestParser {
   /** Reset to a fresh state (e.g. to reuse the object for a new connection). */
   reset(): void {
     this.error = null;
-    this.buf = EMPTY;
+    this.setBuf(EMPTY);
     this.pos = this.end = 0;
     this.argv = null;
     this.remaining = 0;
@@ -198,8 +207,8 @@ export class RequestParser {
   private parse(): Buffer[] | null {
     const buf = this.buf;
     const end = this.end;
-    const ab = buf.buffer as ArrayBuffer;
-    const bo = buf.byteOffset;
+    const ab = this.ab;
+    const bo = this.bo;
     let pos = this.pos;
     let argv = this.argv;
     for (;;) {

@@ -78,6 +78,7 @@ export class Keyspace implements Store {
   private probe: Uint8Array = new Uint8Array(0);
   private probeStart = 0;
   private probeLen = 0;
+  private probeHash = 0;
   private readonly eqProbe = (ref: number): boolean => {
     const e = Heap.deref(ref);
     return this.dv.getUint32(e + O_KLEN, true) === this.probeLen && this.heap.mem.equals(e + O_KEY, this.probe, this.probeStart, this.probeLen);
@@ -207,7 +208,7 @@ export class Keyspace implements Store {
     this.probe = key;
     this.probeStart = start;
     this.probeLen = len;
-    return hashBytes(key, start, len);
+    return (this.probeHash = hashBytes(key, start, len));
   }
 
   /** Entry offset of a live key (expired keys are deleted on the way), or 0. */
@@ -320,7 +321,13 @@ export class Keyspace implements Store {
    * current TTL. `known` skips the lookup when the caller has just done it. Returns the entry.
    */
   setString(db: number, key: Uint8Array, val: Uint8Array, expireAt: Expiry, enc = -1, known = -1): number {
-    const h = this.setProbe(key, 0, key.length);
+    return this.setStringRange(db, key, val, 0, val.length, expireAt, enc, known);
+  }
+
+  /** setString of the value bytes val[vstart, vstart+vlen) (no view to allocate). */
+  setStringRange(db: number, key: Uint8Array, val: Uint8Array, vstart: number, vlen: number, expireAt: Expiry, enc = -1, known = -1): number {
+    // The caller's find() of this very key (known >= 0) left its hash in the probe.
+    const h = known >= 0 && this.probe === key && this.probeStart === 0 && this.probeLen === key.length ? this.probeHash : this.setProbe(key, 0, key.length);
     const main = this.main(db);
     // `known`: the caller already looked the key up (its live entry, or 0 for absent).
     const oldRef = known >= 0 ? (known === 0 ? 0 : Heap.ref(known)) : main.find(h, this.eqProbe);
@@ -331,25 +338,25 @@ export class Keyspace implements Store {
       if (keep !== 0 && keep <= this.now) keep = 0;
     }
     const at = expireAt === -1 ? keep : expireAt;
-    const e = enc === -1 ? stringEncoding(val, 0, val.length) : enc;
+    const e = enc === -1 ? stringEncoding(val, vstart, vlen) : enc;
     // Overwrite in place when the old entry is an inline string with room: no alloc, no free.
-    if (old !== 0 && this.type(old) === OBJ_STRING && this.dv.getUint32(old + O_VREF, true) === 0 && val.length <= INLINE_MAX) {
+    if (old !== 0 && this.type(old) === OBJ_STRING && this.dv.getUint32(old + O_VREF, true) === 0 && vlen <= INLINE_MAX) {
       const voff = old + O_KEY + key.length;
-      if (voff + val.length <= old + this.heap.usable(old)) {
+      if (voff + vlen <= old + this.heap.usable(old)) {
         const heap = this.heap;
         // One undo record for header, key and the value bytes we overwrite.
-        heap.log(old, O_KEY + key.length + val.length);
+        heap.log(old, O_KEY + key.length + vlen);
         this.u8[old + O_ENC] = e;
         this.dv.setUint16(old + O_FLAGS, 0, true);
-        this.dv.setUint32(old + O_VLEN, val.length, true);
+        this.dv.setUint32(old + O_VLEN, vlen, true);
         this.dv.setUint32(old + O_CTIME, Math.floor(this.now / 1000), true);
         this.dv.setUint32(old + O_LRU, lruClock(this.now), true);
-        heap.mem.write(voff, val);
+        heap.mem.write(voff, val, vstart, vlen);
         this.setExpireAt(db, old, at, h);
         return old;
       }
     }
-    const ne = this.newString(key, 0, key.length, val, 0, val.length, e);
+    const ne = this.newString(key, 0, key.length, val, vstart, vlen, e);
     this.writeExpire(ne, at);
     const nref = Heap.ref(ne);
     if (old !== 0) {
