@@ -81,6 +81,8 @@ export class Client {
   closed = false;
   /** reading paused because the socket's output backlog is large */
   outputPaused = false;
+  /** in the server's queue of replies to write at the end of this event-loop turn */
+  flushQueued = false;
   /** The command running (for the exec runner) and the last one run (CLIENT LIST cmd=). */
   cmd: Command | null = null;
   argv: Buffer[] = [];
