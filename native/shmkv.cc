@@ -1,6 +1,7 @@
 // shmkv native addon: thin wrappers over the Linux system calls the segment
 // layer needs (POSIX shm, System V shm, mmap, futex, robust pthread mutexes,
-// OFD locks). No policy lives here: every decision is made in src/shm/*.ts.
+// OFD locks), and a listening TCP socket for the server. No policy lives here:
+// every decision is made in src/shm/*.ts and src/server/*.ts.
 //
 // Written against node.h / v8.h directly (not N-API) because N-API in Node 20
 // cannot create an external SharedArrayBuffer (see shared/FACTS-native.md).
@@ -19,7 +20,10 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ipc.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -702,6 +706,59 @@ static void Method(Isolate* iso, Local<Object> exports, const char* name, v8::Fu
   exports->Set(ctx, Str(iso, name), f).Check();
 }
 
+// listenTcp(address, port, backlog) -> fd of a listening, non-blocking TCP socket, or -1
+// when `address` is not a numeric IPv4/IPv6 address (the caller then lets Node resolve
+// it). Like libuv: SO_REUSEADDR; an IPv6 socket is IPv6-only (Redis binds each address
+// of `bind` separately). Node takes the fd over with server.listen({ fd }); doing the
+// bind here spares the server start Node's dns.lookup and its IP-matching regexes.
+static void ListenTcp(const FunctionCallbackInfo<Value>& args) {
+  static const char* FN = "listen";
+  Isolate* iso = args.GetIsolate();
+  if (!args[0]->IsString()) return ThrowArg(iso, FN, "address must be a string");
+  v8::String::Utf8Value addr(iso, args[0]);
+  ARG_INT(1, port);
+  ARG_INT(2, backlog);
+  if (port < 0 || port > 65535) return ThrowArg(iso, FN, "port must be in 0..65535");
+  sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t len;
+  int family;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, *addr, &v4->sin_addr) == 1) {
+    family = v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, *addr, &v6->sin6_addr) == 1) {
+    family = v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v6;
+  } else {
+    return args.GetReturnValue().Set(-1);
+  }
+  std::string where = std::string(*addr) + ":" + std::to_string(port);
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ThrowErrno(iso, errno, "socket", where);
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(iso, err, "setsockopt", where);
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(iso, err, "bind", where);
+  }
+  if (listen(fd, static_cast<int>(backlog)) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(iso, err, FN, where);
+  }
+  args.GetReturnValue().Set(fd);
+}
+
 static void Init(Local<Object> exports, Local<Value> module, Local<Context> context) {
   Isolate* iso = context->GetIsolate();
   Method(iso, exports, "shmOpen", ShmOpen);
@@ -731,6 +788,7 @@ static void Init(Local<Object> exports, Local<Value> module, Local<Context> cont
   Method(iso, exports, "mutexUnlock", MutexUnlock);
   Method(iso, exports, "mutexConsistent", MutexConsistent);
   Method(iso, exports, "processAlive", ProcessAlive);
+  Method(iso, exports, "listenTcp", ListenTcp);
   Method(iso, exports, "ofdLock", OfdLock);
   Method(iso, exports, "ofdTest", OfdTest);
 

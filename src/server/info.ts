@@ -4,7 +4,7 @@
  * the process (CPU). shmkv adds a few `shmkv_*` fields to the server and memory sections.
  */
 
-import crypto from 'node:crypto';
+import { randomBytes } from '../util/random.js';
 import os from 'node:os';
 import type { Server } from './server.js';
 import { REDIS_VERSION, SHMKV_VERSION } from './config.js';
@@ -12,8 +12,19 @@ import { REDIS_VERSION, SHMKV_VERSION } from './config.js';
 const SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
 const DEFAULT = new Set(['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace']);
 
-const RUN_ID = crypto.randomBytes(20).toString('hex');
-const REPL_ID = crypto.randomBytes(20).toString('hex');
+const RUN_ID = randomBytes(20).toString('hex');
+const REPL_ID = randomBytes(20).toString('hex');
+
+/**
+ * How this process loaded the server's code: "bundle" with the code cache's fate
+ * ("bundle+cache", "bundle+cache-rejected", "bundle" when there was none), set by
+ * launch.cts; "modules" when run from the ES modules.
+ */
+function codeSource(): string {
+  const l = (globalThis as { [k: symbol]: unknown })[Symbol.for('shmkv.launch')] as { cache?: string } | undefined;
+  if (l === undefined) return 'modules';
+  return l.cache === 'accepted' ? 'bundle+cache' : l.cache === 'rejected' ? 'bundle+cache-rejected' : 'bundle';
+}
 
 /** Redis's bytesToHuman. */
 export function bytesToHuman(n: number): string {
@@ -93,6 +104,7 @@ export function genInfo(server: Server, args: string[]): string {
     `shmkv_version:${SHMKV_VERSION}`,
     `shmkv_segment:${server.store.segmentName}`,
     `shmkv_attach_ms:${server.attachMs.toFixed(3)}`,
+    `shmkv_code:${codeSource()}`,
     `node_version:${process.version}`,
   ]);
 

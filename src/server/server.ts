@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { Registry, type Command } from '../commands/registry.js';
+import { native } from '../shm/native.js';
 import { newServerStats, type CommandDef, type ServerStats } from '../commands/types.js';
 import type { Store } from '../store/api.js';
 import { Client, type ClientKind } from './client.js';
@@ -145,13 +146,20 @@ export class Server {
       if (host === '::*') host = '::';
       const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s, 'tcp'));
       srv.on('error', (e) => this.log.warning(`Listener error on ${host}:${port}: ${e.message}`));
+      const p = port === 0 ? (out[0]?.address() as net.AddressInfo | undefined)?.port ?? 0 : port;
+      const backlog = this.config.num('tcp-backlog');
       try {
+        // A numeric address is bound by the addon (no dns.lookup: ~6 ms less to start);
+        // a host name goes through Node's resolver.
+        const fd = native.listenTcp(host, p, backlog);
         await new Promise<void>((resolve, reject) => {
           srv.once('error', reject);
-          srv.listen({ host, port: port === 0 ? (out[0]?.address() as net.AddressInfo | undefined)?.port ?? 0 : port, ipv6Only: host.includes(':'), backlog: this.config.num('tcp-backlog') }, () => {
+          const done = () => {
             srv.off('error', reject);
             resolve();
-          });
+          };
+          if (fd >= 0) srv.listen({ fd, backlog }, done);
+          else srv.listen({ host, port: p, ipv6Only: host.includes(':'), backlog }, done);
         });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;

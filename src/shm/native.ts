@@ -134,6 +134,8 @@ export interface Native {
   ofdLock(fd: number, start: number, len: number, type: number, wait: boolean): boolean;
   /** F_OFD_GETLK: true if another open file description holds a conflicting lock. */
   ofdTest(fd: number, start: number, len: number, type: number): boolean;
+  /** A listening non-blocking TCP socket bound to a numeric address (SO_REUSEADDR, IPv6-only for IPv6); -1 if the address is not numeric. */
+  listenTcp(address: string, port: number, backlog: number): number;
 }
 
 /** The package root: the nearest ancestor directory whose package.json is named shmkv. */

@@ -8,7 +8,7 @@
  * The `dir` option opens <dir>/shmkv.<name> with plain open(2) instead (any tmpfs or
  * file system); with the default '/dev/shm' shm_open(3) is used.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../util/random.js';
 import { readSync, statSync, statfsSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ShmError, errCode, errMessage } from './errors.js';

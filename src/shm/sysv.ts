@@ -9,7 +9,7 @@
  * the last process to detach a removed segment deletes it, listSegments() prunes
  * orphans.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../util/random.js';
 import { unlinkSync } from 'node:fs';
 import { ShmError, errCode, errMessage } from './errors.js';
 import { HEADER_SIZE, KIND_SYSV, OFF_MUTEX, decodeHeader, idHex, publishMagic, writeHeader } from './header.js';

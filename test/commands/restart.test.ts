@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RawClient, decodeReply, replyLength } from '../helpers/raw-client.js';
-import { startShmkvServer } from '../helpers/shmkv-server.js';
+import { SERVER_MAIN, startShmkvServer } from '../helpers/shmkv-server.js';
 
 const ITERATIONS = Number(process.env.SHMKV_RESTART_ITERATIONS ?? 12);
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -117,7 +117,7 @@ test(`kill -9 during pipelined writes (${ITERATIONS} times): every acknowledged 
 test('a second server on the same segment refuses with a clear message', async () => {
   const server = await startShmkvServer();
   try {
-    const r = spawnSync(process.execPath, [fileURLToPath(new URL('../../src/server/main.js', import.meta.url)), '--port', '0', '--segment', server.segment], { encoding: 'utf8', timeout: 10000 });
+    const r = spawnSync(process.execPath, [SERVER_MAIN, '--port', '0', '--segment', server.segment], { encoding: 'utf8', timeout: 10000 });
     assert.notEqual(r.status, 0);
     assert.match(r.stdout + r.stderr, /already served by pid \d+/);
   } finally {
@@ -133,7 +133,7 @@ test('a segment of another layout version is refused with a message that says wh
   new DataView(s.heap.mem.sab).setUint32(s.heap.base + 8, 7, true);
   s.close();
   try {
-    const r = spawnSync(process.execPath, [fileURLToPath(new URL('../../src/server/main.js', import.meta.url)), '--port', '0', '--segment', name], { encoding: 'utf8', timeout: 10000 });
+    const r = spawnSync(process.execPath, [SERVER_MAIN, '--port', '0', '--segment', name], { encoding: 'utf8', timeout: 10000 });
     assert.notEqual(r.status, 0);
     assert.match(r.stdout + r.stderr, /layout version 7, this build reads version 1.*shmkv rm/);
   } finally {

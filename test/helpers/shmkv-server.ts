@@ -1,6 +1,6 @@
 /**
- * Our server (dist/src/server/main.js) as a child process on a free port, on a segment of
- * its own (`test-<pid>-<n>`).
+ * Our server as a child process, run as users run it (dist/src/server/launch.cjs, the
+ * `shmkv-server` command: the bundle), on a free port and a segment of its own (`test-<pid>-<n>`).
  *
  *   const s = await startShmkvServer();          // answers PING when this resolves
  *   s.port; s.pid; s.segment;
@@ -39,7 +39,7 @@ export interface ShmkvServer {
   stop(): Promise<void>;
 }
 
-export const SERVER_MAIN = fileURLToPath(new URL('../../src/server/main.js', import.meta.url));
+export const SERVER_MAIN = fileURLToPath(new URL('../../src/server/launch.cjs', import.meta.url));
 
 let counter = 0;
 

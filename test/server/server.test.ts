@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DiffPair, show } from '../helpers/differential.js';
 import { RawClient, decodeReply, toJS } from '../helpers/raw-client.js';
 import { sleep } from '../helpers/ports.js';
@@ -515,6 +516,32 @@ test('SIGTERM: graceful exit (0), data kept in the segment, restart attaches at 
     c2.send('SHUTDOWN');
     assert.equal((await c2.waitClose()).length, 0);
     assert.equal((await s.exited()).code, 0);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('shmkv-server runs the bundled server, and a restart compiles it from V8 code cache', async () => {
+  const cache = fileURLToPath(new URL('../../server.bundle.cjs.v8cache', import.meta.url));
+  const started = Date.now();
+  const s = await startShmkvServer();
+  try {
+    const info = async (): Promise<string> => {
+      const c = await RawClient.connect(s.port);
+      const v = String(await js(c, 'INFO', 'server'));
+      c.close();
+      return /shmkv_code:(\S+)/.exec(v)?.[1] ?? '';
+    };
+    const first = await info();
+    assert.match(first, /^bundle/);
+    // without a cache V8 accepts, the launcher writes one once the server has started (1 s later)
+    const fresh = () => fs.existsSync(cache) && (first === 'bundle+cache' || fs.statSync(cache).mtimeMs >= started);
+    for (let i = 0; i < 100 && !fresh(); i++) await sleep(50);
+    assert.ok(fresh(), 'code cache written');
+    s.kill('SIGKILL');
+    await s.exited();
+    await s.restart();
+    assert.equal(await info(), 'bundle+cache');
   } finally {
     await s.stop();
   }
