@@ -22,6 +22,9 @@ import {
   stringEncoding,
 } from './object.js';
 
+/** The global `performance` is a lazy getter: read it once, not per command. */
+const perf = globalThis.performance;
+
 /**
  * The keyspace header (heap root ROOT_KEYSPACE), written down once:
  *   0  u32 KEYSPACE_VERSION
@@ -741,10 +744,10 @@ export class Keyspace implements Store {
 
   /** Delete expired keys found by sampling each database's expires index. */
   activeExpireCycle(budgetMs: number): void {
-    const deadline = performance.now() + budgetMs;
+    const deadline = perf.now() + budgetMs;
     for (let db = 0; db < this.databases; db++) {
       for (;;) {
-        if (performance.now() > deadline) return;
+        if (perf.now() > deadline) return;
         let expired = 0;
         let sampled = 0;
         this.exec(() => {
@@ -767,8 +770,8 @@ export class Keyspace implements Store {
         if (sampled === 0 || expired * 4 <= sampled) break;
       }
     }
-    if (this.pendingFrees() > 0 && performance.now() < deadline) this.exec(() => this.lazyFreeStep());
-    if (Date.now() - this.lastTrim >= TRIM_INTERVAL_MS && performance.now() < deadline) this.trim();
+    if (this.pendingFrees() > 0 && perf.now() < deadline) this.exec(() => this.lazyFreeStep());
+    if (Date.now() - this.lastTrim >= TRIM_INTERVAL_MS && perf.now() < deadline) this.trim();
   }
 
   private lastTrim = 0;
