@@ -3,7 +3,7 @@
  * keyspace (src/store) does the data work.
  */
 import { str2ll } from '../protocol/numbers.js';
-import { ENC_EMBSTR, ENC_INT, OBJ_STRING, TYPE_NAMES } from '../store/object.js';
+import { ENC_EMBSTR, ENC_INT, FLAG_SHARED_INT, OBJ_STRING, TYPE_NAMES } from '../store/object.js';
 import { ReplyError, type Keyspace } from '../store/keyspace.js';
 import { compileGlob } from '../util/glob.js';
 import { replyHelp } from './registry.js';
@@ -27,7 +27,7 @@ function del(ctx: CommandContext, argv: Buffer[]): void {
 function exists(ctx: CommandContext, argv: Buffer[]): void {
   const k = ks(ctx);
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (k.lookupRead(ctx.client.db, argv[i]!) !== 0) n++;
+  for (let i = 1; i < argv.length; i++) if (k.lookupRead(ctx.client.db, argv[i]!, false) !== 0) n++;
   ctx.reply.integer(n);
 }
 
@@ -35,32 +35,28 @@ function touch(ctx: CommandContext, argv: Buffer[]): void {
   const k = ks(ctx);
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
-    const e = k.find(ctx.client.db, argv[i]!);
-    if (e !== 0) {
-      k.touchEntry(e);
-      n++;
-    }
+    if (k.lookupRead(ctx.client.db, argv[i]!) !== 0) n++;
   }
   ctx.reply.integer(n);
 }
 
 function type(ctx: CommandContext, argv: Buffer[]): void {
   const k = ks(ctx);
-  const e = k.find(ctx.client.db, argv[1]!);
+  const e = k.lookupRead(ctx.client.db, argv[1]!, false);
   ctx.reply.simple(e === 0 ? 'none' : TYPE_NAMES[k.type(e)]!);
 }
 
 function renameGeneric(ctx: CommandContext, argv: Buffer[], nx: boolean): void {
   const k = ks(ctx);
   const db = ctx.client.db;
-  const e = k.find(db, argv[1]!);
+  const e = k.lookupWrite(db, argv[1]!);
   if (e === 0) throw new ReplyError(ERR_NO_SUCH_KEY);
   if (argv[1]!.equals(argv[2]!)) {
     if (nx) ctx.reply.integer(0);
     else ctx.reply.ok();
     return;
   }
-  if (nx && k.find(db, argv[2]!) !== 0) {
+  if (nx && k.lookupWrite(db, argv[2]!) !== 0) {
     ctx.reply.integer(0);
     return;
   }
@@ -181,7 +177,7 @@ function expireGeneric(ctx: CommandContext, argv: Buffer[], basetime: number, se
   when += BigInt(basetime);
   const k = ks(ctx);
   const db = ctx.client.db;
-  const e = k.find(db, argv[1]!);
+  const e = k.lookupWrite(db, argv[1]!);
   if (e === 0) {
     ctx.reply.integer(0);
     return;
@@ -204,7 +200,7 @@ function expireGeneric(ctx: CommandContext, argv: Buffer[], basetime: number, se
 
 function ttlGeneric(ctx: CommandContext, argv: Buffer[], ms: boolean, absolute: boolean): void {
   const k = ks(ctx);
-  const e = k.lookupRead(ctx.client.db, argv[1]!);
+  const e = k.lookupRead(ctx.client.db, argv[1]!, false);
   if (e === 0) return ctx.reply.integer(-2);
   if (k.expireAt(e) === 0) return ctx.reply.integer(-1);
   const at = k.expireAtExact(e);
@@ -216,7 +212,7 @@ function ttlGeneric(ctx: CommandContext, argv: Buffer[], ms: boolean, absolute: 
 
 function persist(ctx: CommandContext, argv: Buffer[]): void {
   const k = ks(ctx);
-  const e = k.find(ctx.client.db, argv[1]!);
+  const e = k.lookupWrite(ctx.client.db, argv[1]!);
   if (e === 0 || k.expireAt(e) === 0) return ctx.reply.integer(0);
   k.setExpireAt(ctx.client.db, e, 0);
   ctx.reply.integer(1);
@@ -253,7 +249,7 @@ function move(ctx: CommandContext, argv: Buffer[]): void {
   if (dst < 0 || dst >= k.databases) throw new ReplyError('ERR DB index is out of range');
   const src = ctx.client.db;
   if (src === dst) throw new ReplyError(ERR_SAME_OBJECT);
-  const e = k.find(src, argv[1]!);
+  const e = k.lookupWrite(src, argv[1]!);
   if (e === 0) return ctx.reply.integer(0);
   ctx.reply.integer(k.move(src, e, dst) ? 1 : 0);
 }
@@ -294,21 +290,15 @@ function objectFreq(ctx: CommandContext, argv: Buffer[]): void {
       'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
     );
   }
-  ctx.reply.integer(0);
+  ctx.reply.integer(k.lfuFrequency(e));
 }
 
 function objectRefcount(ctx: CommandContext, argv: Buffer[]): void {
   const k = ks(ctx);
   const e = k.find(ctx.client.db, argv[2]!);
   if (e === 0) return ctx.reply.nullBulk();
-  // Redis shares the integers 0..9999 (refcount INT_MAX) unless an LRU/LFU policy needs per-key metadata.
-  if (k.type(e) === OBJ_STRING && k.encoding(e) === ENC_INT) {
-    const v = str2ll(k.readString(e), 0, k.valueLength(e));
-    const p = ctx.server.config.str('maxmemory-policy');
-    const evictsByUse = p.includes('lru') || p.includes('lfu');
-    if (typeof v === 'number' && v >= 0 && v < 10000 && !evictsByUse) return ctx.reply.integer(2147483647);
-  }
-  ctx.reply.integer(1);
+  // Redis's shared integer objects have refcount INT_MAX (whether the value was written as one is a flag)
+  ctx.reply.integer(k.flags(e) & FLAG_SHARED_INT ? 2147483647 : 1);
 }
 
 const OBJECT_HELP = [

@@ -113,6 +113,8 @@ export class Command {
   readonly isWrite: boolean;
   readonly isReadonly: boolean;
   readonly noAuth: boolean;
+  /** refused with an OOM error while used memory is over maxmemory */
+  readonly denyOom: boolean;
   readonly handler: ((ctx: CommandContext, argv: Buffer[]) => void) | null;
 
   constructor(def: CommandDef, parent: Command | null) {
@@ -131,6 +133,7 @@ export class Command {
     this.isWrite = flags.has('write');
     this.isReadonly = flags.has('readonly');
     this.noAuth = flags.has('no_auth');
+    this.denyOom = flags.has('denyoom');
     this.useExec = def.exec ?? (this.isWrite || this.isReadonly);
     this.handler = def.handler ?? null;
     this.subcommands = (def.subcommands ?? []).map((d) => new Command(d, this));

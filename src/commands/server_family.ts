@@ -41,31 +41,43 @@ function lastsave(ctx: CommandContext): void {
 }
 
 /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: false after replying a syntax error. */
-function flushArgs(ctx: CommandContext, argv: Buffer[]): boolean {
+/** 'sync' / 'async' (no argument: lazyfree-lazy-user-flush decides, as in Redis), or null after a syntax error reply. */
+function flushMode(ctx: CommandContext, argv: Buffer[]): 'sync' | 'async' | null {
   if (argv.length > 2) {
     ctx.reply.error(ERR_SYNTAX);
-    return false;
+    return null;
   }
   if (argv.length === 2) {
     const m = lower(argv[1]);
     if (m !== 'sync' && m !== 'async') {
       ctx.reply.error(ERR_SYNTAX);
-      return false;
+      return null;
     }
+    return m;
   }
-  return true;
+  return ctx.server.config.bool('lazyfree-lazy-user-flush') ? 'async' : 'sync';
+}
+
+/**
+ * The tables are swapped for empty ones in one operation; their keys are then freed a
+ * slice per operation: before the reply for SYNC (the memory is free when it returns),
+ * by the cron for ASYNC.
+ */
+function flushGeneric(ctx: CommandContext, argv: Buffer[], all: boolean): void {
+  const mode = flushMode(ctx, argv);
+  if (mode === null) return;
+  const store = ctx.store;
+  store.exec(() => (all ? store.flushall() : store.flushdb(ctx.client.db)));
+  if (mode === 'sync') store.lazyFreeAll();
+  ctx.reply.ok();
 }
 
 function flushdb(ctx: CommandContext, argv: Buffer[]): void {
-  if (!flushArgs(ctx, argv)) return;
-  ctx.store.flushdb(ctx.client.db);
-  ctx.reply.ok();
+  flushGeneric(ctx, argv, false);
 }
 
 function flushall(ctx: CommandContext, argv: Buffer[]): void {
-  if (!flushArgs(ctx, argv)) return;
-  ctx.store.flushall();
-  ctx.reply.ok();
+  flushGeneric(ctx, argv, true);
 }
 
 function swapdb(ctx: CommandContext, argv: Buffer[]): void {
@@ -191,6 +203,14 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
       case 'proto-max-bulk-len':
         for (const c of server.clients.values()) c.parser.maxBulkLen = it.value as number;
         break;
+      case 'maxmemory':
+      case 'maxmemory-policy':
+      case 'maxmemory-samples':
+      case 'maxmemory-eviction-tenacity':
+      case 'lfu-log-factor':
+      case 'lfu-decay-time':
+        server.applyMemoryConfig(it.def.name === 'maxmemory');
+        break;
       case 'port':
       case 'bind':
         rebind = true;
@@ -284,6 +304,8 @@ export const commands: CommandDef[] = [
   {
     name: 'flushdb',
     handler: flushdb,
+    // its own operations: the swap, then (SYNC) one per slice of keys freed
+    exec: false,
     arity: -1,
     flags: ['write'],
     firstKey: 0,
@@ -314,6 +336,7 @@ export const commands: CommandDef[] = [
   {
     name: 'flushall',
     handler: flushall,
+    exec: false,
     arity: -1,
     flags: ['write'],
     firstKey: 0,

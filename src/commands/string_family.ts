@@ -97,14 +97,14 @@ function setGeneric(ctx: CommandContext, key: Buffer, val: Buffer, flags: number
   const db = ctx.client.db;
   const at = expire !== null ? expireMs(ctx, expire, flags, command) : 0;
   if (flags & F_GET) {
-    const old = k.find(db, key);
+    const old = k.lookupRead(db, key);
     if (old === 0) ctx.reply.nullBulk();
     else {
       if (k.type(old) !== OBJ_STRING) throw new WrongTypeError();
       replyValue(ctx, old);
     }
   }
-  const e = k.find(db, key);
+  const e = k.lookupWrite(db, key);
   if (((flags & F_NX) && e !== 0) || ((flags & F_XX) && e === 0)) {
     if (!(flags & F_GET)) ctx.reply.nullBulk();
     return;
@@ -120,7 +120,7 @@ function set(ctx: CommandContext, argv: Buffer[]): void {
 
 function setnx(ctx: CommandContext, argv: Buffer[]): void {
   const k = ks(ctx);
-  if (k.find(ctx.client.db, argv[1]!) !== 0) ctx.reply.integer(0);
+  if (k.lookupWrite(ctx.client.db, argv[1]!) !== 0) ctx.reply.integer(0);
   else {
     k.setString(ctx.client.db, argv[1]!, argv[2]!, 0);
     ctx.reply.integer(1);
@@ -201,7 +201,7 @@ function msetnx(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length % 2 === 0) throw new ReplyError(`ERR wrong number of arguments for 'msetnx' command`);
   const k = ks(ctx);
   for (let i = 1; i < argv.length; i += 2) {
-    if (k.find(ctx.client.db, argv[i]!) !== 0) {
+    if (k.lookupWrite(ctx.client.db, argv[i]!) !== 0) {
       ctx.reply.integer(0);
       return;
     }
@@ -376,7 +376,7 @@ function incrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
     throw new ReplyError(r.error === 'nan-or-inf' ? 'ERR increment would produce NaN or Infinity' : 'ERR value is not a valid float');
   }
   const text = Buffer.from(r.text, 'latin1');
-  k.setString(db, argv[1]!, text, -1, text.length <= EMBSTR_MAX ? ENC_EMBSTR : ENC_RAW);
+  k.setString(db, argv[1]!, text, -1, text.length <= EMBSTR_MAX ? ENC_EMBSTR : ENC_RAW, e);
   ctx.reply.bulk(text);
 }
 

@@ -669,6 +669,11 @@ export class Heap {
 
   // ---------------------------------------------------------------- statistics
 
+  /** Bytes in live chunks (INFO used_memory; what maxmemory limits). */
+  usedBytes(): number {
+    return this.hget(H.usedBytes);
+  }
+
   stats(): HeapStats {
     const g = (f: number) => this.hget(f);
     let largest = 0;

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
+import { MAXMEMORY_POLICIES } from '../store/evict.js';
 import { stringMatch } from '../util/glob.js';
 
 export const REDIS_VERSION = '7.0.15';
@@ -38,7 +39,7 @@ const LLONG_MAX = 9223372036854775807;
 const INT_MAX = 2147483647;
 const UINT_MAX = 4294967295;
 
-const POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'];
+const POLICIES: string[] = [...MAXMEMORY_POLICIES];
 
 /** Supported parameters. Those we do not act on are accepted, validated and reported. */
 export const CONFIG_DEFS: ConfigDef[] = [
@@ -63,6 +64,9 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'maxmemory', type: 'memory', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: POLICIES },
   { name: 'maxmemory-samples', type: 'int', default: 5, min: 1, max: 64 },
+  { name: 'maxmemory-eviction-tenacity', type: 'int', default: 10, min: 0, max: 100 },
+  { name: 'lfu-log-factor', type: 'int', default: 10, min: 0, max: INT_MAX },
+  { name: 'lfu-decay-time', type: 'int', default: 1, min: 0, max: INT_MAX },
   { name: 'save', type: 'save', default: '3600 1 300 100 60 10000', multiArg: true },
   { name: 'appendonly', type: 'bool', default: false },
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', immutable: true },

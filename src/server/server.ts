@@ -15,6 +15,7 @@ import { Registry, type Command } from '../commands/registry.js';
 import { native } from '../shm/native.js';
 import { newServerStats, type CommandDef, type ServerStats } from '../commands/types.js';
 import type { Store } from '../store/api.js';
+import { OOM_ERROR, evictionBudgetMs, type EvictResult, type MaxmemoryPolicy } from '../store/evict.js';
 import { Client, type ClientKind } from './client.js';
 import type { Config } from './config.js';
 import { Logger, type LogLevel } from './log.js';
@@ -107,6 +108,7 @@ export class Server {
     this.registry = new Registry(opts.commands);
     this.log = opts.log ?? new Logger(this.config.str('loglevel') as LogLevel, this.config.str('logfile'));
     this.onExit = opts.onExit ?? (() => {});
+    this.applyMemoryConfig();
     this.beforeStoreClose = opts.beforeStoreClose ?? (() => {});
   }
 
@@ -432,6 +434,12 @@ export class Server {
       reply.error('NOAUTH Authentication required.');
       return;
     }
+    // maxmemory: evict before any command; refuse the ones that may add data if that failed
+    if (this.maxmemory > 0 && this.store.usedMemory() > this.maxmemory && this.performEvictions() === 'fail' && cmd.denyOom) {
+      cmd.stats.rejectedCalls++;
+      reply.error(OOM_ERROR);
+      return;
+    }
     this.call(c, cmd, argv);
   }
 
@@ -479,6 +487,45 @@ export class Server {
     else if (cmd.isWrite) this.stats.dirty++;
     this.stats.totalCommandsProcessed++;
     c.argv = EMPTY_ARGV;
+  }
+
+  // ---------------------------------------------------------------- maxmemory
+
+  private maxmemory = 0;
+  private maxmemoryPolicy: MaxmemoryPolicy = 'noeviction';
+  private maxmemorySamples = 5;
+  private evictionBudgetMs = evictionBudgetMs(10);
+
+  /** Take maxmemory, maxmemory-policy, maxmemory-samples and lfu-* from the configuration (CONFIG SET warns, as Redis, when maxmemory is set below the usage). */
+  applyMemoryConfig(maxmemoryChanged = false): void {
+    const cfg = this.config;
+    this.maxmemory = cfg.num('maxmemory');
+    this.maxmemoryPolicy = cfg.str('maxmemory-policy') as MaxmemoryPolicy;
+    this.maxmemorySamples = cfg.num('maxmemory-samples');
+    this.evictionBudgetMs = evictionBudgetMs(cfg.num('maxmemory-eviction-tenacity'));
+    this.store.setAccessPolicy({
+      lfu: this.maxmemoryPolicy.endsWith('-lfu'),
+      logFactor: cfg.num('lfu-log-factor'),
+      decayMinutes: cfg.num('lfu-decay-time'),
+      sharedIntegers: this.maxmemory === 0 || !/-(lru|lfu)$/.test(this.maxmemoryPolicy),
+    });
+    if (maxmemoryChanged && this.maxmemory > 0 && this.store.usedMemory() > this.maxmemory) {
+      this.log.warning(
+        `WARNING: the new maxmemory value (${this.maxmemory}) is smaller than the current memory usage (${this.store.usedMemory()}). ` +
+          'This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.',
+      );
+    }
+  }
+
+  /** Evict for maxmemory (under the batch lock, which it takes if needed). */
+  private performEvictions(): EvictResult {
+    if (!this.batchLocked) {
+      this.store.lockBatch();
+      this.batchLocked = true;
+    }
+    const r = this.store.evict(this.maxmemory, this.maxmemoryPolicy, this.maxmemorySamples, this.evictionBudgetMs);
+    this.stats.evictedKeys += r.evicted;
+    return r.result;
   }
 
   private errorText(cmd: Command, e: unknown): string {
@@ -566,6 +613,19 @@ export class Server {
       this.store.activeExpireCycle(Math.max(1, 250 / hz));
     } catch (e) {
       this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
+    }
+    // over maxmemory with no command coming (CONFIG SET maxmemory below the usage): evict here
+    if (this.maxmemory > 0 && this.store.usedMemory() > this.maxmemory) {
+      try {
+        this.performEvictions();
+      } catch (e) {
+        this.log.warning(`eviction failed: ${(e as Error).message}`);
+      } finally {
+        if (this.batchLocked) {
+          this.batchLocked = false;
+          this.store.unlockBatch();
+        }
+      }
     }
     // client timeouts, once per second
     if (this.cronTicks % Math.max(1, hz) === 0) {

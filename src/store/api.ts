@@ -3,6 +3,9 @@
  * `src/store/store.ts` over the block heap; this file only fixes the contract so
  * that the server layer can be written against it.
  */
+import type { AccessPolicy } from './access.js';
+import type { EvictResult, MaxmemoryPolicy } from './evict.js';
+
 export interface StoreMemoryStats {
   /** Bytes handed out by the heap to live objects (Redis's used_memory). */
   usedMemory: number;
@@ -35,8 +38,19 @@ export interface Store {
   /** Inside exec(). */
   flushdb(db: number): void;
   flushall(): void;
+  /** Free what flushes left to free lazily, one operation per slice (outside exec). */
+  lazyFreeAll(): void;
   swapdb(a: number, b: number): void;
   memoryStats(): StoreMemoryStats;
+  /** usedMemory of memoryStats(), cheap enough to read before every command. */
+  usedMemory(): number;
+  /** How accesses are recorded: LRU clock, or LFU counter (maxmemory-policy, lfu-*). */
+  setAccessPolicy(p: AccessPolicy): void;
+  /**
+   * maxmemory: evict keys by `policy` until usedMemory() ≤ limit, for at most budgetMs. With
+   * the lock held (a batch), outside exec(): each eviction is an operation of its own.
+   */
+  evict(limit: number, policy: MaxmemoryPolicy, samples: number, budgetMs: number): { result: EvictResult; evicted: number };
   /** Active expiry: sample keys with a TTL and delete expired ones, for at most budgetMs. */
   activeExpireCycle(budgetMs: number): void;
   /** Detaches from the segment (the data stays). */

@@ -5,8 +5,12 @@ import { HeapFormatError, HeapFullError } from '../heap/errors.js';
 import { Dash } from '../structs/dash.js';
 import { hashBytes } from '../structs/hash.js';
 import type { Store, StoreMemoryStats } from './api.js';
+import { Evictor, type EvictResult, type MaxmemoryPolicy } from './evict.js';
+import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, touchedStamp, type AccessPolicy } from './access.js';
 import {
+  ENC_INT,
   ENC_RAW,
+  FLAG_SHARED_INT,
   INLINE_MAX,
   OBJ_STRING,
   O_CTIME,
@@ -62,10 +66,6 @@ export interface KeyspaceStats {
   keyspaceMisses: number;
 }
 
-/** Process-wide seconds clock for LRU (cheap to read per access). */
-function lruClock(now: number): number {
-  return Math.floor(now / 1000) >>> 0;
-}
 
 export class Keyspace implements Store {
   readonly heap: Heap;
@@ -229,20 +229,40 @@ export class Keyspace implements Store {
     return e;
   }
 
-  /** find() that counts a hit or a miss and refreshes the LRU clock (read commands). */
-  lookupRead(db: number, key: Uint8Array): number {
+  /** find() that counts a hit or a miss and, unless `touch` is false (LOOKUP_NOTOUCH), is an access (read commands). */
+  lookupRead(db: number, key: Uint8Array, touch = true): number {
     const e = this.find(db, key);
     if (e === 0) this.stats.keyspaceMisses++;
     else {
       this.stats.keyspaceHits++;
-      this.touchEntry(e);
+      if (touch) this.touchEntry(e);
     }
     return e;
   }
 
+  /** An access (Redis's updateLFU / LRU clock refresh). */
   touchEntry(e: number): void {
     // A hint only: written without the undo log (a torn or rolled-back value is harmless).
-    this.dv.setUint32(e + O_LRU, lruClock(this.now), true);
+    this.dv.setUint32(e + O_LRU, touchedStamp(this.access, this.dv.getUint32(e + O_LRU, true), this.now), true);
+  }
+
+  /** find() for a command about to write the key: counts as an access (lookupKeyWrite). */
+  lookupWrite(db: number, key: Uint8Array): number {
+    const e = this.find(db, key);
+    if (e !== 0) this.touchEntry(e);
+    return e;
+  }
+
+  /** How accesses are recorded (the server sets it from maxmemory-policy and lfu-*). */
+  access: AccessPolicy = { ...DEFAULT_ACCESS };
+
+  setAccessPolicy(p: AccessPolicy): void {
+    this.access = { ...p };
+  }
+
+  /** OBJECT FREQ: the decayed LFU counter. */
+  lfuFrequency(e: number): number {
+    return lfuCounter(this.access, this.dv.getUint32(e + O_LRU, true), this.now);
   }
 
   exists(db: number, key: Uint8Array): boolean {
@@ -278,7 +298,11 @@ export class Keyspace implements Store {
   }
 
   idleSeconds(e: number): number {
-    return Math.max(0, lruClock(this.now) - this.dv.getUint32(e + O_LRU, true));
+    return idleSeconds(this.dv.getUint32(e + O_LRU, true), this.now);
+  }
+
+  flags(e: number): number {
+    return this.dv.getUint16(e + O_FLAGS, true);
   }
 
   keyLength(e: number): number {
@@ -312,7 +336,7 @@ export class Keyspace implements Store {
 
   /** The entry of a string key, 0 when absent; WRONGTYPE for another type. */
   findString(db: number, key: Uint8Array, read = false): number {
-    const e = read ? this.lookupRead(db, key) : this.find(db, key);
+    const e = read ? this.lookupRead(db, key) : this.lookupWrite(db, key);
     if (e !== 0 && this.type(e) !== OBJ_STRING) throw new WrongTypeError();
     return e;
   }
@@ -336,6 +360,8 @@ export class Keyspace implements Store {
     const oldRef = known >= 0 ? (known === 0 ? 0 : Heap.ref(known)) : main.find(h, this.eqProbe);
     const old = oldRef === 0 ? 0 : Heap.deref(oldRef);
     let keep: Expiry = 0;
+    // writing a key is an access (Redis's lookupKeyWrite): done here unless the caller looked it up
+    if (old !== 0 && known < 0) this.touchEntry(old);
     if (old !== 0) {
       keep = this.expireAt(old);
       if (keep !== 0 && keep <= this.now) keep = 0;
@@ -350,16 +376,19 @@ export class Keyspace implements Store {
         // One undo record for header, key and the value bytes we overwrite.
         heap.log(old, O_KEY + key.length + vlen);
         this.u8[old + O_ENC] = e;
-        this.dv.setUint16(old + O_FLAGS, 0, true);
+        this.dv.setUint16(old + O_FLAGS, this.sharedIntFlag(e, val, vstart, vlen), true);
         this.dv.setUint32(old + O_VLEN, vlen, true);
         this.dv.setUint32(old + O_CTIME, Math.floor(this.now / 1000), true);
-        this.dv.setUint32(old + O_LRU, lruClock(this.now), true);
+        // a new value: a fresh LRU stamp, but the key's LFU count carries over (dbOverwrite)
+        if (!this.access.lfu) this.dv.setUint32(old + O_LRU, freshStamp(this.access, this.now), true);
         heap.mem.write(voff, val, vstart, vlen);
         this.setExpireAt(db, old, at, h);
         return old;
       }
     }
     const ne = this.newString(key, 0, key.length, val, vstart, vlen, e);
+    this.dv.setUint16(ne + O_FLAGS, this.sharedIntFlag(e, val, vstart, vlen), true);
+    if (old !== 0 && this.access.lfu) this.dv.setUint32(ne + O_LRU, this.dv.getUint32(old + O_LRU, true), true);
     this.writeExpire(ne, at);
     const nref = Heap.ref(ne);
     if (old !== 0) {
@@ -376,6 +405,11 @@ export class Keyspace implements Store {
     return ne;
   }
 
+  /** Whether Redis would share the integer object: ENC_INT 0..9999 (no '-', at most 4 digits). */
+  private sharedIntFlag(enc: number, val: Uint8Array, vstart: number, vlen: number): number {
+    return this.access.sharedIntegers && enc === ENC_INT && vlen <= 4 && val[vstart] !== 45 ? FLAG_SHARED_INT : 0;
+  }
+
   /** A new, unlinked string entry (inline value when short). */
   private newString(key: Uint8Array, kstart: number, klen: number, val: Uint8Array | null, vstart: number, vlen: number, enc: number, capacity = vlen): number {
     const heap = this.heap;
@@ -385,7 +419,7 @@ export class Keyspace implements Store {
     this.u8[e + O_TYPE] = OBJ_STRING;
     this.u8[e + O_ENC] = enc;
     dv.setUint16(e + O_FLAGS, 0, true);
-    dv.setUint32(e + O_LRU, lruClock(this.now), true);
+    dv.setUint32(e + O_LRU, freshStamp(this.access, this.now), true);
     this.writeExpire(e, 0);
     dv.setUint32(e + O_KLEN, klen, true);
     dv.setUint32(e + O_VLEN, vlen, true);
@@ -425,6 +459,7 @@ export class Keyspace implements Store {
       } else heap.log(v + keep, Math.max(0, Math.min(oldLen, newLen) - keep));
       dv.setUint32(e + O_VLEN, newLen, true);
       this.u8[e + O_ENC] = ENC_RAW;
+      dv.setUint16(e + O_FLAGS, 0, true);
       return e;
     }
     const voff = e + O_KEY + klen;
@@ -432,6 +467,7 @@ export class Keyspace implements Store {
       heap.log(voff + keep, Math.max(0, Math.min(heap.usable(e) - O_KEY - klen, newLen) - keep));
       dv.setUint32(e + O_VLEN, newLen, true);
       this.u8[e + O_ENC] = ENC_RAW;
+      dv.setUint16(e + O_FLAGS, 0, true);
       return e;
     }
     // Move the value out (or to a bigger inline entry): a new entry replaces the old one.
@@ -439,6 +475,7 @@ export class Keyspace implements Store {
     const ne = this.newString(this.u8, e + O_KEY, klen, null, 0, newLen, ENC_RAW, want);
     heap.mem.copy(this.valueOffset(ne), voff, Math.min(keep, oldLen));
     heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
+    heap.mem.copy(ne + O_LRU, e + O_LRU, 4);
     this.relink(db, e, ne);
     return ne;
   }
@@ -460,6 +497,7 @@ export class Keyspace implements Store {
     heap.mem.write(dst + offset, val);
     if (offset + val.length < oldLen) heap.mem.copy(dst + offset + val.length, src + offset + val.length, oldLen - offset - val.length);
     heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
+    heap.mem.copy(ne + O_LRU, e + O_LRU, 4);
     this.relink(db, e, ne);
     return ne;
   }
@@ -556,7 +594,7 @@ export class Keyspace implements Store {
 
   /** COPY: returns false when dst exists and !replace. */
   copy(srcDb: number, src: number, dstDb: number, dstKey: Uint8Array, replace: boolean): boolean {
-    const d = this.find(dstDb, dstKey);
+    const d = this.lookupWrite(dstDb, dstKey);
     if (d !== 0) {
       if (!replace) return false;
       if (d === src) return true;
@@ -564,6 +602,9 @@ export class Keyspace implements Store {
     }
     const ne = this.cloneEntry(src, dstKey, false);
     this.dv.setUint32(ne + O_CTIME, Math.floor(this.now / 1000), true);
+    // a copy is a new object (Redis duplicates it): fresh access metadata, never shared
+    this.dv.setUint32(ne + O_LRU, freshStamp(this.access, this.now), true);
+    this.dv.setUint16(ne + O_FLAGS, 0, true);
     this.linkEntry(dstDb, ne);
     return true;
   }
@@ -578,7 +619,7 @@ export class Keyspace implements Store {
   /** MOVE: the entry changes tables, nothing is copied. */
   move(db: number, e: number, dstDb: number): boolean {
     const key = this.keyOf(e);
-    if (this.find(dstDb, key) !== 0) return false;
+    if (this.lookupWrite(dstDb, key) !== 0) return false;
     const h = hashBytes(key, 0, key.length);
     const ref = Heap.ref(e);
     this.main(db).remove(h, ref);
@@ -703,6 +744,10 @@ export class Keyspace implements Store {
     dv.setUint32(k + K_GRAVE_COUNT, n + 1, true);
   }
 
+  lazyFreeAll(): void {
+    while (this.pendingFrees() > 0) this.exec(() => this.lazyFreeStep());
+  }
+
   /** Tables of flushed databases not yet freed. */
   pendingFrees(): number {
     return this.dv.getUint32(this.meta() + K_GRAVE_COUNT, true);
@@ -787,6 +832,20 @@ export class Keyspace implements Store {
     } finally {
       if (own) heap.unlock();
     }
+  }
+
+  private evictor: Evictor | null = null;
+
+  evict(limit: number, policy: MaxmemoryPolicy, samples: number, budgetMs: number): { result: EvictResult; evicted: number } {
+    this.evictor ??= new Evictor(this);
+    const before = this.evictor.evicted;
+    const result = this.evictor.run(limit, policy, samples, budgetMs);
+    return { result, evicted: this.evictor.evicted - before };
+  }
+
+  /** Bytes the keyspace uses (INFO used_memory), cheap enough to read per command. */
+  usedMemory(): number {
+    return this.heap.usedBytes();
   }
 
   memoryStats(): StoreMemoryStats {

@@ -4,8 +4,10 @@
  *
  *   0   u8   type (OBJ_*)
  *   1   u8   encoding hint (ENC_*) — what OBJECT ENCODING reports
- *   2   u16  flags
- *   4   u32  LRU clock (seconds, low 32 bits) — written without logging: it is a hint
+ *   2   u16  flags: FLAG_SHARED_INT
+ *   4   u32  access: under an LRU (or no) policy the LRU clock (seconds, low 32 bits);
+ *             under an LFU policy (minutes & 0xffff) << 8 | 8-bit log counter, as Redis
+ *             (see access.ts). Touches are not undo-logged: it is a hint
  *   8   u64  expire-at, ms since the epoch (low u32, high u32); 0 = no expiry
  *   16  u32  key length
  *   20  u32  value length (strings) or element count (collections)
@@ -30,6 +32,12 @@ export const ENC_EMBSTR = 8;
 export const O_TYPE = 0;
 export const O_ENC = 1;
 export const O_FLAGS = 2;
+/**
+ * The value is an integer 0..9999 that Redis would have stored as one of its shared
+ * integer objects (OBJECT REFCOUNT says 2147483647): set when it was written while
+ * sharing was allowed (no maxmemory, or a policy that needs no per-key LRU/LFU data).
+ */
+export const FLAG_SHARED_INT = 1;
 export const O_LRU = 4;
 export const O_EXPIRE = 8;
 export const O_KLEN = 16;

@@ -357,6 +357,13 @@ export class Dash {
     for (let tries = 0; tries < 64; tries++) {
       const seg = this.segmentFor((rand() * 2 ** 32) >>> 0);
       if (dv.getUint32(seg + 4, true) === 0) continue;
+      // Random slots until one is used: uniform over the segment's entries (taking the
+      // next used slot after a random one would favour entries that follow empty runs,
+      // and eviction sampling depends on this). Segments are 40-80% full: a few tries.
+      for (let t = 0; t < 16; t++) {
+        const r = dv.getUint32(seg + SEG_HDR + ((rand() * SLOTS) | 0) * 8 + 4, true);
+        if (r !== 0) return r;
+      }
       let i = (rand() * SLOTS) | 0;
       for (;;) {
         const r = dv.getUint32(seg + SEG_HDR + i * 8 + 4, true);
