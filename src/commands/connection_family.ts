@@ -99,6 +99,8 @@ function auth(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error(ERR_SYNTAX);
     return;
   }
+  // the arguments are secrets: never in SLOWLOG
+  for (let i = 1; i < argv.length; i++) ctx.client.redactArg(i);
   let user: Buffer;
   let pass: Buffer;
   if (argv.length === 2) {
@@ -149,6 +151,8 @@ function hello(ctx: CommandContext, argv: Buffer[]): void {
     const more = argv.length - 1 - j;
     const opt = lower(argv[j]);
     if (opt === 'auth' && more >= 2) {
+      c.redactArg(j + 1);
+      c.redactArg(j + 2);
       user = argv[j + 1];
       pass = argv[j + 2];
       j += 2;

@@ -115,6 +115,7 @@ export class Command {
   readonly noAuth: boolean;
   /** refused with an OOM error while used memory is over maxmemory */
   readonly denyOom: boolean;
+  readonly skipSlowlog: boolean;
   readonly handler: ((ctx: CommandContext, argv: Buffer[]) => void) | null;
 
   constructor(def: CommandDef, parent: Command | null) {
@@ -134,6 +135,7 @@ export class Command {
     this.isReadonly = flags.has('readonly');
     this.noAuth = flags.has('no_auth');
     this.denyOom = flags.has('denyoom');
+    this.skipSlowlog = flags.has('skip_slowlog');
     this.useExec = def.exec ?? (this.isWrite || this.isReadonly);
     this.handler = def.handler ?? null;
     this.subcommands = (def.subcommands ?? []).map((d) => new Command(d, this));

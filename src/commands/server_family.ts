@@ -176,6 +176,7 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
     if (def.protected) return fail("can't set protected config");
     if (seen.has(def.name)) return fail('duplicate parameter');
     seen.add(def.name);
+    if (def.sensitive) ctx.client.redactArg(i + 1);
     items.push({ def, arg, raw: argv[i + 1].toString('utf8') });
   }
   for (const it of items) {
@@ -211,6 +212,10 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
       case 'lfu-decay-time':
         server.applyMemoryConfig(it.def.name === 'maxmemory');
         break;
+      case 'slowlog-log-slower-than':
+      case 'slowlog-max-len':
+        server.applySlowlogConfig();
+        break;
       case 'port':
       case 'bind':
         rebind = true;
@@ -227,6 +232,53 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
     });
   }
   w.ok();
+}
+
+// ---------------------------------------------------------------- SLOWLOG
+
+const SLOWLOG_HELP = [
+  'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET [<count>]',
+  '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+  '    Entries are made of:',
+  '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+  '    client name',
+  'LEN',
+  '    Return the length of the slowlog.',
+  'RESET',
+  '    Reset the slowlog.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
+  const w = ctx.reply;
+  let count = 10;
+  if (argv.length > 3) {
+    // Redis's addReplySubcommandSyntaxError
+    w.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try SLOWLOG HELP.`);
+    return;
+  }
+  if (argv.length === 3) {
+    const n = str2ll(argv[2]!, 0, argv[2]!.length);
+    if (n === null || n < -1) {
+      w.error('ERR count should be greater than or equal to -1');
+      return;
+    }
+    count = Number(n);
+  }
+  const entries = ctx.server.slowlog.get(count);
+  w.array(entries.length);
+  for (const e of entries) {
+    w.array(6);
+    w.integer(e.id);
+    w.integer(e.time);
+    w.integer(e.duration);
+    w.array(e.args.length);
+    for (const a of e.args) w.bulk(a);
+    w.bulk(e.peer);
+    w.bulk(e.name);
+  }
 }
 
 function configResetstat(ctx: CommandContext): void {
@@ -405,6 +457,80 @@ export const commands: CommandDef[] = [
       { name: 'now', type: 'pure-token', token: 'NOW', since: '7.0.0', flags: ['optional'] },
       { name: 'force', type: 'pure-token', token: 'FORCE', since: '7.0.0', flags: ['optional'] },
       { name: 'abort', type: 'pure-token', token: 'ABORT', since: '7.0.0', flags: ['optional'] },
+    ],
+  },
+  {
+    name: 'slowlog',
+    arity: -2,
+    flags: [],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'A container for slow log commands',
+    since: '2.2.12',
+    complexity: 'Depends on subcommand.',
+    subcommands: [
+      {
+        name: 'len',
+        handler: (ctx) => ctx.reply.integer(ctx.server.slowlog.length),
+        arity: 2,
+        flags: ['admin', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: "Get the slow log's length",
+        since: '2.2.12',
+        complexity: 'O(1)',
+        tips: ['request_policy:all_nodes', 'response_policy:agg_sum', 'nondeterministic_output'],
+      },
+      {
+        name: 'get',
+        handler: slowlogGet,
+        arity: -2,
+        flags: ['admin', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: "Get the slow log's entries",
+        since: '2.2.12',
+        complexity: 'O(N) where N is the number of entries returned',
+        tips: ['request_policy:all_nodes', 'nondeterministic_output'],
+        history: [['4.0.0', 'Added client IP address, port and name to the reply.']],
+        args: [{ name: 'count', type: 'integer', flags: ['optional'] }],
+      },
+      {
+        name: 'reset',
+        handler: (ctx) => {
+          ctx.server.slowlog.reset();
+          ctx.reply.ok();
+        },
+        arity: 2,
+        flags: ['admin', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: 'Clear all entries from the slow log',
+        since: '2.2.12',
+        complexity: 'O(N) where N is the number of entries in the slowlog',
+        tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+      },
+      {
+        name: 'help',
+        handler: (ctx) => replyHelp(ctx.reply, SLOWLOG_HELP),
+        arity: 2,
+        flags: ['loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'server',
+        summary: 'Show helpful text about the different subcommands',
+        since: '6.2.0',
+        complexity: 'O(1)',
+      },
     ],
   },
   {

@@ -87,6 +87,8 @@ export class Client {
   cmd: Command | null = null;
   argv: Buffer[] = [];
   lastCmdName = 'NULL';
+  /** argv indices of the running command that SLOWLOG must not show (AUTH passwords...) */
+  redacted: number[] | null = null;
   /** Runs the current command inside store.exec(): one closure per client, not per command. */
   readonly runner: () => void;
 
@@ -119,6 +121,11 @@ export class Client {
   }
   set resp(v: 2 | 3) {
     this.reply.resp = v;
+  }
+
+  /** Keep argument i of the running command out of SLOWLOG (Redis's redactClientCommandArgument). */
+  redactArg(i: number): void {
+    (this.redacted ??= []).push(i);
   }
 
   /** The `flags=` letters of CLIENT LIST. */

@@ -29,6 +29,8 @@ export interface ConfigDef {
   immutable?: boolean;
   /** CONFIG SET refuses: "can't set protected config" */
   protected?: boolean;
+  /** a secret: CONFIG SET's value never shows in SLOWLOG */
+  sensitive?: boolean;
   /** Takes several words on a config line (joined by a space). */
   multiArg?: boolean;
   /** Extra check; returns an error text or null. */
@@ -49,7 +51,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'unixsocket', type: 'string', default: '', immutable: true },
   { name: 'unixsocketperm', type: 'octal', default: 0, min: 0, max: 0o777, immutable: true },
   { name: 'databases', type: 'int', default: 16, min: 1, max: INT_MAX, immutable: true },
-  { name: 'requirepass', type: 'string', default: '' },
+  { name: 'requirepass', type: 'string', default: '', sensitive: true },
   { name: 'maxclients', type: 'int', default: 10000, min: 1, max: UINT_MAX },
   { name: 'timeout', type: 'int', default: 0, min: 0, max: INT_MAX },
   { name: 'tcp-keepalive', type: 'int', default: 300, min: 0, max: INT_MAX },

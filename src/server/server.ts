@@ -19,6 +19,7 @@ import { OOM_ERROR, evictionBudgetMs, type EvictResult, type MaxmemoryPolicy } f
 import { Client, type ClientKind } from './client.js';
 import type { Config } from './config.js';
 import { Logger, type LogLevel } from './log.js';
+import { Slowlog } from './slowlog.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
 const perf = globalThis.performance;
@@ -109,6 +110,7 @@ export class Server {
     this.log = opts.log ?? new Logger(this.config.str('loglevel') as LogLevel, this.config.str('logfile'));
     this.onExit = opts.onExit ?? (() => {});
     this.applyMemoryConfig();
+    this.applySlowlogConfig();
     this.beforeStoreClose = opts.beforeStoreClose ?? (() => {});
   }
 
@@ -481,8 +483,11 @@ export class Server {
     // one clock read per command: a command's time runs from the end of the previous one
     // (or the start of the batch), so it includes its parsing and lookup
     const t1 = perf.now();
-    st.usec += (t1 - this.clock) * 1000;
+    const usec = (t1 - this.clock) * 1000;
+    st.usec += usec;
     this.clock = t1;
+    if (usec >= this.slowlogSlowerThan && this.slowlogSlowerThan >= 0 && !cmd.skipSlowlog) this.logSlow(c, argv, usec);
+    c.redacted = null;
     if (reply.errors !== errs) st.failedCalls++;
     else if (cmd.isWrite) this.stats.dirty++;
     this.stats.totalCommandsProcessed++;
@@ -526,6 +531,22 @@ export class Server {
     const r = this.store.evict(this.maxmemory, this.maxmemoryPolicy, this.maxmemorySamples, this.evictionBudgetMs);
     this.stats.evictedKeys += r.evicted;
     return r.result;
+  }
+
+  // ---------------------------------------------------------------- SLOWLOG
+
+  readonly slowlog = new Slowlog();
+  private slowlogSlowerThan = 10000;
+
+  /** Take slowlog-log-slower-than and slowlog-max-len from the configuration. */
+  applySlowlogConfig(): void {
+    this.slowlogSlowerThan = this.config.num('slowlog-log-slower-than');
+    this.slowlog.trim(this.config.num('slowlog-max-len'));
+  }
+
+  private logSlow(c: Client, argv: Buffer[], usec: number): void {
+    const maxLen = this.config.num('slowlog-max-len');
+    if (maxLen > 0) this.slowlog.push(argv, c.redacted, usec, c.addr, c.name, maxLen);
   }
 
   private errorText(cmd: Command, e: unknown): string {
