@@ -8,6 +8,7 @@
  * whatever its size, and serves it as it is.
  */
 
+import fs from 'node:fs';
 import { allCommands } from '../commands/index.js';
 import { openStore } from '../store/store.js';
 import { formatLoadError, loadConfig, REDIS_VERSION, SHMKV_VERSION, type Config, type ConfigLoadError } from './config.js';
@@ -67,6 +68,26 @@ async function main(): Promise<void> {
     log.warning(`Can't chdir to '${dir}': ${(e as Error).message}`);
     process.exit(1);
   }
+
+  // like Redis: written once the configuration is read (relative to `dir`), removed at shutdown
+  const pidfile = config.str('pidfile');
+  if (pidfile !== '') {
+    try {
+      fs.writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      log.warning(`Failed to write PID file: ${(e as Error).message}`);
+    }
+  }
+  // (on every exit, failed starts included; a SIGKILL leaves it, as with Redis)
+  process.on('exit', () => {
+    if (pidfile === '') return;
+    log.notice('Removing the pid file.');
+    try {
+      fs.unlinkSync(pidfile);
+    } catch {
+      // gone already
+    }
+  });
 
   // attach the keyspace
   const segment = config.str('segment');

@@ -521,6 +521,22 @@ test('SIGTERM: graceful exit (0), data kept in the segment, restart attaches at 
   }
 });
 
+test('pidfile: written with the pid at start, removed at shutdown', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shmkv-pid-'));
+  const pidfile = path.join(dir, 'shmkv.pid');
+  const s = await startShmkvServer({ args: ['--pidfile', pidfile] });
+  try {
+    assert.equal(fs.readFileSync(pidfile, 'utf8'), `${s.pid}\n`);
+    s.kill('SIGTERM');
+    assert.equal((await s.exited()).code, 0);
+    assert.ok(!fs.existsSync(pidfile), 'pid file removed');
+    assert.match(s.output(), /Removing the pid file/);
+  } finally {
+    await s.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('shmkv-server runs the bundled server, and a restart compiles it from V8 code cache', async () => {
   const cache = fileURLToPath(new URL('../../server.bundle.cjs.v8cache', import.meta.url));
   const started = Date.now();
