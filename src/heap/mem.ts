@@ -48,7 +48,8 @@ export class Mem {
   /** Copy bytes in from a JS buffer. */
   write(dst: number, src: Uint8Array, srcStart = 0, len = src.length - srcStart): void {
     if (len === 0) return;
-    if (len <= SMALL && dst + len <= this.u8Limit) {
+    // (a source inside the mapping itself may overlap: copy() handles that)
+    if (len <= SMALL && dst + len <= this.u8Limit && src !== this.u8) {
       const u8 = this.u8;
       for (let i = 0; i < len; i++) u8[dst + i] = src[srcStart + i]!;
       return;

@@ -528,9 +528,15 @@ export class Server {
       this.store.lockBatch();
       this.batchLocked = true;
     }
-    const r = this.store.evict(this.maxmemory, this.maxmemoryPolicy, this.maxmemorySamples, this.evictionBudgetMs);
-    this.stats.evictedKeys += r.evicted;
-    return r.result;
+    try {
+      const r = this.store.evict(this.maxmemory, this.maxmemoryPolicy, this.maxmemorySamples, this.evictionBudgetMs);
+      this.stats.evictedKeys += r.evicted;
+      return r.result;
+    } catch (e) {
+      // (each eviction is its own operation: a failed one was rolled back)
+      this.log.warning(`eviction failed: ${(e as Error).message}`);
+      return 'fail';
+    }
   }
 
   // ---------------------------------------------------------------- SLOWLOG
@@ -639,8 +645,6 @@ export class Server {
     if (this.maxmemory > 0 && this.store.usedMemory() > this.maxmemory) {
       try {
         this.performEvictions();
-      } catch (e) {
-        this.log.warning(`eviction failed: ${(e as Error).message}`);
       } finally {
         if (this.batchLocked) {
           this.batchLocked = false;
