@@ -66,9 +66,9 @@ export const H = {
   topDirtyEnd: 144, // f64: [top, topDirtyEnd) may hold punched pages (a punched chunk merged into top)
   // --- undo control: never logged ---
   undoUsed: 192, // i32, Atomics
-  undoOwner: 196, // i32: pid of the process writing the current operation
+  undoOwner: 196, // i32: pid of the process that wrote the current undo records
   undoBacked: 200, // f64: bytes of the undo region backed by memory
-  commits: 208, // f64
+  commits: 208, // f64: operations committed that changed the heap (reads are not counted)
   rollbacks: 216, // f64: operations rolled back (errors and recoveries)
   recoveries: 224, // f64: rollbacks of a dead writer's operation
   undoPeak: 232, // f64

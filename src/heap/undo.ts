@@ -52,7 +52,6 @@ export class UndoLog {
     if (this.active) throw new Error('heap: operation already open');
     this.active = true;
     this.used = 0;
-    this.mem.dv.setInt32(this.hdr + H.undoOwner, PID, true);
   }
 
   /** Record the current contents of [off, off+len) unless this operation already did. */
@@ -101,6 +100,8 @@ export class UndoLog {
     const need = this.used + RECORD_HEADER + padded;
     if (need > this.backedBytes()) this.back(need);
     const dv = this.mem.dv;
+    // who wrote the records (for diagnosis): set by the first record of an operation
+    if (this.used === 0) dv.setInt32(this.hdr + H.undoOwner, PID, true);
     dv.setFloat64(at, off, true);
     dv.setUint32(at + 8, len, true);
     dv.setUint32(at + 12, RECORD_TAG, true);
@@ -145,6 +146,12 @@ export class UndoLog {
   }
 
   commit(): void {
+    // An operation that logged nothing (a read) has nothing to publish or count: it
+    // costs no shared write at all.
+    if (this.used === 0) {
+      this.active = false;
+      return;
+    }
     const dv = this.mem.dv;
     Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, 0);
     this.finish();
