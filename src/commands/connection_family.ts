@@ -51,6 +51,10 @@ export function resetClient(ctx: CommandContext): void {
   c.replyOff = false;
   c.replySkipNext = false;
   c.noEvict = false;
+  if (c.monitor) {
+    c.monitor = false;
+    ctx.server.monitors.delete(c);
+  }
   c.user = 'default';
   c.authenticated = ctx.server.config.str('requirepass') === '';
   c.parser.authRequired = !c.authenticated;

@@ -116,6 +116,8 @@ export class Command {
   /** refused with an OOM error while used memory is over maxmemory */
   readonly denyOom: boolean;
   readonly skipSlowlog: boolean;
+  /** MONITOR shows it (not admin, not skip_monitor) */
+  readonly monitored: boolean;
   readonly handler: ((ctx: CommandContext, argv: Buffer[]) => void) | null;
 
   constructor(def: CommandDef, parent: Command | null) {
@@ -136,6 +138,7 @@ export class Command {
     this.noAuth = flags.has('no_auth');
     this.denyOom = flags.has('denyoom');
     this.skipSlowlog = flags.has('skip_slowlog');
+    this.monitored = !flags.has('admin') && !flags.has('skip_monitor');
     this.useExec = def.exec ?? (this.isWrite || this.isReadonly);
     this.handler = def.handler ?? null;
     this.subcommands = (def.subcommands ?? []).map((d) => new Command(d, this));

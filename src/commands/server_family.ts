@@ -234,6 +234,17 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
   w.ok();
 }
 
+// ---------------------------------------------------------------- MONITOR
+
+function monitor(ctx: CommandContext): void {
+  const c = ctx.client;
+  // a client already monitoring gets no reply at all (Redis: "ignore MONITOR if already slave or in monitor mode")
+  if (c.monitor) return;
+  c.monitor = true;
+  ctx.server.monitors.add(c);
+  ctx.reply.ok();
+}
+
 // ---------------------------------------------------------------- SLOWLOG
 
 const SLOWLOG_HELP = [
@@ -458,6 +469,19 @@ export const commands: CommandDef[] = [
       { name: 'force', type: 'pure-token', token: 'FORCE', since: '7.0.0', flags: ['optional'] },
       { name: 'abort', type: 'pure-token', token: 'ABORT', since: '7.0.0', flags: ['optional'] },
     ],
+  },
+  {
+    name: 'monitor',
+    handler: monitor,
+    arity: 1,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'server',
+    summary: 'Listen for all requests received by the server in real time',
+    since: '1.0.0',
+    complexity: '',
   },
   {
     name: 'slowlog',

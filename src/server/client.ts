@@ -83,6 +83,8 @@ export class Client {
   outputPaused = false;
   /** in the server's queue of replies to write at the end of this event-loop turn */
   flushQueued = false;
+  /** MONITOR: receives every command the server runs */
+  monitor = false;
   /** The command running (for the exec runner) and the last one run (CLIENT LIST cmd=). */
   cmd: Command | null = null;
   argv: Buffer[] = [];
@@ -131,6 +133,7 @@ export class Client {
   /** The `flags=` letters of CLIENT LIST. */
   flagString(): string {
     let f = '';
+    if (this.monitor) f += 'O';
     if (this.closeAfterReply) f += 'c';
     if (this.noEvict) f += 'e';
     if (this.kind === 'unix') f += 'U';

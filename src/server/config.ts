@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
+import { reprBytes } from '../protocol/repr.js';
 import { MAXMEMORY_POLICIES } from '../store/evict.js';
 import { stringMatch } from '../util/glob.js';
 
@@ -259,18 +260,7 @@ export interface ConfigLoadError {
 
 /** sdscatrepr of a string (how redis-server quotes command-line values). */
 export function reprQuote(s: string): string {
-  let out = '"';
-  for (const ch of Buffer.from(s, 'utf8')) {
-    if (ch === 0x5c || ch === 0x22) out += '\\' + String.fromCharCode(ch);
-    else if (ch === 10) out += '\\n';
-    else if (ch === 13) out += '\\r';
-    else if (ch === 9) out += '\\t';
-    else if (ch === 7) out += '\\a';
-    else if (ch === 8) out += '\\b';
-    else if (ch >= 32 && ch < 127) out += String.fromCharCode(ch);
-    else out += '\\x' + ch.toString(16).padStart(2, '0');
-  }
-  return out + '"';
+  return reprBytes(Buffer.from(s, 'utf8'));
 }
 
 /**

@@ -20,6 +20,7 @@ import { Client, type ClientKind } from './client.js';
 import type { Config } from './config.js';
 import { Logger, type LogLevel } from './log.js';
 import { Slowlog } from './slowlog.js';
+import { reprBytes } from '../protocol/repr.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
 const perf = globalThis.performance;
@@ -270,6 +271,7 @@ export class Server {
     this.clients.delete(c.id);
     this.paused.delete(c);
     this.pendingArgv.delete(c);
+    this.monitors.delete(c);
     this.log.verbose(`Client closed connection id=${c.id} addr=${c.addr}`);
   }
 
@@ -436,6 +438,12 @@ export class Server {
       reply.error('NOAUTH Authentication required.');
       return;
     }
+    if (c.monitor && (cmd.isWrite || cmd.isReadonly || cmd.flags.has('may_replicate'))) {
+      // Redis treats a monitor like a replica here
+      cmd.stats.rejectedCalls++;
+      reply.error("ERR Replica can't interact with the keyspace");
+      return;
+    }
     // maxmemory: evict before any command; refuse the ones that may add data if that failed
     if (this.maxmemory > 0 && this.store.usedMemory() > this.maxmemory && this.performEvictions() === 'fail' && cmd.denyOom) {
       cmd.stats.rejectedCalls++;
@@ -487,6 +495,7 @@ export class Server {
     st.usec += usec;
     this.clock = t1;
     if (usec >= this.slowlogSlowerThan && this.slowlogSlowerThan >= 0 && !cmd.skipSlowlog) this.logSlow(c, argv, usec);
+    if (this.monitors.size > 0 && cmd.monitored) this.feedMonitors(c, argv);
     c.redacted = null;
     if (reply.errors !== errs) st.failedCalls++;
     else if (cmd.isWrite) this.stats.dirty++;
@@ -536,6 +545,25 @@ export class Server {
       // (each eviction is its own operation: a failed one was rolled back)
       this.log.warning(`eviction failed: ${(e as Error).message}`);
       return 'fail';
+    }
+  }
+
+  // ---------------------------------------------------------------- MONITOR
+
+  readonly monitors = new Set<Client>();
+
+  /** Redis's replicationFeedMonitors: one line per command run, after it ran. */
+  private feedMonitors(c: Client, argv: Buffer[]): void {
+    const ms = performance.timeOrigin + perf.now();
+    const sec = Math.floor(ms / 1000);
+    const usec = Math.floor((ms - sec * 1000) * 1000);
+    const who = c.kind === 'unix' ? `unix:${this.config.str('unixsocket')}` : c.addr;
+    let line = `${sec}.${String(usec).padStart(6, '0')} [${c.db} ${who}]`;
+    for (let i = 0; i < argv.length; i++) line += ' ' + (c.redacted?.includes(i) ? '"(redacted)"' : reprBytes(argv[i]!));
+    for (const m of this.monitors) {
+      if (m.closed) continue;
+      m.reply.simple(line);
+      this.deferFlush(m);
     }
   }
 
