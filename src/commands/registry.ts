@@ -107,7 +107,7 @@ export class Command {
   readonly keySpecs: KeySpec[];
   readonly subcommands: Command[];
   readonly subTable: LookupTable | null;
-  readonly stats: CommandStats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  readonly stats: CommandStats = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0, latency: null };
   /** run inside store.exec() */
   readonly useExec: boolean;
   readonly isWrite: boolean;

@@ -214,6 +214,7 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
         break;
       case 'slowlog-log-slower-than':
       case 'slowlog-max-len':
+      case 'latency-tracking':
         server.applySlowlogConfig();
         break;
       case 'port':

@@ -147,6 +147,15 @@ export interface CommandStats {
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** latency-tracking's histogram (made by the server at the first call), or null */
+  latency: LatencyRecorder | null;
+}
+
+/** What INFO latencystats needs of a histogram (src/server/latency.ts). */
+export interface LatencyRecorder {
+  recordUsec(usec: number): void;
+  /** ns at percentile (0..100) */
+  valueAt(percentile: number): number;
 }
 
 /**

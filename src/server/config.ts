@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import { reprBytes } from '../protocol/repr.js';
+import { formatPercentile, parsePercentiles } from './latency.js';
 import { MAXMEMORY_POLICIES } from '../store/evict.js';
 import { stringMatch } from '../util/glob.js';
 
@@ -19,7 +20,7 @@ export type ConfigValue = string | number | boolean;
 export interface ConfigDef {
   name: string;
   alias?: string;
-  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'bind' | 'octal';
+  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'bind' | 'octal' | 'percentiles';
   default: ConfigValue;
   min?: number;
   max?: number;
@@ -87,6 +88,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'set-proc-title', type: 'bool', default: true, immutable: true },
   { name: 'supervised', type: 'enum', default: 'no', values: ['upstart', 'systemd', 'auto', 'no'], immutable: true },
   { name: 'latency-tracking', type: 'bool', default: true },
+  { name: 'latency-tracking-info-percentiles', type: 'percentiles', default: '50 99 99.9', multiArg: true },
   { name: 'busy-reply-threshold', alias: 'lua-time-limit', type: 'int', default: 5000, min: 0, max: LLONG_MAX },
   /** shmkv: the shared-memory segment the keyspace lives in (/dev/shm/shmkv.<segment>) */
   { name: 'segment', type: 'string', default: 'default', immutable: true },
@@ -159,6 +161,12 @@ export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
       const v = raw.toLowerCase();
       if (!def.values!.includes(v)) throw new ConfigError(`argument(s) must be one of the following: ${def.values!.join(', ')}`);
       return v;
+    }
+    case 'percentiles': {
+      const ps = parsePercentiles(raw);
+      if (ps === null) throw new ConfigError('Invalid latency-tracking-info-percentiles parameters');
+      if (ps.some((p) => p < 0 || p > 100)) throw new ConfigError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
+      return ps.map(formatPercentile).join(' ');
     }
     case 'save': {
       if (raw.trim() === '') return '';

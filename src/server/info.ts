@@ -312,7 +312,17 @@ export function genInfo(server: Server, args: string[]): string {
     [...st.errorStats.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, n]) => `errorstat_${k}:count=${n}`),
   );
 
-  section('latencystats', 'Latencystats', () => []);
+  section('latencystats', 'Latencystats', () => {
+    const out: string[] = [];
+    if (!server.latencyTracking) return out;
+    const ps = cfg.str('latency-tracking-info-percentiles').split(' ').filter((x) => x !== '');
+    for (const c of server.registry.all()) {
+      const h = c.stats.latency;
+      if (h === null) continue;
+      out.push(`latency_percentiles_usec_${c.fullName}:${ps.map((p) => `p${p}=${(h.valueAt(Number(p)) / 1000).toFixed(3)}`).join(',')}`);
+    }
+    return out;
+  });
 
   section('cluster', 'Cluster', () => ['cluster_enabled:0']);
 

@@ -20,6 +20,7 @@ import { Client, type ClientKind } from './client.js';
 import type { Config } from './config.js';
 import { Logger, type LogLevel } from './log.js';
 import { Slowlog } from './slowlog.js';
+import { LatencyHistogram } from './latency.js';
 import { reprBytes } from '../protocol/repr.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
@@ -494,6 +495,7 @@ export class Server {
     const usec = (t1 - this.clock) * 1000;
     st.usec += usec;
     this.clock = t1;
+    if (this.latencyTracking) (st.latency ??= new LatencyHistogram()).recordUsec(usec);
     if (usec >= this.slowlogSlowerThan && this.slowlogSlowerThan >= 0 && !cmd.skipSlowlog) this.logSlow(c, argv, usec);
     if (this.monitors.size > 0 && cmd.monitored) this.feedMonitors(c, argv);
     c.redacted = null;
@@ -572,8 +574,12 @@ export class Server {
   readonly slowlog = new Slowlog();
   private slowlogSlowerThan = 10000;
 
-  /** Take slowlog-log-slower-than and slowlog-max-len from the configuration. */
+  /** latency-tracking: per-command histograms for INFO latencystats */
+  latencyTracking = true;
+
+  /** Take slowlog-log-slower-than, slowlog-max-len and latency-tracking from the configuration. */
   applySlowlogConfig(): void {
+    this.latencyTracking = this.config.bool('latency-tracking');
     this.slowlogSlowerThan = this.config.num('slowlog-log-slower-than');
     this.slowlog.trim(this.config.num('slowlog-max-len'));
   }
@@ -709,6 +715,7 @@ export class Server {
     Object.assign(s, fresh);
     for (const c of this.registry.all()) {
       c.stats.calls = c.stats.usec = c.stats.rejectedCalls = c.stats.failedCalls = 0;
+      c.stats.latency = null;
     }
     const st = (this.store as unknown as { stats?: Record<string, number> }).stats;
     if (st) for (const k of Object.keys(st)) if (typeof st[k] === 'number') st[k] = 0;
