@@ -167,6 +167,13 @@ export function genInfo(server: Server, args: string[]): string {
       `maxmemory:${maxmemory}`,
       `maxmemory_human:${bytesToHuman(maxmemory)}`,
       `maxmemory_policy:${cfg.str('maxmemory-policy')}`,
+      // the heap is the allocator: its "active" bytes are the segment's backed bytes, all resident
+      `allocator_frag_ratio:${m.fragmentation.toFixed(2)}`,
+      `allocator_frag_bytes:${m.committed - used}`,
+      'allocator_rss_ratio:1.00',
+      'allocator_rss_bytes:0',
+      'rss_overhead_ratio:1.00',
+      'rss_overhead_bytes:0',
       `mem_fragmentation_ratio:${m.fragmentation.toFixed(2)}`,
       `mem_fragmentation_bytes:${m.committed - used}`,
       'mem_not_counted_for_evict:0',

@@ -112,7 +112,6 @@ test('INFO: sections like Redis for every selector, fields tools read', async (t
         const fb = infoFields(b);
         for (const k of fa.keys()) {
           if (/^(cmdstat_|errorstat_|latency_percentiles_|db\d+)/.test(k)) continue;
-          if (k === 'mem_allocator' || k.startsWith('allocator_') || k.startsWith('rss_overhead')) continue;
           assert.ok(fb.has(k), `INFO ${sel.join(' ')}: missing ${k}`);
         }
       }
