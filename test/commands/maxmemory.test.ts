@@ -7,34 +7,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RawClient, decodeReply, toJS } from '../helpers/raw-client.js';
-import { startRedisOracle, type RedisOracle } from '../helpers/redis-oracle.js';
-import { startShmkvServer, type ShmkvServer } from '../helpers/shmkv-server.js';
+import { serverPair } from '../helpers/server-pair.js';
+import { startShmkvServer } from '../helpers/shmkv-server.js';
 import { sleep } from '../helpers/ports.js';
 import { openStore } from '../../src/store/store.js';
 
-let redis: RedisOracle | null = null;
-let shmkv: ShmkvServer;
-let a: RawClient;
-let b: RawClient;
-
-before(async () => {
-  redis = await startRedisOracle();
-  shmkv = await startShmkvServer();
-  if (redis) a = await RawClient.connect(redis.port);
-  b = await RawClient.connect(shmkv.port);
-});
-
-after(async () => {
-  a?.close();
-  b?.close();
-  await redis?.stop();
-  await shmkv?.stop();
-});
+const servers = serverPair({ connect: true });
 
 type Cmd = (string | number)[];
 
 async function same(cmd: Cmd): Promise<void> {
-  const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
+  const [ra, rb] = await Promise.all([servers.redisClient!.call(...cmd), servers.shmkvClient.call(...cmd)]);
   assert.equal(rb.toString('latin1'), ra.toString('latin1'), `${cmd.join(' ')}`);
 }
 
@@ -87,7 +70,8 @@ function commandArb(): fc.Arbitrary<Cmd> {
 }
 
 test('LFU access counts (OBJECT FREQ) match Redis command for command (lfu-log-factor 0: every access counts)', async (t) => {
-  if (!redis) return t.skip('redis-server not installed: LFU differential test SKIPPED');
+  if (!servers.redis) return t.skip('redis-server not installed: LFU differential test SKIPPED');
+  const [a, b] = [servers.redisClient!, servers.shmkvClient];
   for (const c of [a, b]) {
     await c.call('FLUSHALL');
     await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu', 'lfu-log-factor', '0', 'lfu-decay-time', '0');
@@ -109,7 +93,8 @@ test('LFU access counts (OBJECT FREQ) match Redis command for command (lfu-log-f
 });
 
 test('over maxmemory: noeviction, and volatile policies without volatile keys, refuse writes as Redis does', async (t) => {
-  if (!redis) return t.skip('redis-server not installed: maxmemory differential test SKIPPED');
+  if (!servers.redis) return t.skip('redis-server not installed: maxmemory differential test SKIPPED');
+  const [a, b] = [servers.redisClient!, servers.shmkvClient];
   for (const c of [a, b]) await c.call('FLUSHALL');
   await same(['SET', 'keep', 'value']);
   await same(['SET', 'n', '5']);

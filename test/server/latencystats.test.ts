@@ -3,25 +3,13 @@
  * the section and its configuration against redis-server 7.0 (which commands appear, the
  * percentile labels, CONFIG's parsing and errors; the timings themselves differ).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, decodeReply, toJS } from '../helpers/raw-client.js';
-import { startRedisOracle, type RedisOracle } from '../helpers/redis-oracle.js';
-import { startShmkvServer, type ShmkvServer } from '../helpers/shmkv-server.js';
+import { serverPair } from '../helpers/server-pair.js';
 import { LatencyHistogram } from '../../src/server/latency.js';
 
-let redis: RedisOracle | null = null;
-let shmkv: ShmkvServer;
-
-before(async () => {
-  redis = await startRedisOracle();
-  shmkv = await startShmkvServer();
-});
-
-after(async () => {
-  await redis?.stop();
-  await shmkv?.stop();
-});
+const servers = serverPair();
 
 test('histogram: percentiles within the 2-significant-digit resolution of Redis\'s HDR histograms', () => {
   const h = new LatencyHistogram();
@@ -63,8 +51,8 @@ async function section(c: RawClient): Promise<Record<string, string[]>> {
 }
 
 test('INFO latencystats and latency-tracking-info-percentiles as Redis', async (t) => {
-  if (!redis) return t.skip('redis-server not installed: latencystats differential test SKIPPED');
-  const [a, b] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(shmkv.port)]);
+  if (!servers.redis) return t.skip('redis-server not installed: latencystats differential test SKIPPED');
+  const [a, b] = await Promise.all([RawClient.connect(servers.redis.port), RawClient.connect(servers.shmkv.port)]);
   const same = async (...cmd: string[]) => {
     const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
     assert.equal(rb.toString(), ra.toString(), cmd.join(' '));

@@ -3,24 +3,12 @@
  * give the same lines once the timestamp and the client's port are masked (what is shown,
  * what is left out, argument quoting, redaction, the database after the command).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient } from '../helpers/raw-client.js';
-import { startRedisOracle, type RedisOracle } from '../helpers/redis-oracle.js';
-import { startShmkvServer, type ShmkvServer } from '../helpers/shmkv-server.js';
+import { serverPair } from '../helpers/server-pair.js';
 
-let redis: RedisOracle | null = null;
-let shmkv: ShmkvServer;
-
-before(async () => {
-  redis = await startRedisOracle();
-  shmkv = await startShmkvServer();
-});
-
-after(async () => {
-  await redis?.stop();
-  await shmkv?.stop();
-});
+const servers = serverPair();
 
 type Cmd = (string | Buffer | number)[];
 
@@ -76,17 +64,17 @@ async function watch(port: number): Promise<string[]> {
 }
 
 test('MONITOR shows what Redis shows, the way Redis shows it', async (t) => {
-  if (!redis) return t.skip('redis-server not installed: MONITOR differential test SKIPPED');
-  const a = await watch(redis.port);
-  const b = await watch(shmkv.port);
+  if (!servers.redis) return t.skip('redis-server not installed: MONITOR differential test SKIPPED');
+  const a = await watch(servers.redis.port);
+  const b = await watch(servers.shmkv.port);
   assert.deepEqual(b, a);
   assert.ok(a.length >= 10, `lines: ${a.length}`);
 });
 
 test('MONITOR: CLIENT LIST shows the monitor (flags=O); RESET ends monitoring', async () => {
-  const mon = await RawClient.connect(shmkv.port);
+  const mon = await RawClient.connect(servers.shmkv.port);
   await mon.call('MONITOR');
-  const c = await RawClient.connect(shmkv.port);
+  const c = await RawClient.connect(servers.shmkv.port);
   const list = (await c.call('CLIENT', 'LIST')).toString('latin1');
   assert.match(list, /flags=O .*cmd=monitor/);
   assert.equal((await mon.call('RESET')).toString(), '+RESET\r\n');

@@ -4,27 +4,15 @@
  * fields that differ between two servers by nature (id, time, duration, client port)
  * masked.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizeInts } from '../helpers/differential.js';
 import { RawClient, decodeReply, toJS } from '../helpers/raw-client.js';
-import { startRedisOracle, type RedisOracle } from '../helpers/redis-oracle.js';
-import { startShmkvServer, type ShmkvServer } from '../helpers/shmkv-server.js';
+import { serverPair } from '../helpers/server-pair.js';
 
 /** unix seconds when this file started: SLOWLOG times must come after it */
 const startedSec = Math.floor(Date.now() / 1000) - 1;
-let redis: RedisOracle | null = null;
-let shmkv: ShmkvServer;
-
-before(async () => {
-  redis = await startRedisOracle();
-  shmkv = await startShmkvServer();
-});
-
-after(async () => {
-  await redis?.stop();
-  await shmkv?.stop();
-});
+const servers = serverPair();
 
 type Cmd = (string | number)[];
 
@@ -43,8 +31,8 @@ function masked(raw: Buffer): string {
 }
 
 test('SLOWLOG records what Redis records, the way Redis shows it', async (t) => {
-  if (!redis) return t.skip('redis-server not installed: SLOWLOG differential test SKIPPED');
-  const [a, b] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(shmkv.port)]);
+  if (!servers.redis) return t.skip('redis-server not installed: SLOWLOG differential test SKIPPED');
+  const [a, b] = await Promise.all([RawClient.connect(servers.redis.port), RawClient.connect(servers.shmkv.port)]);
   const run = async (cmd: Cmd): Promise<[Buffer, Buffer]> => Promise.all([a.call(...cmd), b.call(...cmd)]);
   const ids = normalizeInts(['id']);
   const same = async (cmd: Cmd): Promise<void> => {
