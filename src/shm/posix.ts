@@ -351,7 +351,16 @@ function openExisting(name: string, dir: string, opts: PosixOptions, requireOwne
       }
       sleepMs(5);
     }
-    const h = decodeHeader(bytes);
+    let h = decodeHeader(bytes);
+    // Another process may resize the segment between that fstat and the header read (it
+    // extends the file before publishing a larger size and publishes a smaller one before
+    // truncating): read again, header first, before calling the segment truncated.
+    for (let i = 0; i < 50 && h.magicOk && h.committed > st.size; i++) {
+      if (i > 0) sleepMs(1);
+      readSync(fd, bytes, 0, HEADER_SIZE, 0);
+      h = decodeHeader(bytes);
+      st = native.fstat(fd);
+    }
     checkHeader(h, { name, where: path, fileSize: st.size, kind: KIND_POSIX, rm: `shmkv rm ${name}` });
     let sab: SharedArrayBuffer;
     try {

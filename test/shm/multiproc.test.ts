@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEADER_SIZE, createPosixSegment, futexWake, listSegments, removeSegment } from '../../src/shm/index.js';
+import { HEADER_SIZE, createPosixSegment, futexWake, listSegments, openPosixSegment, removeSegment } from '../../src/shm/index.js';
 import { Child, cleanupSegments, killAll, uniqueName } from './helpers.js';
 
 const children: Child[] = [];
@@ -35,6 +35,40 @@ for (;;) {
 }
 
 describe('POSIX segments across processes', () => {
+  it('opening a segment while another process grows and shrinks it never reports it truncated', async () => {
+    const name = uniqueName();
+    const s = createPosixSegment(name, { exclusive: true, reserve: 2 ** 30 });
+    try {
+      // the child resizes between 1 MiB and 9 MiB as fast as it can, until told to stop
+      const c = child(`
+const s = shm.openPosixSegment(${JSON.stringify(name)});
+let stop = false;
+next().then(() => { stop = true; });
+out('ready');
+let i = 0;
+for (; !stop; i++) {
+  s.grow(2 ** 20 + ((i % 8) + 1) * 2 ** 20);
+  s.shrink(2 ** 20);
+  if ((i & 63) === 63) await new Promise((r) => setImmediate(r));
+}
+out('stopped ' + i);
+`);
+      await c.expect('ready');
+      s.detach(); // this process maps it afresh on every open below
+      const until = Date.now() + 1000;
+      let opens = 0;
+      while (Date.now() < until) {
+        openPosixSegment(name).detach();
+        opens++;
+      }
+      c.send('stop');
+      const resizes = Number((await c.expect('stopped')).split(' ')[1]);
+      assert.ok(opens > 100 && resizes > 100, `${opens} opens during ${resizes} resizes`);
+    } finally {
+      removeSegment(name, { force: true });
+    }
+  });
+
   it('writes through Atomics are seen both ways; the registry lists both pids until the child is SIGKILLed', async () => {
     const name = uniqueName();
     const s = createPosixSegment(name, { exclusive: true });
