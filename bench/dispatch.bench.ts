@@ -9,10 +9,9 @@
  */
 import { Server } from '../src/server/server.js';
 import { Client } from '../src/server/client.js';
-import { allCommands } from '../src/commands/index.js';
-import { loadConfig } from '../src/server/config.js';
-import { Logger } from '../src/server/log.js';
-import { openStore } from '../src/store/store.js';
+import { loadConfig } from '../src/config/config.js';
+import { Logger } from '../src/util/log.js';
+import { openKeyspace } from '../src/keyspace/open.js';
 import { unlinkPosix } from '../src/shm/posix.js';
 import type net from 'node:net';
 
@@ -75,11 +74,11 @@ const fakeSocket = {
 } as unknown as net.Socket;
 
 const SEGMENT = `bench-dispatch-${process.pid}`;
-const store = openStore({ segment: SEGMENT, reserve: 4 * 2 ** 30 });
+const store = openKeyspace({ segment: SEGMENT, reserve: 4 * 2 ** 30 });
 process.on('exit', () => unlinkPosix(SEGMENT));
 const config = loadConfig([]);
-const server = new Server({ config, store, commands: allCommands, log: new Logger('warning', '') });
-const client = new Client(server, 1, fakeSocket, 'tcp');
+const server = new Server({ config, ks: store, log: new Logger('warning', '') });
+const client = new Client(1, fakeSocket, 'tcp', { maxBulkLen: 512 << 20, authRequired: false, unixsocket: '' });
 const onData = (server as unknown as { onData(c: Client, b: Buffer, shared: boolean): void }).onData.bind(server);
 
 // 1024 distinct pipelined batches per test, cycled

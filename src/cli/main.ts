@@ -15,7 +15,10 @@ import { listSegments, removeSegment } from '../shm/admin.js';
 import { openPosixSegment } from '../shm/posix.js';
 import { openSysvSegment } from '../shm/sysv.js';
 import type { Segment, SegmentStat } from '../shm/segment.js';
-import { Keyspace, ROOT_KEYSPACE } from '../store/keyspace.js';
+import { Keyspace, ROOT_KEYSPACE } from '../keyspace/keyspace.js';
+import { checkKeyspace } from '../keyspace/check.js';
+// the checker asks each value's type what it owns
+import '../types/index.js';
 
 const USAGE = `usage: shmkv <command> [options]
   ls [--json] [--dir DIR]               list shmkv segments (POSIX and System V)
@@ -136,7 +139,7 @@ function check(args: string[]): void {
     let recovered = 0;
     if (heap.getRoot(ROOT_KEYSPACE) !== 0) {
       const ks = Keyspace.open(seg, { name: positionals[0] });
-      const r = ks.exec(() => ks.check());
+      const r = ks.exec(() => checkKeyspace(ks));
       recovered = ks.heap.recovered;
       errors = r.errors;
       summary = `${r.keys} keys`;

@@ -1,5 +1,5 @@
 import { str2ll } from '../protocol/numbers.js';
-import { ReplyError } from '../store/keyspace.js';
+import { ReplyError } from '../keyspace/keyspace.js';
 
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
 export const ERR_SYNTAX = 'ERR syntax error';

@@ -1,14 +1,15 @@
 /**
  * Connection commands, like Redis's networking.c / server.c: PING, ECHO, QUIT, RESET,
- * SELECT, HELLO, AUTH and the CLIENT container. The metadata of the table below is
+ * SELECT, HELLO, AUTH and the CLIENT container. They act on the caller's session; the
+ * CLIENT subcommands about other connections (LIST, KILL, PAUSE...) need a server. The metadata of the table below is
  * Redis 7.0.15's (generated with test/helpers/gen-command-defs.ts from COMMAND INFO/DOCS).
  */
 
-import { REDIS_VERSION } from '../server/config.js';
-import type { Client } from '../server/client.js';
+import { REDIS_VERSION } from '../config/config.js';
 import { str2ll } from '../protocol/numbers.js';
-import { replyHelp } from './registry.js';
-import type { CommandContext, CommandDef } from './types.js';
+import { replyHelp } from './reply.js';
+import { requireServer, type CommandContext, type CommandDef, type ConnectedClient } from './types.js';
+import { resetTransaction } from './transaction_family.js';
 
 const ERR_SYNTAX = 'ERR syntax error';
 
@@ -39,12 +40,13 @@ function echo(ctx: CommandContext, argv: Buffer[]): void {
 
 function quit(ctx: CommandContext): void {
   ctx.reply.ok();
-  ctx.client.closeAfterReply = true;
+  ctx.session.closeAfterReply = true;
 }
 
 /** Back to a fresh connection's state (RESET). */
 export function resetClient(ctx: CommandContext): void {
-  const c = ctx.client;
+  const c = ctx.session;
+  resetTransaction(c);
   c.db = 0;
   c.resp = 2;
   c.name = '';
@@ -53,11 +55,9 @@ export function resetClient(ctx: CommandContext): void {
   c.noEvict = false;
   if (c.monitor) {
     c.monitor = false;
-    ctx.server.monitors.delete(c);
+    ctx.server?.removeMonitor(c);
   }
-  c.user = 'default';
-  c.authenticated = ctx.server.config.str('requirepass') === '';
-  c.parser.authRequired = !c.authenticated;
+  c.setAuthenticated(ctx.env.config.str('requirepass') === '');
 }
 
 function reset(ctx: CommandContext): void {
@@ -77,11 +77,11 @@ function select(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error('ERR value is out of range, value must between -2147483648 and 2147483647');
     return;
   }
-  if (id < 0 || id >= ctx.store.databases) {
+  if (id < 0 || id >= ctx.ks.databases) {
     ctx.reply.error('ERR DB index is out of range');
     return;
   }
-  ctx.client.db = id;
+  ctx.session.db = id;
   ctx.reply.ok();
 }
 
@@ -89,12 +89,10 @@ function select(ctx: CommandContext, argv: Buffer[]): void {
 
 /** Check a user/password pair against the default user (requirepass). */
 function authenticate(ctx: CommandContext, user: Buffer, pass: Buffer): boolean {
-  const required = ctx.server.config.str('requirepass');
+  const required = ctx.env.config.str('requirepass');
   if (user.toString('utf8') !== 'default') return false;
   if (required !== '' && !pass.equals(Buffer.from(required, 'utf8'))) return false;
-  ctx.client.authenticated = true;
-  ctx.client.user = 'default';
-  ctx.client.parser.authRequired = false;
+  ctx.session.setAuthenticated(true, 'default');
   return true;
 }
 
@@ -104,11 +102,11 @@ function auth(ctx: CommandContext, argv: Buffer[]): void {
     return;
   }
   // the arguments are secrets: never in SLOWLOG
-  for (let i = 1; i < argv.length; i++) ctx.client.redactArg(i);
+  for (let i = 1; i < argv.length; i++) ctx.session.redactArg(i);
   let user: Buffer;
   let pass: Buffer;
   if (argv.length === 2) {
-    if (ctx.server.config.str('requirepass') === '') {
+    if (ctx.env.config.str('requirepass') === '') {
       ctx.reply.error(
         'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
       );
@@ -133,7 +131,7 @@ function validName(b: Buffer): boolean {
 
 function hello(ctx: CommandContext, argv: Buffer[]): void {
   const w = ctx.reply;
-  const c = ctx.client;
+  const c = ctx.session;
   let ver = 0;
   let next = 1;
   if (argv.length >= 2) {
@@ -227,12 +225,12 @@ function clientType(name: string): ClientType | null {
 }
 
 /** Type of a client for CLIENT LIST/KILL TYPE (no replication/pubsub here yet: all normal). */
-function typeOf(_c: Client): ClientType {
+function typeOf(_c: ConnectedClient): ClientType {
   return 'normal';
 }
 
 function clientId(ctx: CommandContext): void {
-  ctx.reply.integer(ctx.client.id);
+  ctx.reply.integer(ctx.session.id);
 }
 
 function clientSetname(ctx: CommandContext, argv: Buffer[]): void {
@@ -240,18 +238,18 @@ function clientSetname(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error(NAME_ERROR);
     return;
   }
-  ctx.client.name = argv[2].toString('latin1');
+  ctx.session.name = argv[2].toString('latin1');
   ctx.reply.ok();
 }
 
 function clientGetname(ctx: CommandContext): void {
-  if (ctx.client.name === '') ctx.reply.nullBulk();
-  else ctx.reply.bulk(Buffer.from(ctx.client.name, 'latin1'));
+  if (ctx.session.name === '') ctx.reply.nullBulk();
+  else ctx.reply.bulk(Buffer.from(ctx.session.name, 'latin1'));
 }
 
 function clientList(ctx: CommandContext, argv: Buffer[]): void {
+  const clients = requireServer(ctx, 'CLIENT LIST').clients;
   const now = Date.now();
-  const clients = ctx.server.clients;
   let text = '';
   if (argv.length === 4 && lower(argv[2]) === 'type') {
     const t = clientType(argv[3].toString('latin1'));
@@ -280,7 +278,8 @@ function clientList(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function clientInfo(ctx: CommandContext): void {
-  ctx.reply.verbatim(Buffer.from(ctx.client.infoLine(Date.now()) + '\n', 'latin1'), 'txt');
+  const me = requireServer(ctx, 'CLIENT INFO').clients.get(ctx.session.id);
+  ctx.reply.verbatim(Buffer.from((me?.infoLine(Date.now()) ?? '') + '\n', 'latin1'), 'txt');
 }
 
 function clientKill(ctx: CommandContext, argv: Buffer[]): void {
@@ -338,10 +337,11 @@ function clientKill(ctx: CommandContext, argv: Buffer[]): void {
     w.error(ERR_SYNTAX);
     return;
   }
-  const me = ctx.client;
+  const server = requireServer(ctx, 'CLIENT KILL');
+  const me = ctx.session;
   let killed = 0;
   let closeMe = false;
-  for (const c of [...ctx.server.clients.values()]) {
+  for (const c of [...server.clients.values()]) {
     if (addr !== null && c.addr !== addr) continue;
     if (laddr !== null && c.laddr !== laddr) continue;
     if (type !== null && typeOf(c) !== type) continue;
@@ -349,7 +349,7 @@ function clientKill(ctx: CommandContext, argv: Buffer[]): void {
     if (user !== null && c.user !== user) continue;
     if (c === me && skipme) continue;
     if (c === me) closeMe = true;
-    else ctx.server.freeClient(c);
+    else server.freeClient(c);
     killed++;
   }
   if (argv.length === 3) {
@@ -362,7 +362,7 @@ function clientKill(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function clientReply(ctx: CommandContext, argv: Buffer[]): void {
-  const c = ctx.client;
+  const c = ctx.session;
   const v = lower(argv[2]);
   if (v === 'on') {
     c.replyOff = false;
@@ -379,8 +379,8 @@ function clientReply(ctx: CommandContext, argv: Buffer[]): void {
 
 function clientNoEvict(ctx: CommandContext, argv: Buffer[]): void {
   const v = lower(argv[2]);
-  if (v === 'on') ctx.client.noEvict = true;
-  else if (v === 'off') ctx.client.noEvict = false;
+  if (v === 'on') ctx.session.noEvict = true;
+  else if (v === 'off') ctx.session.noEvict = false;
   else {
     ctx.reply.error(ERR_SYNTAX);
     return;
@@ -410,12 +410,12 @@ function clientPause(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error(ERR_SYNTAX);
     return;
   }
-  ctx.server.pause(ms, writeOnly);
+  requireServer(ctx, 'CLIENT PAUSE').pause(ms, writeOnly);
   ctx.reply.ok();
 }
 
 function clientUnpause(ctx: CommandContext): void {
-  ctx.server.unpause();
+  requireServer(ctx, 'CLIENT UNPAUSE').unpause();
   ctx.reply.ok();
 }
 

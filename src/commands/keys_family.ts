@@ -1,54 +1,50 @@
 /**
  * Keys and expiry, like Redis's db.c and expire.c: handlers parse and reply, the
- * keyspace (src/store) does the data work.
+ * keyspace's seam (src/keyspace) does the data work, whatever the type of the value.
  */
-import { str2ll } from '../protocol/numbers.js';
-import { ENC_EMBSTR, ENC_INT, FLAG_SHARED_INT, OBJ_STRING, TYPE_NAMES } from '../store/object.js';
-import { ReplyError, type Keyspace } from '../store/keyspace.js';
+import { FLAG_SHARED_INT } from '../keyspace/object.js';
+import { ReplyError } from '../keyspace/keyspace.js';
+import { typeName, valueType } from '../keyspace/valuetypes.js';
 import { compileGlob } from '../util/glob.js';
-import { replyHelp } from './registry.js';
+import { replyHelp } from './reply.js';
 import { ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from './args.js';
 import type { CommandContext, CommandDef } from './types.js';
-
-function ks(ctx: CommandContext): Keyspace {
-  return ctx.store as unknown as Keyspace;
-}
 
 const ERR_NO_SUCH_KEY = 'ERR no such key';
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 
 function del(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
+  const k = ctx.ks;
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (k.delete(ctx.client.db, argv[i]!)) n++;
+  for (let i = 1; i < argv.length; i++) if (k.delete(ctx.session.db, argv[i]!)) n++;
   ctx.reply.integer(n);
 }
 
 function exists(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
+  const k = ctx.ks;
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (k.lookupRead(ctx.client.db, argv[i]!, false) !== 0) n++;
+  for (let i = 1; i < argv.length; i++) if (k.lookupRead(ctx.session.db, argv[i]!, false) !== 0) n++;
   ctx.reply.integer(n);
 }
 
 function touch(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
+  const k = ctx.ks;
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
-    if (k.lookupRead(ctx.client.db, argv[i]!) !== 0) n++;
+    if (k.lookupRead(ctx.session.db, argv[i]!) !== 0) n++;
   }
   ctx.reply.integer(n);
 }
 
 function type(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.lookupRead(ctx.client.db, argv[1]!, false);
-  ctx.reply.simple(e === 0 ? 'none' : TYPE_NAMES[k.type(e)]!);
+  const k = ctx.ks;
+  const e = k.lookupRead(ctx.session.db, argv[1]!, false);
+  ctx.reply.simple(e === 0 ? 'none' : (typeName(k.type(e)) ?? 'none'));
 }
 
 function renameGeneric(ctx: CommandContext, argv: Buffer[], nx: boolean): void {
-  const k = ks(ctx);
-  const db = ctx.client.db;
+  const k = ctx.ks;
+  const db = ctx.session.db;
   const e = k.lookupWrite(db, argv[1]!);
   if (e === 0) throw new ReplyError(ERR_NO_SUCH_KEY);
   if (argv[1]!.equals(argv[2]!)) {
@@ -66,11 +62,11 @@ function renameGeneric(ctx: CommandContext, argv: Buffer[], nx: boolean): void {
 }
 
 function keys(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
+  const k = ctx.ks;
   const all = argv[1]!.length === 1 && argv[1]![0] === 42;
   const match = all ? null : compileGlob(argv[1]!);
   const out: Buffer[] = [];
-  for (const e of k.allEntries(ctx.client.db)) {
+  for (const e of k.allEntries(ctx.session.db)) {
     const key = k.keyOf(e);
     if (match === null || match(key)) out.push(key);
   }
@@ -79,8 +75,8 @@ function keys(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function randomkey(ctx: CommandContext): void {
-  const k = ks(ctx);
-  const e = k.randomEntry(ctx.client.db);
+  const k = ctx.ks;
+  const e = k.randomEntry(ctx.session.db);
   if (e === 0) ctx.reply.nullBulk();
   else ctx.reply.bulk(k.keyOf(e));
 }
@@ -114,7 +110,7 @@ function scan(ctx: CommandContext, argv: Buffer[]): void {
   const cursor = parseCursor(argv[1]!);
   let count = 10;
   let match: ((s: Buffer) => boolean) | null = null;
-  let typeName: Buffer | null = null;
+  let typeArg: Buffer | null = null;
   for (let i = 2; i < argv.length; i++) {
     const more = argv.length - i - 1;
     if (eqi(argv[i]!, 'count') && more >= 1) {
@@ -127,19 +123,19 @@ function scan(ctx: CommandContext, argv: Buffer[]): void {
       match = p.length === 1 && p[0] === 42 ? null : compileGlob(p);
       i++;
     } else if (eqi(argv[i]!, 'type') && more >= 1) {
-      typeName = argv[i + 1]!;
+      typeArg = argv[i + 1]!;
       i++;
     } else throw new ReplyError(ERR_SYNTAX);
   }
-  const k = ks(ctx);
+  const k = ctx.ks;
   const entries: number[] = [];
-  const next = cursor < 0 ? 0 : k.scan(ctx.client.db, cursor, Math.min(count, 1 << 20), entries);
+  const next = cursor < 0 ? 0 : k.scan(ctx.session.db, cursor, Math.min(count, 1 << 20), entries);
   const keys: Buffer[] = [];
-  const tn = typeName === null ? null : typeName.toString('latin1').toLowerCase();
+  const tn = typeArg === null ? null : typeArg.toString('latin1').toLowerCase();
   for (const e of entries) {
     const key = k.keyOf(e);
     if (match !== null && !match(key)) continue;
-    if (tn !== null && TYPE_NAMES[k.type(e)] !== tn) continue;
+    if (tn !== null && typeName(k.type(e)) !== tn) continue;
     keys.push(key);
   }
   ctx.reply.array(2);
@@ -175,8 +171,8 @@ function expireGeneric(ctx: CommandContext, argv: Buffer[], basetime: number, se
   }
   if (when > INT64_MAX - BigInt(basetime)) throw bad();
   when += BigInt(basetime);
-  const k = ks(ctx);
-  const db = ctx.client.db;
+  const k = ctx.ks;
+  const db = ctx.session.db;
   const e = k.lookupWrite(db, argv[1]!);
   if (e === 0) {
     ctx.reply.integer(0);
@@ -199,8 +195,8 @@ function expireGeneric(ctx: CommandContext, argv: Buffer[], basetime: number, se
 }
 
 function ttlGeneric(ctx: CommandContext, argv: Buffer[], ms: boolean, absolute: boolean): void {
-  const k = ks(ctx);
-  const e = k.lookupRead(ctx.client.db, argv[1]!, false);
+  const k = ctx.ks;
+  const e = k.lookupRead(ctx.session.db, argv[1]!, false);
   if (e === 0) return ctx.reply.integer(-2);
   if (k.expireAt(e) === 0) return ctx.reply.integer(-1);
   const at = k.expireAtExact(e);
@@ -211,18 +207,18 @@ function ttlGeneric(ctx: CommandContext, argv: Buffer[], ms: boolean, absolute: 
 }
 
 function persist(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.lookupWrite(ctx.client.db, argv[1]!);
+  const k = ctx.ks;
+  const e = k.lookupWrite(ctx.session.db, argv[1]!);
   if (e === 0 || k.expireAt(e) === 0) return ctx.reply.integer(0);
-  k.setExpireAt(ctx.client.db, e, 0);
+  k.setExpireAt(ctx.session.db, e, 0);
   ctx.reply.integer(1);
 }
 
 // ---------------------------------------------------------------- copy and move
 
 function copy(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const src = ctx.client.db;
+  const k = ctx.ks;
+  const src = ctx.session.db;
   let dst = src;
   let replace = false;
   for (let j = 3; j < argv.length; j++) {
@@ -242,12 +238,12 @@ function copy(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function move(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
+  const k = ctx.ks;
   const v = argInt64(argv[2]!);
   if (v < -2147483648 || v > 2147483647) throw new ReplyError('ERR value is out of range, value must between -2147483648 and 2147483647');
   const dst = Number(v);
   if (dst < 0 || dst >= k.databases) throw new ReplyError('ERR DB index is out of range');
-  const src = ctx.client.db;
+  const src = ctx.session.db;
   if (src === dst) throw new ReplyError(ERR_SAME_OBJECT);
   const e = k.lookupWrite(src, argv[1]!);
   if (e === 0) return ctx.reply.integer(0);
@@ -256,22 +252,21 @@ function move(ctx: CommandContext, argv: Buffer[]): void {
 
 // ---------------------------------------------------------------- OBJECT
 
-const ENCODING_NAMES: Record<number, string> = { [ENC_INT]: 'int', [ENC_EMBSTR]: 'embstr', 0: 'raw' };
-
+/** Whether the shared maxmemory-policy is an LFU one (OBJECT FREQ / IDLETIME depend on it). */
 function lfuPolicy(ctx: CommandContext): boolean {
-  return ctx.server.config.str('maxmemory-policy').includes('lfu');
+  return ctx.ks.access.lfu;
 }
 
 function objectEncoding(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.find(ctx.client.db, argv[2]!);
+  const k = ctx.ks;
+  const e = k.find(ctx.session.db, argv[2]!);
   if (e === 0) return ctx.reply.nullBulk();
-  ctx.reply.bulk(ENCODING_NAMES[k.encoding(e)] ?? 'raw');
+  ctx.reply.bulk(valueType(k.type(e)).encoding(k, e));
 }
 
 function objectIdletime(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.find(ctx.client.db, argv[2]!);
+  const k = ctx.ks;
+  const e = k.find(ctx.session.db, argv[2]!);
   if (e === 0) return ctx.reply.nullBulk();
   if (lfuPolicy(ctx)) {
     throw new ReplyError(
@@ -282,8 +277,8 @@ function objectIdletime(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function objectFreq(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.find(ctx.client.db, argv[2]!);
+  const k = ctx.ks;
+  const e = k.find(ctx.session.db, argv[2]!);
   if (e === 0) return ctx.reply.nullBulk();
   if (!lfuPolicy(ctx)) {
     throw new ReplyError(
@@ -294,8 +289,8 @@ function objectFreq(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function objectRefcount(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.find(ctx.client.db, argv[2]!);
+  const k = ctx.ks;
+  const e = k.find(ctx.session.db, argv[2]!);
   if (e === 0) return ctx.reply.nullBulk();
   // Redis's shared integer objects have refcount INT_MAX (whether the value was written as one is a flag)
   ctx.reply.integer(k.flags(e) & FLAG_SHARED_INT ? 2147483647 : 1);
@@ -325,8 +320,8 @@ function objectHelp(ctx: CommandContext): void {
 
 const rename = (c: CommandContext, a: Buffer[]) => renameGeneric(c, a, false);
 const renamenx = (c: CommandContext, a: Buffer[]) => renameGeneric(c, a, true);
-const expire = (c: CommandContext, a: Buffer[]) => expireGeneric(c, a, ks(c).now, true, 'expire');
-const pexpire = (c: CommandContext, a: Buffer[]) => expireGeneric(c, a, ks(c).now, false, 'pexpire');
+const expire = (c: CommandContext, a: Buffer[]) => expireGeneric(c, a, c.ks.now, true, 'expire');
+const pexpire = (c: CommandContext, a: Buffer[]) => expireGeneric(c, a, c.ks.now, false, 'pexpire');
 const expireat = (c: CommandContext, a: Buffer[]) => expireGeneric(c, a, 0, true, 'expireat');
 const pexpireat = (c: CommandContext, a: Buffer[]) => expireGeneric(c, a, 0, false, 'pexpireat');
 const ttl = (c: CommandContext, a: Buffer[]) => ttlGeneric(c, a, false, false);

@@ -1,15 +1,14 @@
 /**
  * Server commands: TIME, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, SHUTDOWN, CONFIG
- * (GET/SET/RESETSTAT/REWRITE/HELP), INFO, LASTSAVE. The metadata of the table below is
+ * (GET/SET/RESETSTAT/REWRITE/HELP), INFO, LASTSAVE, MONITOR, SLOWLOG. They run for any
+ * caller; SHUTDOWN and MONITOR need a server (ctx.server). The metadata of the table below is
  * Redis 7.0.15's (generated with test/helpers/gen-command-defs.ts from COMMAND INFO/DOCS).
  */
 
 import { str2ll } from '../protocol/numbers.js';
-import { ConfigError, lookupConfig, parseConfigValue, rewriteConfigFile, type ConfigDef, type ConfigValue } from '../server/config.js';
-import { genInfo } from '../server/info.js';
-import type { LogLevel } from '../server/log.js';
-import { replyHelp } from './registry.js';
-import type { CommandContext, CommandDef } from './types.js';
+import { ConfigError, lookupConfig, parseConfigValue, rewriteConfigFile, type ConfigDef, type ConfigValue } from '../config/config.js';
+import { replyHelp } from './reply.js';
+import { requireServer, type CommandContext, type CommandDef } from './types.js';
 
 const ERR_SYNTAX = 'ERR syntax error';
 
@@ -33,11 +32,11 @@ function time(ctx: CommandContext): void {
 }
 
 function dbsize(ctx: CommandContext): void {
-  ctx.reply.integer(ctx.store.dbsize(ctx.client.db));
+  ctx.reply.integer(ctx.ks.dbsize(ctx.session.db));
 }
 
 function lastsave(ctx: CommandContext): void {
-  ctx.reply.integer(ctx.server.lastSave);
+  ctx.reply.integer(ctx.env.lastSave());
 }
 
 /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: false after replying a syntax error. */
@@ -55,20 +54,20 @@ function flushMode(ctx: CommandContext, argv: Buffer[]): 'sync' | 'async' | null
     }
     return m;
   }
-  return ctx.server.config.bool('lazyfree-lazy-user-flush') ? 'async' : 'sync';
+  return ctx.env.config.bool('lazyfree-lazy-user-flush') ? 'async' : 'sync';
 }
 
 /**
- * The tables are swapped for empty ones in one operation; their keys are then freed a
- * slice per operation: before the reply for SYNC (the memory is free when it returns),
- * by the cron for ASYNC.
+ * The tables are swapped for empty ones inside the command's operation (so a flush in a
+ * transaction is atomic with the rest of it); their keys are then freed a slice per
+ * operation: right after the operation commits, before the reply leaves, for SYNC (the
+ * memory is free when it returns), by the cron (or the next library call) for ASYNC.
  */
 function flushGeneric(ctx: CommandContext, argv: Buffer[], all: boolean): void {
   const mode = flushMode(ctx, argv);
   if (mode === null) return;
-  const store = ctx.store;
-  store.exec(() => (all ? store.flushall() : store.flushdb(ctx.client.db)));
-  if (mode === 'sync') store.lazyFreeAll();
+  if (all) ctx.ks.flushall(mode === 'sync');
+  else ctx.ks.flushdb(ctx.session.db, mode === 'sync');
   ctx.reply.ok();
 }
 
@@ -91,12 +90,12 @@ function swapdb(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error('ERR invalid second DB index');
     return;
   }
-  const n = ctx.store.databases;
+  const n = ctx.ks.databases;
   if (a < 0 || a >= n || b < 0 || b >= n) {
     ctx.reply.error('ERR DB index is out of range');
     return;
   }
-  if (a !== b) ctx.store.swapdb(a, b);
+  if (a !== b) ctx.ks.swapdb(a, b);
   ctx.reply.ok();
 }
 
@@ -127,26 +126,23 @@ function shutdown(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error('ERR No shutdown in progress.');
     return;
   }
-  const server = ctx.server;
-  if (save) server.log.notice('SHUTDOWN SAVE: the keyspace lives in shared memory and survives the process: nothing to save.');
+  const server = requireServer(ctx, 'SHUTDOWN');
+  if (save) ctx.env.log.notice('SHUTDOWN SAVE: the keyspace lives in shared memory and survives the process: nothing to save.');
   // no reply: the connection closes with the server, as in Redis
-  setImmediate(() => void server.shutdown('User requested shutdown...'));
+  server.shutdown('User requested shutdown...');
 }
 
 // ------------------------------------------------------------------------------ INFO
 
 function info(ctx: CommandContext, argv: Buffer[]): void {
-  const text = genInfo(
-    ctx.server,
-    argv.slice(1).map((b) => b.toString('latin1')),
-  );
+  const text = ctx.env.info(argv.slice(1).map((b) => b.toString('latin1')));
   ctx.reply.verbatim(Buffer.from(text, 'utf8'), 'txt');
 }
 
 // ------------------------------------------------------------------------------ CONFIG
 
 function configGet(ctx: CommandContext, argv: Buffer[]): void {
-  const pairs = ctx.server.config.getMatching(argv.slice(2).map((b) => b.toString('utf8')));
+  const pairs = ctx.env.config.getMatching(argv.slice(2).map((b) => b.toString('utf8')));
   ctx.reply.map(pairs.length);
   for (const [k, v] of pairs) {
     ctx.reply.bulk(k);
@@ -160,8 +156,7 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
     w.error(ERR_SYNTAX);
     return;
   }
-  const server = ctx.server;
-  const cfg = server.config;
+  const cfg = ctx.env.config;
   const items: { def: ConfigDef; arg: string; raw: string; value?: ConfigValue }[] = [];
   const seen = new Set<string>();
   for (let i = 2; i < argv.length; i += 2) {
@@ -176,7 +171,7 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
     if (def.protected) return fail("can't set protected config");
     if (seen.has(def.name)) return fail('duplicate parameter');
     seen.add(def.name);
-    if (def.sensitive) ctx.client.redactArg(i + 1);
+    if (def.sensitive) ctx.session.redactArg(i + 1);
     items.push({ def, arg, raw: argv[i + 1].toString('utf8') });
   }
   for (const it of items) {
@@ -192,57 +187,20 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
   }
   const old = items.map((it) => cfg.get(it.def.name));
   for (const it of items) cfg.set(it.def.name, it.value!);
-  let rebind = false;
-  for (const it of items) {
-    switch (it.def.name) {
-      case 'loglevel':
-        server.log.setLevel(it.value as LogLevel);
-        break;
-      case 'hz':
-        server.startCron();
-        break;
-      case 'proto-max-bulk-len':
-        for (const c of server.clients.values()) c.parser.maxBulkLen = it.value as number;
-        break;
-      case 'maxmemory':
-      case 'maxmemory-policy':
-      case 'maxmemory-samples':
-      case 'maxmemory-eviction-tenacity':
-      case 'lfu-log-factor':
-      case 'lfu-decay-time':
-        server.applyMemoryConfig(it.def.name === 'maxmemory');
-        break;
-      case 'slowlog-log-slower-than':
-      case 'slowlog-max-len':
-      case 'latency-tracking':
-        server.applySlowlogConfig();
-        break;
-      case 'port':
-      case 'bind':
-        rebind = true;
-        break;
-    }
-  }
-  if (rebind) {
-    // listening is asynchronous: reply now, revert (and log) if the new address cannot be bound
-    const port = cfg.num('port');
-    const bind = cfg.str('bind');
-    server.rebind(port, bind).catch((e: Error) => {
-      server.log.warning(`CONFIG SET port/bind failed, keeping the old listeners: ${e.message}`);
-      items.forEach((it, i) => cfg.set(it.def.name, old[i]));
-    });
-  }
+  // what the engine and the server act on (log level, hz, listeners, slowlog...)
+  ctx.env.configChanged(items.map((it, i) => [it.def.name, old[i]!]));
   w.ok();
 }
 
 // ---------------------------------------------------------------- MONITOR
 
 function monitor(ctx: CommandContext): void {
-  const c = ctx.client;
+  const server = requireServer(ctx, 'MONITOR');
+  const c = ctx.session;
   // a client already monitoring gets no reply at all (Redis: "ignore MONITOR if already slave or in monitor mode")
   if (c.monitor) return;
   c.monitor = true;
-  ctx.server.monitors.add(c);
+  server.addMonitor(c);
   ctx.reply.ok();
 }
 
@@ -279,7 +237,7 @@ function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
     }
     count = Number(n);
   }
-  const entries = ctx.server.slowlog.get(count);
+  const entries = ctx.env.slowlogGet(count);
   w.array(entries.length);
   for (const e of entries) {
     w.array(6);
@@ -294,12 +252,12 @@ function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function configResetstat(ctx: CommandContext): void {
-  ctx.server.resetStats();
+  ctx.env.resetStats();
   ctx.reply.ok();
 }
 
 function configRewrite(ctx: CommandContext): void {
-  const cfg = ctx.server.config;
+  const cfg = ctx.env.config;
   if (!cfg.file) {
     ctx.reply.error('ERR The server is running without a config file');
     return;
@@ -307,11 +265,11 @@ function configRewrite(ctx: CommandContext): void {
   try {
     rewriteConfigFile(cfg);
   } catch (e) {
-    ctx.server.log.warning(`CONFIG REWRITE failed: ${(e as Error).message}`);
+    ctx.env.log.warning(`CONFIG REWRITE failed: ${(e as Error).message}`);
     ctx.reply.error(`ERR Rewriting config file: ${(e as Error).message}`);
     return;
   }
-  ctx.server.log.notice('CONFIG REWRITE executed with success.');
+  ctx.env.log.notice('CONFIG REWRITE executed with success.');
   ctx.reply.ok();
 }
 
@@ -368,8 +326,6 @@ export const commands: CommandDef[] = [
   {
     name: 'flushdb',
     handler: flushdb,
-    // its own operations: the swap, then (SYNC) one per slice of keys freed
-    exec: false,
     arity: -1,
     flags: ['write'],
     firstKey: 0,
@@ -400,7 +356,6 @@ export const commands: CommandDef[] = [
   {
     name: 'flushall',
     handler: flushall,
-    exec: false,
     arity: -1,
     flags: ['write'],
     firstKey: 0,
@@ -498,7 +453,7 @@ export const commands: CommandDef[] = [
     subcommands: [
       {
         name: 'len',
-        handler: (ctx) => ctx.reply.integer(ctx.server.slowlog.length),
+        handler: (ctx) => ctx.reply.integer(ctx.env.slowlogLen()),
         arity: 2,
         flags: ['admin', 'loading', 'stale'],
         firstKey: 0,
@@ -529,7 +484,7 @@ export const commands: CommandDef[] = [
       {
         name: 'reset',
         handler: (ctx) => {
-          ctx.server.slowlog.reset();
+          ctx.env.slowlogReset();
           ctx.reply.ok();
         },
         arity: 2,

@@ -1,8 +1,9 @@
 /**
- * The command model. Every family file (`src/commands/*_family.ts`) ends with a declarative
- * table `export const commands: CommandDef[] = [...]`; `src/commands/index.ts` collects the
- * tables and `registry.ts` builds the lookup table, derives ACL categories / key specs and
- * answers COMMAND, COMMAND INFO/DOCS/LIST/COUNT/GETKEYS(ANDFLAGS) in Redis 7.0's shapes.
+ * The command model. Every family file ends with a declarative table
+ * `export const commands: CommandDef[] = [...]` (src/commands/*_family.ts for the generic
+ * families, src/types/<type>/<type>_family.ts for each data type); src/engine/families.ts
+ * collects the tables and the engine's registry builds the lookup table, derives ACL
+ * categories / key specs and answers COMMAND in Redis 7.0's shapes.
  *
  * A handler:
  *
@@ -10,45 +11,117 @@
  *     group: 'string', summary: 'Get the value of a key', since: '1.0.0', complexity: 'O(1)',
  *     args: [{ name: 'key', type: 'key', keySpecIndex: 0 }],
  *     handler: (ctx, argv) => {
- *       const e = ks(ctx).lookupRead(ctx.client.db, argv[1]);   // ctx.store
- *       if (e === 0) ctx.reply.nullBulk(); else ctx.reply.bulk(...);
+ *       const e = findString(ctx.ks, ctx.session.db, argv[1], true);
+ *       if (e === 0) ctx.reply.nullBulk(); else replyString(ctx, e);
  *     } }
  *
- * Rules for handlers (the server relies on them):
+ * Rules for handlers (the engine relies on them):
  * - `argv[0]` is the command name as sent; the arity is already checked (and for a
- *   subcommand `argv[1]` is the subcommand name). argv Buffers may be views of the socket's
- *   read buffer: copy what you keep beyond the call (the store copies keys/values anyway).
- * - Reply through `ctx.reply` (the client's ReplyWriter: RESP2/RESP3 aware). Write exactly
- *   one reply (CLIENT REPLY OFF/SKIP is handled by the server, not by handlers).
- * - Commands whose flags contain 'write' or 'readonly' run inside `store.exec()` (one
- *   undo-logged operation; the batch already holds the write lock), unless `exec: false`.
- *   Others run outside (set `exec: true` to force it).
+ *   subcommand `argv[1]` is the subcommand name). argv Buffers may be views of a socket's
+ *   read buffer: copy what you keep beyond the call (the keyspace copies keys/values anyway).
+ * - Reply through `ctx.reply` (a ReplySink: RESP bytes for a socket, JS values for the
+ *   library). Write exactly one reply (CLIENT REPLY OFF/SKIP is the engine's business).
+ * - Commands whose flags contain 'write' or 'readonly' run inside `ks.exec()` (one
+ *   undo-logged operation under the segment's lock), unless `exec: false`; others run
+ *   outside (set `exec: true` to force it). Change keys only through the keyspace's seam.
  * - To fail, either write `ctx.reply.error('ERR ...')` and return, or throw: an Error whose
  *   message starts with an upper-case error code ("ERR ...", "WRONGTYPE ...") becomes that
  *   error reply, after the command's partial reply (if any) is discarded and, inside exec,
- *   the operation rolled back. Any other thrown Error becomes "ERR <message>" and is logged.
- * - Bump statistics through `ctx.server.stats` (see ServerStats below). The store's own
- *   counters (Keyspace.stats: keyspaceHits/keyspaceMisses/expiredKeys bumped by its
- *   lookupRead()/find()) are added to the server's in INFO: count each event once.
+ *   its changes rolled back. Any other thrown Error becomes "ERR <message>" and is logged.
+ * - Nothing here knows about sockets: what only a server can do (CLIENT LIST, MONITOR,
+ *   SHUTDOWN...) is asked of `ctx.server`, null when the caller is a library process
+ *   (`requireServer` answers a clear error then).
  */
 
-import type { Store } from '../store/api.js';
-import type { Client, ClientReply } from '../server/client.js';
-import type { Server } from '../server/server.js';
+import type { Config, ConfigValue } from '../config/config.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import { ReplyError } from '../keyspace/keyspace.js';
+import type { ReplySink } from './reply.js';
+import type { Session } from './session.js';
 
-export type { Client } from '../server/client.js';
-export type { Server } from '../server/server.js';
+export type { ReplySink } from './reply.js';
+export type { Session } from './session.js';
+
+/** Where the engine's warnings go (the server's log; the library's is quiet). */
+export interface LogSink {
+  warning(msg: string): void;
+  notice(msg: string): void;
+  verbose(msg: string): void;
+}
+
+/** One SLOWLOG entry. */
+export interface SlowlogEntryView {
+  id: number;
+  time: number;
+  duration: number;
+  args: Buffer[];
+  peer: string;
+  name: string;
+}
+
+/**
+ * What the engine offers every handler: configuration, statistics, the slow log, INFO.
+ * Implemented by the engine (src/engine/engine.ts); nothing here needs a socket.
+ */
+export interface Env {
+  readonly config: Config;
+  readonly log: LogSink;
+  /** This process's command statistics. */
+  readonly stats: EngineStats;
+  /** SLOWLOG GET/LEN/RESET */
+  slowlogGet(count: number): SlowlogEntryView[];
+  slowlogLen(): number;
+  slowlogReset(): void;
+  /** CONFIG RESETSTAT */
+  resetStats(): void;
+  /** CONFIG SET changed these parameters (name, old value): apply them (the engine's own, then the server's). */
+  configChanged(changes: [string, ConfigValue][]): void;
+  /** INFO's text for the sections asked for. */
+  info(sections: string[]): string;
+  /** Run another command for this session inside the current one (EXEC's queued commands). */
+  call(ctx: CommandContext, cmd: unknown, argv: Buffer[]): void;
+  /** unix time (s) of the last save (LASTSAVE) */
+  lastSave(): number;
+}
+
+/** A server's connection as CLIENT LIST / KILL see it. */
+export interface ConnectedClient extends Session {
+  readonly addr: string;
+  readonly laddr: string;
+  /** A CLIENT LIST / CLIENT INFO line (no newline). */
+  infoLine(now: number): string;
+}
+
+/** What only a server can do; `ctx.server` is null for a library caller. */
+export interface ServerOps {
+  readonly clients: ReadonlyMap<number, ConnectedClient>;
+  /** Close a connection at once (CLIENT KILL). */
+  freeClient(c: ConnectedClient): void;
+  pause(ms: number, writeOnly: boolean): void;
+  unpause(): void;
+  /** MONITOR */
+  addMonitor(s: Session): void;
+  removeMonitor(s: Session): void;
+  /** SHUTDOWN (after the reply). */
+  shutdown(reason: string): void;
+}
 
 export interface CommandContext {
-  store: Store;
-  client: Client;
-  /**
-   * The client's reply writer (same object as client.reply): a ReplyWriter (RESP2/RESP3
-   * aware) that also counts error replies; `errorBytes(buf)` writes an error whose text
-   * holds raw bytes (e.g. a user's argument quoted in the message).
-   */
-  reply: ClientReply;
-  server: Server;
+  /** The keyspace: lookups and the write seam. */
+  readonly ks: Keyspace;
+  /** The caller's session (db, protocol, transaction...). */
+  readonly session: Session;
+  /** The session's reply sink. */
+  readonly reply: ReplySink;
+  readonly env: Env;
+  /** The server, when the caller is one of its connections; null for a library caller. */
+  readonly server: ServerOps | null;
+}
+
+/** ctx.server, or an error reply saying this command needs a server. */
+export function requireServer(ctx: CommandContext, what: string): ServerOps {
+  if (ctx.server === null) throw new ReplyError(`ERR ${what} is only available in a server connection (this keyspace is open in a library process)`);
+  return ctx.server;
 }
 
 export type Handler = (ctx: CommandContext, argv: Buffer[]) => void;
@@ -159,61 +232,21 @@ export interface LatencyRecorder {
 }
 
 /**
- * Server-wide counters, `ctx.server.stats`. Data families bump the ones marked (families);
- * the server maintains the rest.
+ * Command statistics of one engine (one process): INFO stats' command and error
+ * counters. The keyspace's own counters (hits, misses, expired, evicted, changes) are
+ * shared by every process and live in the segment (src/keyspace/counters.ts).
  */
-export interface ServerStats {
-  /** (families) a read command found its key; add only if the store does not count it. */
-  keyspaceHits: number;
-  /** (families) a read command missed its key. */
-  keyspaceMisses: number;
-  /** (families / store) keys deleted because their TTL passed. */
-  expiredKeys: number;
-  /** (families) keys evicted for maxmemory. */
-  evictedKeys: number;
-  /** (families) keys found expired but kept (writable replicas; always 0 here). */
-  expiredStaleKeys: number;
-  /** server: accepted connections */
-  totalConnectionsReceived: number;
-  /** server: refused for maxclients / protected mode */
-  rejectedConnections: number;
-  /** server: commands executed (incl. failed ones, excl. rejected) */
+export interface EngineStats {
+  /** commands executed (incl. failed ones, excl. rejected) */
   totalCommandsProcessed: number;
-  totalNetInputBytes: number;
-  totalNetOutputBytes: number;
-  /** server: all error replies */
+  /** all error replies */
   totalErrorReplies: number;
-  /** server: errors per prefix ("ERR", "WRONGTYPE", ...) */
+  /** errors per prefix ("ERR", "WRONGTYPE", ...) */
   errorStats: Map<string, number>;
-  /** server: protocol errors that closed a connection */
-  protocolErrors: number;
-  /** server: write commands executed without error since start (rdb_changes_since_last_save) */
-  dirty: number;
-  /** server: read events / socket writes */
-  totalReads: number;
-  totalWrites: number;
-  /** server: ms timestamp of the last RESETSTAT / start */
+  /** ms timestamp of the last RESETSTAT (or the start) */
   since: number;
 }
 
-export function newServerStats(): ServerStats {
-  return {
-    keyspaceHits: 0,
-    keyspaceMisses: 0,
-    expiredKeys: 0,
-    evictedKeys: 0,
-    expiredStaleKeys: 0,
-    totalConnectionsReceived: 0,
-    rejectedConnections: 0,
-    totalCommandsProcessed: 0,
-    totalNetInputBytes: 0,
-    totalNetOutputBytes: 0,
-    totalErrorReplies: 0,
-    errorStats: new Map(),
-    protocolErrors: 0,
-    dirty: 0,
-    totalReads: 0,
-    totalWrites: 0,
-    since: Date.now(),
-  };
+export function newEngineStats(): EngineStats {
+  return { totalCommandsProcessed: 0, totalErrorReplies: 0, errorStats: new Map(), since: Date.now() };
 }

@@ -60,6 +60,12 @@ export interface HeapStats {
   fragmentation: number;
 }
 
+/** A point inside an operation (Heap.savepoint). */
+export interface Savepoint {
+  readonly undo: number;
+  readonly frees: number;
+}
+
 const MIB = 1024 * 1024;
 const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
 const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
@@ -204,6 +210,21 @@ export class Heap {
     this.pendingFrees.length = 0;
     if (!this.undo.active) return;
     this.undo.rollback(false);
+  }
+
+  /**
+   * A point of the open operation to come back to with rollbackTo (EXEC's per-command
+   * savepoints): what was changed, allocated or freed after it can be undone while what
+   * came before stays, all still committed or rolled back as one operation.
+   */
+  savepoint(): Savepoint {
+    return { undo: this.undo.savepoint(), frees: this.pendingFrees.length };
+  }
+
+  rollbackTo(sp: Savepoint): void {
+    this.undo.rollbackTo(sp.undo);
+    // frees asked for after the savepoint never happen (the chunks are in use again)
+    if (this.pendingFrees.length > sp.frees) this.pendingFrees.length = sp.frees;
   }
 
   get inOperation(): boolean {

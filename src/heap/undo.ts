@@ -158,15 +158,45 @@ export class UndoLog {
     dv.setFloat64(this.hdr + H.commits, dv.getFloat64(this.hdr + H.commits, true) + 1, true);
   }
 
-  /** Undo every logged change (ours, or a dead writer's found at lock time). */
-  rollback(recovery: boolean): number {
+  /**
+   * A point inside the open operation that `rollbackTo` can return to (EXEC runs each
+   * queued command after one, so a command that fails is undone alone). Lines are logged
+   * afresh after it: a line first logged before the savepoint and changed again after it
+   * must get a record of its contents at the savepoint, or a partial rollback could not
+   * restore them.
+   */
+  savepoint(): number {
+    if (!this.active) throw new Error('heap: savepoint outside an operation');
+    this.newLineGeneration();
+    return this.used;
+  }
+
+  /** Undo the changes logged since `sp` (from savepoint()); the operation stays open. */
+  rollbackTo(sp: number): void {
+    if (!this.active) throw new Error('heap: rollbackTo outside an operation');
+    if (sp >= this.used) return;
+    this.restore(sp, this.used);
+    this.used = sp;
+    Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, sp);
+    this.newLineGeneration();
+  }
+
+  private newLineGeneration(): void {
+    this.lineCount = 0;
+    if (++this.gen === 0xffffffff) {
+      this.gen = 1;
+      this.lineGen.fill(0);
+    }
+  }
+
+  /** Copy back the records in [from, to) of the log, newest first. */
+  private restore(from: number, to: number): number {
     const dv = this.mem.dv;
-    const used = this.pending();
     const starts: number[] = [];
-    for (let p = 0; p < used; ) {
+    for (let p = from; p < to; ) {
       const at = this.start + p;
       const len = dv.getUint32(at + 8, true);
-      if (dv.getUint32(at + 12, true) !== RECORD_TAG || p + RECORD_HEADER + len > used) {
+      if (dv.getUint32(at + 12, true) !== RECORD_TAG || p + RECORD_HEADER + len > to) {
         throw new Error(`undo log damaged at record offset ${p}`);
       }
       starts.push(at);
@@ -176,11 +206,18 @@ export class UndoLog {
       const at = starts[i]!;
       this.mem.copy(dv.getFloat64(at, true), at + RECORD_HEADER, dv.getUint32(at + 8, true));
     }
+    return starts.length;
+  }
+
+  /** Undo every logged change (ours, or a dead writer's found at lock time). */
+  rollback(recovery: boolean): number {
+    const dv = this.mem.dv;
+    const n = this.restore(0, this.pending());
     Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, 0);
     this.finish();
     dv.setFloat64(this.hdr + H.rollbacks, dv.getFloat64(this.hdr + H.rollbacks, true) + 1, true);
     if (recovery) dv.setFloat64(this.hdr + H.recoveries, dv.getFloat64(this.hdr + H.recoveries, true) + 1, true);
-    return starts.length;
+    return n;
   }
 
   private finish(): void {
@@ -188,11 +225,7 @@ export class UndoLog {
     if (this.used > dv.getFloat64(this.hdr + H.undoPeak, true)) dv.setFloat64(this.hdr + H.undoPeak, this.used, true);
     this.active = false;
     this.used = 0;
-    this.lineCount = 0;
-    if (++this.gen === 0xffffffff) {
-      this.gen = 1;
-      this.lineGen.fill(0);
-    }
+    this.newLineGeneration();
     if (this.lineKeys.length > LINE_SET * 16) {
       this.lineKeys = new Float64Array(LINE_SET);
       this.lineGen = new Uint32Array(LINE_SET);

@@ -9,10 +9,9 @@
  */
 
 import fs from 'node:fs';
-import { allCommands } from '../commands/index.js';
-import { openStore } from '../store/store.js';
-import { formatLoadError, loadConfig, REDIS_VERSION, SHMKV_VERSION, type Config, type ConfigLoadError } from './config.js';
-import { Logger, type LogLevel } from './log.js';
+import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
+import { formatLoadError, loadConfig, REDIS_VERSION, SHMKV_VERSION, type Config, type ConfigLoadError } from '../config/config.js';
+import { Logger, type LogLevel } from '../util/log.js';
 import { Server } from './server.js';
 
 function usage(): void {
@@ -92,9 +91,9 @@ async function main(): Promise<void> {
   // attach the keyspace
   const segment = config.str('segment');
   const t0 = performance.now();
-  let store: ReturnType<typeof openStore>;
+  let store: SegmentKeyspace;
   try {
-    store = openStore({ segment, databases: config.num('databases') });
+    store = openKeyspace({ segment, databases: config.num('databases') });
   } catch (e) {
     const msg = `Can't attach the keyspace in segment '${segment}': ${(e as Error).message}`;
     log.warning(msg);
@@ -119,12 +118,14 @@ async function main(): Promise<void> {
   store.exec(() => {
     for (let db = 0; db < store.databases; db++) keys += store.dbsize(db);
   });
+  // this server's configuration is what the segment's shared settings now say (maxmemory,
+  // its policy, encodings...): every library process on the segment sees it at once
+  config.attachShared(store.settings, true);
 
   let exiting = false;
   const server = new Server({
     config,
-    store,
-    commands: allCommands,
+    ks: store,
     log,
     beforeStoreClose: () => store.segment.serverRelease(),
     onExit: (code) => {
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     log.warning(`Received ${sig} scheduling shutdown...`);
-    void server.shutdown('User requested shutdown...');
+    void server.stop('User requested shutdown...');
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));

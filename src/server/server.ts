@@ -1,32 +1,33 @@
 /**
- * The RESP server: TCP / Unix listeners, the client table, command dispatch and the cron
- * (active expiry, client timeouts, instantaneous metrics).
+ * The RESP server: TCP / Unix listeners, the client table, and the cron (active expiry,
+ * client timeouts, instantaneous metrics). Commands run through the engine
+ * (src/engine/engine.ts), as they do for any caller; the server adds what only a server
+ * has: sockets, CLIENT LIST/KILL/PAUSE, MONITOR, SHUTDOWN.
  *
  * Data path (what made a Node RESP server fast, FACTS-native.md): per `data` event the
- * parser yields ALL complete commands; the store's write lock is taken once for the batch
- * (lazily, by the first command that needs the store), each command runs in its own
- * `store.exec()` (undo log committed per command), and all replies of the batch go out in
- * ONE `socket.write`. No closure is allocated per command.
+ * parser yields ALL complete commands; they run as one engine batch, so the segment's
+ * lock is taken once (lazily, by the first command that needs the keyspace), each command
+ * runs in its own undo-logged operation, and all replies of the batch go out in ONE
+ * `socket.write` at the end of the event-loop turn. No closure is allocated per command.
  */
 
 import fs from 'node:fs';
 import net from 'node:net';
-import { Registry, type Command } from '../commands/registry.js';
 import { native } from '../shm/native.js';
-import { newServerStats, type CommandDef, type ServerStats } from '../commands/types.js';
-import type { Store } from '../store/api.js';
-import { OOM_ERROR, evictionBudgetMs, type EvictResult, type MaxmemoryPolicy } from '../store/evict.js';
+import type { ConfigValue, Config } from '../config/config.js';
+import type { Command } from '../engine/registry.js';
+import { Engine } from '../engine/engine.js';
+import type { ServerInfoSource } from '../engine/info.js';
+import type { CommandDef, ServerOps } from '../commands/types.js';
+import type { Session } from '../commands/session.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
 import { Client, type ClientKind } from './client.js';
-import type { Config } from './config.js';
-import { Logger, type LogLevel } from './log.js';
-import { Slowlog } from './slowlog.js';
-import { LatencyHistogram } from './latency.js';
+import { Logger, type LogLevel } from '../util/log.js';
 import { reprBytes } from '../protocol/repr.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
 const perf = globalThis.performance;
 
-const EMPTY_ARGV: Buffer[] = [];
 /** Read clients' input with `onread` into one shared buffer (SHMKV_READ=data: 'data' events). */
 const USE_ONREAD = process.env.SHMKV_READ !== 'data';
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -38,12 +39,13 @@ const DENIED =
 
 export interface ServerOptions {
   config: Config;
-  store: Store;
-  commands: CommandDef[];
+  ks: Keyspace;
+  /** Command tables (default: every family). */
+  commands?: CommandDef[];
   log?: Logger;
   /** Called once the server has shut down (main.ts exits the process). */
   onExit?: (code: number) => void;
-  /** Called during shutdown just before store.close() (release the server role...). */
+  /** Called during shutdown just before the keyspace is closed (release the server role...). */
   beforeStoreClose?: () => void;
 }
 
@@ -52,24 +54,33 @@ function isLoopback(ip: string | undefined): boolean {
   return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
-/** C-string view (stops at a NUL) truncated to max bytes, as printf's %.Ns. */
-function cstr(b: Buffer, max: number): Buffer {
-  let n = b.indexOf(0);
-  if (n < 0) n = b.length;
-  return b.subarray(0, Math.min(n, Math.max(0, max)));
+/** Server-wide counters of connections and traffic (INFO stats). */
+export interface ServerStats {
+  totalConnectionsReceived: number;
+  /** refused for maxclients / protected mode */
+  rejectedConnections: number;
+  totalNetInputBytes: number;
+  totalNetOutputBytes: number;
+  /** protocol errors that closed a connection */
+  protocolErrors: number;
+  /** read events / socket writes */
+  totalReads: number;
+  totalWrites: number;
 }
 
-export class Server {
+function newServerStats(): ServerStats {
+  return { totalConnectionsReceived: 0, rejectedConnections: 0, totalNetInputBytes: 0, totalNetOutputBytes: 0, protocolErrors: 0, totalReads: 0, totalWrites: 0 };
+}
+
+export class Server implements ServerOps, ServerInfoSource {
   readonly config: Config;
-  readonly store: Store;
-  readonly registry: Registry;
+  readonly ks: Keyspace;
+  readonly engine: Engine;
   readonly stats: ServerStats = newServerStats();
   readonly log: Logger;
   readonly clients = new Map<number, Client>();
   readonly startTime = Date.now();
-  /** unix time (s) of the last save: the keyspace lives in shared memory, so "now" at start */
-  lastSave = Math.floor(Date.now() / 1000);
-  /** ms the store took to attach (logged and shown in INFO) */
+  /** ms the keyspace took to attach (logged and shown in INFO) */
   attachMs = 0;
   shuttingDown = false;
   /** ports actually bound (port 0 → ephemeral) */
@@ -78,9 +89,6 @@ export class Server {
   private nextClientId = 1;
   private tcpListeners: net.Server[] = [];
   private unixListener: net.Server | null = null;
-  private batchLocked = false;
-  /** performance.now() at the end of the last command (commandstats usec) */
-  private clock = 0;
   private cron: NodeJS.Timeout | null = null;
   private cronTicks = 0;
   private readonly onExit: (code: number) => void;
@@ -107,13 +115,13 @@ export class Server {
 
   constructor(opts: ServerOptions) {
     this.config = opts.config;
-    this.store = opts.store;
-    this.registry = new Registry(opts.commands);
+    this.ks = opts.ks;
     this.log = opts.log ?? new Logger(this.config.str('loglevel') as LogLevel, this.config.str('logfile'));
     this.onExit = opts.onExit ?? (() => {});
-    this.applyMemoryConfig();
-    this.applySlowlogConfig();
     this.beforeStoreClose = opts.beforeStoreClose ?? (() => {});
+    this.engine = new Engine({ ks: opts.ks, config: opts.config, log: this.log, server: this, serverInfo: this, commands: opts.commands });
+    this.engine.onConfigChanged = (changes) => this.configChanged(changes);
+    this.engine.onResetStats = () => Object.assign(this.stats, newServerStats());
   }
 
   // ---------------------------------------------------------------- listeners
@@ -253,7 +261,11 @@ export class Server {
     socket.setNoDelay(true);
     const ka = this.config.num('tcp-keepalive');
     if (kind === 'tcp' && ka > 0) socket.setKeepAlive(true, ka * 1000);
-    c = new Client(this, this.nextClientId++, socket, kind);
+    c = new Client(this.nextClientId++, socket, kind, {
+      maxBulkLen: this.config.num('proto-max-bulk-len'),
+      authRequired: this.config.str('requirepass') !== '',
+      unixsocket: this.config.str('unixsocket'),
+    });
     this.clients.set(c.id, c);
     this.log.verbose(`Accepted ${c.addr}`);
     socket.on('error', () => {});
@@ -272,7 +284,7 @@ export class Server {
     this.clients.delete(c.id);
     this.paused.delete(c);
     this.pendingArgv.delete(c);
-    this.monitors.delete(c);
+    this.removeMonitor(c);
     this.log.verbose(`Client closed connection id=${c.id} addr=${c.addr}`);
   }
 
@@ -348,9 +360,10 @@ export class Server {
   /** Run every complete command buffered for a client (starting with `first` if given). */
   private processInput(c: Client, first: Buffer[] | null): void {
     const parser = c.parser;
-    this.clock = perf.now();
     let argv = first ?? parser.next();
     if (argv !== null) {
+      const engine = this.engine;
+      engine.beginBatch();
       try {
         while (argv !== null) {
           if (this.pauseUntil !== 0 && this.isPausedFor(c, argv)) {
@@ -358,15 +371,12 @@ export class Server {
             this.paused.add(c);
             return;
           }
-          this.execute(c, argv);
+          engine.execute(c, argv);
           if (c.closeAfterReply || c.closed) return;
           argv = parser.next();
         }
       } finally {
-        if (this.batchLocked) {
-          this.batchLocked = false;
-          this.store.unlockBatch();
-        }
+        engine.endBatch();
       }
     }
     if (parser.error !== null) {
@@ -398,168 +408,29 @@ export class Server {
     }
   }
 
-  // ---------------------------------------------------------------- dispatch
-
-  /** Look up, check and run one command (Redis's processCommand + call). */
-  execute(c: Client, argv: Buffer[]): void {
-    const reply = c.reply;
-    const mark = reply.length;
-    // CLIENT REPLY SKIP applies to the next command, whatever it is (even a rejected one)
-    const skip = c.replySkipNext;
-    c.replySkipNext = false;
-    this.dispatch(c, argv);
-    if (c.replyOff || skip) reply.truncate(mark);
-  }
-
-  private dispatch(c: Client, argv: Buffer[]): void {
-    const reply = c.reply;
-    let cmd = this.registry.lookup(argv[0]);
-    if (cmd === null) {
-      this.rejectUnknown(c, argv);
-      return;
-    }
-    if (cmd.subTable !== null && argv.length >= 2) {
-      const sub = cmd.subTable.get(argv[1]);
-      if (sub === null) {
-        reply.errorBytes(
-          Buffer.concat([Buffer.from("ERR unknown subcommand '"), cstr(argv[1], 128), Buffer.from(`'. Try ${cmd.upperName} HELP.`)]),
-        );
-        return;
-      }
-      cmd = sub;
-    }
-    const a = cmd.arity;
-    if ((a > 0 && argv.length !== a) || argv.length < -a || cmd.handler === null) {
-      cmd.stats.rejectedCalls++;
-      reply.error(`ERR wrong number of arguments for '${cmd.fullName}' command`);
-      return;
-    }
-    if (!c.authenticated && !cmd.noAuth) {
-      cmd.stats.rejectedCalls++;
-      reply.error('NOAUTH Authentication required.');
-      return;
-    }
-    if (c.monitor && (cmd.isWrite || cmd.isReadonly || cmd.flags.has('may_replicate'))) {
-      // Redis treats a monitor like a replica here
-      cmd.stats.rejectedCalls++;
-      reply.error("ERR Replica can't interact with the keyspace");
-      return;
-    }
-    // maxmemory: evict before any command; refuse the ones that may add data if that failed
-    if (this.maxmemory > 0 && this.store.usedMemory() > this.maxmemory && this.performEvictions() === 'fail' && cmd.denyOom) {
-      cmd.stats.rejectedCalls++;
-      reply.error(OOM_ERROR);
-      return;
-    }
-    this.call(c, cmd, argv);
-  }
-
-  private rejectUnknown(c: Client, argv: Buffer[]): void {
-    const parts: Buffer[] = [Buffer.from("ERR unknown command '"), cstr(argv[0], 128), Buffer.from("', with args beginning with: ")];
-    let len = 0;
-    for (let i = 1; i < argv.length && len < 128; i++) {
-      const piece = Buffer.concat([Buffer.from("'"), cstr(argv[i], 128 - len), Buffer.from("' ")]);
-      parts.push(piece);
-      len += piece.length;
-    }
-    c.reply.errorBytes(Buffer.concat(parts));
-  }
-
-  /** Run a resolved command: exec wrapping, error replies, stats. */
-  call(c: Client, cmd: Command, argv: Buffer[]): void {
-    const reply = c.reply;
-    const mark = reply.length;
-    const errs = reply.errors;
-    c.cmd = cmd;
-    c.argv = argv;
-    c.lastCmdName = cmd.fullName;
-    try {
-      if (cmd.useExec) {
-        if (!this.batchLocked) {
-          this.store.lockBatch();
-          this.batchLocked = true;
-        }
-        this.store.exec(c.runner);
-      } else {
-        cmd.handler!(c.ctx, argv);
-      }
-    } catch (e) {
-      reply.truncate(mark);
-      reply.error(this.errorText(cmd, e));
-    }
-    const st = cmd.stats;
-    st.calls++;
-    // one clock read per command: a command's time runs from the end of the previous one
-    // (or the start of the batch), so it includes its parsing and lookup
-    const t1 = perf.now();
-    const usec = (t1 - this.clock) * 1000;
-    st.usec += usec;
-    this.clock = t1;
-    if (this.latencyTracking) (st.latency ??= new LatencyHistogram()).recordUsec(usec);
-    if (usec >= this.slowlogSlowerThan && this.slowlogSlowerThan >= 0 && !cmd.skipSlowlog) this.logSlow(c, argv, usec);
-    if (this.monitors.size > 0 && cmd.monitored) this.feedMonitors(c, argv);
-    c.redacted = null;
-    if (reply.errors !== errs) st.failedCalls++;
-    else if (cmd.isWrite) this.stats.dirty++;
-    this.stats.totalCommandsProcessed++;
-    c.argv = EMPTY_ARGV;
-  }
-
-  // ---------------------------------------------------------------- maxmemory
-
-  private maxmemory = 0;
-  private maxmemoryPolicy: MaxmemoryPolicy = 'noeviction';
-  private maxmemorySamples = 5;
-  private evictionBudgetMs = evictionBudgetMs(10);
-
-  /** Take maxmemory, maxmemory-policy, maxmemory-samples and lfu-* from the configuration (CONFIG SET warns, as Redis, when maxmemory is set below the usage). */
-  applyMemoryConfig(maxmemoryChanged = false): void {
-    const cfg = this.config;
-    this.maxmemory = cfg.num('maxmemory');
-    this.maxmemoryPolicy = cfg.str('maxmemory-policy') as MaxmemoryPolicy;
-    this.maxmemorySamples = cfg.num('maxmemory-samples');
-    this.evictionBudgetMs = evictionBudgetMs(cfg.num('maxmemory-eviction-tenacity'));
-    this.store.setAccessPolicy({
-      lfu: this.maxmemoryPolicy.endsWith('-lfu'),
-      logFactor: cfg.num('lfu-log-factor'),
-      decayMinutes: cfg.num('lfu-decay-time'),
-      sharedIntegers: this.maxmemory === 0 || !/-(lru|lfu)$/.test(this.maxmemoryPolicy),
-    });
-    if (maxmemoryChanged && this.maxmemory > 0 && this.store.usedMemory() > this.maxmemory) {
-      this.log.warning(
-        `WARNING: the new maxmemory value (${this.maxmemory}) is smaller than the current memory usage (${this.store.usedMemory()}). ` +
-          'This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.',
-      );
-    }
-  }
-
-  /** Evict for maxmemory (under the batch lock, which it takes if needed). */
-  private performEvictions(): EvictResult {
-    if (!this.batchLocked) {
-      this.store.lockBatch();
-      this.batchLocked = true;
-    }
-    try {
-      const r = this.store.evict(this.maxmemory, this.maxmemoryPolicy, this.maxmemorySamples, this.evictionBudgetMs);
-      this.stats.evictedKeys += r.evicted;
-      return r.result;
-    } catch (e) {
-      // (each eviction is its own operation: a failed one was rolled back)
-      this.log.warning(`eviction failed: ${(e as Error).message}`);
-      return 'fail';
-    }
-  }
-
   // ---------------------------------------------------------------- MONITOR
 
   readonly monitors = new Set<Client>();
 
+  addMonitor(s: Session): void {
+    const c = this.clients.get(s.id);
+    if (c === undefined || c !== s) return;
+    this.monitors.add(c);
+    this.engine.onCall = this.feedMonitors;
+  }
+
+  removeMonitor(s: Session): void {
+    this.monitors.delete(s as Client);
+    // no hook at all while nobody monitors: nothing to pay per command
+    if (this.monitors.size === 0) this.engine.onCall = null;
+  }
+
   /** Redis's replicationFeedMonitors: one line per command run, after it ran. */
-  private feedMonitors(c: Client, argv: Buffer[]): void {
+  private readonly feedMonitors = (c: Session, _cmd: Command, argv: Buffer[]): void => {
     const ms = performance.timeOrigin + perf.now();
     const sec = Math.floor(ms / 1000);
     const usec = Math.floor((ms - sec * 1000) * 1000);
-    const who = c.kind === 'unix' ? `unix:${this.config.str('unixsocket')}` : c.addr;
+    const who = c.kind === 'unix' ? `unix:${this.config.str('unixsocket')}` : c.kind === 'library' ? 'lua' : c.addr;
     let line = `${sec}.${String(usec).padStart(6, '0')} [${c.db} ${who}]`;
     for (let i = 0; i < argv.length; i++) line += ' ' + (c.redacted?.includes(i) ? '"(redacted)"' : reprBytes(argv[i]!));
     for (const m of this.monitors) {
@@ -567,34 +438,7 @@ export class Server {
       m.reply.simple(line);
       this.deferFlush(m);
     }
-  }
-
-  // ---------------------------------------------------------------- SLOWLOG
-
-  readonly slowlog = new Slowlog();
-  private slowlogSlowerThan = 10000;
-
-  /** latency-tracking: per-command histograms for INFO latencystats */
-  latencyTracking = true;
-
-  /** Take slowlog-log-slower-than, slowlog-max-len and latency-tracking from the configuration. */
-  applySlowlogConfig(): void {
-    this.latencyTracking = this.config.bool('latency-tracking');
-    this.slowlogSlowerThan = this.config.num('slowlog-log-slower-than');
-    this.slowlog.trim(this.config.num('slowlog-max-len'));
-  }
-
-  private logSlow(c: Client, argv: Buffer[], usec: number): void {
-    const maxLen = this.config.num('slowlog-max-len');
-    if (maxLen > 0) this.slowlog.push(argv, c.redacted, usec, c.addr, c.name, maxLen);
-  }
-
-  private errorText(cmd: Command, e: unknown): string {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/^[A-Z][A-Z0-9_-]* /.test(msg) || /^[A-Z][A-Z0-9_-]*$/.test(msg)) return msg;
-    this.log.warning(`Command '${cmd.fullName}' failed: ${e instanceof Error ? (e.stack ?? msg) : msg}`);
-    return `ERR ${msg}`;
-  }
+  };
 
   // ---------------------------------------------------------------- CLIENT PAUSE
 
@@ -604,7 +448,7 @@ export class Server {
       return false;
     }
     if (!this.pauseWrite) return true;
-    const r = this.registry.resolve(argv);
+    const r = this.engine.registry.resolve(argv);
     const cmd = r.cmd;
     if (cmd === null) return false;
     return cmd.isWrite || cmd.flags.has('may_replicate');
@@ -660,30 +504,30 @@ export class Server {
     if (now - this.lastSampleTime >= 100) {
       const dt = (now - this.lastSampleTime) / 1000;
       const i = this.opsSampleIdx;
-      this.opsSamples[i] = (this.stats.totalCommandsProcessed - this.lastSampleOps) / dt;
+      this.opsSamples[i] = (this.engine.stats.totalCommandsProcessed - this.lastSampleOps) / dt;
       this.inSamples[i] = (this.stats.totalNetInputBytes - this.lastSampleIn) / dt;
       this.outSamples[i] = (this.stats.totalNetOutputBytes - this.lastSampleOut) / dt;
       this.opsSampleIdx = (i + 1) % 16;
-      this.lastSampleOps = this.stats.totalCommandsProcessed;
+      this.lastSampleOps = this.engine.stats.totalCommandsProcessed;
       this.lastSampleIn = this.stats.totalNetInputBytes;
       this.lastSampleOut = this.stats.totalNetOutputBytes;
       this.lastSampleTime = now;
     }
     // active expiry: 25% of a cron period, like Redis's slow cycle
     try {
-      this.store.activeExpireCycle(Math.max(1, 250 / hz));
+      this.ks.activeExpireCycle(Math.max(1, 250 / hz));
     } catch (e) {
       this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
     }
-    // over maxmemory with no command coming (CONFIG SET maxmemory below the usage): evict here
-    if (this.maxmemory > 0 && this.store.usedMemory() > this.maxmemory) {
+    // over maxmemory with no command coming (CONFIG SET maxmemory below the usage, or a
+    // library process that wrote past it): evict here
+    this.ks.refreshSettings();
+    if (this.ks.overMaxmemory()) {
+      this.engine.beginBatch();
       try {
-        this.performEvictions();
+        this.engine.performEvictions();
       } finally {
-        if (this.batchLocked) {
-          this.batchLocked = false;
-          this.store.unlockBatch();
-        }
+        this.engine.endBatch();
       }
     }
     // client timeouts, once per second
@@ -709,22 +553,88 @@ export class Server {
     return s.reduce((a, b) => a + b, 0) / 16 / 1024;
   }
 
-  resetStats(): void {
-    const s = this.stats;
-    const fresh = newServerStats();
-    Object.assign(s, fresh);
-    for (const c of this.registry.all()) {
-      c.stats.calls = c.stats.usec = c.stats.rejectedCalls = c.stats.failedCalls = 0;
-      c.stats.latency = null;
+  /** INFO's Clients section. */
+  clientLines(): string[] {
+    let maxIn = 0;
+    let maxOut = 0;
+    for (const c of this.clients.values()) {
+      maxIn = Math.max(maxIn, c.parser.bufferedBytes());
+      maxOut = Math.max(maxOut, c.socket.writableLength);
     }
-    const st = (this.store as unknown as { stats?: Record<string, number> }).stats;
-    if (st) for (const k of Object.keys(st)) if (typeof st[k] === 'number') st[k] = 0;
+    return [
+      `connected_clients:${this.clients.size}`,
+      'cluster_connections:0',
+      `maxclients:${this.config.num('maxclients')}`,
+      `client_recent_max_input_buffer:${maxIn}`,
+      `client_recent_max_output_buffer:${maxOut}`,
+      'blocked_clients:0',
+      'tracking_clients:0',
+      'clients_in_timeout_table:0',
+    ];
+  }
+
+  get totalConnectionsReceived(): number {
+    return this.stats.totalConnectionsReceived;
+  }
+  get rejectedConnections(): number {
+    return this.stats.rejectedConnections;
+  }
+  get totalNetInputBytes(): number {
+    return this.stats.totalNetInputBytes;
+  }
+  get totalNetOutputBytes(): number {
+    return this.stats.totalNetOutputBytes;
+  }
+  get totalReads(): number {
+    return this.stats.totalReads;
+  }
+  get totalWrites(): number {
+    return this.stats.totalWrites;
+  }
+
+  // ---------------------------------------------------------------- CONFIG SET
+
+  /** CONFIG SET of parameters the server acts on (the engine applied its own already). */
+  private configChanged(changes: [string, ConfigValue][]): void {
+    let rebind = false;
+    for (const [name] of changes) {
+      switch (name) {
+        case 'loglevel':
+          this.log.setLevel(this.config.str('loglevel') as LogLevel);
+          break;
+        case 'hz':
+          this.startCron();
+          break;
+        case 'proto-max-bulk-len':
+          for (const c of this.clients.values()) c.parser.maxBulkLen = this.config.num('proto-max-bulk-len');
+          break;
+        case 'port':
+        case 'bind':
+          rebind = true;
+          break;
+      }
+    }
+    if (rebind) {
+      // listening is asynchronous: the reply goes now; the old values come back (and a
+      // warning is logged) if the new address cannot be bound
+      const port = this.config.num('port');
+      const bind = this.config.str('bind');
+      this.rebind(port, bind).catch((e: Error) => {
+        this.log.warning(`CONFIG SET port/bind failed, keeping the old listeners: ${e.message}`);
+        for (const [name, old] of changes) this.config.set(name, old);
+      });
+    }
   }
 
   // ---------------------------------------------------------------- shutdown
 
-  /** Close listeners and clients, detach the store, call onExit. */
-  async shutdown(reason: string, code = 0): Promise<void> {
+  /** SHUTDOWN: after the reply (there is none: the connection closes with the server). */
+  shutdown(reason: string): void {
+    setImmediate(() => void this.stop(reason));
+  }
+
+  /** Close listeners and clients, detach the keyspace, call onExit. */
+  async stop(reason: string, code = 0): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.log.warning(reason);
@@ -751,17 +661,13 @@ export class Server {
     }
     await Promise.race([Promise.all(closing), new Promise<void>((r) => setTimeout(r, 500).unref())]);
     for (const c of [...this.clients.values()]) c.socket.destroy();
-    if (this.batchLocked) {
-      this.batchLocked = false;
-      this.store.unlockBatch();
-    }
     try {
       this.beforeStoreClose();
     } catch (e) {
       this.log.warning(`Error before closing the keyspace: ${(e as Error).message}`);
     }
     try {
-      this.store.close();
+      this.ks.close();
     } catch (e) {
       this.log.warning(`Error closing the keyspace: ${(e as Error).message}`);
     }

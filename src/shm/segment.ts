@@ -418,6 +418,11 @@ export class Segment implements Backing {
     return this.#m === null;
   }
 
+  /** This process's attach-registry slot (0..63), -1 when it has none. */
+  get slot(): number {
+    return this.#live().slot;
+  }
+
   committed(): number {
     return this.#live().committed();
   }

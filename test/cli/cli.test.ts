@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../../src/store/store.js';
+import { openKeyspace as openStore } from '../../src/keyspace/open.js';
+import { setString } from '../../src/types/string/storage.js';
+import '../../src/types/index.js';
 import { unlinkPosix, posixPath } from '../../src/shm/posix.js';
 import { Heap } from '../../src/heap/heap.js';
 
@@ -17,7 +19,7 @@ test('ls, info and check on a live keyspace; rm refuses while attached, then rem
   const store = openStore({ segment: seg });
   try {
     store.exec(() => {
-      for (let i = 0; i < 1000; i++) store.setString(0, Buffer.from(`k${i}`), Buffer.from(`v${i}`), i % 2 ? store.now + 1e6 : 0);
+      for (let i = 0; i < 1000; i++) setString(store, 0, Buffer.from(`k${i}`), Buffer.from(`v${i}`), i % 2 ? store.now + 1e6 : 0);
     });
     const ls = run('ls');
     assert.equal(ls.status, 0, ls.stderr);
@@ -54,7 +56,7 @@ test('check reports damage with exit 1 and says what is wrong', () => {
   const seg = name();
   const store = openStore({ segment: seg });
   store.exec(() => {
-    for (let i = 0; i < 100; i++) store.setString(0, Buffer.from(`k${i}`), Buffer.from(`value-${i}`), 0);
+    for (let i = 0; i < 100; i++) setString(store, 0, Buffer.from(`k${i}`), Buffer.from(`value-${i}`), 0);
   });
   // Corrupt one entry's chunk header (as a stray write would).
   store.exec(() => {

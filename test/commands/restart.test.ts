@@ -126,7 +126,7 @@ test('a second server on the same segment refuses with a clear message', async (
 });
 
 test('a segment of another layout version is refused with a message that says what to do', async () => {
-  const { openStore } = await import('../../src/store/store.js');
+  const { openKeyspace: openStore } = await import('../../src/keyspace/open.js');
   const { unlinkPosix } = await import('../../src/shm/posix.js');
   const name = `t-version-${process.pid}`;
   const s = openStore({ segment: name });

@@ -1,7 +1,7 @@
 /**
  * The library and the server on one keyspace at once: another process writes through
- * openStore while the server serves the same segment, and each sees the other's writes
- * at once, under the same lock, with the keyspace consistent at the end.
+ * `kv` while the server serves the same segment, and each sees the other's writes at
+ * once, under the same lock, with the keyspace consistent at the end.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,22 +10,18 @@ import { fileURLToPath } from 'node:url';
 import { RawClient } from '../helpers/raw-client.js';
 import { startShmkvServer } from '../helpers/shmkv-server.js';
 
-const storeModule = fileURLToPath(new URL('../../src/store/store.js', import.meta.url));
+const kvModule = fileURLToPath(new URL('../../src/kv/index.js', import.meta.url));
 
 function runLibraryWriter(segment: string, n: number): Promise<string> {
   const code = `
-    import { openStore } from ${JSON.stringify(storeModule)};
-    const s = openStore({ segment: ${JSON.stringify(segment)}, create: false });
+    import { open } from ${JSON.stringify(kvModule)};
+    const kv = open({ segment: ${JSON.stringify(segment)}, create: false });
     for (let i = 0; i < ${n}; i++) {
-      s.exec(() => {
-        s.setString(0, Buffer.from('lib:' + i), Buffer.from('v' + i), 0);
-        const e = s.find(0, Buffer.from('counter'));
-        const cur = e ? Number(s.readString(e)) : 0;
-        s.setString(0, Buffer.from('counter'), Buffer.from(String(cur + 1)), -1);
-      });
+      kv.set('lib:' + i, 'v' + i);
+      kv.incr('counter');
     }
-    const seen = s.exec(() => { const e = s.find(0, Buffer.from('from-server')); return e ? s.readString(e).toString() : 'none'; });
-    s.close();
+    const seen = kv.get('from-server') ?? 'none';
+    kv.close();
     process.stdout.write(seen);
   `;
   return new Promise((resolve, reject) => {

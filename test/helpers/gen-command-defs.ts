@@ -8,7 +8,7 @@
  * ACL categories: prints only the `acl` entries that the registry would not derive itself.
  */
 
-import { ACL_CATEGORIES, derivedCategories } from '../../src/commands/registry.js';
+import { ACL_CATEGORIES, derivedCategories } from '../../src/engine/registry.js';
 import { RawClient, decodeReply, type RespValue } from './raw-client.js';
 
 type Obj = Record<string, unknown>;

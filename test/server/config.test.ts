@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Config, loadConfig, memtoll, parseCommandLine, type ConfigLoadError } from '../../src/server/config.js';
+import { Config, loadConfig, memtoll, parseCommandLine, type ConfigLoadError } from '../../src/config/config.js';
 import { RawClient, decodeReply, toJS } from '../helpers/raw-client.js';
 import { redisVersion } from '../helpers/redis-oracle.js';
 import { SERVER_MAIN, startShmkvServer } from '../helpers/shmkv-server.js';

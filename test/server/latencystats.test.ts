@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, decodeReply, toJS } from '../helpers/raw-client.js';
 import { serverPair } from '../helpers/server-pair.js';
-import { LatencyHistogram } from '../../src/server/latency.js';
+import { LatencyHistogram } from '../../src/engine/latency.js';
 
 const servers = serverPair();
 

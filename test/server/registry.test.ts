@@ -8,12 +8,18 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { families, allCommands } from '../../src/commands/index.js';
-import { LookupTable, Registry, Command } from '../../src/commands/registry.js';
+import { families, allCommands as familyCommands } from '../../src/engine/families.js';
+import { commandFamily } from '../../src/engine/command_family.js';
+import { LookupTable, Registry, Command } from '../../src/engine/registry.js';
 import { RawClient, decodeReply, toJS, type RespValue } from '../helpers/raw-client.js';
 import { reencode, show } from '../helpers/differential.js';
 import { startRedisOracle, type RedisOracle } from '../helpers/redis-oracle.js';
 import { startShmkvServer, type ShmkvServer } from '../helpers/shmkv-server.js';
+
+/** Every command, the COMMAND family included (bound to the registry, as the engine does). */
+const commandDefs = commandFamily(() => fullRegistry);
+const allCommands = [...familyCommands, ...commandDefs];
+const fullRegistry: Registry = new Registry(allCommands);
 
 let redis: RedisOracle | null = null;
 let shmkv: ShmkvServer;
@@ -82,9 +88,9 @@ test('ACL categories are derived like Redis', () => {
   assert.deepEqual(reg.byName('command')?.aclCategories, ['slow', 'connection']);
 });
 
-const MINE = new Set(['command', 'connection', 'server', 'string', 'keys']);
+const MINE = new Set(['command', 'connection', 'server', 'string', 'keys', 'transactions']);
 const owner = new Map<string, string>();
-for (const [fam, defs] of Object.entries(families)) for (const d of defs) owner.set(d.name, fam);
+for (const [fam, defs] of Object.entries({ ...families, command: commandDefs })) for (const d of defs) owner.set(d.name, fam);
 
 /** Remove the subcommands element (10th) of a COMMAND INFO entry / the "subcommands" of DOCS. */
 function withoutSubs(v: RespValue, kind: 'info' | 'docs'): RespValue {

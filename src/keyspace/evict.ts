@@ -10,18 +10,8 @@ import { Heap } from '../heap/heap.js';
 import { idleSeconds, lfuCounter } from './access.js';
 import type { Keyspace } from './keyspace.js';
 import { O_LRU } from './object.js';
-
-export const MAXMEMORY_POLICIES = [
-  'volatile-lru',
-  'volatile-lfu',
-  'volatile-random',
-  'volatile-ttl',
-  'allkeys-lru',
-  'allkeys-lfu',
-  'allkeys-random',
-  'noeviction',
-] as const;
-export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
+import { REASON } from './changes.js';
+import type { MaxmemoryPolicy } from '../config/config.js';
 
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -61,13 +51,13 @@ export class Evictor {
    */
   run(limit: number, policy: MaxmemoryPolicy, samples: number, budgetMs: number): EvictResult {
     const ks = this.ks;
-    if (ks.usedMemory() <= limit) return 'ok';
+    if (ks.evictableMemory() <= limit) return 'ok';
     if (policy === 'noeviction') return 'fail';
     const deadline = perf.now() + budgetMs;
     const volatile = policy.startsWith('volatile-');
     const random = policy.endsWith('-random');
     let pool: Candidate[] = [];
-    for (let n = 0; ks.usedMemory() > limit; n++) {
+    for (let n = 0; ks.evictableMemory() > limit; n++) {
       if ((n & 15) === 15 && perf.now() > deadline) return 'running';
       let victim: Candidate | null = null;
       if (random) victim = this.randomVictim(volatile);
@@ -80,7 +70,7 @@ export class Evictor {
       }
       if (victim === null) return 'fail';
       const { db, e } = victim;
-      ks.exec(() => ks.removeEntry(db, e));
+      ks.exec(() => ks.removeEntry(db, e, REASON.evicted));
       this.evicted++;
       // a key sampled twice (two tables, or twice in one) must not be evicted twice
       pool = pool.filter((c) => c.e !== e);

@@ -8,8 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import { reprBytes } from '../protocol/repr.js';
-import { formatPercentile, parsePercentiles } from './latency.js';
-import { MAXMEMORY_POLICIES } from '../store/evict.js';
 import { stringMatch } from '../util/glob.js';
 
 export const REDIS_VERSION = '7.0.15';
@@ -20,7 +18,7 @@ export type ConfigValue = string | number | boolean;
 export interface ConfigDef {
   name: string;
   alias?: string;
-  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'bind' | 'octal' | 'percentiles';
+  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'bind' | 'octal' | 'percentiles' | 'events';
   default: ConfigValue;
   min?: number;
   max?: number;
@@ -37,13 +35,47 @@ export interface ConfigDef {
   multiArg?: boolean;
   /** Extra check; returns an error text or null. */
   check?: (v: ConfigValue) => string | null;
+  /**
+   * Lives in the segment, not in one process: it decides what the shared data means or
+   * how much of it may exist, so every process must see the same value at once
+   * (src/keyspace/settings.ts holds it; CONFIG SET in any process changes it for all).
+   */
+  shared?: boolean;
 }
 
 const LLONG_MAX = 9223372036854775807;
 const INT_MAX = 2147483647;
 const UINT_MAX = 4294967295;
 
+export const MAXMEMORY_POLICIES = [
+  'volatile-lru',
+  'volatile-lfu',
+  'volatile-random',
+  'volatile-ttl',
+  'allkeys-lru',
+  'allkeys-lfu',
+  'allkeys-random',
+  'noeviction',
+] as const;
+export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
+
 const POLICIES: string[] = [...MAXMEMORY_POLICIES];
+
+/** A percentile as Redis prints it (%g): 50, 99.9. */
+export function formatPercentile(p: number): string {
+  return String(Number(p.toPrecision(6)));
+}
+
+/** latency-tracking-info-percentiles: numbers in [0, 100], or null when invalid. */
+export function parsePercentiles(raw: string): number[] | null {
+  const out: number[] = [];
+  for (const w of raw.split(' ').filter((x) => x !== '')) {
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(w)) return null;
+    out.push(Number(w));
+  }
+  return out;
+}
+
 
 /** Supported parameters. Those we do not act on are accepted, validated and reported. */
 export const CONFIG_DEFS: ConfigDef[] = [
@@ -65,12 +97,12 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'logfile', type: 'string', default: '', immutable: true },
   { name: 'daemonize', type: 'bool', default: false, immutable: true },
   { name: 'pidfile', type: 'string', default: '', immutable: true },
-  { name: 'maxmemory', type: 'memory', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
-  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: POLICIES },
-  { name: 'maxmemory-samples', type: 'int', default: 5, min: 1, max: 64 },
-  { name: 'maxmemory-eviction-tenacity', type: 'int', default: 10, min: 0, max: 100 },
-  { name: 'lfu-log-factor', type: 'int', default: 10, min: 0, max: INT_MAX },
-  { name: 'lfu-decay-time', type: 'int', default: 1, min: 0, max: INT_MAX },
+  { name: 'maxmemory', type: 'memory', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, shared: true },
+  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: POLICIES, shared: true },
+  { name: 'maxmemory-samples', type: 'int', default: 5, min: 1, max: 64, shared: true },
+  { name: 'maxmemory-eviction-tenacity', type: 'int', default: 10, min: 0, max: 100, shared: true },
+  { name: 'lfu-log-factor', type: 'int', default: 10, min: 0, max: INT_MAX, shared: true },
+  { name: 'lfu-decay-time', type: 'int', default: 1, min: 0, max: INT_MAX, shared: true },
   { name: 'save', type: 'save', default: '3600 1 300 100 60 10000', multiArg: true },
   { name: 'appendonly', type: 'bool', default: false },
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', immutable: true },
@@ -79,8 +111,30 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', protected: true },
   { name: 'slowlog-log-slower-than', type: 'int', default: 10000, min: -1, max: LLONG_MAX },
   { name: 'slowlog-max-len', type: 'int', default: 128, min: 0, max: LLONG_MAX },
-  { name: 'notify-keyspace-events', type: 'string', default: '' },
-  { name: 'lazyfree-lazy-user-flush', type: 'bool', default: false },
+  { name: 'notify-keyspace-events', type: 'events', default: '', shared: true },
+  { name: 'lazyfree-lazy-eviction', type: 'bool', default: false, shared: true },
+  { name: 'lazyfree-lazy-expire', type: 'bool', default: false, shared: true },
+  { name: 'lazyfree-lazy-server-del', type: 'bool', default: false, shared: true },
+  { name: 'lazyfree-lazy-user-del', type: 'bool', default: false, shared: true },
+  { name: 'lazyfree-lazy-user-flush', type: 'bool', default: false, shared: true },
+  { name: 'active-expire-effort', type: 'int', default: 1, min: 1, max: 10, shared: true },
+  // encodings of the collection types: what their values look like in the segment
+  { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', type: 'int', default: -2, min: -2147483648, max: INT_MAX, shared: true },
+  { name: 'list-compress-depth', type: 'int', default: 0, min: 0, max: INT_MAX, shared: true },
+  { name: 'hash-max-listpack-entries', alias: 'hash-max-ziplist-entries', type: 'int', default: 128, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'hash-max-listpack-value', alias: 'hash-max-ziplist-value', type: 'int', default: 64, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'set-max-intset-entries', type: 'int', default: 512, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'set-max-listpack-entries', type: 'int', default: 128, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'set-max-listpack-value', type: 'int', default: 64, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', type: 'int', default: 128, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', type: 'int', default: 64, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'stream-node-max-bytes', type: 'memory', default: 4096, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'stream-node-max-entries', type: 'int', default: 100, min: 0, max: LLONG_MAX, shared: true },
+  { name: 'hll-sparse-max-bytes', type: 'memory', default: 3000, min: 0, max: LLONG_MAX, shared: true },
+  // as in Redis 7: commands that could write files or inspect the process are off by default
+  { name: 'enable-debug-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
+  { name: 'enable-protected-configs', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
+  { name: 'enable-module-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
   { name: 'replica-read-only', alias: 'slave-read-only', type: 'bool', default: true },
   { name: 'cluster-enabled', type: 'bool', default: false, immutable: true },
   { name: 'io-threads', type: 'int', default: 1, min: 1, max: 128, immutable: true },
@@ -175,6 +229,11 @@ export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
       for (const p of parts) if (parseStrictInt(p) === null || Number(p) < 0) throw new ConfigError('Invalid save parameters');
       return parts.join(' ');
     }
+    case 'events': {
+      const flags = keyspaceEventsFlags(raw);
+      if (flags === null) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+      return keyspaceEventsString(flags);
+    }
     case 'bind': {
       const parts = raw.split(' ').filter((p) => p !== '');
       if (parts.length > 16) throw new ConfigError('Too many bind addresses specified.');
@@ -183,6 +242,111 @@ export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
     case 'string':
     default:
       return raw;
+  }
+}
+
+// ------------------------------------------------------------------------------ notify-keyspace-events
+
+/** Event classes of notify-keyspace-events (Redis's NOTIFY_* bits). */
+export const NOTIFY = {
+  keyspace: 1 << 0, // K
+  keyevent: 1 << 1, // E
+  generic: 1 << 2, // g
+  string: 1 << 3, // $
+  list: 1 << 4, // l
+  set: 1 << 5, // s
+  hash: 1 << 6, // h
+  zset: 1 << 7, // z
+  expired: 1 << 8, // x
+  evicted: 1 << 9, // e
+  stream: 1 << 10, // t
+  keyMiss: 1 << 11, // m
+  module: 1 << 12, // d
+  new: 1 << 13, // n
+} as const;
+const NOTIFY_ALL =
+  NOTIFY.generic | NOTIFY.string | NOTIFY.list | NOTIFY.set | NOTIFY.hash | NOTIFY.zset | NOTIFY.expired | NOTIFY.evicted | NOTIFY.stream | NOTIFY.module;
+const EVENT_CHARS: Record<string, number> = {
+  A: NOTIFY_ALL,
+  g: NOTIFY.generic,
+  $: NOTIFY.string,
+  l: NOTIFY.list,
+  s: NOTIFY.set,
+  h: NOTIFY.hash,
+  z: NOTIFY.zset,
+  x: NOTIFY.expired,
+  e: NOTIFY.evicted,
+  K: NOTIFY.keyspace,
+  E: NOTIFY.keyevent,
+  t: NOTIFY.stream,
+  m: NOTIFY.keyMiss,
+  d: NOTIFY.module,
+  n: NOTIFY.new,
+};
+
+/** The classes of a notify-keyspace-events string, or null for an unknown character. */
+export function keyspaceEventsFlags(s: string): number | null {
+  let flags = 0;
+  for (const ch of s) {
+    const f = EVENT_CHARS[ch];
+    if (f === undefined) return null;
+    flags |= f;
+  }
+  return flags;
+}
+
+/** The canonical string of a set of classes, as CONFIG GET prints it (Redis's order). */
+export function keyspaceEventsString(flags: number): string {
+  let s = '';
+  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s += 'A';
+  else {
+    const order: [number, string][] = [
+      [NOTIFY.generic, 'g'],
+      [NOTIFY.string, '$'],
+      [NOTIFY.list, 'l'],
+      [NOTIFY.set, 's'],
+      [NOTIFY.hash, 'h'],
+      [NOTIFY.zset, 'z'],
+      [NOTIFY.expired, 'x'],
+      [NOTIFY.evicted, 'e'],
+      [NOTIFY.stream, 't'],
+      [NOTIFY.module, 'd'],
+      [NOTIFY.new, 'n'],
+    ];
+    for (const [f, ch] of order) if (flags & f) s += ch;
+  }
+  if (flags & NOTIFY.keyspace) s += 'K';
+  if (flags & NOTIFY.keyevent) s += 'E';
+  if (flags & NOTIFY.keyMiss) s += 'm';
+  return s;
+}
+
+// ------------------------------------------------------------------------------ shared values as numbers
+
+/** A shared parameter's value as the f64 the segment stores (src/keyspace/settings.ts). */
+export function encodeShared(def: ConfigDef, v: ConfigValue): number {
+  switch (def.type) {
+    case 'bool':
+      return v ? 1 : 0;
+    case 'enum':
+      return def.values!.indexOf(v as string);
+    case 'events':
+      return keyspaceEventsFlags(v as string) ?? 0;
+    default:
+      return v as number;
+  }
+}
+
+export function decodeShared(def: ConfigDef, n: number): ConfigValue {
+  switch (def.type) {
+    case 'bool':
+      return n !== 0;
+    case 'enum':
+      return def.values![n] ?? (def.default as string);
+    case 'events':
+      return keyspaceEventsString(n);
+    default:
+      return n;
   }
 }
 
@@ -195,8 +359,19 @@ export function formatConfigValue(def: ConfigDef, v: ConfigValue): string {
 
 // ------------------------------------------------------------------------------ the store of values
 
+/**
+ * Where the shared parameters live once a keyspace is attached (src/keyspace/settings.ts):
+ * values as the numbers encodeShared makes.
+ */
+export interface SharedConfigStore {
+  readShared(name: string): number;
+  /** Write some shared values, atomically, for every process. */
+  writeShared(values: [string, number][]): void;
+}
+
 export class Config {
   private readonly values = new Map<string, ConfigValue>();
+  private shared: SharedConfigStore | null = null;
   /** The config file (absolute) if one was given. */
   file: string | null = null;
 
@@ -205,11 +380,28 @@ export class Config {
     this.values.set('dir', process.cwd());
   }
 
+  /**
+   * From now on the shared parameters are read from and written to `store`. With
+   * `publish`, this configuration's values are written there first (a server starting
+   * applies its configuration, as Redis does at every start); without, the values in the
+   * segment are kept (a library process opening a keyspace).
+   */
+  attachShared(store: SharedConfigStore, publish: boolean): void {
+    if (publish) store.writeShared(CONFIG_DEFS.filter((d) => d.shared).map((d) => [d.name, encodeShared(d, this.values.get(d.name)!)]));
+    this.shared = store;
+  }
+
+  detachShared(): void {
+    const s = this.shared;
+    if (s === null) return;
+    for (const d of CONFIG_DEFS) if (d.shared) this.values.set(d.name, decodeShared(d, s.readShared(d.name)));
+    this.shared = null;
+  }
+
   get(name: string): ConfigValue {
-    const v = this.values.get(name);
-    if (v !== undefined) return v;
-    const d = lookupConfig(name);
+    const d = BY_NAME.get(name) ?? lookupConfig(name);
     if (!d) throw new Error(`unknown config ${name}`);
+    if (d.shared && this.shared !== null) return decodeShared(d, this.shared.readShared(d.name));
     return this.values.get(d.name)!;
   }
   num(name: string): number {
@@ -221,22 +413,12 @@ export class Config {
   bool(name: string): boolean {
     return this.get(name) as boolean;
   }
-  /** proto-max-bulk-len (a shortcut for the command families) */
-  get protoMaxBulkLen(): number {
-    return this.values.get('proto-max-bulk-len') as number;
-  }
-  /** maxmemory-policy */
-  get maxmemoryPolicy(): string {
-    return this.values.get('maxmemory-policy') as string;
-  }
-  get maxmemory(): number {
-    return this.values.get('maxmemory') as number;
-  }
 
   set(name: string, v: ConfigValue): void {
     const d = lookupConfig(name);
     if (!d) throw new Error(`unknown config ${name}`);
-    this.values.set(d.name, v);
+    if (d.shared && this.shared !== null) this.shared.writeShared([[d.name, encodeShared(d, v)]]);
+    else this.values.set(d.name, v);
   }
 
   /** CONFIG GET: name/value pairs for patterns (exact names keep the spelling asked for). */
@@ -245,12 +427,12 @@ export class Config {
     for (const p of patterns) {
       if (!/[[*?]/.test(p)) {
         const d = lookupConfig(p);
-        if (d && !out.has(p)) out.set(p, formatConfigValue(d, this.values.get(d.name)!));
+        if (d && !out.has(p)) out.set(p, formatConfigValue(d, this.get(d.name)));
         continue;
       }
       for (const d of CONFIG_DEFS) {
         for (const n of d.alias ? [d.name, d.alias] : [d.name]) {
-          if (!out.has(n) && stringMatch(p, n, true)) out.set(n, formatConfigValue(d, this.values.get(d.name)!));
+          if (!out.has(n) && stringMatch(p, n, true)) out.set(n, formatConfigValue(d, this.get(d.name)));
         }
       }
     }

@@ -2,30 +2,33 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MemoryBacking } from '../../src/heap/memory-backing.js';
-import { Keyspace } from '../../src/store/keyspace.js';
+import { Keyspace } from '../../src/keyspace/keyspace.js';
+import { readString, resizeString, setString, spliceStringCopy, stringLength, stringOffset } from '../../src/types/string/storage.js';
+import { checkKeyspace } from '../../src/keyspace/check.js';
+import '../../src/types/index.js';
 
 const open = () => Keyspace.open(new MemoryBacking({ reserved: 256 << 20 }), { databases: 4 });
 const b = (s: string) => Buffer.from(s);
 
 function assertClean(ks: Keyspace) {
-  const r = ks.heap.isLocked ? ks.check() : ks.exec(() => ks.check());
+  const r = ks.heap.isLocked ? checkKeyspace(ks) : ks.exec(() => checkKeyspace(ks));
   assert.deepEqual(r.errors, []);
 }
 
 test('set, get, overwrite, delete many keys across segment splits', () => {
   const ks = open();
   ks.exec(() => {
-    for (let i = 0; i < 5000; i++) ks.setString(0, b(`key:${i}`), b(`v${i}`), 0);
+    for (let i = 0; i < 5000; i++) setString(ks, 0, b(`key:${i}`), b(`v${i}`), 0);
   });
   assert.equal(ks.dbsize(0), 5000);
   ks.exec(() => {
-    for (let i = 0; i < 5000; i += 2) ks.setString(0, b(`key:${i}`), b('x'.repeat(i % 300)), 0);
+    for (let i = 0; i < 5000; i += 2) setString(ks, 0, b(`key:${i}`), b('x'.repeat(i % 300)), 0);
   });
   ks.exec(() => {
     for (let i = 0; i < 5000; i++) {
       const e = ks.find(0, b(`key:${i}`));
       assert.ok(e);
-      assert.equal(ks.readString(e).toString(), i % 2 === 0 ? 'x'.repeat(i % 300) : `v${i}`);
+      assert.equal(readString(ks, e).toString(), i % 2 === 0 ? 'x'.repeat(i % 300) : `v${i}`);
     }
     for (let i = 0; i < 5000; i += 3) assert.ok(ks.delete(0, b(`key:${i}`)));
   });
@@ -36,7 +39,7 @@ test('set, get, overwrite, delete many keys across segment splits', () => {
 test('scan returns every key present for the whole scan, while keys are added and removed', () => {
   const ks = open();
   ks.exec(() => {
-    for (let i = 0; i < 3000; i++) ks.setString(0, b(`stable:${i}`), b('1'), 0);
+    for (let i = 0; i < 3000; i++) setString(ks, 0, b(`stable:${i}`), b('1'), 0);
   });
   const seen = new Set<string>();
   let cursor = 0;
@@ -47,7 +50,7 @@ test('scan returns every key present for the whole scan, while keys are added an
       const next = ks.scan(0, cursor, 10, out);
       for (const e of out) seen.add(ks.keyOf(e).toString());
       // Churn between calls: grow (splits, directory doubling) and delete.
-      for (let j = 0; j < 20; j++) ks.setString(0, b(`churn:${round}:${j}`), b('x'), 0);
+      for (let j = 0; j < 20; j++) setString(ks, 0, b(`churn:${round}:${j}`), b('x'), 0);
       if (round > 2) for (let j = 0; j < 20; j++) ks.delete(0, b(`churn:${round - 2}:${j}`));
       return next;
     });
@@ -60,9 +63,9 @@ test('scan returns every key present for the whole scan, while keys are added an
 test('expiry: lazy on access, active by sampling, TTL kept or replaced', () => {
   const ks = open();
   ks.exec(() => {
-    for (let i = 0; i < 100; i++) ks.setString(0, b(`t:${i}`), b('v'), ks.now + 50);
-    ks.setString(0, b('keep'), b('v'), ks.now + 100000);
-    ks.setString(0, b('keep'), b('w'), -1);
+    for (let i = 0; i < 100; i++) setString(ks, 0, b(`t:${i}`), b('v'), ks.now + 50);
+    setString(ks, 0, b('keep'), b('v'), ks.now + 100000);
+    setString(ks, 0, b('keep'), b('w'), -1);
   });
   assert.equal(ks.expiresCount(0), 101);
   const until = Date.now() + 80;
@@ -75,7 +78,7 @@ test('expiry: lazy on access, active by sampling, TTL kept or replaced', () => {
     assert.equal(ks.find(0, b('t:1')), 0);
     const e = ks.find(0, b('keep'));
     assert.ok(ks.expireAt(e) > ks.now);
-    ks.setString(0, b('keep'), b('z'), 0);
+    setString(ks, 0, b('keep'), b('z'), 0);
   });
   ks.exec(() => {
     for (let i = 0; i < 100; i++) ks.find(0, b(`t:${i}`));
@@ -88,7 +91,7 @@ test('expiry: lazy on access, active by sampling, TTL kept or replaced', () => {
 test('flushdb frees lazily, swapdb, move, copy, rename', () => {
   const ks = open();
   ks.exec(() => {
-    for (let i = 0; i < 4000; i++) ks.setString(1, b(`k${i}`), b('v'.repeat(i % 200)), i % 3 === 0 ? ks.now + 1e6 : 0);
+    for (let i = 0; i < 4000; i++) setString(ks, 1, b(`k${i}`), b('v'.repeat(i % 200)), i % 3 === 0 ? ks.now + 1e6 : 0);
   });
   ks.exec(() => ks.swapdb(0, 1));
   assert.equal(ks.dbsize(0), 4000);
@@ -101,11 +104,11 @@ test('flushdb frees lazily, swapdb, move, copy, rename', () => {
     assert.ok(!ks.copy(0, f, 3, b('k6copy'), false));
     const g = ks.find(0, b('k9'));
     ks.rename(0, g, b('k10'));
-    assert.equal(ks.readString(ks.find(0, b('k10'))).length, 9);
+    assert.equal(readString(ks, ks.find(0, b('k10'))).length, 9);
     assert.equal(ks.find(0, b('k9')), 0);
   });
   assertClean(ks);
-  ks.exec(() => ks.flushdb(0));
+  ks.exec(() => ks.flushdb(0, false));
   assert.equal(ks.dbsize(0), 0);
   assert.ok(ks.pendingFrees() > 0);
   assertClean(ks);
@@ -115,30 +118,30 @@ test('flushdb frees lazily, swapdb, move, copy, rename', () => {
 
 test('append grows in place with slack; setrange-style writes are logged', () => {
   const ks = open();
-  ks.exec(() => ks.setString(0, b('s'), b(''), 0));
+  ks.exec(() => setString(ks, 0, b('s'), b(''), 0));
   let total = '';
   for (let i = 0; i < 300; i++) {
     const piece = `piece${i}-`.repeat(i % 7 + 1);
     ks.exec(() => {
       let e = ks.find(0, b('s'));
-      const old = ks.valueLength(e);
-      e = ks.resizeString(0, e, old + piece.length, old);
-      ks.heap.mem.write(ks.valueOffset(e) + old, b(piece));
+      const old = stringLength(ks, e);
+      e = resizeString(ks, 0, e, old + piece.length, old);
+      ks.heap.mem.write(stringOffset(ks, e) + old, b(piece));
     });
     total += piece;
   }
-  ks.exec(() => assert.equal(ks.readString(ks.find(0, b('s'))).toString(), total));
+  ks.exec(() => assert.equal(readString(ks, ks.find(0, b('s'))).toString(), total));
   // An aborted append leaves the value as it was.
   assert.throws(() =>
     ks.exec(() => {
       let e = ks.find(0, b('s'));
-      const old = ks.valueLength(e);
-      e = ks.resizeString(0, e, old * 3, 0);
-      ks.heap.mem.fill(ks.valueOffset(e), old * 3, 0x21);
+      const old = stringLength(ks, e);
+      e = resizeString(ks, 0, e, old * 3, 0);
+      ks.heap.mem.fill(stringOffset(ks, e), old * 3, 0x21);
       throw new Error('boom');
     }),
   );
-  ks.exec(() => assert.equal(ks.readString(ks.find(0, b('s'))).toString(), total));
+  ks.exec(() => assert.equal(readString(ks, ks.find(0, b('s'))).toString(), total));
   assertClean(ks);
 });
 
@@ -162,7 +165,7 @@ test('property: random keyspace operations (some rolled back) match a Map model'
           ks.exec(() => {
             for (const op of tx.ops) {
               if (op.t === 'set') {
-                ks.setString(0, b(op.k), b(op.v), op.ttl ? ks.now + 1e7 : 0);
+                setString(ks, 0, b(op.k), b(op.v), op.ttl ? ks.now + 1e7 : 0);
                 m.set(op.k, { v: op.v, ttl: op.ttl });
               } else if (op.t === 'del') {
                 ks.delete(0, b(op.k));
@@ -170,13 +173,13 @@ test('property: random keyspace operations (some rolled back) match a Map model'
               } else if (op.t === 'append') {
                 let e = ks.find(0, b(op.k));
                 if (e === 0) {
-                  ks.setString(0, b(op.k), b(op.v), 0);
+                  setString(ks, 0, b(op.k), b(op.v), 0);
                   m.set(op.k, { v: op.v, ttl: false });
                 } else {
-                  const old = ks.valueLength(e);
+                  const old = stringLength(ks, e);
                   const add = b(op.v);
-                  e = ks.resizeString(0, e, old + add.length, old);
-                  ks.heap.mem.write(ks.valueOffset(e) + old, add);
+                  e = resizeString(ks, 0, e, old + add.length, old);
+                  ks.heap.mem.write(stringOffset(ks, e) + old, add);
                   const cur = m.get(op.k)!;
                   m.set(op.k, { v: cur.v + op.v, ttl: cur.ttl });
                 }
@@ -195,7 +198,7 @@ test('property: random keyspace operations (some rolled back) match a Map model'
                   m.set(op.k, { ...m.get(op.k)!, ttl: false });
                 }
               } else {
-                ks.flushdb(0);
+                ks.flushdb(0, false);
                 m.clear();
               }
             }
@@ -205,14 +208,14 @@ test('property: random keyspace operations (some rolled back) match a Map model'
         } catch (e) {
           if ((e as Error).message !== 'abort') throw e;
         }
-        const r = ks.exec(() => ks.check());
+        const r = ks.exec(() => checkKeyspace(ks));
         if (!r.ok) throw new Error(r.errors.join('\n'));
         if (ks.dbsize(0) !== model.size) throw new Error(`dbsize ${ks.dbsize(0)} model ${model.size}`);
         ks.exec(() => {
           for (const [k, { v, ttl }] of model) {
             const e = ks.find(0, b(k));
             if (e === 0) throw new Error(`${k} missing`);
-            if (ks.readString(e).toString() !== v) throw new Error(`${k} value`);
+            if (readString(ks, e).toString() !== v) throw new Error(`${k} value`);
             if ((ks.expireAt(e) !== 0) !== ttl) throw new Error(`${k} ttl`);
           }
         });
@@ -225,51 +228,51 @@ test('property: random keyspace operations (some rolled back) match a Map model'
 test('large values: 64 MiB set, appended in place, spliced by copy; an aborted splice leaves it intact', () => {
   const ks = Keyspace.open(new MemoryBacking({ reserved: 1024 << 20 }), { databases: 1 });
   const big = Buffer.alloc(64 << 20, 0x61);
-  ks.exec(() => ks.setString(0, b('big'), big, 0));
+  ks.exec(() => setString(ks, 0, b('big'), big, 0));
   ks.exec(() => {
     let e = ks.find(0, b('big'));
-    const old = ks.valueLength(e);
-    e = ks.resizeString(0, e, old + 10, old);
-    ks.heap.mem.write(ks.valueOffset(e) + old, b('0123456789'));
+    const old = stringLength(ks, e);
+    e = resizeString(ks, 0, e, old + 10, old);
+    ks.heap.mem.write(stringOffset(ks, e) + old, b('0123456789'));
   });
   const peak = ks.heap.stats().undoPeak;
   assert.ok(peak < 1 << 20, `append logged ${peak} bytes, not the value`);
   assert.throws(() =>
     ks.exec(() => {
-      ks.spliceStringCopy(0, ks.find(0, b('big')), 5, Buffer.alloc(32 << 20, 0x62));
+      spliceStringCopy(ks, 0, ks.find(0, b('big')), 5, Buffer.alloc(32 << 20, 0x62));
       throw new Error('abort');
     }),
   );
   ks.exec(() => {
-    const v = ks.readString(ks.find(0, b('big')));
+    const v = readString(ks, ks.find(0, b('big')));
     assert.equal(v.length, (64 << 20) + 10);
     assert.equal(v[5], 0x61);
     assert.equal(v.subarray(-10).toString(), '0123456789');
   });
-  ks.exec(() => ks.spliceStringCopy(0, ks.find(0, b('big')), 5, Buffer.alloc(32 << 20, 0x62)));
+  ks.exec(() => spliceStringCopy(ks, 0, ks.find(0, b('big')), 5, Buffer.alloc(32 << 20, 0x62)));
   ks.exec(() => {
-    const v = ks.readString(ks.find(0, b('big')));
+    const v = readString(ks, ks.find(0, b('big')));
     assert.equal(v[4], 0x61);
     assert.equal(v[5], 0x62);
     assert.equal(v[5 + (32 << 20)], 0x61);
   });
   assert.ok(ks.heap.stats().undoPeak < 1 << 20);
-  assert.deepEqual(ks.exec(() => ks.check()).errors, []);
+  assert.deepEqual(ks.exec(() => checkKeyspace(ks)).errors, []);
 });
 
 test('memory comes back: after deleting most keys, trim shrinks what the segment holds', () => {
   const backing = new MemoryBacking({ reserved: 512 << 20 });
   const ks = Keyspace.open(backing, { databases: 1 });
   const v = Buffer.alloc(2000, 0x61);
-  for (let i = 0; i < 20000; i += 1000) ks.exec(() => { for (let j = i; j < i + 1000; j++) ks.setString(0, b(`k${j}`), v, 0); });
+  for (let i = 0; i < 20000; i += 1000) ks.exec(() => { for (let j = i; j < i + 1000; j++) setString(ks, 0, b(`k${j}`), v, 0); });
   const full = backing.backedBytes;
   for (let i = 0; i < 20000; i += 1000) ks.exec(() => { for (let j = i; j < i + 1000; j++) if (j % 50 !== 0) ks.delete(0, b(`k${j}`)); });
   const given = ks.trim();
   assert.ok(given > 0);
   assert.ok(backing.backedBytes < full / 2, `backed ${backing.backedBytes} of ${full}`);
-  assert.deepEqual(ks.exec(() => ks.check()).errors, []);
-  ks.exec(() => { for (let j = 0; j < 20000; j += 50) assert.equal(ks.readString(ks.find(0, b(`k${j}`))).length, 2000); });
+  assert.deepEqual(ks.exec(() => checkKeyspace(ks)).errors, []);
+  ks.exec(() => { for (let j = 0; j < 20000; j += 50) assert.equal(readString(ks, ks.find(0, b(`k${j}`))).length, 2000); });
   // And it is reused safely afterwards.
-  ks.exec(() => { for (let j = 0; j < 5000; j++) ks.setString(0, b(`n${j}`), v, 0); });
-  assert.deepEqual(ks.exec(() => ks.check()).errors, []);
+  ks.exec(() => { for (let j = 0; j < 5000; j++) setString(ks, 0, b(`n${j}`), v, 0); });
+  assert.deepEqual(ks.exec(() => checkKeyspace(ks)).errors, []);
 });

@@ -1,13 +1,49 @@
 /**
  * INFO, with Redis 7.0's sections, section order and the fields monitoring tools read.
- * Values come from the server (clients, stats, config), the store (memory, keyspace) and
- * the process (CPU). shmkv adds a few `shmkv_*` fields to the server and memory sections.
+ * Values come from the engine (commands, errors, latency, config), the keyspace (memory,
+ * keyspace, and the counters every process shares: hits, misses, expired, evicted,
+ * changes), the server when there is one (clients, connections, network) and the process
+ * (CPU). shmkv adds a few `shmkv_*` fields to the server and memory sections.
  */
 
 import { randomBytes } from '../util/random.js';
 import os from 'node:os';
-import type { Server } from './server.js';
-import { REDIS_VERSION, SHMKV_VERSION } from './config.js';
+import { REDIS_VERSION, SHMKV_VERSION, type Config } from '../config/config.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
+import type { EngineStats } from '../commands/types.js';
+import type { Registry } from './registry.js';
+
+/** What only a server knows (src/server/server.ts provides it). */
+export interface ServerInfoSource {
+  readonly port: number;
+  readonly attachMs: number;
+  /** The Clients section's lines. */
+  clientLines(): string[];
+  totalConnectionsReceived: number;
+  rejectedConnections: number;
+  totalNetInputBytes: number;
+  totalNetOutputBytes: number;
+  totalReads: number;
+  totalWrites: number;
+  instantaneousOps(): number;
+  instantaneousKbps(dir: 'in' | 'out'): number;
+}
+
+/** Everything INFO reads. */
+export interface InfoSource {
+  config: Config;
+  ks: Keyspace;
+  registry: Registry;
+  stats: EngineStats;
+  startTime: number;
+  latencyTracking: boolean;
+  /** unix time (s) of the last save */
+  lastSave: number;
+  /** keyspace changes counted at the last save (rdb_changes_since_last_save is the difference) */
+  dirtyAtLastSave: number;
+  server: ServerInfoSource | null;
+}
 
 const SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace'];
 const DEFAULT = new Set(['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace']);
@@ -51,25 +87,21 @@ export function infoSections(args: string[]): Set<string> {
   return out;
 }
 
-interface StoreStatsLike {
-  keyspaceHits?: number;
-  keyspaceMisses?: number;
-  expiredKeys?: number;
-}
-
 function machine(): string {
   const a = os.arch();
   return a === 'x64' ? 'x86_64' : a === 'arm64' ? 'aarch64' : a;
 }
 
-export function genInfo(server: Server, args: string[]): string {
+export function genInfo(src: InfoSource, args: string[]): string {
   const want = infoSections(args);
   const parts: string[] = [];
   const now = Date.now();
-  const cfg = server.config;
-  const st = server.stats;
-  const storeStats = ((server.store as unknown as { stats?: StoreStatsLike }).stats ?? {}) as StoreStatsLike;
-  const uptime = Math.floor((now - server.startTime) / 1000);
+  const cfg = src.config;
+  const st = src.stats;
+  const ks = src.ks;
+  const srv = src.server;
+  const counters = ks.counters;
+  const uptime = Math.floor((now - src.startTime) / 1000);
 
   const section = (name: string, title: string, lines: () => string[]): void => {
     if (!want.has(name)) return;
@@ -91,7 +123,7 @@ export function genInfo(server: Server, args: string[]): string {
     `process_id:${process.pid}`,
     'process_supervised:no',
     `run_id:${RUN_ID}`,
-    `tcp_port:${server.port}`,
+    `tcp_port:${srv?.port ?? 0}`,
     `server_time_usec:${Math.floor((performance.timeOrigin + performance.now()) * 1000)}`,
     `uptime_in_seconds:${uptime}`,
     `uptime_in_days:${Math.floor(uptime / 86400)}`,
@@ -102,33 +134,30 @@ export function genInfo(server: Server, args: string[]): string {
     `config_file:${cfg.file ?? ''}`,
     'io_threads_active:0',
     `shmkv_version:${SHMKV_VERSION}`,
-    `shmkv_segment:${server.store.segmentName}`,
-    `shmkv_attach_ms:${server.attachMs.toFixed(3)}`,
+    `shmkv_segment:${ks.name}`,
+    `shmkv_attach_ms:${(srv?.attachMs ?? 0).toFixed(3)}`,
+    `shmkv_role:${srv ? 'server' : 'library'}`,
     `shmkv_code:${codeSource()}`,
     `node_version:${process.version}`,
   ]);
 
-  section('clients', 'Clients', () => {
-    let maxIn = 0;
-    let maxOut = 0;
-    for (const c of server.clients.values()) {
-      maxIn = Math.max(maxIn, c.parser.bufferedBytes());
-      maxOut = Math.max(maxOut, c.socket.writableLength);
-    }
-    return [
-      `connected_clients:${server.clients.size}`,
-      'cluster_connections:0',
-      `maxclients:${cfg.num('maxclients')}`,
-      `client_recent_max_input_buffer:${maxIn}`,
-      `client_recent_max_output_buffer:${maxOut}`,
-      'blocked_clients:0',
-      'tracking_clients:0',
-      'clients_in_timeout_table:0',
-    ];
-  });
+  section('clients', 'Clients', () =>
+    srv
+      ? srv.clientLines()
+      : [
+          'connected_clients:0',
+          'cluster_connections:0',
+          `maxclients:${cfg.num('maxclients')}`,
+          'client_recent_max_input_buffer:0',
+          'client_recent_max_output_buffer:0',
+          'blocked_clients:0',
+          'tracking_clients:0',
+          'clients_in_timeout_table:0',
+        ],
+  );
 
   section('memory', 'Memory', () => {
-    const m = server.store.memoryStats();
+    const m = ks.memoryStats();
     const pm = process.memoryUsage();
     const maxmemory = cfg.num('maxmemory');
     const total = os.totalmem();
@@ -176,7 +205,7 @@ export function genInfo(server: Server, args: string[]): string {
       'rss_overhead_bytes:0',
       `mem_fragmentation_ratio:${m.fragmentation.toFixed(2)}`,
       `mem_fragmentation_bytes:${m.committed - used}`,
-      'mem_not_counted_for_evict:0',
+      `mem_not_counted_for_evict:${ks.fixedBytes}`,
       'mem_replication_backlog:0',
       'mem_total_replication_buffers:0',
       'mem_clients_slaves:0',
@@ -202,9 +231,9 @@ export function genInfo(server: Server, args: string[]): string {
     'current_fork_perc:0.00',
     'current_save_keys_processed:0',
     'current_save_keys_total:0',
-    `rdb_changes_since_last_save:${st.dirty}`,
+    `rdb_changes_since_last_save:${Math.max(0, counters.total(C_DIRTY) - src.dirtyAtLastSave)}`,
     'rdb_bgsave_in_progress:0',
-    `rdb_last_save_time:${server.lastSave}`,
+    `rdb_last_save_time:${src.lastSave}`,
     'rdb_last_bgsave_status:ok',
     'rdb_last_bgsave_time_sec:-1',
     'rdb_current_bgsave_time_sec:-1',
@@ -227,31 +256,31 @@ export function genInfo(server: Server, args: string[]): string {
   ]);
 
   section('stats', 'Stats', () => [
-    `total_connections_received:${st.totalConnectionsReceived}`,
+    `total_connections_received:${srv?.totalConnectionsReceived ?? 0}`,
     `total_commands_processed:${st.totalCommandsProcessed}`,
-    `instantaneous_ops_per_sec:${server.instantaneousOps()}`,
-    `total_net_input_bytes:${st.totalNetInputBytes}`,
-    `total_net_output_bytes:${st.totalNetOutputBytes}`,
+    `instantaneous_ops_per_sec:${srv?.instantaneousOps() ?? 0}`,
+    `total_net_input_bytes:${srv?.totalNetInputBytes ?? 0}`,
+    `total_net_output_bytes:${srv?.totalNetOutputBytes ?? 0}`,
     'total_net_repl_input_bytes:0',
     'total_net_repl_output_bytes:0',
-    `instantaneous_input_kbps:${server.instantaneousKbps('in').toFixed(2)}`,
-    `instantaneous_output_kbps:${server.instantaneousKbps('out').toFixed(2)}`,
+    `instantaneous_input_kbps:${(srv?.instantaneousKbps('in') ?? 0).toFixed(2)}`,
+    `instantaneous_output_kbps:${(srv?.instantaneousKbps('out') ?? 0).toFixed(2)}`,
     'instantaneous_input_repl_kbps:0.00',
     'instantaneous_output_repl_kbps:0.00',
-    `rejected_connections:${st.rejectedConnections}`,
+    `rejected_connections:${srv?.rejectedConnections ?? 0}`,
     'sync_full:0',
     'sync_partial_ok:0',
     'sync_partial_err:0',
-    `expired_keys:${st.expiredKeys + (storeStats.expiredKeys ?? 0)}`,
+    `expired_keys:${counters.total(C_EXPIRED)}`,
     'expired_stale_perc:0.00',
     'expired_time_cap_reached_count:0',
     'expire_cycle_cpu_milliseconds:0',
-    `evicted_keys:${st.evictedKeys}`,
+    `evicted_keys:${counters.total(C_EVICTED)}`,
     'evicted_clients:0',
     'total_eviction_exceeded_time:0',
     'current_eviction_exceeded_time:0',
-    `keyspace_hits:${st.keyspaceHits + (storeStats.keyspaceHits ?? 0)}`,
-    `keyspace_misses:${st.keyspaceMisses + (storeStats.keyspaceMisses ?? 0)}`,
+    `keyspace_hits:${counters.total(C_HITS)}`,
+    `keyspace_misses:${counters.total(C_MISSES)}`,
     'pubsub_channels:0',
     'pubsub_patterns:0',
     'pubsubshard_channels:0',
@@ -271,8 +300,8 @@ export function genInfo(server: Server, args: string[]): string {
     'unexpected_error_replies:0',
     `total_error_replies:${st.totalErrorReplies}`,
     'dump_payload_sanitizations:0',
-    `total_reads_processed:${st.totalReads}`,
-    `total_writes_processed:${st.totalWrites}`,
+    `total_reads_processed:${srv?.totalReads ?? 0}`,
+    `total_writes_processed:${srv?.totalWrites ?? 0}`,
     'io_threaded_reads_processed:0',
     'io_threaded_writes_processed:0',
     'reply_buffer_shrinks:0',
@@ -304,7 +333,7 @@ export function genInfo(server: Server, args: string[]): string {
 
   section('commandstats', 'Commandstats', () => {
     const out: string[] = [];
-    for (const c of server.registry.all()) {
+    for (const c of src.registry.all()) {
       const s = c.stats;
       if (s.calls === 0 && s.failedCalls === 0 && s.rejectedCalls === 0) continue;
       const usec = Math.round(s.usec);
@@ -321,9 +350,9 @@ export function genInfo(server: Server, args: string[]): string {
 
   section('latencystats', 'Latencystats', () => {
     const out: string[] = [];
-    if (!server.latencyTracking) return out;
+    if (!src.latencyTracking) return out;
     const ps = cfg.str('latency-tracking-info-percentiles').split(' ').filter((x) => x !== '');
-    for (const c of server.registry.all()) {
+    for (const c of src.registry.all()) {
       const h = c.stats.latency;
       if (h === null) continue;
       out.push(`latency_percentiles_usec_${c.fullName}:${ps.map((p) => `p${p}=${(h.valueAt(Number(p)) / 1000).toFixed(3)}`).join(',')}`);
@@ -335,12 +364,11 @@ export function genInfo(server: Server, args: string[]): string {
 
   section('keyspace', 'Keyspace', () => {
     const out: string[] = [];
-    const s = server.store;
     // under the write lock: other processes may be writing the keyspace
-    s.exec(() => {
-      for (let db = 0; db < s.databases; db++) {
-        const keys = s.dbsize(db);
-        if (keys > 0) out.push(`db${db}:keys=${keys},expires=${s.expiresCount(db)},avg_ttl=0`);
+    ks.exec(() => {
+      for (let db = 0; db < ks.databases; db++) {
+        const keys = ks.dbsize(db);
+        if (keys > 0) out.push(`db${db}:keys=${keys},expires=${ks.expiresCount(db)},avg_ttl=0`);
       }
     });
     return out;

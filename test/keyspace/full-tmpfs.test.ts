@@ -8,7 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../../src/store/store.js';
+import { openKeyspace as openStore } from '../../src/keyspace/open.js';
+import { readString, setString } from '../../src/types/string/storage.js';
+import { checkKeyspace } from '../../src/keyspace/check.js';
+import '../../src/types/index.js';
 import { unlinkPosix } from '../../src/shm/posix.js';
 
 let dir = '';
@@ -46,7 +49,7 @@ test('filling a 12 MiB tmpfs: OOM error replies, no SIGBUS, keyspace intact and 
   try {
     for (; written < 100000; written++) {
       try {
-        store.exec(() => store.setString(0, Buffer.from(`key:${written}`), value, 0));
+        store.exec(() => setString(store, 0, Buffer.from(`key:${written}`), value, 0));
       } catch (e) {
         err = e as Error;
         break;
@@ -57,14 +60,14 @@ test('filling a 12 MiB tmpfs: OOM error replies, no SIGBUS, keyspace intact and 
     assert.ok(written > 1000, `wrote ${written} keys first`);
     // Usable: reads work, deletes free room, new writes succeed again.
     store.exec(() => {
-      for (let i = 0; i < written; i += 97) assert.equal(store.readString(store.find(0, Buffer.from(`key:${i}`))).length, 1000);
+      for (let i = 0; i < written; i += 97) assert.equal(readString(store, store.find(0, Buffer.from(`key:${i}`))).length, 1000);
     });
     store.exec(() => {
       for (let i = 0; i < 500; i++) store.delete(0, Buffer.from(`key:${i}`));
     });
-    store.exec(() => store.setString(0, Buffer.from('after'), Buffer.from('ok'), 0));
+    store.exec(() => setString(store, 0, Buffer.from('after'), Buffer.from('ok'), 0));
     assert.equal(store.dbsize(0), written - 500 + 1);
-    const r = store.exec(() => store.check());
+    const r = store.exec(() => checkKeyspace(store));
     assert.deepEqual(r.errors, []);
   } finally {
     store.close();

@@ -4,9 +4,8 @@
  * from the table in Redis 7.0's reply shapes.
  */
 
-import type { ReplyWriter } from '../protocol/reply.js';
-import { stringMatch } from '../util/glob.js';
-import type { CommandContext, CommandDef, CommandStats, KeySpec } from './types.js';
+import type { ReplySink } from '../commands/reply.js';
+import type { CommandContext, CommandDef, CommandStats, KeySpec } from '../commands/types.js';
 
 // ------------------------------------------------------------------------------ constants
 
@@ -77,9 +76,9 @@ const GROUP_CATEGORY: Record<string, string | undefined> = {
   bitmap: 'bitmap',
 };
 
-const KEY_FLAG_ORDER = ['RO', 'RW', 'OW', 'RM', 'access', 'update', 'insert', 'delete', 'not_key', 'incomplete', 'variable_flags'];
+export const KEY_FLAG_ORDER = ['RO', 'RW', 'OW', 'RM', 'access', 'update', 'insert', 'delete', 'not_key', 'incomplete', 'variable_flags'];
 
-function orderBy(names: Iterable<string>, order: string[]): string[] {
+export function orderBy(names: Iterable<string>, order: string[]): string[] {
   const set = new Set(names);
   const out = order.filter((n) => set.has(n));
   for (const n of set) if (!order.includes(n)) out.push(n);
@@ -369,7 +368,7 @@ export class Registry {
 
   // ---------------------------------------------------------------- replies
 
-  replyInfo(w: ReplyWriter, cmd: Command | null): void {
+  replyInfo(w: ReplySink, cmd: Command | null): void {
     if (cmd === null) {
       w.nullBulk();
       return;
@@ -397,7 +396,7 @@ export class Registry {
     }
   }
 
-  replyDocs(w: ReplyWriter, cmd: Command): void {
+  replyDocs(w: ReplySink, cmd: Command): void {
     const d = cmd.def;
     let n = 3;
     if (d.complexity) n++;
@@ -455,7 +454,7 @@ export class Registry {
   }
 }
 
-function replyKeySpec(w: ReplyWriter, ks: KeySpec): void {
+function replyKeySpec(w: ReplySink, ks: KeySpec): void {
   w.map(ks.notes ? 4 : 3);
   if (ks.notes) {
     w.bulk('notes');
@@ -511,7 +510,7 @@ function replyKeySpec(w: ReplyWriter, ks: KeySpec): void {
   }
 }
 
-function replyArgs(w: ReplyWriter, args: NonNullable<CommandDef['args']>): void {
+function replyArgs(w: ReplySink, args: NonNullable<CommandDef['args']>): void {
   w.array(args.length);
   for (const a of args) {
     let n = 2;
@@ -560,264 +559,3 @@ function replyArgs(w: ReplyWriter, args: NonNullable<CommandDef['args']>): void 
   }
 }
 
-// ------------------------------------------------------------------------------ COMMAND family
-
-function lower(b: Buffer): string {
-  return b.toString('latin1').toLowerCase();
-}
-
-const COMMAND_HELP = [
-  'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  '(no subcommand)',
-  '    Return details about all Redis commands.',
-  'COUNT',
-  '    Return the total number of commands in this Redis server.',
-  'LIST',
-  '    Return a list of all commands in this Redis server.',
-  'INFO [<command-name> ...]',
-  '    Return details about multiple Redis commands.',
-  '    If no command names are given, documentation details for all',
-  '    commands are returned.',
-  'DOCS [<command-name> ...]',
-  '    Return documentation details about multiple Redis commands.',
-  '    If no command names are given, documentation details for all',
-  '    commands are returned.',
-  'GETKEYS <full-command>',
-  '    Return the keys from a full Redis command.',
-  'GETKEYSANDFLAGS <full-command>',
-  '    Return the keys and the access flags from a full Redis command.',
-  'HELP',
-  '    Prints this help.',
-];
-
-/** Reply a help text as Redis's addReplyHelp: an array of status lines. */
-export function replyHelp(w: ReplyWriter, lines: string[]): void {
-  w.array(lines.length);
-  for (const l of lines) w.simple(l);
-}
-
-function getKeysCommand(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void {
-  const reg = ctx.server.registry;
-  const w = ctx.reply;
-  const args = argv.slice(2);
-  const cmd = reg.lookupArgv(args);
-  if (cmd === null) {
-    w.error('ERR Invalid command specified');
-    return;
-  }
-  if (!cmd.def.getKeys && cmd.keySpecs.length === 0) {
-    w.error('ERR The command has no key arguments');
-    return;
-  }
-  if ((cmd.arity > 0 && cmd.arity !== args.length) || args.length < -cmd.arity) {
-    w.error('ERR Invalid number of arguments specified for command');
-    return;
-  }
-  const keys = reg.getKeys(cmd, args);
-  if (keys === null || keys.length === 0) {
-    if (cmd.flags.has('no_mandatory_keys')) w.array(0);
-    else w.error('ERR Invalid arguments specified for command');
-    return;
-  }
-  w.array(keys.length);
-  for (const k of keys) {
-    if (withFlags) {
-      w.array(2);
-      w.bulk(args[k.pos]);
-      const fl = orderBy(k.flags, KEY_FLAG_ORDER);
-      w.set(fl.length);
-      for (const f of fl) w.simple(f);
-    } else {
-      w.bulk(args[k.pos]);
-    }
-  }
-}
-
-const SUB_DOC: { group: string; acl: string[] } = { group: 'server', acl: ['@connection'] };
-
-/** The COMMAND container and its subcommands (Redis group 'server', ACL @connection). */
-export const commands: CommandDef[] = [
-  {
-    name: 'command',
-    arity: -1,
-    flags: ['loading', 'stale'],
-    firstKey: 0,
-    lastKey: 0,
-    keyStep: 0,
-    ...SUB_DOC,
-    summary: 'Get array of Redis command details',
-    since: '2.8.13',
-    complexity: 'O(N) where N is the total number of Redis commands',
-    tips: ['nondeterministic_output_order'],
-    handler: (ctx) => {
-      const reg = ctx.server.registry;
-      ctx.reply.array(reg.commands.length);
-      for (const c of reg.commands) reg.replyInfo(ctx.reply, c);
-    },
-    subcommands: [
-      {
-        name: 'count',
-        arity: 2,
-        flags: ['loading', 'stale'],
-        firstKey: 0,
-        lastKey: 0,
-        keyStep: 0,
-        ...SUB_DOC,
-        summary: 'Get total number of Redis commands',
-        since: '2.8.13',
-        complexity: 'O(1)',
-        handler: (ctx) => ctx.reply.integer(ctx.server.registry.commands.length),
-      },
-      {
-        name: 'docs',
-        arity: -2,
-        flags: ['loading', 'stale'],
-        firstKey: 0,
-        lastKey: 0,
-        keyStep: 0,
-        ...SUB_DOC,
-        summary: 'Get array of specific Redis command documentation',
-        since: '7.0.0',
-        complexity: 'O(N) where N is the number of commands to look up',
-        tips: ['nondeterministic_output_order'],
-        args: [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
-        handler: (ctx, argv) => {
-          const reg = ctx.server.registry;
-          const w = ctx.reply;
-          const list: Command[] = [];
-          if (argv.length === 2) list.push(...reg.commands);
-          else
-            for (let i = 2; i < argv.length; i++) {
-              const c = reg.byName(argv[i].toString('latin1'));
-              if (c !== null) list.push(c);
-            }
-          w.map(list.length);
-          for (const c of list) {
-            w.bulk(c.fullName);
-            reg.replyDocs(w, c);
-          }
-        },
-      },
-      {
-        name: 'getkeys',
-        arity: -4,
-        flags: ['loading', 'stale'],
-        firstKey: 0,
-        lastKey: 0,
-        keyStep: 0,
-        ...SUB_DOC,
-        summary: 'Extract keys given a full Redis command',
-        since: '2.8.13',
-        complexity: 'O(N) where N is the number of arguments to the command',
-        handler: (ctx, argv) => getKeysCommand(ctx, argv, false),
-      },
-      {
-        name: 'getkeysandflags',
-        arity: -4,
-        flags: ['loading', 'stale'],
-        firstKey: 0,
-        lastKey: 0,
-        keyStep: 0,
-        ...SUB_DOC,
-        summary: 'Extract keys and access flags given a full Redis command',
-        since: '7.0.0',
-        complexity: 'O(N) where N is the number of arguments to the command',
-        handler: (ctx, argv) => getKeysCommand(ctx, argv, true),
-      },
-      {
-        name: 'help',
-        arity: 2,
-        flags: ['loading', 'stale'],
-        firstKey: 0,
-        lastKey: 0,
-        keyStep: 0,
-        ...SUB_DOC,
-        summary: 'Show helpful text about the different subcommands',
-        since: '5.0.0',
-        complexity: 'O(1)',
-        handler: (ctx) => replyHelp(ctx.reply, COMMAND_HELP),
-      },
-      {
-        name: 'info',
-        arity: -2,
-        flags: ['loading', 'stale'],
-        firstKey: 0,
-        lastKey: 0,
-        keyStep: 0,
-        ...SUB_DOC,
-        summary: 'Get array of specific Redis command details, or all when no argument is given.',
-        since: '2.8.13',
-        complexity: 'O(N) where N is the number of commands to look up',
-        history: [['7.0.0', 'Allowed to be called with no argument to get info on all commands.']],
-        tips: ['nondeterministic_output_order'],
-        args: [{ name: 'command-name', type: 'string', flags: ['optional', 'multiple'] }],
-        handler: (ctx, argv) => {
-          const reg = ctx.server.registry;
-          const w = ctx.reply;
-          if (argv.length === 2) {
-            w.array(reg.commands.length);
-            for (const c of reg.commands) reg.replyInfo(w, c);
-            return;
-          }
-          w.array(argv.length - 2);
-          for (let i = 2; i < argv.length; i++) reg.replyInfo(w, reg.byName(argv[i].toString('latin1')));
-        },
-      },
-      {
-        name: 'list',
-        arity: -2,
-        flags: ['loading', 'stale'],
-        firstKey: 0,
-        lastKey: 0,
-        keyStep: 0,
-        ...SUB_DOC,
-        summary: 'Get an array of Redis command names',
-        since: '7.0.0',
-        complexity: 'O(N) where N is the total number of Redis commands',
-        tips: ['nondeterministic_output_order'],
-        args: [
-          {
-            name: 'filterby',
-            type: 'oneof',
-            token: 'FILTERBY',
-            flags: ['optional'],
-            args: [
-              { name: 'module-name', type: 'string', token: 'MODULE' },
-              { name: 'category', type: 'string', token: 'ACLCAT' },
-              { name: 'pattern', type: 'pattern', token: 'PATTERN' },
-            ],
-          },
-        ],
-        handler: (ctx, argv) => {
-          const reg = ctx.server.registry;
-          const w = ctx.reply;
-          let filter: ((c: Command) => boolean) | null = null;
-          for (let i = 2; i < argv.length; i++) {
-            const more = argv.length - 1 - i;
-            if (lower(argv[i]) === 'filterby' && more === 2) {
-              const type = lower(argv[i + 1]);
-              const arg = argv[i + 2];
-              if (type === 'module') filter = () => false;
-              else if (type === 'aclcat') {
-                const cat = arg.toString('latin1').toLowerCase();
-                filter = (c) => c.hasAclCategory(cat);
-              } else if (type === 'pattern') filter = (c) => stringMatch(arg, c.fullName, true);
-              else {
-                w.error('ERR syntax error');
-                return;
-              }
-              i += 2;
-            } else {
-              w.error('ERR syntax error');
-              return;
-            }
-          }
-          const names: string[] = [];
-          for (const c of reg.all()) if (filter === null || filter(c)) names.push(c.fullName);
-          w.array(names.length);
-          for (const n of names) w.bulk(n);
-        },
-      },
-    ],
-  },
-];

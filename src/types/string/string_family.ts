@@ -1,28 +1,39 @@
 /**
- * Strings, like Redis's t_string.c: handlers parse arguments and reply; the data work is
- * the keyspace's (src/store). Each handler runs inside one store operation: it either
- * completes or leaves nothing behind.
+ * String commands, like Redis's t_string.c: handlers parse arguments and reply; the data
+ * work is the string storage's (./storage.ts) and the keyspace's seam. Each handler runs
+ * inside one keyspace operation: it either completes or leaves nothing behind.
  */
-import { incrByFloat } from '../protocol/float.js';
-import { str2ll, writeUint } from '../protocol/numbers.js';
-import { ENC_EMBSTR, ENC_INT, ENC_RAW, EMBSTR_MAX, OBJ_STRING } from '../store/object.js';
-import { ReplyError, WrongTypeError, type Expiry, type Keyspace } from '../store/keyspace.js';
-import { ERR_NOT_INT, ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from './args.js';
-import type { CommandContext, CommandDef } from './types.js';
-
-function ks(ctx: CommandContext): Keyspace {
-  return ctx.store as unknown as Keyspace;
-}
+import { incrByFloat } from '../../protocol/float.js';
+import { str2ll, writeUint } from '../../protocol/numbers.js';
+import { OBJ_STRING } from '../../keyspace/object.js';
+import { REASON } from '../../keyspace/changes.js';
+import { ReplyError, WrongTypeError, type Expiry } from '../../keyspace/keyspace.js';
+import { ERR_NOT_INT, ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from '../../commands/args.js';
+import type { CommandContext, CommandDef } from '../../commands/types.js';
+import {
+  ENC_EMBSTR,
+  ENC_INT,
+  ENC_RAW,
+  EMBSTR_MAX,
+  findString,
+  readString,
+  resizeString,
+  setString,
+  setStringRange,
+  spliceStringCopy,
+  stringLength,
+  stringOffset,
+} from './storage.js';
 
 function maxBulk(ctx: CommandContext): number {
-  return ctx.server.config.num('proto-max-bulk-len');
+  return ctx.env.config.num('proto-max-bulk-len');
 }
 
 /** Reply with a string value straight from shared memory. */
 export function replyValue(ctx: CommandContext, e: number): void {
-  const k = ks(ctx);
-  const off = k.valueOffset(e);
-  const len = k.valueLength(e);
+  const k = ctx.ks;
+  const off = stringOffset(k, e);
+  const len = stringLength(k, e);
   const mem = k.heap.mem;
   if (off + len <= mem.u8Limit) ctx.reply.bulkFrom(mem.u8, off, len);
   else ctx.reply.bulk(mem.view(off, len));
@@ -87,14 +98,14 @@ function expireMs(ctx: CommandContext, arg: Uint8Array, flags: number, command: 
   const seconds = (flags & (F_EX | F_EXAT)) !== 0;
   if (ms <= 0n || (seconds && ms > INT64_MAX / 1000n)) throw bad();
   if (seconds) ms *= 1000n;
-  if (flags & (F_EX | F_PX)) ms += BigInt(ks(ctx).now);
+  if (flags & (F_EX | F_PX)) ms += BigInt(ctx.ks.now);
   if (ms <= 0n || ms > INT64_MAX) throw bad();
   return ms > BigInt(Number.MAX_SAFE_INTEGER) ? ms : Number(ms);
 }
 
 function setGeneric(ctx: CommandContext, key: Buffer, val: Buffer, flags: number, expire: Uint8Array | null, command: string, okReply: boolean): void {
-  const k = ks(ctx);
-  const db = ctx.client.db;
+  const k = ctx.ks;
+  const db = ctx.session.db;
   const at = expire !== null ? expireMs(ctx, expire, flags, command) : 0;
   if (flags & F_GET) {
     const old = k.lookupRead(db, key);
@@ -109,7 +120,7 @@ function setGeneric(ctx: CommandContext, key: Buffer, val: Buffer, flags: number
     if (!(flags & F_GET)) ctx.reply.nullBulk();
     return;
   }
-  k.setString(db, key, val, flags & F_KEEPTTL ? -1 : at, -1, e);
+  setString(k, db, key, val, flags & F_KEEPTTL ? -1 : at, -1, e);
   if (!(flags & F_GET) && okReply) ctx.reply.ok();
 }
 
@@ -119,10 +130,10 @@ function set(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function setnx(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  if (k.lookupWrite(ctx.client.db, argv[1]!) !== 0) ctx.reply.integer(0);
+  const k = ctx.ks;
+  if (k.lookupWrite(ctx.session.db, argv[1]!) !== 0) ctx.reply.integer(0);
   else {
-    k.setString(ctx.client.db, argv[1]!, argv[2]!, 0);
+    setString(k, ctx.session.db, argv[1]!, argv[2]!, 0);
     ctx.reply.integer(1);
   }
 }
@@ -138,16 +149,16 @@ function psetex(ctx: CommandContext, argv: Buffer[]): void {
 // ---------------------------------------------------------------- reads
 
 function get(ctx: CommandContext, argv: Buffer[]): void {
-  const e = ks(ctx).findString(ctx.client.db, argv[1]!, true);
+  const e = findString(ctx.ks, ctx.session.db, argv[1]!, true);
   if (e === 0) ctx.reply.nullBulk();
   else replyValue(ctx, e);
 }
 
 function getex(ctx: CommandContext, argv: Buffer[]): void {
   const { flags, expire } = parseExtended(argv, 2, false);
-  const k = ks(ctx);
-  const db = ctx.client.db;
-  const e = k.findString(db, argv[1]!, true);
+  const k = ctx.ks;
+  const db = ctx.session.db;
+  const e = findString(k, db, argv[1]!, true);
   if (e === 0) {
     ctx.reply.nullBulk();
     return;
@@ -155,36 +166,36 @@ function getex(ctx: CommandContext, argv: Buffer[]): void {
   const at = expire !== null ? expireMs(ctx, expire, flags, 'getex') : 0;
   replyValue(ctx, e);
   if (flags & (F_EXAT | F_PXAT) && at <= k.now) {
-    k.removeEntry(db, e);
-    k.stats.expiredKeys++;
+    // an absolute time already past deletes the key (Redis: a DEL, not an expiry)
+    k.removeEntry(db, e, REASON.deleted);
   } else if (expire !== null) k.setExpireAt(db, e, at);
   else if (flags & F_PERSIST) k.setExpireAt(db, e, 0);
 }
 
 function getdel(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.findString(ctx.client.db, argv[1]!, true);
+  const k = ctx.ks;
+  const e = findString(k, ctx.session.db, argv[1]!, true);
   if (e === 0) {
     ctx.reply.nullBulk();
     return;
   }
   replyValue(ctx, e);
-  k.removeEntry(ctx.client.db, e);
+  k.removeEntry(ctx.session.db, e);
 }
 
 function getset(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.findString(ctx.client.db, argv[1]!, true);
+  const k = ctx.ks;
+  const e = findString(k, ctx.session.db, argv[1]!, true);
   if (e === 0) ctx.reply.nullBulk();
   else replyValue(ctx, e);
-  k.setString(ctx.client.db, argv[1]!, argv[2]!, 0);
+  setString(k, ctx.session.db, argv[1]!, argv[2]!, 0);
 }
 
 function mget(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
+  const k = ctx.ks;
   ctx.reply.array(argv.length - 1);
   for (let i = 1; i < argv.length; i++) {
-    const e = k.lookupRead(ctx.client.db, argv[i]!);
+    const e = k.lookupRead(ctx.session.db, argv[i]!);
     if (e === 0 || k.type(e) !== OBJ_STRING) ctx.reply.nullBulk();
     else replyValue(ctx, e);
   }
@@ -192,41 +203,41 @@ function mget(ctx: CommandContext, argv: Buffer[]): void {
 
 function mset(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length % 2 === 0) throw new ReplyError(`ERR wrong number of arguments for 'mset' command`);
-  const k = ks(ctx);
-  for (let i = 1; i < argv.length; i += 2) k.setString(ctx.client.db, argv[i]!, argv[i + 1]!, 0);
+  const k = ctx.ks;
+  for (let i = 1; i < argv.length; i += 2) setString(k, ctx.session.db, argv[i]!, argv[i + 1]!, 0);
   ctx.reply.ok();
 }
 
 function msetnx(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length % 2 === 0) throw new ReplyError(`ERR wrong number of arguments for 'msetnx' command`);
-  const k = ks(ctx);
+  const k = ctx.ks;
   for (let i = 1; i < argv.length; i += 2) {
-    if (k.lookupWrite(ctx.client.db, argv[i]!) !== 0) {
+    if (k.lookupWrite(ctx.session.db, argv[i]!) !== 0) {
       ctx.reply.integer(0);
       return;
     }
   }
-  for (let i = 1; i < argv.length; i += 2) k.setString(ctx.client.db, argv[i]!, argv[i + 1]!, 0);
+  for (let i = 1; i < argv.length; i += 2) setString(k, ctx.session.db, argv[i]!, argv[i + 1]!, 0);
   ctx.reply.integer(1);
 }
 
 function strlen(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const e = k.findString(ctx.client.db, argv[1]!, true);
-  ctx.reply.integer(e === 0 ? 0 : k.valueLength(e));
+  const k = ctx.ks;
+  const e = findString(k, ctx.session.db, argv[1]!, true);
+  ctx.reply.integer(e === 0 ? 0 : stringLength(k, e));
 }
 
 function getrange(ctx: CommandContext, argv: Buffer[]): void {
   let start = Number(argInt64(argv[2]!));
   let end = Number(argInt64(argv[3]!));
-  const k = ks(ctx);
-  const e = k.lookupRead(ctx.client.db, argv[1]!);
+  const k = ctx.ks;
+  const e = k.lookupRead(ctx.session.db, argv[1]!);
   if (e === 0) {
     ctx.reply.bulk('');
     return;
   }
   if (k.type(e) !== OBJ_STRING) throw new WrongTypeError();
-  const len = k.valueLength(e);
+  const len = stringLength(k, e);
   if (start < 0 && end < 0 && start > end) {
     ctx.reply.bulk('');
     return;
@@ -240,7 +251,7 @@ function getrange(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.bulk('');
     return;
   }
-  const off = k.valueOffset(e) + start;
+  const off = stringOffset(k, e) + start;
   const n = end - start + 1;
   if (off + n <= k.heap.mem.u8Limit) ctx.reply.bulkFrom(k.heap.mem.u8, off, n);
   else ctx.reply.bulk(k.heap.mem.view(off, n));
@@ -256,56 +267,56 @@ function checkStringLength(ctx: CommandContext, size: number): void {
 }
 
 function append(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const db = ctx.client.db;
+  const k = ctx.ks;
+  const db = ctx.session.db;
   const add = argv[2]!;
-  let e = k.findString(db, argv[1]!);
+  let e = findString(k, db, argv[1]!);
   if (e === 0) {
     // A new key is encoded like SET's value (int, embstr or raw), as Redis does.
-    k.setString(db, argv[1]!, add, 0, -1, 0);
+    setString(k, db, argv[1]!, add, 0, -1, 0);
     ctx.reply.integer(add.length);
     return;
   }
-  const old = k.valueLength(e);
+  const old = stringLength(k, e);
   checkStringLength(ctx, old + add.length);
-  e = k.resizeString(db, e, old + add.length, old);
-  k.heap.mem.write(k.valueOffset(e) + old, add);
+  e = resizeString(k, db, e, old + add.length, old);
+  k.heap.mem.write(stringOffset(k, e) + old, add);
   ctx.reply.integer(old + add.length);
 }
 
 function setrange(ctx: CommandContext, argv: Buffer[]): void {
   const offset = Number(argInt64(argv[2]!));
   if (offset < 0) throw new ReplyError('ERR offset is out of range');
-  const k = ks(ctx);
-  const db = ctx.client.db;
+  const k = ctx.ks;
+  const db = ctx.session.db;
   const val = argv[3]!;
-  let e = k.findString(db, argv[1]!);
+  let e = findString(k, db, argv[1]!);
   if (e === 0) {
     if (val.length === 0) {
       ctx.reply.integer(0);
       return;
     }
     checkStringLength(ctx, offset + val.length);
-    e = k.setString(db, argv[1]!, Buffer.alloc(0), 0, ENC_RAW);
+    e = setString(k, db, argv[1]!, Buffer.alloc(0), 0, ENC_RAW);
   } else {
-    const olen = k.valueLength(e);
+    const olen = stringLength(k, e);
     if (val.length === 0) {
       ctx.reply.integer(olen);
       return;
     }
     checkStringLength(ctx, offset + val.length);
   }
-  const olen = k.valueLength(e);
+  const olen = stringLength(k, e);
   const newLen = Math.max(olen, offset + val.length);
   if (Math.min(olen, offset + val.length) - offset > COW_THRESHOLD) {
     // Overwriting megabytes in place would put them all in the undo log: copy instead.
-    k.spliceStringCopy(db, e, offset, val);
+    spliceStringCopy(k, db, e, offset, val);
     ctx.reply.integer(newLen);
     return;
   }
   // Keep every old byte; the resize logs those [offset, ...) it lets us overwrite.
-  e = k.resizeString(db, e, newLen, Math.min(olen, offset));
-  const voff = k.valueOffset(e);
+  e = resizeString(k, db, e, newLen, Math.min(olen, offset));
+  const voff = stringOffset(k, e);
   if (offset > olen) k.heap.mem.fill(voff + olen, offset - olen, 0);
   k.heap.mem.write(voff + offset, val);
   ctx.reply.integer(newLen);
@@ -314,9 +325,9 @@ function setrange(ctx: CommandContext, argv: Buffer[]): void {
 // ---------------------------------------------------------------- counters
 
 function currentInt(ctx: CommandContext, e: number): number | bigint {
-  const k = ks(ctx);
-  const len = k.valueLength(e);
-  const off = k.valueOffset(e);
+  const k = ctx.ks;
+  const len = stringLength(k, e);
+  const off = stringOffset(k, e);
   const mem = k.heap.mem;
   const v = len > 20 ? null : off + len <= mem.u8Limit ? str2ll(mem.u8, off, off + len) : str2ll(mem.view(off, len), 0, len);
   if (v === null) throw new ReplyError(ERR_NOT_INT);
@@ -327,9 +338,9 @@ function currentInt(ctx: CommandContext, e: number): number | bigint {
 const DIGITS = new Uint8Array(24);
 
 function incrBy(ctx: CommandContext, key: Buffer, incr: number | bigint): void {
-  const k = ks(ctx);
-  const db = ctx.client.db;
-  const e = k.findString(db, key);
+  const k = ctx.ks;
+  const db = ctx.session.db;
+  const e = findString(k, db, key);
   const cur = e === 0 ? 0 : currentInt(ctx, e);
   let next: number | bigint;
   if (typeof cur === 'number' && typeof incr === 'number' && Math.abs(cur + incr) <= Number.MAX_SAFE_INTEGER) next = cur + incr;
@@ -343,8 +354,8 @@ function incrBy(ctx: CommandContext, key: Buffer, incr: number | bigint): void {
     let len = 0;
     if (next < 0) DIGITS[len++] = 45; /* '-' */
     len = writeUint(DIGITS, len, Math.abs(next));
-    k.setStringRange(db, key, DIGITS, 0, len, -1, ENC_INT, e);
-  } else k.setString(db, key, Buffer.from(String(next), 'latin1'), -1, ENC_INT, e);
+    setStringRange(k, db, key, DIGITS, 0, len, -1, ENC_INT, e);
+  } else setString(k, db, key, Buffer.from(String(next), 'latin1'), -1, ENC_INT, e);
   ctx.reply.integer(next);
 }
 
@@ -367,31 +378,31 @@ function decrby(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function incrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const db = ctx.client.db;
-  const e = k.findString(db, argv[1]!);
-  const cur = e === 0 ? null : k.readString(e);
+  const k = ctx.ks;
+  const db = ctx.session.db;
+  const e = findString(k, db, argv[1]!);
+  const cur = e === 0 ? null : readString(k, e);
   const r = incrByFloat(cur, argv[2]!);
   if (!r.ok) {
     throw new ReplyError(r.error === 'nan-or-inf' ? 'ERR increment would produce NaN or Infinity' : 'ERR value is not a valid float');
   }
   const text = Buffer.from(r.text, 'latin1');
-  k.setString(db, argv[1]!, text, -1, text.length <= EMBSTR_MAX ? ENC_EMBSTR : ENC_RAW, e);
+  setString(k, db, argv[1]!, text, -1, text.length <= EMBSTR_MAX ? ENC_EMBSTR : ENC_RAW, e);
   ctx.reply.bulk(text);
 }
 
 // ---------------------------------------------------------------- LCS
 
 function lcs(ctx: CommandContext, argv: Buffer[]): void {
-  const k = ks(ctx);
-  const db = ctx.client.db;
+  const k = ctx.ks;
+  const db = ctx.session.db;
   const ea = k.lookupRead(db, argv[1]!);
   const eb = k.lookupRead(db, argv[2]!);
   if ((ea !== 0 && k.type(ea) !== OBJ_STRING) || (eb !== 0 && k.type(eb) !== OBJ_STRING)) {
     throw new ReplyError('ERR The specified keys must contain string values');
   }
-  const a = ea === 0 ? Buffer.alloc(0) : k.readString(ea);
-  const b = eb === 0 ? Buffer.alloc(0) : k.readString(eb);
+  const a = ea === 0 ? Buffer.alloc(0) : readString(k, ea);
+  const b = eb === 0 ? Buffer.alloc(0) : readString(k, eb);
   let getlen = false;
   let getidx = false;
   let withmatchlen = false;

@@ -54,18 +54,3 @@ export class LatencyHistogram {
     return highestOf(BUCKETS - 1);
   }
 }
-
-/** A percentile as Redis prints it (%g): 50, 99.9. */
-export function formatPercentile(p: number): string {
-  return String(Number(p.toPrecision(6)));
-}
-
-/** latency-tracking-info-percentiles: numbers in [0, 100], or null when invalid. */
-export function parsePercentiles(raw: string): number[] | null {
-  const out: number[] = [];
-  for (const w of raw.split(' ').filter((x) => x !== '')) {
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(w)) return null;
-    out.push(Number(w));
-  }
-  return out;
-}

@@ -1,0 +1,429 @@
+/**
+ * The engine: ONE path that runs a command for any caller (Redis's processCommand +
+ * call(), Dragonfly's CommandRegistry + OpArgs). The server runs its connections'
+ * commands through it; the library (`kv`) runs its calls through it; EXEC runs its queued
+ * commands through it. It does, in order:
+ *
+ *   lookup (command, subcommand) → arity → authentication → MULTI queueing rules →
+ *   maxmemory (evict, or refuse with -OOM) → the handler, inside one undo-logged keyspace
+ *   operation for data commands (rolled back if it fails) → error replies →
+ *   statistics (commandstats, errorstats, latency histograms, SLOWLOG) → the server's hook
+ *   (MONITOR).
+ *
+ * Handlers get a CommandContext with no socket in it (src/commands/types.ts): the keyspace,
+ * the session, its reply sink, this engine as their environment, and the server's
+ * capabilities when there is a server.
+ */
+import { CommandError, newEngineStats, type CommandContext, type CommandDef, type Env, type EngineStats, type LogSink, type ServerOps, type SlowlogEntryView } from '../commands/types.js';
+import { errorCode } from '../commands/reply.js';
+import type { Session } from '../commands/session.js';
+import type { Config, ConfigValue } from '../config/config.js';
+import { OOM_ERROR, type EvictResult } from '../keyspace/evict.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
+import { Registry, type Command } from './registry.js';
+import { commandFamily } from './command_family.js';
+import { allCommands } from './families.js';
+import { genInfo, type ServerInfoSource } from './info.js';
+import { LatencyHistogram } from './latency.js';
+import { Slowlog } from './slowlog.js';
+
+/** The global `performance` is a lazy getter: read it once, not per command. */
+const perf = globalThis.performance;
+
+const EMPTY_ARGV: Buffer[] = [];
+
+/** C-string view (stops at a NUL) truncated to max bytes, as printf's %.Ns. */
+function cstr(b: Buffer, max: number): Buffer {
+  let n = b.indexOf(0);
+  if (n < 0) n = b.length;
+  return b.subarray(0, Math.min(n, Math.max(0, max)));
+}
+
+const QUIET_LOG: LogSink = { warning() {}, notice() {}, verbose() {} };
+
+export interface EngineOptions {
+  ks: Keyspace;
+  config: Config;
+  log?: LogSink;
+  /** The server's capabilities (null or absent for a library process). */
+  server?: ServerOps | null;
+  /** What INFO reports about the server (null for a library process). */
+  serverInfo?: ServerInfoSource | null;
+  /** Command tables (default: every family). */
+  commands?: CommandDef[];
+  /**
+   * Run an active-expiry step when no process did for a while, whenever this engine takes
+   * the lock (a library process: with no server running, keys still expire). The server
+   * has its cron instead.
+   */
+  expireOnLock?: boolean;
+}
+
+/** Per-session state of the engine: the handler context and the command running. */
+interface Running {
+  engine: Engine;
+  ctx: CommandContext;
+  cmd: Command | null;
+  argv: Buffer[];
+  /** Runs the current command inside ks.exec(): one closure per session, not per command. */
+  runner: () => void;
+}
+
+export class Engine implements Env {
+  readonly ks: Keyspace;
+  readonly config: Config;
+  readonly log: LogSink;
+  readonly registry: Registry;
+  readonly stats: EngineStats = newEngineStats();
+  readonly server: ServerOps | null;
+  readonly serverInfo: ServerInfoSource | null;
+  readonly startTime = Date.now();
+  /** Called after every command run (the server feeds MONITOR from it). */
+  onCall: ((s: Session, cmd: Command, argv: Buffer[]) => void) | null = null;
+  latencyTracking = true;
+  private slowlogSlowerThan = 10000;
+  private slowlogMaxLen = 128;
+  private readonly slowlog = new Slowlog();
+  private readonly expireOnLock: boolean;
+  /** performance.now() at the end of the last command (commandstats usec) */
+  private clock = 0;
+  /** commands running inside another (EXEC) */
+  private nesting = 0;
+  private lastSaveTime = Math.floor(Date.now() / 1000);
+  private dirtyAtSave = 0;
+  /** Commands that run at once inside MULTI instead of being queued. */
+  private readonly multiImmediate: Set<Command>;
+  private readonly execCmd: Command | null;
+
+  constructor(opts: EngineOptions) {
+    this.ks = opts.ks;
+    this.config = opts.config;
+    this.log = opts.log ?? QUIET_LOG;
+    this.server = opts.server ?? null;
+    this.serverInfo = opts.serverInfo ?? null;
+    this.expireOnLock = opts.expireOnLock ?? false;
+    this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry)]);
+    this.multiImmediate = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null));
+    this.execCmd = this.registry.byName('exec');
+    this.dirtyAtSave = this.ks.counters.total(C_DIRTY);
+    this.applyConfig();
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  private state(s: Session): Running {
+    let r = s.engineState as Running | null;
+    if (r === null || r.engine !== this) {
+      const ctx: CommandContext = { ks: this.ks, session: s, reply: s.reply, env: this, server: this.server };
+      const st: Running = {
+        engine: this,
+        ctx,
+        cmd: null,
+        argv: EMPTY_ARGV,
+        runner: () => {
+          st.cmd!.handler!(ctx, st.argv);
+        },
+      };
+      r = st;
+      s.engineState = st;
+      const stats = this.stats;
+      s.reply.onError = (text: string) => {
+        stats.totalErrorReplies++;
+        const code = errorCode(text);
+        stats.errorStats.set(code, (stats.errorStats.get(code) ?? 0) + 1);
+      };
+    }
+    return r;
+  }
+
+  /** The context handlers of this session get (the engine makes one per session). */
+  contextOf(s: Session): CommandContext {
+    return this.state(s).ctx;
+  }
+
+  // ---------------------------------------------------------------- batches and the lock
+
+  /**
+   * Start a batch of commands (the server: all commands of one read event). The segment's
+   * lock is taken by the first command that needs it and held until endBatch(), so a
+   * pipeline pays for one lock.
+   */
+  beginBatch(): void {
+    this.clock = perf.now();
+    // settings another process changed (maxmemory...): one read per batch
+    this.ks.refreshSettings();
+  }
+
+  endBatch(): void {
+    if (this.ks.batchLocked) this.ks.unlockBatch();
+  }
+
+  private ensureLocked(): void {
+    if (this.ks.batchLocked) return;
+    this.ks.lockBatch();
+    // a library process keeps keys expiring when no server runs (whoever holds the lock does it)
+    if (this.expireOnLock && this.ks.cycleDue()) {
+      try {
+        this.ks.activeExpireCycle(1);
+      } catch (e) {
+        this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- running a command
+
+  /**
+   * Look up, check and run one command for a session (Redis's processCommand + call),
+   * inside a batch (beginBatch/endBatch). Its reply goes to the session's sink.
+   */
+  execute(s: Session, argv: Buffer[]): void {
+    const reply = s.reply;
+    const mark = reply.length;
+    // CLIENT REPLY SKIP applies to the next command, whatever it is (even a rejected one)
+    const skip = s.replySkipNext;
+    s.replySkipNext = false;
+    this.dispatch(s, argv);
+    if (s.replyOff || skip) reply.truncate(mark);
+  }
+
+  /** One command outside any batch (a library call): its own lock, taken only if needed. */
+  executeAlone(s: Session, argv: Buffer[]): void {
+    this.beginBatch();
+    try {
+      this.execute(s, argv);
+    } finally {
+      this.endBatch();
+    }
+  }
+
+  /** Refuse a command (Redis's rejectCommand): inside MULTI, EXEC will then abort. */
+  private reject(s: Session, cmd: Command | null, text: string | Buffer): void {
+    if (cmd !== null) cmd.stats.rejectedCalls++;
+    if (typeof text === 'string') s.reply.error(text);
+    else s.reply.errorBytes(text);
+    if (s.multi !== null) s.multi.aborted = true;
+  }
+
+  private dispatch(s: Session, argv: Buffer[]): void {
+    let cmd = this.registry.lookup(argv[0]!);
+    if (cmd === null) {
+      this.rejectUnknown(s, argv);
+      return;
+    }
+    if (cmd.subTable !== null && argv.length >= 2) {
+      const sub = cmd.subTable.get(argv[1]!);
+      if (sub === null) {
+        this.reject(s, null, Buffer.concat([Buffer.from("ERR unknown subcommand '"), cstr(argv[1]!, 128), Buffer.from(`'. Try ${cmd.upperName} HELP.`)]));
+        return;
+      }
+      cmd = sub;
+    }
+    const a = cmd.arity;
+    if ((a > 0 && argv.length !== a) || argv.length < -a || cmd.handler === null) {
+      this.reject(s, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
+      return;
+    }
+    if (!s.authenticated && !cmd.noAuth) {
+      this.reject(s, cmd, 'NOAUTH Authentication required.');
+      return;
+    }
+    if (s.monitor && (cmd.isWrite || cmd.isReadonly || cmd.flags.has('may_replicate'))) {
+      // Redis treats a monitor like a replica here
+      this.reject(s, cmd, "ERR Replica can't interact with the keyspace");
+      return;
+    }
+    const multi = s.multi;
+    if (multi !== null && cmd.flags.has('no_multi')) {
+      this.reject(s, cmd, 'ERR Command not allowed inside a transaction');
+      return;
+    }
+    // maxmemory: evict before any command; refuse the ones that may add data if that failed
+    // (inside MULTI, queueing itself may grow without bound: refused too, as in Redis)
+    const ks = this.ks;
+    if (ks.limits.maxmemory > 0 && ks.overMaxmemory()) {
+      const queueing = multi !== null && !this.multiImmediate.has(cmd);
+      const denyOom = cmd.denyOom || queueing || (cmd === this.execCmd && multi !== null && multi.denyOom);
+      if (this.performEvictions() === 'fail' && denyOom) {
+        this.reject(s, cmd, OOM_ERROR);
+        return;
+      }
+    }
+    if (multi !== null && !this.multiImmediate.has(cmd)) {
+      // copied: argv may be views of a read buffer that the next read overwrites
+      multi.commands.push({ cmd, argv: argv.map((x) => Buffer.from(x)) });
+      if (cmd.denyOom) multi.denyOom = true;
+      s.reply.queued();
+      return;
+    }
+    this.run(this.state(s), cmd, argv);
+  }
+
+  private rejectUnknown(s: Session, argv: Buffer[]): void {
+    const parts: Buffer[] = [Buffer.from("ERR unknown command '"), cstr(argv[0]!, 128), Buffer.from("', with args beginning with: ")];
+    let len = 0;
+    for (let i = 1; i < argv.length && len < 128; i++) {
+      const piece = Buffer.concat([Buffer.from("'"), cstr(argv[i]!, 128 - len), Buffer.from("' ")]);
+      parts.push(piece);
+      len += piece.length;
+    }
+    this.reject(s, null, Buffer.concat(parts));
+  }
+
+  /** Run a queued command inside the current one (EXEC). */
+  call(ctx: CommandContext, cmd: unknown, argv: Buffer[]): void {
+    const st = this.state(ctx.session);
+    const saved = st.cmd;
+    const savedArgv = st.argv;
+    this.nesting++;
+    try {
+      this.run(st, cmd as Command, argv);
+    } finally {
+      this.nesting--;
+      st.cmd = saved;
+      st.argv = savedArgv;
+    }
+  }
+
+  /** Run a resolved command: the operation around it, error replies, statistics. */
+  private run(st: Running, cmd: Command, argv: Buffer[]): void {
+    const s = st.ctx.session;
+    const reply = s.reply;
+    const mark = reply.length;
+    const errs = reply.errors;
+    const t0 = this.nesting > 0 ? perf.now() : this.clock;
+    st.cmd = cmd;
+    st.argv = argv;
+    s.lastCmdName = cmd.fullName;
+    try {
+      if (cmd.useExec) {
+        this.ensureLocked();
+        this.ks.exec(st.runner);
+      } else {
+        cmd.handler!(st.ctx, argv);
+      }
+    } catch (e) {
+      reply.truncate(mark);
+      reply.error(this.errorText(cmd, e));
+    }
+    const cs = cmd.stats;
+    cs.calls++;
+    // one clock read per command: a command's time runs from the end of the previous one
+    // (or the start of the batch), so it includes its parsing and lookup
+    const t1 = perf.now();
+    const usec = (t1 - t0) * 1000;
+    cs.usec += usec;
+    if (this.nesting === 0) this.clock = t1;
+    if (this.latencyTracking) (cs.latency ??= new LatencyHistogram()).recordUsec(usec);
+    if (usec >= this.slowlogSlowerThan && this.slowlogSlowerThan >= 0 && !cmd.skipSlowlog && this.slowlogMaxLen > 0) {
+      this.slowlog.push(argv, s.redacted, usec, s.addr, s.name, this.slowlogMaxLen);
+    }
+    if (this.onCall !== null && cmd.monitored) this.onCall(s, cmd, argv);
+    s.redacted = null;
+    if (reply.errors !== errs) cs.failedCalls++;
+    this.stats.totalCommandsProcessed++;
+    st.argv = EMPTY_ARGV;
+  }
+
+  private errorText(cmd: Command, e: unknown): string {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof CommandError || /^[A-Z][A-Z0-9_-]*( |$)/.test(msg)) return msg;
+    this.log.warning(`Command '${cmd.fullName}' failed: ${e instanceof Error ? (e.stack ?? msg) : msg}`);
+    return `ERR ${msg}`;
+  }
+
+  // ---------------------------------------------------------------- maxmemory
+
+  /**
+   * Evict for maxmemory (the shared settings' policy) under the batch lock, which it
+   * takes if needed. Each eviction is an operation of its own.
+   */
+  performEvictions(): EvictResult {
+    this.ensureLocked();
+    try {
+      return this.ks.evict().result;
+    } catch (e) {
+      // (each eviction is its own operation: a failed one was rolled back)
+      this.log.warning(`eviction failed: ${(e as Error).message}`);
+      return 'fail';
+    }
+  }
+
+  // ---------------------------------------------------------------- Env
+
+  /** Take the engine's parameters from the configuration. */
+  applyConfig(): void {
+    const cfg = this.config;
+    this.latencyTracking = cfg.bool('latency-tracking');
+    this.slowlogSlowerThan = cfg.num('slowlog-log-slower-than');
+    this.slowlogMaxLen = cfg.num('slowlog-max-len');
+    this.slowlog.trim(this.slowlogMaxLen);
+  }
+
+  /** Server hook for CONFIG RESETSTAT (its connection counters). */
+  onResetStats: (() => void) | null = null;
+
+  /** Server hook for CONFIG SET of the parameters only a server acts on. */
+  onConfigChanged: ((changes: [string, ConfigValue][]) => void) | null = null;
+
+  configChanged(changes: [string, ConfigValue][]): void {
+    this.applyConfig();
+    if (changes.some(([n]) => n === 'maxmemory')) {
+      const ks = this.ks;
+      ks.refreshSettings();
+      const max = ks.limits.maxmemory;
+      if (max > 0 && ks.evictableMemory() > max) {
+        this.log.warning(
+          `WARNING: the new maxmemory value (${max}) is smaller than the current memory usage (${ks.evictableMemory()}). ` +
+            'This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.',
+        );
+      }
+    }
+    this.onConfigChanged?.(changes);
+  }
+
+  slowlogGet(count: number): SlowlogEntryView[] {
+    return this.slowlog.get(count);
+  }
+
+  slowlogLen(): number {
+    return this.slowlog.length;
+  }
+
+  slowlogReset(): void {
+    this.slowlog.reset();
+  }
+
+  resetStats(): void {
+    Object.assign(this.stats, newEngineStats());
+    for (const c of this.registry.all()) {
+      c.stats.calls = c.stats.usec = c.stats.rejectedCalls = c.stats.failedCalls = 0;
+      c.stats.latency = null;
+    }
+    // the keyspace's counters are every process's: RESETSTAT resets them for all, as INFO shows them
+    this.ks.exec(() => this.ks.counters.reset([C_HITS, C_MISSES, C_EXPIRED, C_EVICTED]));
+    this.onResetStats?.();
+  }
+
+  info(sections: string[]): string {
+    return genInfo(
+      {
+        config: this.config,
+        ks: this.ks,
+        registry: this.registry,
+        stats: this.stats,
+        startTime: this.startTime,
+        latencyTracking: this.latencyTracking,
+        lastSave: this.lastSaveTime,
+        dirtyAtLastSave: this.dirtyAtSave,
+        server: this.serverInfo,
+      },
+      sections,
+    );
+  }
+
+  lastSave(): number {
+    return this.lastSaveTime;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Every command family's table, collected for the registry. A new family (a file ending
+ * with `export const commands: CommandDef[]`) is added here: the generic families live in
+ * src/commands/, each data type's in src/types/<type>/. Importing a type's family also
+ * registers its value type with the keyspace (src/keyspace/valuetypes.ts).
+ */
+import { commands as connectionFamily } from '../commands/connection_family.js';
+import { commands as serverFamily } from '../commands/server_family.js';
+import { commands as keysFamily } from '../commands/keys_family.js';
+import { commands as transactionFamily } from '../commands/transaction_family.js';
+import { commands as stringFamily } from '../types/string/string_family.js';
+import type { CommandDef } from '../commands/types.js';
+
+export const families: Record<string, CommandDef[]> = {
+  connection: connectionFamily,
+  server: serverFamily,
+  keys: keysFamily,
+  transactions: transactionFamily,
+  string: stringFamily,
+};
+
+/** Every command of every family (the COMMAND family is added by the engine, bound to its registry). */
+export const allCommands: CommandDef[] = Object.values(families).flat();

@@ -1,0 +1,188 @@
+/**
+ * A reply sink that builds JavaScript values, shaped as ioredis returns them: bulk strings
+ * as strings (utf8) or Buffers, integers as numbers, status replies as strings ('OK'),
+ * arrays as arrays, nil as null, error replies as ReplyError objects (the library throws
+ * a top-level one). RESP2 by default, as ioredis speaks; after HELLO 3, maps become plain
+ * objects, doubles numbers and booleans booleans.
+ *
+ * What a command writes is recorded as tokens and assembled by take(), so that a partial
+ * reply can be dropped (`truncate`) exactly as the socket writer drops bytes.
+ */
+import { formatDouble } from '../protocol/float.js';
+import type { ReplySink } from '../commands/reply.js';
+
+/** An error reply (ioredis's ReplyError: the message is Redis's text). */
+export class ReplyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplyError';
+  }
+}
+
+/** What a command's reply becomes. */
+export type Reply = string | Buffer | number | bigint | boolean | null | ReplyError | Reply[] | { [k: string]: Reply };
+
+const T_VALUE = 0;
+const T_ARRAY = 1;
+const T_MAP = 2;
+
+/** Integers beyond 2^53 come back as their exact decimal text (ioredis's stringNumbers). */
+function intValue(n: number | bigint): number | string {
+  if (typeof n === 'number') return n;
+  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n.toString();
+}
+
+export class ValueSink implements ReplySink {
+  resp: 2 | 3 = 2;
+  errors = 0;
+  onError: ((text: string) => void) | null = null;
+  /** Bulk strings as Buffers instead of strings. */
+  buffers = false;
+  private kinds: number[] = [];
+  private vals: unknown[] = [];
+
+  get length(): number {
+    return this.kinds.length;
+  }
+
+  truncate(mark: number): void {
+    if (mark < this.kinds.length) {
+      this.kinds.length = mark;
+      this.vals.length = mark;
+    }
+  }
+
+  private put(v: unknown): void {
+    this.kinds.push(T_VALUE);
+    this.vals.push(v);
+  }
+
+  /**
+   * The replies written since the last take(), assembled (one value per reply), and
+   * reset. Usually one reply: take1() is the fast way to get it.
+   */
+  takeAll(): Reply[] {
+    const out: Reply[] = [];
+    let i = 0;
+    const kinds = this.kinds;
+    const vals = this.vals;
+    const build = (): Reply => {
+      const k = kinds[i]!;
+      const v = vals[i++];
+      if (k === T_VALUE) return v as Reply;
+      const n = v as number;
+      if (k === T_ARRAY) {
+        const a: Reply[] = new Array(n);
+        for (let j = 0; j < n; j++) a[j] = build();
+        return a;
+      }
+      const o: { [k: string]: Reply } = {};
+      for (let j = 0; j < n; j++) {
+        const key = build();
+        o[Buffer.isBuffer(key) ? key.toString() : String(key)] = build();
+      }
+      return o;
+    };
+    while (i < kinds.length) out.push(build());
+    this.kinds = [];
+    this.vals = [];
+    return out;
+  }
+
+  /** The one reply written since the last take (the library's calls write exactly one). */
+  take1(): Reply {
+    if (this.kinds.length === 1 && this.kinds[0] === T_VALUE) {
+      const v = this.vals[0] as Reply;
+      this.kinds.length = 0;
+      this.vals.length = 0;
+      return v;
+    }
+    const all = this.takeAll();
+    return all.length === 0 ? null : all[0]!;
+  }
+
+  ok(): void {
+    this.put('OK');
+  }
+  pong(): void {
+    this.put('PONG');
+  }
+  queued(): void {
+    this.put('QUEUED');
+  }
+  simple(s: string): void {
+    this.put(s);
+  }
+  error(text: string): void {
+    this.errors++;
+    this.onError?.(text);
+    this.put(new ReplyError(text));
+  }
+  errorBytes(text: Buffer): void {
+    const s = text.toString('latin1');
+    this.errors++;
+    this.onError?.(s.slice(0, 32));
+    this.put(new ReplyError(s));
+  }
+  integer(n: number | bigint): void {
+    this.put(intValue(n));
+  }
+  bulk(v: Uint8Array | string): void {
+    if (typeof v === 'string') this.put(this.buffers ? Buffer.from(v) : v);
+    else this.bulkFrom(v, 0, v.length);
+  }
+  bulkFrom(u8: Uint8Array, off: number, len: number): void {
+    // a copy: u8 may be the shared segment (a view would change under the caller)
+    if (this.buffers) {
+      const b = Buffer.allocUnsafe(len);
+      for (let i = 0; i < len; i++) b[i] = u8[off + i]!;
+      this.put(b);
+    } else this.put(utf8(u8, off, len));
+  }
+  nullBulk(): void {
+    this.put(null);
+  }
+  nullArray(): void {
+    this.put(null);
+  }
+  array(n: number): void {
+    this.kinds.push(T_ARRAY);
+    this.vals.push(n);
+  }
+  map(n: number): void {
+    if (this.resp === 3) {
+      this.kinds.push(T_MAP);
+      this.vals.push(n);
+    } else this.array(n * 2);
+  }
+  set(n: number): void {
+    this.array(n);
+  }
+  push(n: number): void {
+    this.array(n);
+  }
+  double(d: number): void {
+    if (this.resp === 3) this.put(d);
+    else this.bulk(formatDouble(d));
+  }
+  doubleText(s: string): void {
+    if (this.resp === 3) this.put(Number(s));
+    else this.bulk(s);
+  }
+  bool(b: boolean): void {
+    this.put(this.resp === 3 ? b : b ? 1 : 0);
+  }
+  bigNumber(v: string | bigint): void {
+    this.put(this.resp === 3 ? BigInt(v) : this.buffers ? Buffer.from(String(v)) : String(v));
+  }
+  verbatim(text: string | Uint8Array, _format?: string): void {
+    this.bulk(text);
+  }
+}
+
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
+
+/** Text of bytes [off, off+len) of u8 (utf8), without an intermediate Buffer. */
+function utf8(u8: Uint8Array, off: number, len: number): string {
+  return utf8Slice.call(u8, off, off + len);
+}

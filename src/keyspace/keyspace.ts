@@ -1,0 +1,976 @@
+/**
+ * The keyspace: databases of keys in the block heap, the lookups (with lazy expiry), and
+ * the ONE WRITE SEAM every change of a key passes through — by any command of any type, by
+ * lazy and active expiry, by eviction, by flushes — with the reason of the change (Redis's
+ * dbAdd / setKey / dbDelete + signalModifiedKey, Dragonfly's DbSlice). The seam keeps the
+ * tables in step (main and expires), frees what a removed value owned through its type
+ * (src/keyspace/valuetypes.ts), and records the change where every process can see it:
+ * the change ring (WATCH across processes, later invalidation and snapshots), the shared
+ * counters (INFO's expired_keys, evicted_keys, dirty…), and this process's change hooks.
+ *
+ * What a value holds is its type's business (src/types/<type>/): a type builds entries
+ * with newEntry() and hands them to the seam.
+ */
+import { Heap, type Savepoint } from '../heap/heap.js';
+import type { Backing } from '../heap/backing.js';
+import { HeapFormatError, HeapFullError } from '../heap/errors.js';
+import { Dash } from '../structs/dash.js';
+import { hashBytes } from '../structs/hash.js';
+import { ChangeRing, CH_FLUSHDB, CH_KEY, CH_SWAPDB, DEFAULT_CHANGES_CAPACITY, REASON, changesBytes, formatChanges, type Reason } from './changes.js';
+import { Counters, C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES, countersBytes, formatCounters } from './counters.js';
+import { Settings, SETTING_SLOT, formatSettings, settingsBytes } from './settings.js';
+import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, touchedStamp, type AccessPolicy } from './access.js';
+import { Evictor, evictionBudgetMs, type EvictResult } from './evict.js';
+import { valueType } from './valuetypes.js';
+import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from '../config/config.js';
+import { O_CTIME, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, O_KLEN, O_LRU, O_TYPE, O_VLEN, O_VREF } from './object.js';
+
+/** The global `performance` is a lazy getter: read it once, not per command. */
+const perf = globalThis.performance;
+
+/**
+ * The keyspace header (heap root ROOT_KEYSPACE), written down once:
+ *   0  u32 KEYSPACE_VERSION
+ *   4  u32 databases
+ *   8  u32 graveyard count (tables of flushed databases still being freed)
+ *   12 u32 settings ref   (src/keyspace/settings.ts)
+ *   16 u32 counters ref   (src/keyspace/counters.ts)
+ *   20 u32 change ring ref (src/keyspace/changes.ts)
+ *   24 f64 time of the last active-expiry cycle, ms (a hint shared by the processes: not logged)
+ *   32 per database: u32 main table ref, u32 expires table ref
+ *   32 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
+ */
+export const ROOT_KEYSPACE = 0;
+export const KEYSPACE_VERSION = 2;
+const K_VERSION = 0;
+const K_DATABASES = 4;
+const K_GRAVE_COUNT = 8;
+const K_SETTINGS = 12;
+const K_COUNTERS = 16;
+const K_CHANGES = 20;
+const K_LAST_CYCLE = 24;
+const K_DBS = 32;
+const GRAVEYARD_SLOTS = 64;
+/** How often the cron gives free memory back to tmpfs. */
+const TRIM_INTERVAL_MS = 1000;
+/** Active expiry runs at least this often in some process (Redis's hz 10). */
+const CYCLE_INTERVAL_MS = 100;
+
+/** An absolute expiry in ms: a number, or a bigint past 2^53 (Redis allows any int64). 0 = none. */
+export type Expiry = number | bigint;
+
+export class WrongTypeError extends Error {
+  constructor() {
+    super('WRONGTYPE Operation against a key holding the wrong kind of value');
+  }
+}
+
+/** A command's failure that Redis reports as an error reply (the message is the reply). */
+export class ReplyError extends Error {}
+
+/** Called by the seam for every change of a key made by this process. */
+export type KeyChangeHook = (db: number, hash: number, reason: Reason, e: number) => void;
+
+export interface MemoryStats {
+  /** Bytes handed out by the heap to live objects (Redis's used_memory). */
+  usedMemory: number;
+  /** Bytes of the segment backed by memory (what tmpfs holds: like used_memory_rss). */
+  committed: number;
+  /** Virtual bytes mapped (the growth limit). */
+  reserved: number;
+  /** Highest usedMemory seen since the segment was created. */
+  peak: number;
+  /** committed / usedMemory. */
+  fragmentation: number;
+}
+
+/** maxmemory and its policy, as the shared settings say now. */
+export interface MemoryLimits {
+  maxmemory: number;
+  policy: MaxmemoryPolicy;
+  samples: number;
+  budgetMs: number;
+}
+
+export class Keyspace {
+  readonly heap: Heap;
+  readonly databases: number;
+  /** Segment name the keyspace lives in ('memory' for a plain backing). */
+  readonly name: string;
+  /** The command clock: read once per operation (once per batch of pipelined commands), like Redis's cached mstime. */
+  now = Date.now();
+  readonly changes: ChangeRing;
+  readonly counters: Counters;
+  readonly settings: Settings;
+  /** How accesses are recorded, derived from the shared settings (maxmemory-policy, lfu-*). */
+  access: AccessPolicy = { ...DEFAULT_ACCESS };
+  /** maxmemory and its policy, derived from the shared settings. */
+  readonly limits: MemoryLimits = { maxmemory: 0, policy: 'noeviction', samples: 5, budgetMs: evictionBudgetMs(10) };
+  /**
+   * Bytes of the keyspace's own fixed structures (header, settings, counters, change
+   * ring): in used_memory, but not what maxmemory limits (Redis's mem_not_counted_for_evict).
+   */
+  readonly fixedBytes: number;
+  private settingsGen = -1;
+  private batch = false;
+  private depth = 0;
+  private readonly afterCommitTasks: (() => void)[] = [];
+  private readonly hooks: KeyChangeHook[] = [];
+  private readonly dv: DataView;
+  private readonly u8: Uint8Array;
+  private readonly tableCache = new Map<number, Dash>();
+  private probe: Uint8Array = new Uint8Array(0);
+  private probeStart = 0;
+  private probeLen = 0;
+  private probeHash = 0;
+  private readonly eqProbe = (ref: number): boolean => {
+    const e = Heap.deref(ref);
+    return this.dv.getUint32(e + O_KLEN, true) === this.probeLen && this.heap.mem.equals(e + O_KEY, this.probe, this.probeStart, this.probeLen);
+  };
+  private onClose: (() => void) | null;
+
+  private constructor(heap: Heap, name: string, slot: number, onClose: (() => void) | null) {
+    this.heap = heap;
+    this.dv = heap.dv;
+    this.u8 = heap.mem.u8;
+    this.name = name;
+    this.onClose = onClose;
+    const k = this.meta();
+    const version = this.dv.getUint32(k + K_VERSION, true);
+    if (version !== KEYSPACE_VERSION) {
+      throw new HeapFormatError(`keyspace layout version ${version}, this build reads version ${KEYSPACE_VERSION}`);
+    }
+    this.databases = this.dv.getUint32(k + K_DATABASES, true);
+    this.settings = new Settings(heap, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), (fn) => this.exec(fn));
+    this.counters = new Counters(heap, Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), slot);
+    this.changes = new ChangeRing(heap, Heap.deref(this.dv.getUint32(k + K_CHANGES, true)));
+    let fixed = 0;
+    for (const p of this.ownChunks()) fixed += heap.usable(p) + 8;
+    this.fixedBytes = fixed;
+    this.refreshSettings();
+  }
+
+  /**
+   * Open the keyspace in a backing, formatting heap and keyspace when the backing is new
+   * (or was left half-formatted). Rolls back a dead writer's operation if there is one.
+   */
+  static open(backing: Backing, opts: { name?: string; databases?: number; slot?: number; onClose?: () => void } = {}): Keyspace {
+    backing.lock();
+    let heap: Heap;
+    try {
+      heap = Heap.isFormatted(backing) ? Heap.open(backing) : Heap.format(backing);
+    } catch (e) {
+      backing.unlock();
+      throw e;
+    }
+    backing.unlock();
+    heap.lock();
+    try {
+      if (heap.getRoot(ROOT_KEYSPACE) === 0) {
+        const databases = opts.databases ?? 16;
+        heap.atomically(() => {
+          const size = K_DBS + databases * 8 + GRAVEYARD_SLOTS * 4;
+          const k = heap.alloc(size);
+          heap.mem.fill(k, size, 0);
+          const dv = heap.dv;
+          dv.setUint32(k + K_VERSION, KEYSPACE_VERSION, true);
+          dv.setUint32(k + K_DATABASES, databases, true);
+          const settings = heap.alloc(settingsBytes());
+          formatSettings(heap, settings);
+          dv.setUint32(k + K_SETTINGS, Heap.ref(settings), true);
+          const counters = heap.alloc(countersBytes());
+          formatCounters(heap, counters);
+          dv.setUint32(k + K_COUNTERS, Heap.ref(counters), true);
+          const changes = heap.alloc(changesBytes(DEFAULT_CHANGES_CAPACITY));
+          formatChanges(heap, changes, DEFAULT_CHANGES_CAPACITY);
+          dv.setUint32(k + K_CHANGES, Heap.ref(changes), true);
+          for (let i = 0; i < databases; i++) {
+            dv.setUint32(k + K_DBS + i * 8, Heap.ref(Dash.create(heap)), true);
+            dv.setUint32(k + K_DBS + i * 8 + 4, Heap.ref(Dash.create(heap)), true);
+          }
+          heap.setRoot(ROOT_KEYSPACE, k);
+        });
+      }
+    } finally {
+      heap.unlock();
+    }
+    return new Keyspace(heap, opts.name ?? 'memory', opts.slot ?? -1, opts.onClose ?? null);
+  }
+
+  private meta(): number {
+    return this.heap.getRoot(ROOT_KEYSPACE);
+  }
+
+  private table(ref: number): Dash {
+    let d = this.tableCache.get(ref);
+    if (d === undefined) {
+      if (this.tableCache.size > 256) this.tableCache.clear();
+      d = new Dash(this.heap, Heap.deref(ref));
+      this.tableCache.set(ref, d);
+    }
+    return d;
+  }
+
+  /** The main table's Dash of each database, remembered by ref (another process may swap tables). */
+  private readonly mainRef: number[] = [];
+  private readonly mainDash: Dash[] = [];
+
+  main(db: number): Dash {
+    const ref = this.dv.getUint32(this.meta() + K_DBS + db * 8, true);
+    if (this.mainRef[db] === ref) return this.mainDash[db]!;
+    const d = this.table(ref);
+    this.mainRef[db] = ref;
+    this.mainDash[db] = d;
+    return d;
+  }
+
+  expires(db: number): Dash {
+    return this.table(this.dv.getUint32(this.meta() + K_DBS + db * 8 + 4, true));
+  }
+
+  // ---------------------------------------------------------------- shared settings
+
+  /** Re-derive what depends on the shared settings if a process changed them. Cheap: one read. */
+  refreshSettings(): void {
+    const gen = this.settings.generation();
+    if (gen === this.settingsGen) return;
+    this.settingsGen = gen;
+    const s = this.settings;
+    const maxmemory = s.slot(SETTING_SLOT.maxmemory!);
+    const policy = MAXMEMORY_POLICIES[s.slot(SETTING_SLOT['maxmemory-policy']!)] ?? 'noeviction';
+    this.limits.maxmemory = maxmemory;
+    this.limits.policy = policy;
+    this.limits.samples = s.slot(SETTING_SLOT['maxmemory-samples']!);
+    this.limits.budgetMs = evictionBudgetMs(s.slot(SETTING_SLOT['maxmemory-eviction-tenacity']!));
+    this.access = {
+      lfu: policy.endsWith('-lfu'),
+      logFactor: s.slot(SETTING_SLOT['lfu-log-factor']!),
+      decayMinutes: s.slot(SETTING_SLOT['lfu-decay-time']!),
+      // Redis shares integer objects unless maxmemory evicts by LRU/LFU (which needs each key's own data)
+      sharedIntegers: maxmemory === 0 || !/-(lru|lfu)$/.test(policy),
+    };
+  }
+
+  // ---------------------------------------------------------------- operations and locking
+
+  /**
+   * Run fn atomically: under the cross-process write lock (unless a batch holds it), as
+   * one undo-logged operation. If fn throws, everything it did is rolled back and the error
+   * rethrown: nothing is ever half-applied. Nested calls (EXEC's commands, a CONFIG SET
+   * inside a transaction) run inside the outer operation after a savepoint, so a nested
+   * failure undoes only its own part and the whole still commits or rolls back as one.
+   */
+  exec<T>(fn: () => T): T {
+    const heap = this.heap;
+    if (this.depth > 0) {
+      const sp = heap.savepoint();
+      this.depth++;
+      try {
+        return fn();
+      } catch (e) {
+        heap.rollbackTo(sp);
+        throw this.mapError(e);
+      } finally {
+        this.depth--;
+      }
+    }
+    const own = !this.batch;
+    if (own) {
+      heap.lock();
+      this.now = Date.now();
+      this.refreshSettings();
+    }
+    try {
+      heap.begin();
+      this.depth = 1;
+      let r: T;
+      try {
+        r = fn();
+        heap.commit();
+      } catch (e) {
+        heap.abort();
+        this.afterCommitTasks.length = 0;
+        throw this.mapError(e);
+      } finally {
+        this.depth = 0;
+      }
+      if (this.afterCommitTasks.length > 0) this.runAfterCommit();
+      return r;
+    } finally {
+      if (own) heap.unlock();
+    }
+  }
+
+  /** Out of shared memory is Redis's OOM error, not an internal failure. */
+  private mapError(e: unknown): unknown {
+    return e instanceof HeapFullError ? new ReplyError(`OOM ${e.message}`) : e;
+  }
+
+  /**
+   * Run fn once the outermost operation has committed (still under the lock, outside any
+   * operation): work too large for one operation that must still happen before the reply,
+   * like freeing a flushed database (FLUSHALL SYNC), whether or not a transaction holds the
+   * flush. Dropped if the operation rolls back.
+   */
+  afterCommit(fn: () => void): void {
+    if (this.depth === 0) fn();
+    else this.afterCommitTasks.push(fn);
+  }
+
+  private runAfterCommit(): void {
+    const tasks = this.afterCommitTasks.splice(0);
+    for (const t of tasks) t();
+  }
+
+  /** Inside exec(). */
+  get inOperation(): boolean {
+    return this.depth > 0;
+  }
+
+  /** A point of the open operation to come back to (see Heap.savepoint). */
+  savepoint(): Savepoint {
+    return this.heap.savepoint();
+  }
+
+  rollbackTo(sp: Savepoint): void {
+    this.heap.rollbackTo(sp);
+  }
+
+  /** Hold the write lock across several exec() calls (all commands of one read event). */
+  lockBatch(): void {
+    this.heap.lock();
+    this.batch = true;
+    this.now = Date.now();
+    this.refreshSettings();
+  }
+
+  unlockBatch(): void {
+    this.batch = false;
+    this.heap.unlock();
+  }
+
+  get batchLocked(): boolean {
+    return this.batch;
+  }
+
+  // ---------------------------------------------------------------- the seam: recording a change
+
+  /** Listen to every change of a key this process makes (keyspace notifications, tracking…). */
+  addChangeHook(h: KeyChangeHook): void {
+    this.hooks.push(h);
+  }
+
+  removeChangeHook(h: KeyChangeHook): void {
+    const i = this.hooks.indexOf(h);
+    if (i >= 0) this.hooks.splice(i, 1);
+  }
+
+  /** Record a change of key (db, hash) for every process: ring, counters, hooks. */
+  private signal(db: number, hash: number, reason: Reason, e: number): void {
+    this.changes.append(CH_KEY, db, hash, reason, this.now);
+    if (reason === REASON.expired) this.counters.add(C_EXPIRED, 1);
+    else if (reason === REASON.evicted) this.counters.add(C_EVICTED, 1);
+    // one change per key changed by a command (a rename's source and a move's source are
+    // the same change as their destination)
+    else if (reason !== REASON.renamedFrom && reason !== REASON.movedFrom) this.counters.add(C_DIRTY, 1);
+    if (this.hooks.length > 0) for (const h of this.hooks) h(db, hash, reason, e);
+  }
+
+  /** The hash of an entry's key (the probe's when it is that key). */
+  keyHash(e: number): number {
+    return hashBytes(this.u8, e + O_KEY, this.keyLength(e));
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  private setProbe(key: Uint8Array, start: number, len: number): number {
+    this.probe = key;
+    this.probeStart = start;
+    this.probeLen = len;
+    return (this.probeHash = hashBytes(key, start, len));
+  }
+
+  /** The hash of `key`, reusing the last lookup's when it was this key. */
+  hashOf(key: Uint8Array): number {
+    return this.probe === key && this.probeStart === 0 && this.probeLen === key.length ? this.probeHash : this.setProbe(key, 0, key.length);
+  }
+
+  /** The entry of a key as stored, expired or not (Redis's dictFind, for WATCH), or 0. */
+  findRaw(db: number, key: Uint8Array): number {
+    const h = this.setProbe(key, 0, key.length);
+    return Heap.deref(this.main(db).find(h, this.eqProbe));
+  }
+
+  /** Entry offset of a live key (an expired key is deleted on the way, through the seam), or 0. */
+  find(db: number, key: Uint8Array): number {
+    const h = this.setProbe(key, 0, key.length);
+    const ref = this.main(db).find(h, this.eqProbe);
+    if (ref === 0) return 0;
+    const e = Heap.deref(ref);
+    const at = this.expireAt(e);
+    if (at !== 0 && at <= this.now) {
+      this.removeEntry(db, e, REASON.expired, h);
+      return 0;
+    }
+    return e;
+  }
+
+  /** find() that counts a hit or a miss and, unless `touch` is false (LOOKUP_NOTOUCH), is an access (read commands). */
+  lookupRead(db: number, key: Uint8Array, touch = true): number {
+    const e = this.find(db, key);
+    if (e === 0) this.counters.add(C_MISSES, 1);
+    else {
+      this.counters.add(C_HITS, 1);
+      if (touch) this.touchEntry(e);
+    }
+    return e;
+  }
+
+  /** find() for a command about to write the key: counts as an access (lookupKeyWrite). */
+  lookupWrite(db: number, key: Uint8Array): number {
+    const e = this.find(db, key);
+    if (e !== 0) this.touchEntry(e);
+    return e;
+  }
+
+  /** An access (Redis's updateLFU / LRU clock refresh). */
+  touchEntry(e: number): void {
+    // A hint only: written without the undo log (a torn or rolled-back value is harmless).
+    this.dv.setUint32(e + O_LRU, touchedStamp(this.access, this.dv.getUint32(e + O_LRU, true), this.now), true);
+  }
+
+  /** Whether a stored entry's TTL has passed (it is still in the table until someone deletes it). */
+  isExpired(e: number): boolean {
+    const at = this.expireAt(e);
+    return at !== 0 && at <= this.now;
+  }
+
+  // ---------------------------------------------------------------- entry fields
+
+  type(e: number): number {
+    return this.u8[e + O_TYPE]!;
+  }
+
+  /** The type's encoding code (OBJECT ENCODING asks the type for its name). */
+  encoding(e: number): number {
+    return this.u8[e + O_ENC]!;
+  }
+
+  flags(e: number): number {
+    return this.dv.getUint16(e + O_FLAGS, true);
+  }
+
+  /** Expiry in ms since the epoch (0 = none); exact below 2^53, close enough to compare above. */
+  expireAt(e: number): number {
+    return this.dv.getUint32(e + O_EXPIRE + 4, true) * 4294967296 + this.dv.getUint32(e + O_EXPIRE, true);
+  }
+
+  /** Expiry exactly as set (Redis accepts any positive 64-bit millisecond time). */
+  expireAtExact(e: number): bigint {
+    return (BigInt(this.dv.getUint32(e + O_EXPIRE + 4, true)) << 32n) | BigInt(this.dv.getUint32(e + O_EXPIRE, true));
+  }
+
+  writeExpire(e: number, at: Expiry): void {
+    if (typeof at === 'bigint') {
+      this.dv.setUint32(e + O_EXPIRE, Number(at & 0xffffffffn), true);
+      this.dv.setUint32(e + O_EXPIRE + 4, Number(at >> 32n), true);
+    } else {
+      this.dv.setUint32(e + O_EXPIRE, at >>> 0, true);
+      this.dv.setUint32(e + O_EXPIRE + 4, Math.floor(at / 4294967296), true);
+    }
+  }
+
+  idleSeconds(e: number): number {
+    return idleSeconds(this.dv.getUint32(e + O_LRU, true), this.now);
+  }
+
+  /** OBJECT FREQ: the decayed LFU counter. */
+  lfuFrequency(e: number): number {
+    return lfuCounter(this.access, this.dv.getUint32(e + O_LRU, true), this.now);
+  }
+
+  keyLength(e: number): number {
+    return this.dv.getUint32(e + O_KLEN, true);
+  }
+
+  keyOf(e: number): Buffer {
+    const len = this.keyLength(e);
+    const out = Buffer.allocUnsafe(len);
+    this.heap.mem.read(e + O_KEY, len, out);
+    return out;
+  }
+
+  /** The type's value ref (O_VREF) as a payload offset, 0 for none. */
+  valueRef(e: number): number {
+    return Heap.deref(this.dv.getUint32(e + O_VREF, true));
+  }
+
+  /** The type's length field (string bytes, collection elements). */
+  valueLength(e: number): number {
+    return this.dv.getUint32(e + O_VLEN, true);
+  }
+
+  /** MEMORY USAGE's bytes: the entry's chunk and what its value owns outside it. */
+  memoryUsage(e: number): number {
+    return this.heap.usable(e) + 8 + valueType(this.type(e)).outsideBytes(this, e);
+  }
+
+  // ---------------------------------------------------------------- building entries (for the types)
+
+  /**
+   * A new entry, not linked anywhere: header (type, encoding, fresh access stamp, no
+   * expiry, creation time), the key (bytes [kstart, kstart+klen) of `key`), and `inline`
+   * bytes after it for the type to fill. Value length and ref are 0.
+   */
+  newEntry(type: number, enc: number, key: Uint8Array, kstart: number, klen: number, inline: number): number {
+    const heap = this.heap;
+    const e = heap.alloc(O_KEY + klen + inline);
+    const dv = this.dv;
+    this.u8[e + O_TYPE] = type;
+    this.u8[e + O_ENC] = enc;
+    dv.setUint16(e + O_FLAGS, 0, true);
+    dv.setUint32(e + O_LRU, freshStamp(this.access, this.now), true);
+    dv.setUint32(e + O_EXPIRE, 0, true);
+    dv.setUint32(e + O_EXPIRE + 4, 0, true);
+    dv.setUint32(e + O_KLEN, klen, true);
+    dv.setUint32(e + O_VLEN, 0, true);
+    dv.setUint32(e + O_VREF, 0, true);
+    dv.setUint32(e + O_CTIME, Math.floor(this.now / 1000), true);
+    heap.mem.write(e + O_KEY, key, kstart, klen);
+    return e;
+  }
+
+  /**
+   * A copy of entry e under another key: header, key and the type's inline bytes; the
+   * value ref is kept as it is (the caller either moves the value or asks its type to copy it).
+   */
+  private cloneEntry(e: number, key: Uint8Array): number {
+    const heap = this.heap;
+    const klen = this.keyLength(e);
+    const inline = valueType(this.type(e)).inlineBytes(this, e);
+    const ne = heap.alloc(O_KEY + key.length + inline);
+    heap.mem.copy(ne, e, O_KEY);
+    this.dv.setUint32(ne + O_KLEN, key.length, true);
+    heap.mem.write(ne + O_KEY, key);
+    if (inline > 0) heap.mem.copy(ne + O_KEY + key.length, e + O_KEY + klen, inline);
+    return ne;
+  }
+
+  // ---------------------------------------------------------------- the seam: changes
+
+  /** Link a new entry (from newEntry) whose key is absent from db. Its expiry (if set) is indexed. */
+  addEntry(db: number, e: number, reason: Reason = REASON.added, hash?: number): void {
+    const h = hash ?? this.keyHash(e);
+    const ref = Heap.ref(e);
+    this.main(db).insert(h, ref);
+    if (this.expireAt(e) !== 0) this.expires(db).insert(h, ref);
+    this.signal(db, h, reason, e);
+  }
+
+  /**
+   * Put a new entry `ne` (a new value for the same key) in the place of `old`, which is
+   * freed with its value; expiry indexing follows ne's own expiry (Redis's dbOverwrite/setKey).
+   */
+  replaceEntry(db: number, old: number, ne: number, reason: Reason = REASON.overwritten, hash?: number): void {
+    const h = hash ?? this.keyHash(old);
+    this.swapEntry(db, old, ne, h);
+    this.freeEntry(old);
+    this.signal(db, h, reason, ne);
+  }
+
+  private swapEntry(db: number, old: number, ne: number, h: number): void {
+    const oref = Heap.ref(old);
+    const nref = Heap.ref(ne);
+    this.main(db).replace(h, oref, nref);
+    const hadTtl = this.expireAt(old) !== 0;
+    const hasTtl = this.expireAt(ne) !== 0;
+    if (hadTtl && hasTtl) this.expires(db).replace(h, oref, nref);
+    else if (hadTtl) this.expires(db).remove(h, oref);
+    else if (hasTtl) this.expires(db).insert(h, nref);
+  }
+
+  /** The value of entry e changed in place (its type logged and wrote the bytes). */
+  modified(db: number, e: number, reason: Reason = REASON.modified, hash?: number): void {
+    this.signal(db, hash ?? this.keyHash(e), reason, e);
+  }
+
+  /** Unlink an entry from its database and free it with its value. */
+  removeEntry(db: number, e: number, reason: Reason = REASON.deleted, hash?: number): void {
+    const h = hash ?? this.keyHash(e);
+    const ref = Heap.ref(e);
+    this.main(db).remove(h, ref);
+    if (this.expireAt(e) !== 0) this.expires(db).remove(h, ref);
+    this.freeEntry(e);
+    this.signal(db, h, reason, e);
+  }
+
+  /** DEL of one key: whether it existed. */
+  delete(db: number, key: Uint8Array): boolean {
+    const e = this.find(db, key);
+    if (e === 0) return false;
+    this.removeEntry(db, e, REASON.deleted, this.probeHash);
+    return true;
+  }
+
+  private freeEntry(e: number): void {
+    valueType(this.type(e)).free(this, e);
+    this.heap.free(e);
+  }
+
+  /**
+   * Set (ms since epoch) or clear (0) a key's expiry, keeping the expires index in step.
+   * `signal: false` when the caller records the change itself (SET with EX: one change).
+   */
+  setExpireAt(db: number, e: number, at: Expiry, hash?: number, signal = true): void {
+    const cur = this.expireAt(e);
+    if (typeof at === 'number' && cur === at) return;
+    const h = hash ?? this.keyHash(e);
+    const ref = Heap.ref(e);
+    this.heap.log(e + O_EXPIRE, 8);
+    this.writeExpire(e, at);
+    if (cur === 0) this.expires(db).insert(h, ref);
+    else if (at === 0) this.expires(db).remove(h, ref);
+    if (signal) this.signal(db, h, at === 0 ? REASON.persist : REASON.expire, e);
+  }
+
+  /** RENAME: the entry takes the new key (dst overwritten), keeping value and TTL. */
+  rename(db: number, src: number, dstKey: Uint8Array): void {
+    const d = this.find(db, dstKey);
+    if (d === src) return;
+    if (d !== 0) this.removeEntry(db, d, REASON.overwritten, this.probeHash);
+    const ne = this.cloneEntry(src, dstKey);
+    const sh = this.keyHash(src);
+    const sref = Heap.ref(src);
+    this.main(db).remove(sh, sref);
+    if (this.expireAt(src) !== 0) this.expires(db).remove(sh, sref);
+    // the value (its ref) now belongs to ne: free only the old entry chunk
+    this.heap.free(src);
+    this.signal(db, sh, REASON.renamedFrom, src);
+    this.addEntry(db, ne, REASON.renamedTo, this.hashOf(dstKey));
+  }
+
+  /** COPY: returns false when dst exists and !replace. */
+  copy(srcDb: number, src: number, dstDb: number, dstKey: Uint8Array, replace: boolean): boolean {
+    const d = this.lookupWrite(dstDb, dstKey);
+    if (d !== 0) {
+      if (!replace) return false;
+      if (d === src) return true;
+      this.removeEntry(dstDb, d, REASON.overwritten, this.probeHash);
+    }
+    const ne = this.cloneEntry(src, dstKey);
+    valueType(this.type(src)).copy(this, src, ne);
+    this.dv.setUint32(ne + O_CTIME, Math.floor(this.now / 1000), true);
+    // a copy is a new object (Redis duplicates it): fresh access metadata, never shared
+    this.dv.setUint32(ne + O_LRU, freshStamp(this.access, this.now), true);
+    this.dv.setUint16(ne + O_FLAGS, 0, true);
+    this.addEntry(dstDb, ne, REASON.copiedTo);
+    return true;
+  }
+
+  /** MOVE: the entry changes tables, nothing is copied. False when the key exists in dstDb. */
+  move(db: number, e: number, dstDb: number): boolean {
+    const key = this.keyOf(e);
+    if (this.lookupWrite(dstDb, key) !== 0) return false;
+    const h = hashBytes(key, 0, key.length);
+    const ref = Heap.ref(e);
+    this.main(db).remove(h, ref);
+    if (this.expireAt(e) !== 0) this.expires(db).remove(h, ref);
+    this.signal(db, h, REASON.movedFrom, e);
+    this.addEntry(dstDb, e, REASON.movedTo, h);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- iteration
+
+  /** SCAN: entries of db from cursor; returns the next cursor. Expired keys are skipped (and deleted). */
+  scan(db: number, cursor: number, count: number, out: number[]): number {
+    const refs: number[] = [];
+    const next = this.main(db).scan(cursor, count, refs);
+    for (const r of refs) {
+      const e = Heap.deref(r);
+      if (this.isExpired(e)) this.removeEntry(db, e, REASON.expired);
+      else out.push(e);
+    }
+    return next;
+  }
+
+  /** Every live entry of db (KEYS). */
+  allEntries(db: number): number[] {
+    const out: number[] = [];
+    const expired: number[] = [];
+    this.main(db).forEach((r) => {
+      const e = Heap.deref(r);
+      if (this.isExpired(e)) expired.push(e);
+      else out.push(e);
+    });
+    for (const e of expired) this.removeEntry(db, e, REASON.expired);
+    return out;
+  }
+
+  randomEntry(db: number): number {
+    const main = this.main(db);
+    for (let tries = 0; tries < 100; tries++) {
+      const r = main.randomRef(Math.random);
+      if (r === 0) return 0;
+      const e = Heap.deref(r);
+      if (this.isExpired(e)) {
+        this.removeEntry(db, e, REASON.expired);
+        continue;
+      }
+      return e;
+    }
+    return 0;
+  }
+
+  // ---------------------------------------------------------------- databases
+
+  dbsize(db: number): number {
+    return this.main(db).count();
+  }
+
+  expiresCount(db: number): number {
+    return this.expires(db).count();
+  }
+
+  /**
+   * FLUSHDB: swap in empty tables (inside an operation); the old ones are freed a slice
+   * at a time (lazyFreeStep): by afterCommit for `sync`, by the cron otherwise.
+   */
+  flushdb(db: number, sync: boolean): number {
+    const heap = this.heap;
+    const k = this.meta();
+    const dv = this.dv;
+    const at = k + K_DBS + db * 8;
+    const removed = this.main(db).count();
+    if (removed !== 0 || this.expires(db).count() !== 0) {
+      const oldMain = dv.getUint32(at, true);
+      const oldExp = dv.getUint32(at + 4, true);
+      heap.log(at, 8);
+      dv.setUint32(at, Heap.ref(Dash.create(heap)), true);
+      dv.setUint32(at + 4, Heap.ref(Dash.create(heap)), true);
+      // The expires table only references entries the main table owns: drop it now.
+      this.table(oldExp).destroy();
+      this.bury(oldMain);
+      if (sync) this.afterCommit(() => this.lazyFreeAll());
+    }
+    this.changes.append(CH_FLUSHDB, db, 0, REASON.deleted, this.now);
+    this.counters.add(C_DIRTY, removed);
+    return removed;
+  }
+
+  flushall(sync: boolean): number {
+    let n = 0;
+    for (let db = 0; db < this.databases; db++) n += this.flushdb(db, sync);
+    return n;
+  }
+
+  swapdb(a: number, b: number): void {
+    const k = this.meta();
+    const dv = this.dv;
+    const pa = k + K_DBS + a * 8;
+    const pb = k + K_DBS + b * 8;
+    this.heap.log(pa, 8);
+    this.heap.log(pb, 8);
+    const m = dv.getUint32(pa, true);
+    const x = dv.getUint32(pa + 4, true);
+    dv.setUint32(pa, dv.getUint32(pb, true), true);
+    dv.setUint32(pa + 4, dv.getUint32(pb + 4, true), true);
+    dv.setUint32(pb, m, true);
+    dv.setUint32(pb + 4, x, true);
+    this.changes.append(CH_SWAPDB, a, b, REASON.touched, this.now);
+    this.counters.add(C_DIRTY, 1);
+  }
+
+  private bury(tableRef: number): void {
+    const k = this.meta();
+    const dv = this.dv;
+    const n = dv.getUint32(k + K_GRAVE_COUNT, true);
+    if (n >= GRAVEYARD_SLOTS) {
+      // Too many flushes pending: free this one now (one large operation).
+      const t = this.table(tableRef);
+      t.forEach((r) => this.freeEntry(Heap.deref(r)));
+      t.destroy();
+      return;
+    }
+    const slot = k + K_DBS + this.databases * 8 + n * 4;
+    this.heap.log(slot, 4);
+    dv.setUint32(slot, tableRef, true);
+    this.heap.log(k + K_GRAVE_COUNT, 4);
+    dv.setUint32(k + K_GRAVE_COUNT, n + 1, true);
+  }
+
+  /** Free everything flushes left to free, one operation per slice (outside an operation). */
+  lazyFreeAll(): void {
+    while (this.pendingFrees() > 0) this.exec(() => this.lazyFreeStep());
+  }
+
+  /** Tables of flushed databases not yet freed. */
+  pendingFrees(): number {
+    return this.dv.getUint32(this.meta() + K_GRAVE_COUNT, true);
+  }
+
+  /** Free up to about `budget` entries of flushed databases (one operation, inside exec). */
+  lazyFreeStep(budget = 2000): number {
+    const k = this.meta();
+    const dv = this.dv;
+    let freed = 0;
+    while (freed < budget) {
+      const n = dv.getUint32(k + K_GRAVE_COUNT, true);
+      if (n === 0) break;
+      const slot = k + K_DBS + this.databases * 8 + (n - 1) * 4;
+      const t = this.table(dv.getUint32(slot, true));
+      const refs: number[] = [];
+      const hashes: number[] = [];
+      t.forEachUntil((r, h) => {
+        refs.push(r);
+        hashes.push(h);
+        return refs.length < budget - freed;
+      });
+      for (let i = 0; i < refs.length; i++) {
+        t.remove(hashes[i]!, refs[i]!);
+        this.freeEntry(Heap.deref(refs[i]!));
+      }
+      freed += refs.length;
+      if (t.count() === 0) {
+        t.destroy();
+        this.tableCache.clear();
+        this.heap.log(k + K_GRAVE_COUNT, 4);
+        dv.setUint32(k + K_GRAVE_COUNT, n - 1, true);
+      }
+    }
+    return freed;
+  }
+
+  /** Table refs of the databases and the graveyard (the checker walks them). */
+  tableRefs(): { main: number[]; expires: number[]; graveyard: number[] } {
+    const k = this.meta();
+    const main: number[] = [];
+    const expires: number[] = [];
+    for (let db = 0; db < this.databases; db++) {
+      main.push(this.dv.getUint32(k + K_DBS + db * 8, true));
+      expires.push(this.dv.getUint32(k + K_DBS + db * 8 + 4, true));
+    }
+    const graveyard: number[] = [];
+    const n = this.dv.getUint32(k + K_GRAVE_COUNT, true);
+    for (let i = 0; i < n; i++) graveyard.push(this.dv.getUint32(k + K_DBS + this.databases * 8 + i * 4, true));
+    return { main, expires, graveyard };
+  }
+
+  /** A Dash over a table ref (the checker). */
+  dashOf(ref: number): Dash {
+    return this.table(ref);
+  }
+
+  /** Chunks of the keyspace's own structures: header, settings, counters, change ring. */
+  ownChunks(): number[] {
+    const k = this.meta();
+    return [k, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), Heap.deref(this.dv.getUint32(k + K_CHANGES, true))];
+  }
+
+  // ---------------------------------------------------------------- expiry cycle
+
+  /** Whether no process ran an active-expiry cycle for a while (then the caller should). */
+  cycleDue(): boolean {
+    return Date.now() - this.dv.getFloat64(this.meta() + K_LAST_CYCLE, true) >= CYCLE_INTERVAL_MS;
+  }
+
+  /**
+   * Delete expired keys found by sampling each database's expires index, for at most
+   * budgetMs; then free a slice of flushed databases and (once a second) give memory back.
+   * Outside an operation (each sample round is one).
+   */
+  activeExpireCycle(budgetMs: number): void {
+    this.dv.setFloat64(this.meta() + K_LAST_CYCLE, Date.now(), true);
+    const deadline = perf.now() + budgetMs;
+    for (let db = 0; db < this.databases; db++) {
+      for (;;) {
+        if (perf.now() > deadline) return;
+        let expired = 0;
+        let sampled = 0;
+        this.exec(() => {
+          const exp = this.expires(db);
+          const n = Math.min(20, exp.count());
+          for (let i = 0; i < n; i++) {
+            const r = exp.randomRef(Math.random);
+            if (r === 0) break;
+            sampled++;
+            const e = Heap.deref(r);
+            if (this.isExpired(e)) {
+              this.removeEntry(db, e, REASON.expired);
+              expired++;
+            }
+          }
+        });
+        // Like Redis: keep going on a database while more than a quarter of samples had expired.
+        if (sampled === 0 || expired * 4 <= sampled) break;
+      }
+    }
+    if (this.pendingFrees() > 0 && perf.now() < deadline) this.exec(() => this.lazyFreeStep());
+    if (Date.now() - this.lastTrim >= TRIM_INTERVAL_MS && perf.now() < deadline) this.trim();
+  }
+
+  private lastTrim = 0;
+
+  /** Give free memory back to tmpfs (tail truncation, hole punching). Returns bytes given back. */
+  trim(): number {
+    this.lastTrim = Date.now();
+    const heap = this.heap;
+    const own = !this.batch;
+    if (own) heap.lock();
+    try {
+      return heap.trim();
+    } finally {
+      if (own) heap.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- maxmemory
+
+  private evictor: Evictor | null = null;
+
+  /** Over maxmemory (the shared setting)? Cheap enough for every command. */
+  overMaxmemory(): boolean {
+    const max = this.limits.maxmemory;
+    return max > 0 && this.heap.usedBytes() - this.fixedBytes > max;
+  }
+
+  /** The used memory maxmemory limits: used_memory less the keyspace's fixed structures. */
+  evictableMemory(): number {
+    return this.heap.usedBytes() - this.fixedBytes;
+  }
+
+  /**
+   * Evict by the shared policy until used memory fits maxmemory, for at most the
+   * tenacity's time. With the lock held (a batch), outside an operation: each eviction is
+   * an operation of its own, so the memory it frees counts at once.
+   */
+  evict(): { result: EvictResult; evicted: number } {
+    this.evictor ??= new Evictor(this);
+    const l = this.limits;
+    const before = this.evictor.evicted;
+    const result = this.evictor.run(l.maxmemory, l.policy, l.samples, l.budgetMs);
+    return { result, evicted: this.evictor.evicted - before };
+  }
+
+  /** Bytes the keyspace uses (INFO used_memory), cheap enough to read per command. */
+  usedMemory(): number {
+    return this.heap.usedBytes();
+  }
+
+  memoryStats(): MemoryStats {
+    const s = this.heap.stats();
+    return {
+      usedMemory: s.usedBytes,
+      committed: s.committed,
+      reserved: s.reserved,
+      peak: s.peakUsed,
+      fragmentation: s.usedBytes > 0 ? s.committed / s.usedBytes : 1,
+    };
+  }
+
+  close(): void {
+    const f = this.onClose;
+    this.onClose = null;
+    f?.();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What the generic keyspace needs to know about each type of value, registered once per
+ * type (by its folder under src/types/), so that adding a type is a folder and a
+ * registration — nothing in the generic keyspace code switches on the type.
+ *
+ * A key's entry (src/keyspace/object.ts) is generic: header, key, then whatever bytes the
+ * type keeps inline; the value ref (O_VREF) points to what the type keeps outside.
+ * Moving a value to another entry (RENAME, a string growing out of its entry) keeps the
+ * value ref as it is; copying it (COPY) asks the type for copies of its outside chunks.
+ */
+import type { Keyspace } from './keyspace.js';
+
+export interface ValueType {
+  /** OBJ_* code stored in the entry. */
+  readonly type: number;
+  /** TYPE's reply, SCAN's TYPE filter. */
+  readonly name: string;
+  /** Bytes of the value kept in the entry chunk after the key. */
+  inlineBytes(ks: Keyspace, e: number): number;
+  /** Free the chunks the value owns outside its entry (inside an operation). */
+  free(ks: Keyspace, e: number): void;
+  /**
+   * Give entry `to` — a copy of `from`'s header, key and inline bytes — copies of the
+   * value's outside chunks (COPY).
+   */
+  copy(ks: Keyspace, from: number, to: number): void;
+  /** OBJECT ENCODING's reply. */
+  encoding(ks: Keyspace, e: number): string;
+  /** Report every chunk the value owns outside its entry (the integrity checker). */
+  chunks(ks: Keyspace, e: number, mark: (p: number, what: string) => void, errors: string[]): void;
+  /** MEMORY USAGE: heap bytes of the value outside the entry chunk. */
+  outsideBytes(ks: Keyspace, e: number): number;
+}
+
+const registry: (ValueType | undefined)[] = [];
+
+export function registerValueType(t: ValueType): void {
+  const cur = registry[t.type];
+  if (cur !== undefined && cur !== t) throw new Error(`value type ${t.type} (${t.name}) registered twice`);
+  registry[t.type] = t;
+}
+
+/** The type of an entry's value; an entry of a type this build does not know is an error. */
+export function valueType(type: number): ValueType {
+  const t = registry[type];
+  if (t === undefined) throw new Error(`no value type is registered for type code ${type} (a segment written by a newer shmkv?)`);
+  return t;
+}
+
+/** TYPE's name of a type code, or undefined when unknown. */
+export function typeName(type: number): string | undefined {
+  return registry[type]?.name;
+}
+
+/** Every registered type (SCAN's TYPE filter accepts their names). */
+export function valueTypes(): ValueType[] {
+  return registry.filter((t): t is ValueType => t !== undefined);
+}

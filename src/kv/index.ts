@@ -1,0 +1,9 @@
+/**
+ * shmkv as a library (`import { open } from 'shmkv'`): open a Redis keyspace that lives in
+ * shared memory — the one a shmkv server serves, or one of your own — and run Redis's
+ * commands on it synchronously, from any number of processes at once.
+ *
+ * The substrate underneath (segments, the cross-process lock, the block heap) is the
+ * separate entry `shmkv/shm`.
+ */
+export { open, KV, Transaction, ReplyError, type Arg, type OpenOptions, type Reply, type ScanOptions, type SetOptions } from './kv.js';

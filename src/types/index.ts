@@ -1,0 +1,5 @@
+/**
+ * Every value type, registered with the keyspace when this module loads. Whatever reads
+ * values without the engine (the `shmkv check` tool, tests of the keyspace) imports it.
+ */
+import './string/storage.js';
