@@ -8,6 +8,7 @@ import { commands as connectionFamily } from '../commands/connection_family.js';
 import { commands as serverFamily } from '../commands/server_family.js';
 import { commands as keysFamily } from '../commands/keys_family.js';
 import { commands as transactionFamily } from '../commands/transaction_family.js';
+import { commands as functionFamily } from '../commands/function_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
 import type { CommandDef } from '../commands/types.js';
 
@@ -16,6 +17,7 @@ export const families: Record<string, CommandDef[]> = {
   server: serverFamily,
   keys: keysFamily,
   transactions: transactionFamily,
+  function: functionFamily,
   string: stringFamily,
 };
 
