@@ -277,6 +277,8 @@ export class Keyspace {
     const own = !this.batch;
     if (own) {
       heap.lock();
+      // held until the end, after-commit work included: what runs inside must not lock again
+      this.batch = true;
       this.now = Date.now();
       this.refreshSettings();
     }
@@ -297,7 +299,10 @@ export class Keyspace {
       if (this.afterCommitTasks.length > 0) this.runAfterCommit();
       return r;
     } finally {
-      if (own) heap.unlock();
+      if (own) {
+        this.batch = false;
+        heap.unlock();
+      }
     }
   }
 

@@ -116,6 +116,43 @@ test('flushdb frees lazily, swapdb, move, copy, rename', () => {
   assertClean(ks);
 });
 
+test('a SYNC flush frees its keys right after the operation commits, in or out of a batch; a rolled-back one frees nothing', () => {
+  const ks = open();
+  ks.exec(() => {
+    for (let i = 0; i < 5000; i++) setString(ks, 0, b(`k${i}`), b('v'.repeat(i % 300)), 0);
+  });
+  // outside a batch: exec took the lock itself; the freeing runs after the commit, under it
+  ks.exec(() => ks.flushdb(0, true));
+  assert.equal(ks.dbsize(0), 0);
+  assert.equal(ks.pendingFrees(), 0, 'freed before exec returned');
+  assertClean(ks);
+  // nested inside another operation (a transaction): still freed once the outer one commits
+  ks.exec(() => {
+    for (let i = 0; i < 3000; i++) setString(ks, 1, b(`k${i}`), b('x'), 0);
+  });
+  ks.lockBatch();
+  try {
+    ks.exec(() => {
+      ks.exec(() => ks.flushdb(1, true));
+      assert.equal(ks.pendingFrees(), 1, 'not inside the operation');
+    });
+  } finally {
+    ks.unlockBatch();
+  }
+  assert.equal(ks.pendingFrees(), 0);
+  // an operation that fails after the flush: the flush is undone, its freeing dropped
+  ks.exec(() => setString(ks, 2, b('keep'), b('me'), 0));
+  assert.throws(() =>
+    ks.exec(() => {
+      ks.flushdb(2, true);
+      throw new Error('fail after the flush');
+    }),
+  );
+  assert.equal(ks.dbsize(2), 1);
+  assert.equal(ks.pendingFrees(), 0);
+  assertClean(ks);
+});
+
 test('append grows in place with slack; setrange-style writes are logged', () => {
   const ks = open();
   ks.exec(() => setString(ks, 0, b('s'), b(''), 0));
