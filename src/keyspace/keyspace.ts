@@ -876,7 +876,8 @@ export class Keyspace {
 
   /** Whether no process ran an active-expiry cycle for a while (then the caller should). */
   cycleDue(): boolean {
-    return Date.now() - this.dv.getFloat64(this.meta() + K_LAST_CYCLE, true) >= CYCLE_INTERVAL_MS;
+    // (the command clock, read when the lock was taken: no clock read of its own)
+    return this.now - this.dv.getFloat64(this.meta() + K_LAST_CYCLE, true) >= CYCLE_INTERVAL_MS;
   }
 
   /**
