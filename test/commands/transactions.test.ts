@@ -5,10 +5,11 @@
  * EXEC/DISCARD without MULTI, a watched key written by another connection, expiry of a
  * watched key (PX with short times and waits), FLUSHDB/FLUSHALL/SWAPDB against watched
  * keys (the Redis suite's unit/multi.tcl cases as differential scenarios), CLIENT LIST's
- * multi= field. Then random interleavings of two connections' commands (the strings-and-keys
+ * multi= field. The scenarios also run through the library (two `kv` handles as the two
+ * connections), compared with redis-server's replies as ioredis decodes them. Then random interleavings of two connections' commands (the strings-and-keys
  * generators with transaction commands mixed in), compared reply for reply.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RawClient } from '../helpers/raw-client.js';
@@ -16,8 +17,14 @@ import { serverPair } from '../helpers/server-pair.js';
 import { sleep } from '../helpers/ports.js';
 import { cmdArb } from '../helpers/strings-keys-cmds.js';
 import { show } from '../helpers/differential.js';
+import { ioredisShape, kvReply, type Shaped } from '../helpers/ioredis-shape.js';
+import { removeSegment } from '../helpers/shmkv-server.js';
+import { open, type KV } from '../../src/kv/index.js';
 
 const servers = serverPair();
+/** the library's segment (the scenarios also run through kv.call) */
+const libSegment = `test-kv-tx-${process.pid}`;
+after(() => removeSegment(libSegment));
 
 type Arg = string | number;
 /** Per-server values a scenario remembers (a client id...). */
@@ -298,8 +305,35 @@ function closeSide(s: Side): void {
 }
 
 /** Run a scenario on both servers in lockstep; false when a precondition failed (try again). */
+let kvSteps = 0;
+
+/** The library's two sessions on a segment of its own (fresh handles for each scenario). */
+interface LibSide {
+  l1: KV;
+  l2: KV;
+}
+
+function openLib(resp: 2 | 3): LibSide {
+  const lib = { l1: open({ segment: libSegment }), l2: open({ segment: libSegment }) };
+  lib.l2.flushall();
+  if (resp === 3) for (const l of [lib.l1, lib.l2]) l.call('HELLO', '3');
+  return lib;
+}
+
+/** An integer reply of the library as the raw text a socket would carry (for pre and poll steps). */
+function libText(v: Shaped): string {
+  return typeof v === 'number' ? `:${v}\r\n` : JSON.stringify(v);
+}
+
+/**
+ * Run a scenario on both servers in lockstep, and through the library (two kv handles as
+ * the two connections, values compared with redis-server's replies as ioredis decodes
+ * them) unless it looks at connections (CLIENT LIST); false when a precondition failed.
+ */
 async function runScenario(sc: Scenario, resp: 2 | 3): Promise<boolean> {
   const sides = [await openSide('redis', servers.redis!.port, resp), await openSide('shmkv', servers.shmkv.port, resp)];
+  const lib = sc.steps.some((st) => 'map' in st || 'save' in st) ? null : openLib(resp);
+  const libCall = (c: 1 | 2 | undefined, cmd: Arg[]): Shaped => kvReply(() => (c === 2 ? lib!.l2 : lib!.l1).call(String(cmd[0]), ...cmd.slice(1)));
   const log: string[] = [];
   try {
     for (const st of sides.length ? sc.steps : []) {
@@ -321,11 +355,19 @@ async function runScenario(sc: Scenario, resp: 2 | 3): Promise<boolean> {
             }
           }),
         );
+        if (lib) {
+          const deadline = Date.now() + (st.timeoutMs ?? 5000);
+          while (libText(libCall(st.c, st.poll)) !== `${st.until}\r\n`) {
+            if (Date.now() > deadline) throw new Error(`${sc.name}: kv never answered ${st.poll.join(' ')} with ${st.until}`);
+            await sleep(10);
+          }
+        }
         continue;
       }
       if ('pre' in st) {
         const rs = await Promise.all(sides.map((s) => conn(s).call(...st.pre)));
         if (!rs.every((r) => st.ok(r.toString('latin1')))) return false;
+        if (lib && !st.ok(libText(libCall(st.c, st.pre)))) return false;
         continue;
       }
       const cmds = sides.map((s) => (typeof st.cmd === 'function' ? st.cmd(s.vars) : st.cmd));
@@ -339,22 +381,38 @@ async function runScenario(sc: Scenario, resp: 2 | 3): Promise<boolean> {
       if (texts[0] !== texts[1]) {
         throw new Error(`${sc.name} (RESP${resp}): replies differ for c${st.c ?? 1} ${JSON.stringify(cmds[0])}\n  redis: ${show(Buffer.from(texts[0]!, 'latin1'))}\n  shmkv: ${show(Buffer.from(texts[1]!, 'latin1'))}\n  steps so far:\n    ${log.join('\n    ')}`);
       }
+      if (lib) {
+        kvSteps++;
+        const want = ioredisShape(raws[0]!);
+        const got = libCall(st.c, cmds[0]!);
+        try {
+          assert.deepEqual(got, want);
+        } catch {
+          throw new Error(`${sc.name} (RESP${resp}): kv.call differs for c${st.c ?? 1} ${JSON.stringify(cmds[0])}\n  redis: ${JSON.stringify(want)}\n  kv:    ${JSON.stringify(got)}\n  steps so far:\n    ${log.join('\n    ')}`);
+        }
+      }
     }
     return true;
   } finally {
-    for (const r of sc.restore ?? []) for (const s of sides) await s.c2.call(...r);
+    for (const r of sc.restore ?? []) {
+      for (const s of sides) await s.c2.call(...r);
+      lib?.l2.call(String(r[0]), ...r.slice(1));
+    }
     sides.forEach(closeSide);
+    lib?.l1.close();
+    lib?.l2.close();
   }
 }
 
 for (const resp of [2, 3] as const) {
-  test(`transactions as redis-server, RESP${resp}: ${SCENARIOS.length} scenarios (unit/multi.tcl and more)`, async (t) => {
+  test(`transactions as redis-server, RESP${resp}: ${SCENARIOS.length} scenarios (unit/multi.tcl and more), over sockets and through kv.call`, async (t) => {
     if (!servers.redis) return t.skip('redis-server not installed: transactions differential test NOT RUN');
     for (const sc of SCENARIOS) {
       let done = false;
       for (let attempt = 0; attempt < 5 && !done; attempt++) done = await runScenario(sc, resp);
       assert.ok(done, `${sc.name}: a timing precondition failed 5 times (the machine is too slow for its waits?)`);
     }
+    assert.ok(kvSteps > 300, `the scenarios ran through kv.call too (${kvSteps} steps)`);
   });
 }
 
@@ -377,9 +435,10 @@ const txCmd: fc.Arbitrary<Cmd> = fc.oneof(
 const stepArb = fc.tuple(fc.constantFrom(1, 1, 2), fc.oneof({ weight: 3, arbitrary: dataCmd }, { weight: 2, arbitrary: txCmd }));
 
 for (const resp of [2, 3] as const) {
-  test(`random interleavings of two connections' commands and transactions, RESP${resp}: byte-identical replies`, async (t) => {
+  test(`random interleavings of two connections' commands and transactions, RESP${resp}: byte-identical replies (and the same values through kv.call)`, async (t) => {
     if (!servers.redis) return t.skip('redis-server not installed: transactions differential test NOT RUN');
     const sides = [await openSide('redis', servers.redis.port, resp), await openSide('shmkv', servers.shmkv.port, resp)];
+    const lib = openLib(resp);
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 50 }), async (steps) => {
@@ -391,18 +450,32 @@ for (const resp of [2, 3] as const) {
             }
             await s.c1.call('FLUSHALL');
           }
+          for (const l of [lib.l1, lib.l2]) {
+            l.call('RESET');
+            if (resp === 3) l.call('HELLO', '3');
+          }
+          lib.l1.flushall();
           const log: string[] = [];
           for (const [c, cmd] of steps) {
             const raws = await Promise.all(sides.map((s) => (c === 2 ? s.c2 : s.c1).call(...cmd)));
             const [a, b] = raws.map((r) => r.toString('latin1'));
             log.push(`c${c} ${cmd.join(' ')} -> ${JSON.stringify(a)}`);
             if (a !== b) throw new Error(`replies differ for c${c} ${JSON.stringify(cmd)}\n  redis: ${JSON.stringify(a)}\n  shmkv: ${JSON.stringify(b)}\n  steps:\n    ${log.join('\n    ')}`);
+            const want = ioredisShape(raws[0]!);
+            const got = kvReply(() => (c === 2 ? lib.l2 : lib.l1).call(String(cmd[0]), ...cmd.slice(1)));
+            try {
+              assert.deepEqual(got, want);
+            } catch {
+              throw new Error(`kv.call differs for c${c} ${JSON.stringify(cmd)}\n  redis: ${JSON.stringify(want)}\n  kv:    ${JSON.stringify(got)}\n  steps:\n    ${log.join('\n    ')}`);
+            }
           }
         }),
         { numRuns: Number(process.env.SHMKV_DIFF_RUNS ?? 60), includeErrorInReport: true },
       );
     } finally {
       sides.forEach(closeSide);
+      lib.l1.close();
+      lib.l2.close();
     }
   });
 }
