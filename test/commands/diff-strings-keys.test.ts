@@ -121,7 +121,7 @@ test('strings and keys: random command sequences give byte-identical replies to 
         }
       }
     }),
-    { numRuns: Number(process.env.SHMKV_DIFF_RUNS ?? 60) },
+    { numRuns: Number(process.env.SHMKV_DIFF_RUNS ?? 60), includeErrorInReport: true },
   );
   assert.equal(failures, 0);
 });

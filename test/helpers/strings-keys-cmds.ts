@@ -39,8 +39,9 @@ export function normaliseRaw(cmd: Cmd, reply: Buffer): string {
 /** The same for a reply decoded as ioredis returns it (see ioredis-shape.ts). */
 export function normaliseValue(cmd: Cmd, v: unknown): unknown {
   const name = String(cmd[0]).toLowerCase();
-  if ((name === 'expiretime' || name === 'pexpiretime') && typeof v === 'number' && v > 0) {
-    return fixedExpiry(name, v) ? v : 'future-expiry';
+  // (an integer past 2^53 comes as its decimal text)
+  if ((name === 'expiretime' || name === 'pexpiretime') && (typeof v === 'number' || (typeof v === 'string' && /^[0-9]+$/.test(v))) && Number(v) > 0) {
+    return fixedExpiry(name, Number(v)) ? v : 'future-expiry';
   }
   if (name === 'keys' && Array.isArray(v)) return [...v].sort();
   return v;
