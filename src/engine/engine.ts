@@ -21,6 +21,7 @@ import type { Config, ConfigValue } from '../config/config.js';
 import { OOM_ERROR, type EvictResult } from '../keyspace/evict.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
+import { resetTransaction } from '../commands/transaction_family.js';
 import { Registry, type Command } from './registry.js';
 import { commandFamily } from './command_family.js';
 import { allCommands } from './families.js';
@@ -198,9 +199,20 @@ export class Engine implements Env {
     }
   }
 
-  /** Refuse a command (Redis's rejectCommand): inside MULTI, EXEC will then abort. */
+  /**
+   * Refuse a command (Redis's rejectCommand): inside MULTI, EXEC will then abort. A refused
+   * EXEC itself (wrong arity, -OOM, -NOAUTH...) discards the transaction and unwatches, in
+   * MULTI or not, and says why in an EXECABORT (Redis's execCommandAbort: the reason without
+   * the ERR that a formatted rejection never had).
+   */
   private reject(s: Session, cmd: Command | null, text: string | Buffer): void {
     if (cmd !== null) cmd.stats.rejectedCalls++;
+    if (cmd !== null && cmd === this.execCmd) {
+      resetTransaction(s);
+      const why = typeof text === 'string' ? text : text.toString('latin1');
+      s.reply.error(`EXECABORT Transaction discarded because of: ${why.startsWith('ERR ') ? why.slice(4) : why}`);
+      return;
+    }
     if (typeof text === 'string') s.reply.error(text);
     else s.reply.errorBytes(text);
     if (s.multi !== null) s.multi.aborted = true;
@@ -209,17 +221,21 @@ export class Engine implements Env {
   private dispatch(s: Session, argv: Buffer[]): void {
     let cmd = this.registry.lookup(argv[0]!);
     if (cmd === null) {
+      // CLIENT LIST's cmd= is the last command looked up, run or not (Redis's c->lastcmd)
+      s.lastCmdName = 'NULL';
       this.rejectUnknown(s, argv);
       return;
     }
     if (cmd.subTable !== null && argv.length >= 2) {
       const sub = cmd.subTable.get(argv[1]!);
       if (sub === null) {
+        s.lastCmdName = 'NULL';
         this.reject(s, null, Buffer.concat([Buffer.from("ERR unknown subcommand '"), cstr(argv[1]!, 128), Buffer.from(`'. Try ${cmd.upperName} HELP.`)]));
         return;
       }
       cmd = sub;
     }
+    s.lastCmdName = cmd.fullName;
     const a = cmd.arity;
     if ((a > 0 && argv.length !== a) || argv.length < -a || cmd.handler === null) {
       this.reject(s, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
@@ -295,7 +311,6 @@ export class Engine implements Env {
     const t0 = this.nesting > 0 ? perf.now() : this.clock;
     st.cmd = cmd;
     st.argv = argv;
-    s.lastCmdName = cmd.fullName;
     try {
       if (cmd.useExec) {
         this.ensureLocked();

@@ -296,7 +296,16 @@ export class Keyspace {
       } finally {
         this.depth = 0;
       }
-      if (this.afterCommitTasks.length > 0) this.runAfterCommit();
+      if (this.afterCommitTasks.length > 0) {
+        // still under this call's lock: the tasks' own operations must not take it again
+        const batch = this.batch;
+        this.batch = true;
+        try {
+          this.runAfterCommit();
+        } finally {
+          this.batch = batch;
+        }
+      }
       return r;
     } finally {
       if (own) {

@@ -5,6 +5,7 @@ import { MemoryBacking } from '../../src/heap/memory-backing.js';
 import { Keyspace } from '../../src/keyspace/keyspace.js';
 import { readString, resizeString, setString, spliceStringCopy, stringLength, stringOffset } from '../../src/types/string/storage.js';
 import { checkKeyspace } from '../../src/keyspace/check.js';
+import { checkHeap } from '../../src/heap/check.js';
 import '../../src/types/index.js';
 
 const open = () => Keyspace.open(new MemoryBacking({ reserved: 256 << 20 }), { databases: 4 });
@@ -182,62 +183,130 @@ test('append grows in place with slack; setrange-style writes are logged', () =>
   assertClean(ks);
 });
 
+type Model = Map<string, { v: string; ttl: boolean }>;
+type Op =
+  | { t: 'set'; k: string; v: string; ttl: boolean }
+  | { t: 'del'; k: string }
+  | { t: 'append'; k: string; v: string }
+  | { t: 'rename'; k: string; k2: string }
+  | { t: 'persist'; k: string }
+  | { t: 'flush'; sync?: boolean };
+
+const keyArb = fc.integer({ min: 0, max: 40 }).map((i) => `k${i}`);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ t: fc.constant('set' as const), k: keyArb, v: fc.string({ maxLength: 300 }), ttl: fc.boolean() }),
+  fc.record({ t: fc.constant('del' as const), k: keyArb }),
+  fc.record({ t: fc.constant('append' as const), k: keyArb, v: fc.string({ maxLength: 200 }) }),
+  fc.record({ t: fc.constant('rename' as const), k: keyArb, k2: keyArb }),
+  fc.record({ t: fc.constant('persist' as const), k: keyArb }),
+  fc.record({ t: fc.constant('flush' as const), sync: fc.boolean() }),
+);
+
+/** Apply one operation to the keyspace (inside an operation) and to the model. */
+function applyOp(ks: Keyspace, m: Model, op: Op): void {
+  if (op.t === 'set') {
+    setString(ks, 0, b(op.k), b(op.v), op.ttl ? ks.now + 1e7 : 0);
+    m.set(op.k, { v: op.v, ttl: op.ttl });
+  } else if (op.t === 'del') {
+    ks.delete(0, b(op.k));
+    m.delete(op.k);
+  } else if (op.t === 'append') {
+    let e = ks.find(0, b(op.k));
+    if (e === 0) {
+      setString(ks, 0, b(op.k), b(op.v), 0);
+      m.set(op.k, { v: op.v, ttl: false });
+    } else {
+      const old = stringLength(ks, e);
+      const add = b(op.v);
+      e = resizeString(ks, 0, e, old + add.length, old);
+      ks.heap.mem.write(stringOffset(ks, e) + old, add);
+      const cur = m.get(op.k)!;
+      m.set(op.k, { v: cur.v + op.v, ttl: cur.ttl });
+    }
+  } else if (op.t === 'rename') {
+    const e = ks.find(0, b(op.k));
+    if (e !== 0) {
+      ks.rename(0, e, b(op.k2));
+      const cur = m.get(op.k)!;
+      m.delete(op.k);
+      m.set(op.k2, cur);
+    }
+  } else if (op.t === 'persist') {
+    const e = ks.find(0, b(op.k));
+    if (e !== 0) {
+      ks.setExpireAt(0, e, 0);
+      m.set(op.k, { ...m.get(op.k)!, ttl: false });
+    }
+  } else {
+    ks.flushdb(0, op.sync ?? false);
+    m.clear();
+  }
+}
+
+/** The keyspace's database 0 is the model (caller holds the lock or is inside an operation). */
+function matches(ks: Keyspace, model: Model): void {
+  if (ks.dbsize(0) !== model.size) throw new Error(`dbsize ${ks.dbsize(0)} model ${model.size}`);
+  for (const [k, { v, ttl }] of model) {
+    const e = ks.find(0, b(k));
+    if (e === 0) throw new Error(`${k} missing`);
+    if (readString(ks, e).toString() !== v) throw new Error(`${k} value`);
+    if ((ks.expireAt(e) !== 0) !== ttl) throw new Error(`${k} ttl`);
+  }
+}
+
 test('property: random keyspace operations (some rolled back) match a Map model', () => {
-  const keyArb = fc.integer({ min: 0, max: 40 }).map((i) => `k${i}`);
-  const opArb = fc.oneof(
-    fc.record({ t: fc.constant('set' as const), k: keyArb, v: fc.string({ maxLength: 300 }), ttl: fc.boolean() }),
-    fc.record({ t: fc.constant('del' as const), k: keyArb }),
-    fc.record({ t: fc.constant('append' as const), k: keyArb, v: fc.string({ maxLength: 200 }) }),
-    fc.record({ t: fc.constant('rename' as const), k: keyArb, k2: keyArb }),
-    fc.record({ t: fc.constant('persist' as const), k: keyArb }),
-    fc.record({ t: fc.constant('flush' as const) }),
-  );
   fc.assert(
     fc.property(fc.array(fc.record({ ops: fc.array(opArb, { maxLength: 8 }), fail: fc.boolean() }), { maxLength: 30 }), (txs) => {
       const ks = open();
-      let model = new Map<string, { v: string; ttl: boolean }>();
+      let model: Model = new Map();
       for (const tx of txs) {
         const m = new Map(model);
         try {
           ks.exec(() => {
-            for (const op of tx.ops) {
-              if (op.t === 'set') {
-                setString(ks, 0, b(op.k), b(op.v), op.ttl ? ks.now + 1e7 : 0);
-                m.set(op.k, { v: op.v, ttl: op.ttl });
-              } else if (op.t === 'del') {
-                ks.delete(0, b(op.k));
-                m.delete(op.k);
-              } else if (op.t === 'append') {
-                let e = ks.find(0, b(op.k));
-                if (e === 0) {
-                  setString(ks, 0, b(op.k), b(op.v), 0);
-                  m.set(op.k, { v: op.v, ttl: false });
-                } else {
-                  const old = stringLength(ks, e);
-                  const add = b(op.v);
-                  e = resizeString(ks, 0, e, old + add.length, old);
-                  ks.heap.mem.write(stringOffset(ks, e) + old, add);
-                  const cur = m.get(op.k)!;
-                  m.set(op.k, { v: cur.v + op.v, ttl: cur.ttl });
-                }
-              } else if (op.t === 'rename') {
-                const e = ks.find(0, b(op.k));
-                if (e !== 0) {
-                  ks.rename(0, e, b(op.k2));
-                  const cur = m.get(op.k)!;
-                  m.delete(op.k);
-                  m.set(op.k2, cur);
-                }
-              } else if (op.t === 'persist') {
-                const e = ks.find(0, b(op.k));
-                if (e !== 0) {
-                  ks.setExpireAt(0, e, 0);
-                  m.set(op.k, { ...m.get(op.k)!, ttl: false });
-                }
-              } else {
-                ks.flushdb(0, false);
-                m.clear();
+            for (const op of tx.ops) applyOp(ks, m, op);
+            if (tx.fail) throw new Error('abort');
+          });
+          model = m;
+        } catch (e) {
+          if ((e as Error).message !== 'abort') throw e;
+        }
+        const r = ks.exec(() => checkKeyspace(ks));
+        if (!r.ok) throw new Error(r.errors.join('\n'));
+        ks.exec(() => matches(ks, model));
+      }
+    }),
+    { numRuns: 100, includeErrorInReport: true },
+  );
+});
+
+test('property: nested operations (EXEC runs each command after a savepoint): a failing inner part undoes only itself, the whole commits or aborts as one', () => {
+  const cmdArb = fc.record({ ops: fc.array(opArb, { maxLength: 5 }), fail: fc.boolean() });
+  let innerRollbacks = 0;
+  fc.assert(
+    fc.property(fc.array(fc.record({ cmds: fc.array(cmdArb, { maxLength: 8 }), fail: fc.boolean() }), { maxLength: 12 }), (txs) => {
+      const ks = open();
+      let model: Model = new Map();
+      for (const tx of txs) {
+        let m = new Map(model);
+        try {
+          ks.exec(() => {
+            for (const cmd of tx.cmds) {
+              const mm = new Map(m);
+              try {
+                ks.exec(() => {
+                  for (const op of cmd.ops) applyOp(ks, mm, op);
+                  if (cmd.fail) throw new Error('inner');
+                });
+                m = mm;
+              } catch (e) {
+                if ((e as Error).message !== 'inner') throw e;
+                innerRollbacks++;
               }
+              // inside the outer operation, after each command: the heap is whole and the
+              // keyspace holds what the commands that did not fail wrote (the keyspace checker
+              // runs after the operation: chunks freed in it stay in use until it commits)
+              assert.deepEqual(checkHeap(ks.heap).errors, []);
+              matches(ks, m);
             }
             if (tx.fail) throw new Error('abort');
           });
@@ -247,19 +316,13 @@ test('property: random keyspace operations (some rolled back) match a Map model'
         }
         const r = ks.exec(() => checkKeyspace(ks));
         if (!r.ok) throw new Error(r.errors.join('\n'));
-        if (ks.dbsize(0) !== model.size) throw new Error(`dbsize ${ks.dbsize(0)} model ${model.size}`);
-        ks.exec(() => {
-          for (const [k, { v, ttl }] of model) {
-            const e = ks.find(0, b(k));
-            if (e === 0) throw new Error(`${k} missing`);
-            if (readString(ks, e).toString() !== v) throw new Error(`${k} value`);
-            if ((ks.expireAt(e) !== 0) !== ttl) throw new Error(`${k} ttl`);
-          }
-        });
+        assert.equal(ks.heap.pendingUndo(), 0);
+        ks.exec(() => matches(ks, model));
       }
     }),
-    { numRuns: 100 },
+    { numRuns: Number(process.env.SHMKV_PROP_RUNS ?? 100), includeErrorInReport: true },
   );
+  assert.ok(innerRollbacks > 100, 'inner parts were rolled back');
 });
 
 test('large values: 64 MiB set, appended in place, spliced by copy; an aborted splice leaves it intact', () => {
