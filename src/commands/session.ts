@@ -54,6 +54,8 @@ export class Session {
   replyOff = false;
   /** CLIENT REPLY SKIP: skip the reply of the next command */
   replySkipNext = false;
+  /** The running command's reply is skipped (SKIP given just before it; CLIENT REPLY ON clears it) */
+  replySkip = false;
   /** CLIENT NO-EVICT */
   noEvict = false;
   /** Close once the pending replies are written (QUIT, CLIENT KILL of itself): the server acts on it. */

@@ -182,10 +182,13 @@ export class Engine implements Env {
     const reply = s.reply;
     const mark = reply.length;
     // CLIENT REPLY SKIP applies to the next command, whatever it is (even a rejected one)
-    const skip = s.replySkipNext;
+    // (Redis turns SKIP_NEXT into SKIP before the command: CLIENT REPLY ON clears it, and
+    // its own OK is then sent)
+    s.replySkip = s.replySkipNext;
     s.replySkipNext = false;
     this.dispatch(s, argv);
-    if (s.replyOff || skip) reply.truncate(mark);
+    if (s.replyOff || s.replySkip) reply.truncate(mark);
+    s.replySkip = false;
   }
 
   /** One command outside any batch (a library call): its own lock, taken only if needed. */

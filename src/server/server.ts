@@ -364,6 +364,7 @@ export class Server implements ServerOps, ServerInfoSource {
     if (argv !== null) {
       const engine = this.engine;
       engine.beginBatch();
+      c.processing = true;
       try {
         while (argv !== null) {
           if (this.pauseUntil !== 0 && this.isPausedFor(c, argv)) {
@@ -371,11 +372,14 @@ export class Server implements ServerOps, ServerInfoSource {
             this.paused.add(c);
             return;
           }
+          c.currentArgv = argv;
           engine.execute(c, argv);
+          c.currentArgv = null;
           if (c.closeAfterReply || c.closed) return;
           argv = parser.next();
         }
       } finally {
+        c.processing = false;
         engine.endBatch();
       }
     }
