@@ -368,9 +368,9 @@ export class Engine implements Env {
   onResetStats: (() => void) | null = null;
 
   /** Server hook for CONFIG SET of the parameters only a server acts on. */
-  onConfigChanged: ((changes: [string, ConfigValue][]) => void) | null = null;
+  onConfigChanged: ((changes: [string, ConfigValue][]) => [string, string] | null) | null = null;
 
-  configChanged(changes: [string, ConfigValue][]): void {
+  configChanged(changes: [string, ConfigValue][]): [string, string] | null {
     this.applyConfig();
     if (changes.some(([n]) => n === 'maxmemory')) {
       const ks = this.ks;
@@ -383,7 +383,7 @@ export class Engine implements Env {
         );
       }
     }
-    this.onConfigChanged?.(changes);
+    return this.onConfigChanged?.(changes) ?? null;
   }
 
   slowlogGet(count: number): SlowlogEntryView[] {

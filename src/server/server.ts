@@ -85,6 +85,9 @@ export class Server implements ServerOps, ServerInfoSource {
   shuttingDown = false;
   /** ports actually bound (port 0 → ephemeral) */
   readonly boundPorts: number[] = [];
+  /** the port and bind values the TCP listeners were made for */
+  private listenPort = -1;
+  private listenBind = '';
 
   private nextClientId = 1;
   private tcpListeners: net.Server[] = [];
@@ -132,6 +135,8 @@ export class Server implements ServerOps, ServerInfoSource {
     if (port !== 0 || process.env.SHMKV_ALLOW_PORT0) {
       this.tcpListeners = await this.bindTcp(port, this.config.str('bind'));
     }
+    this.listenPort = port;
+    this.listenBind = this.config.str('bind');
     const path = this.config.str('unixsocket');
     if (path) {
       try {
@@ -198,14 +203,111 @@ export class Server implements ServerOps, ServerInfoSource {
   /** CONFIG SET port / bind: bind the new addresses, then close the old listeners. */
   async rebind(port: number, bind: string): Promise<void> {
     const fresh = port === 0 ? [] : await this.bindTcp(port, bind);
+    this.replaceListeners(fresh, port, bind);
+  }
+
+  private replaceListeners(fresh: net.Server[], port: number, bind: string): void {
     const old = this.tcpListeners;
     this.tcpListeners = fresh;
+    this.listenPort = port;
+    this.listenBind = bind;
     this.boundPorts.length = 0;
     for (const s of fresh) {
-      const p = (s.address() as net.AddressInfo).port;
+      const a = s.address() as net.AddressInfo | null;
+      const p = a?.port ?? port;
       if (!this.boundPorts.includes(p)) this.boundPorts.push(p);
     }
-    for (const s of old) s.close();
+    for (const s of old) if (!fresh.includes(s)) s.close();
+  }
+
+  /**
+   * Bind numeric addresses at once (Redis binds in CONFIG SET and answers an error when it
+   * cannot): listening sockets made by the addon, handed to Node. Throws on the first
+   * address that cannot be bound (optional '-' ones may be unavailable), after closing
+   * what it opened; null when an address is a host name (only Node's resolver can bind it).
+   */
+  private bindTcpSync(port: number, bind: string): net.Server[] | null {
+    const backlog = this.config.num('tcp-backlog');
+    const fds: number[] = [];
+    try {
+      for (const spec of bind.split(' ').filter(Boolean)) {
+        const optional = spec.startsWith('-');
+        let host = optional ? spec.slice(1) : spec;
+        if (host === '*') host = '0.0.0.0';
+        if (host === '::*') host = '::';
+        let fd: number;
+        try {
+          fd = native.listenTcp(host, port, backlog);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EPROTONOSUPPORT')) continue;
+          throw e;
+        }
+        if (fd < 0) {
+          for (const f of fds) fs.closeSync(f);
+          return null;
+        }
+        fds.push(fd);
+      }
+    } catch (e) {
+      for (const f of fds) fs.closeSync(f);
+      throw e;
+    }
+    if (fds.length === 0 && bind.trim() !== '') throw new Error(`Failed listening on port ${port} (tcp)`);
+    return fds.map((fd) => {
+      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s, 'tcp'));
+      srv.on('error', (e) => this.log.warning(`Listener error on port ${port}: ${e.message}`));
+      srv.listen({ fd, backlog });
+      return srv;
+    });
+  }
+
+  /**
+   * CONFIG SET port / bind (Redis's updatePort / updateBind): listen on the new addresses
+   * before replying; an error text when they cannot be bound (the old listeners stay).
+   */
+  private applyListen(port: number, bind: string): string | null {
+    if (port === this.listenPort && bind === this.listenBind) return null;
+    const portChanged = port !== this.listenPort;
+    if (port === 0) {
+      this.replaceListeners([], port, bind);
+      return null;
+    }
+    // the same port on other addresses: the old sockets must go first (they hold it)
+    const reuse = !portChanged;
+    const old = this.tcpListeners;
+    if (reuse) for (const s of old) s.close();
+    let fresh: net.Server[] | null;
+    try {
+      fresh = this.bindTcpSync(port, bind);
+    } catch (e) {
+      this.log.warning(`Failed to listen on ${bind} port ${port}: ${(e as Error).message}`);
+      if (reuse) {
+        // put the old listeners back (Redis's changeBindAddr restores its old binding)
+        try {
+          this.tcpListeners = this.bindTcpSync(this.listenPort, this.listenBind) ?? [];
+        } catch (e2) {
+          this.log.warning(`Failed to restore the listeners: ${(e2 as Error).message}`);
+          this.tcpListeners = [];
+        }
+      }
+      return portChanged ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.';
+    }
+    if (fresh === null) {
+      // host names: bound asynchronously (a failure is logged and the old values come back)
+      if (reuse) this.tcpListeners = [];
+      const prevPort = this.listenPort;
+      const prevBind = this.listenBind;
+      this.rebind(port, bind).catch((e: Error) => {
+        this.log.warning(`CONFIG SET port/bind failed, keeping the old values: ${e.message}`);
+        this.config.set('port', prevPort);
+        this.config.set('bind', prevBind);
+        void this.rebind(prevPort, prevBind).catch(() => {});
+      });
+      return null;
+    }
+    this.replaceListeners(fresh, port, bind);
+    return null;
   }
 
   /** The TCP port clients can use (the first bound one). */
@@ -599,8 +701,8 @@ export class Server implements ServerOps, ServerInfoSource {
   // ---------------------------------------------------------------- CONFIG SET
 
   /** CONFIG SET of parameters the server acts on (the engine applied its own already). */
-  private configChanged(changes: [string, ConfigValue][]): void {
-    let rebind = false;
+  private configChanged(changes: [string, ConfigValue][]): [string, string] | null {
+    let listen: string | null = null;
     for (const [name] of changes) {
       switch (name) {
         case 'loglevel':
@@ -614,20 +716,15 @@ export class Server implements ServerOps, ServerInfoSource {
           break;
         case 'port':
         case 'bind':
-          rebind = true;
+          listen ??= name;
           break;
       }
     }
-    if (rebind) {
-      // listening is asynchronous: the reply goes now; the old values come back (and a
-      // warning is logged) if the new address cannot be bound
-      const port = this.config.num('port');
-      const bind = this.config.str('bind');
-      this.rebind(port, bind).catch((e: Error) => {
-        this.log.warning(`CONFIG SET port/bind failed, keeping the old listeners: ${e.message}`);
-        for (const [name, old] of changes) this.config.set(name, old);
-      });
+    if (listen !== null) {
+      const err = this.applyListen(this.config.num('port'), this.config.str('bind'));
+      if (err !== null) return [err.startsWith('Unable') ? 'port' : 'bind', err];
     }
+    return null;
   }
 
   // ---------------------------------------------------------------- shutdown
