@@ -25,7 +25,8 @@ import { Registry, type Command } from './registry.js';
 import { commandFamily } from './command_family.js';
 import { allCommands } from './families.js';
 import { genInfo, type ServerInfoSource } from './info.js';
-import { LatencyHistogram } from './latency.js';
+import { LatencyHistogram, LatencyMonitor } from './latency.js';
+import { latencyFamily } from './latency_family.js';
 import { Slowlog } from './slowlog.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
@@ -85,6 +86,9 @@ export class Engine implements Env {
   private slowlogSlowerThan = 10000;
   private slowlogMaxLen = 128;
   private readonly slowlog = new Slowlog();
+  /** LATENCY's events (latency-monitor-threshold) */
+  readonly latencyMonitor = new LatencyMonitor();
+  private latencyThreshold = 0;
   private readonly expireOnLock: boolean;
   /** performance.now() at the end of the last command (commandstats usec) */
   private clock = 0;
@@ -103,7 +107,7 @@ export class Engine implements Env {
     this.server = opts.server ?? null;
     this.serverInfo = opts.serverInfo ?? null;
     this.expireOnLock = opts.expireOnLock ?? false;
-    this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry)]);
+    this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry), ...latencyFamily(() => this.registry, this.latencyMonitor)]);
     this.multiImmediate = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null));
     this.execCmd = this.registry.byName('exec');
     this.dirtyAtSave = this.ks.counters.total(C_DIRTY);
@@ -322,6 +326,10 @@ export class Engine implements Env {
     if (usec >= this.slowlogSlowerThan && this.slowlogSlowerThan >= 0 && !cmd.skipSlowlog && this.slowlogMaxLen > 0) {
       this.slowlog.push(argv, s.redacted, usec, s.addr, s.name, this.slowlogMaxLen);
     }
+    // the latency monitor: whole milliseconds, as Redis's duration/1000
+    if (this.latencyThreshold > 0 && usec >= this.latencyThreshold * 1000) {
+      this.latencyMonitor.add(cmd.flags.has('fast') ? 'fast-command' : 'command', Math.floor(usec / 1000));
+    }
     if (this.onCall !== null && cmd.monitored) this.onCall(s, cmd, argv);
     s.redacted = null;
     if (reply.errors !== errs) cs.failedCalls++;
@@ -345,12 +353,21 @@ export class Engine implements Env {
   performEvictions(): EvictResult {
     this.ensureLocked();
     try {
-      return this.ks.evict().result;
+      const t0 = perf.now();
+      const r = this.ks.evict().result;
+      this.latencySample('eviction-cycle', perf.now() - t0);
+      return r;
     } catch (e) {
       // (each eviction is its own operation: a failed one was rolled back)
       this.log.warning(`eviction failed: ${(e as Error).message}`);
       return 'fail';
     }
+  }
+
+  /** A latency monitor sample of `ms` for `event` if it reaches latency-monitor-threshold (Redis's latencyAddSampleIfNeeded). */
+  latencySample(event: string, ms: number): void {
+    const t = this.latencyThreshold;
+    if (t > 0 && ms >= t) this.latencyMonitor.add(event, Math.floor(ms));
   }
 
   // ---------------------------------------------------------------- Env
@@ -361,6 +378,7 @@ export class Engine implements Env {
     this.latencyTracking = cfg.bool('latency-tracking');
     this.slowlogSlowerThan = cfg.num('slowlog-log-slower-than');
     this.slowlogMaxLen = cfg.num('slowlog-max-len');
+    this.latencyThreshold = cfg.num('latency-monitor-threshold');
     this.slowlog.trim(this.slowlogMaxLen);
   }
 

@@ -621,7 +621,9 @@ export class Server implements ServerOps, ServerInfoSource {
     }
     // active expiry: 25% of a cron period, like Redis's slow cycle
     try {
+      const t0 = perf.now();
       this.ks.activeExpireCycle(Math.max(1, 250 / hz));
+      this.engine.latencySample('expire-cycle', perf.now() - t0);
     } catch (e) {
       this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
     }
