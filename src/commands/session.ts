@@ -60,6 +60,8 @@ export class Session {
   noEvict = false;
   /** Close once the pending replies are written (QUIT, CLIENT KILL of itself): the server acts on it. */
   closeAfterReply = false;
+  /** The engine did not run the command: CLIENT PAUSE holds it (the server runs it again after the pause) */
+  postponed = false;
   /** MONITOR: the server feeds it every command */
   monitor = false;
   /** Open transaction (MULTI), or null. */

@@ -80,6 +80,14 @@ export class Engine implements Env {
   readonly server: ServerOps | null;
   readonly serverInfo: ServerInfoSource | null;
   readonly startTime = Date.now();
+  /**
+   * Set while clients are paused (CLIENT PAUSE): whether a command, checked like any
+   * other (arity, authentication...), must wait; the engine then runs nothing and marks
+   * the session `postponed`, and the caller runs the command again after the pause.
+   */
+  pauseCheck: ((s: Session, cmd: Command) => boolean) | null = null;
+  /** CLIENT PAUSE holds expiry too: read commands see expired keys as gone, but do not delete them (Redis's PAUSE_ACTION_EXPIRE). */
+  expiryPaused = false;
   /** Called after every command run (the server feeds MONITOR from it). */
   onCall: ((s: Session, cmd: Command, argv: Buffer[]) => void) | null = null;
   latencyTracking = true;
@@ -191,6 +199,12 @@ export class Engine implements Env {
     s.replySkip = s.replySkipNext;
     s.replySkipNext = false;
     this.dispatch(s, argv);
+    if (s.postponed) {
+      // not run: the skip still applies to it when it runs
+      s.replySkipNext = s.replySkip;
+      s.replySkip = false;
+      return;
+    }
     if (s.replyOff || s.replySkip) reply.truncate(mark);
     s.replySkip = false;
   }
@@ -216,17 +230,21 @@ export class Engine implements Env {
   private dispatch(s: Session, argv: Buffer[]): void {
     let cmd = this.registry.lookup(argv[0]!);
     if (cmd === null) {
+      s.lastCmdName = 'NULL';
       this.rejectUnknown(s, argv);
       return;
     }
     if (cmd.subTable !== null && argv.length >= 2) {
       const sub = cmd.subTable.get(argv[1]!);
       if (sub === null) {
+        s.lastCmdName = 'NULL';
         this.reject(s, null, Buffer.concat([Buffer.from("ERR unknown subcommand '"), cstr(argv[1]!, 128), Buffer.from(`'. Try ${cmd.upperName} HELP.`)]));
         return;
       }
       cmd = sub;
     }
+    // (Redis's c->lastcmd: set at lookup, so a rejected or held command shows too; not by EXEC's commands)
+    s.lastCmdName = cmd.fullName;
     const a = cmd.arity;
     if ((a > 0 && argv.length !== a) || argv.length < -a || cmd.handler === null) {
       this.reject(s, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
@@ -256,6 +274,10 @@ export class Engine implements Env {
         this.reject(s, cmd, OOM_ERROR);
         return;
       }
+    }
+    if (this.pauseCheck !== null && this.pauseCheck(s, cmd)) {
+      s.postponed = true;
+      return;
     }
     if (multi !== null && !this.multiImmediate.has(cmd)) {
       // copied: argv may be views of a read buffer that the next read overwrites
@@ -302,17 +324,22 @@ export class Engine implements Env {
     const t0 = this.nesting > 0 ? perf.now() : this.clock;
     st.cmd = cmd;
     st.argv = argv;
-    s.lastCmdName = cmd.fullName;
+    const ks = this.ks;
+    const keepExpired = ks.keepExpired;
+    // while paused, expired keys stay; a write (EXEC's, after a PAUSE inside it) still removes them first
+    if (this.expiryPaused) ks.keepExpired = !cmd.isWrite;
     try {
       if (cmd.useExec) {
         this.ensureLocked();
-        this.ks.exec(st.runner);
+        ks.exec(st.runner);
       } else {
         cmd.handler!(st.ctx, argv);
       }
     } catch (e) {
       reply.truncate(mark);
       reply.error(this.errorText(cmd, e));
+    } finally {
+      ks.keepExpired = keepExpired;
     }
     const cs = cmd.stats;
     cs.calls++;

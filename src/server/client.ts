@@ -65,6 +65,8 @@ export class Client extends Session implements ConnectedClient {
   closed = false;
   /** running the commands of a read (CLIENT LIST qbuf= then counts them, as Redis's does) */
   processing = false;
+  /** a command of it waits for CLIENT PAUSE to end (Redis's blocked client: flags=b) */
+  heldByPause = false;
   /** the command running (CLIENT LIST argv-mem=) */
   currentArgv: Buffer[] | null = null;
 
@@ -95,9 +97,10 @@ export class Client extends Session implements ConnectedClient {
     let f = '';
     if (this.monitor) f += 'O';
     if (this.multi !== null) f += 'x';
+    if (this.heldByPause) f += 'b';
     if (this.closeAfterReply) f += 'c';
-    if (this.noEvict) f += 'e';
     if (this.kind === 'unix') f += 'U';
+    if (this.noEvict) f += 'e';
     return f === '' ? 'N' : f;
   }
 

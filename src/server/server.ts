@@ -469,14 +469,17 @@ export class Server implements ServerOps, ServerInfoSource {
       c.processing = true;
       try {
         while (argv !== null) {
-          if (this.pauseUntil !== 0 && this.isPausedFor(c, argv)) {
-            this.pendingArgv.set(c, argv);
-            this.paused.add(c);
-            return;
-          }
           c.currentArgv = argv;
           engine.execute(c, argv);
           c.currentArgv = null;
+          if (c.postponed) {
+            // CLIENT PAUSE: this command and the rest of the input wait for the unpause
+            c.postponed = false;
+            this.pendingArgv.set(c, argv);
+            this.paused.add(c);
+            c.heldByPause = true;
+            return;
+          }
           if (c.closeAfterReply || c.closed) return;
           argv = parser.next();
         }
@@ -548,17 +551,27 @@ export class Server implements ServerOps, ServerInfoSource {
 
   // ---------------------------------------------------------------- CLIENT PAUSE
 
-  private isPausedFor(c: Client, argv: Buffer[]): boolean {
+  /**
+   * The engine's pause check (set while paused): Redis's processCommand postpones every
+   * command of a PAUSE ALL, and under PAUSE WRITE the ones that write or may replicate,
+   * EXEC included when it would run one.
+   */
+  private readonly isPausedFor = (_s: Session, cmd: Command): boolean => {
     if (Date.now() >= this.pauseUntil) {
       this.unpause();
       return false;
     }
     if (!this.pauseWrite) return true;
-    const r = this.engine.registry.resolve(argv);
-    const cmd = r.cmd;
-    if (cmd === null) return false;
-    return cmd.isWrite || cmd.flags.has('may_replicate');
-  }
+    if (cmd.isWrite || cmd.flags.has('may_replicate')) return true;
+    const multi = _s.multi;
+    if (cmd.fullName === 'exec' && multi !== null) {
+      for (const q of multi.commands) {
+        const qc = q.cmd as Command;
+        if (qc.isWrite || qc.flags.has('may_replicate')) return true;
+      }
+    }
+    return false;
+  };
 
   pause(ms: number, writeOnly: boolean): void {
     const until = Date.now() + ms;
@@ -571,11 +584,15 @@ export class Server implements ServerOps, ServerInfoSource {
     }
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
     this.pauseTimer = setTimeout(() => this.unpause(), Math.max(0, this.pauseUntil - Date.now()));
+    this.engine.pauseCheck = this.isPausedFor;
+    this.engine.expiryPaused = true;
   }
 
   unpause(): void {
     this.pauseUntil = 0;
     this.pauseWrite = false;
+    this.engine.pauseCheck = null;
+    this.engine.expiryPaused = false;
     if (this.pauseTimer) {
       clearTimeout(this.pauseTimer);
       this.pauseTimer = null;
@@ -586,6 +603,7 @@ export class Server implements ServerOps, ServerInfoSource {
       for (const c of waiting) {
         const argv = this.pendingArgv.get(c);
         this.pendingArgv.delete(c);
+        c.heldByPause = false;
         if (argv === undefined || c.closed) continue;
         this.processInput(c, argv);
         this.flush(c);
@@ -619,13 +637,17 @@ export class Server implements ServerOps, ServerInfoSource {
       this.lastSampleOut = this.stats.totalNetOutputBytes;
       this.lastSampleTime = now;
     }
-    // active expiry: 25% of a cron period, like Redis's slow cycle
-    try {
-      const t0 = perf.now();
-      this.ks.activeExpireCycle(Math.max(1, 250 / hz));
-      this.engine.latencySample('expire-cycle', perf.now() - t0);
-    } catch (e) {
-      this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
+    // active expiry: 25% of a cron period, like Redis's slow cycle (not while clients are
+    // paused: the dataset stays as it is, Redis's PAUSE_ACTION_EXPIRE)
+    if (this.pauseUntil !== 0 && now >= this.pauseUntil) this.unpause();
+    if (this.pauseUntil === 0) {
+      try {
+        const t0 = perf.now();
+        this.ks.activeExpireCycle(Math.max(1, 250 / hz));
+        this.engine.latencySample('expire-cycle', perf.now() - t0);
+      } catch (e) {
+        this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
+      }
     }
     // over maxmemory with no command coming (CONFIG SET maxmemory below the usage, or a
     // library process that wrote past it): evict here
@@ -675,7 +697,8 @@ export class Server implements ServerOps, ServerInfoSource {
       `maxclients:${this.config.num('maxclients')}`,
       `client_recent_max_input_buffer:${maxIn}`,
       `client_recent_max_output_buffer:${maxOut}`,
-      'blocked_clients:0',
+      // (clients held by CLIENT PAUSE count, as Redis's BLOCKED_POSTPONE clients do)
+      `blocked_clients:${this.paused.size}`,
       'tracking_clients:0',
       'clients_in_timeout_table:0',
     ];
