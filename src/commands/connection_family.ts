@@ -367,6 +367,7 @@ function clientReply(ctx: CommandContext, argv: Buffer[]): void {
   if (v === 'on') {
     c.replyOff = false;
     c.replySkipNext = false;
+    c.replySkip = false;
     ctx.reply.ok();
   } else if (v === 'off') {
     c.replyOff = true;

@@ -188,7 +188,16 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
   const old = items.map((it) => cfg.get(it.def.name));
   for (const it of items) cfg.set(it.def.name, it.value!);
   // what the engine and the server act on (log level, hz, listeners, slowlog...)
-  ctx.env.configChanged(items.map((it, i) => [it.def.name, old[i]!]));
+  const failed = ctx.env.configChanged(items.map((it, i) => [it.def.name, old[i]!]));
+  if (failed !== null) {
+    // as Redis: every value goes back, and is applied again
+    const now = items.map((it) => cfg.get(it.def.name));
+    items.forEach((it, i) => cfg.set(it.def.name, old[i]!));
+    ctx.env.configChanged(items.map((it, i) => [it.def.name, now[i]!]));
+    const arg = items.find((it) => it.def.name === failed[0])?.arg ?? failed[0];
+    w.error(`ERR CONFIG SET failed (possibly related to argument '${arg.toLowerCase()}') - ${failed[1]}`);
+    return;
+  }
   w.ok();
 }
 

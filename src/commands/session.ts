@@ -54,10 +54,14 @@ export class Session {
   replyOff = false;
   /** CLIENT REPLY SKIP: skip the reply of the next command */
   replySkipNext = false;
+  /** The running command's reply is skipped (SKIP given just before it; CLIENT REPLY ON clears it) */
+  replySkip = false;
   /** CLIENT NO-EVICT */
   noEvict = false;
   /** Close once the pending replies are written (QUIT, CLIENT KILL of itself): the server acts on it. */
   closeAfterReply = false;
+  /** The engine did not run the command: CLIENT PAUSE holds it (the server runs it again after the pause) */
+  postponed = false;
   /** MONITOR: the server feeds it every command */
   monitor = false;
   /** Open transaction (MULTI), or null. */

@@ -74,8 +74,13 @@ export interface Env {
   slowlogReset(): void;
   /** CONFIG RESETSTAT */
   resetStats(): void;
-  /** CONFIG SET changed these parameters (name, old value): apply them (the engine's own, then the server's). */
-  configChanged(changes: [string, ConfigValue][]): void;
+  /**
+   * CONFIG SET changed these parameters (name, old value): apply them (the engine's own,
+   * then the server's). Returns null, or the parameter whose change could not be applied
+   * and why (Redis's apply functions: a port that cannot be bound); the caller then puts
+   * the old values back and applies them again.
+   */
+  configChanged(changes: [string, ConfigValue][]): [string, string] | null;
   /** INFO's text for the sections asked for. */
   info(sections: string[]): string;
   /** Run another command for this session inside the current one (EXEC's queued commands). */

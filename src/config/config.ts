@@ -31,6 +31,10 @@ export interface ConfigDef {
   protected?: boolean;
   /** a secret: CONFIG SET's value never shows in SLOWLOG */
   sensitive?: boolean;
+  /** Left out of CONFIG GET with a pattern (Redis's HIDDEN_CONFIG): asked for by name only. */
+  hidden?: boolean;
+  /** A memory value that may also be a percentage ("5%", kept as -5; Redis's PERCENT_CONFIG, up to 100%). */
+  percent?: boolean;
   /** Takes several words on a config line (joined by a space). */
   multiArg?: boolean;
   /** Extra check; returns an error text or null. */
@@ -143,9 +147,22 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'supervised', type: 'enum', default: 'no', values: ['upstart', 'systemd', 'auto', 'no'], immutable: true },
   { name: 'latency-tracking', type: 'bool', default: true },
   { name: 'latency-tracking-info-percentiles', type: 'percentiles', default: '50 99 99.9', multiArg: true },
+  { name: 'latency-monitor-threshold', type: 'int', default: 0, min: 0, max: LLONG_MAX },
+  { name: 'maxmemory-clients', type: 'memory', percent: true, default: 0, min: 0, max: LLONG_MAX },
+  // replication: shmkv does not replicate yet; the parameters exist (CONFIG GET/SET, the
+  // suite's checks) and a replicaof line is refused
+  { name: 'replicaof', alias: 'slaveof', type: 'string', default: '', immutable: true, multiArg: true, check: (v) => (v === '' ? null : 'shmkv does not replicate: replicaof is not supported') },
+  { name: 'masterauth', type: 'string', default: '', sensitive: true },
+  { name: 'masteruser', type: 'string', default: '' },
+  { name: 'repl-backlog-size', type: 'memory', default: 1024 * 1024, min: 1, max: LLONG_MAX, clamp: [16384, LLONG_MAX] },
+  { name: 'repl-ping-replica-period', alias: 'repl-ping-slave-period', type: 'int', default: 10, min: 1, max: INT_MAX },
+  /** debugging aid of Redis's loading (µs per key): hidden there too */
+  { name: 'key-load-delay', type: 'int', default: 0, min: -2147483648, max: INT_MAX, hidden: true },
   { name: 'busy-reply-threshold', alias: 'lua-time-limit', type: 'int', default: 5000, min: 0, max: LLONG_MAX },
   /** shmkv: the shared-memory segment the keyspace lives in (/dev/shm/shmkv.<segment>) */
-  { name: 'segment', type: 'string', default: 'default', immutable: true },
+  // (hidden: CONFIG GET * lists Redis's parameters; a client setting each of them back, as
+  // the Redis suite does, would trip on an immutable one it does not know)
+  { name: 'segment', type: 'string', default: 'default', immutable: true, hidden: true },
 ];
 
 const BY_NAME = new Map<string, ConfigDef>();
@@ -194,8 +211,15 @@ export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
     case 'octal':
     case 'memory': {
       let n: number | null;
+      if (def.type === 'memory' && def.percent && raw.length > 1 && raw.endsWith('%')) {
+        const pct = parseStrictInt(raw.slice(0, -1));
+        if (pct === null || pct < 0) throw new ConfigError('argument must be a memory or percent value');
+        if (pct > 100) throw new ConfigError('percentage argument must be less or equal to 100');
+        return -pct;
+      }
       if (def.type === 'memory') {
         n = memtoll(raw);
+        if (def.percent && (n === null || n < 0)) throw new ConfigError('argument must be a memory or percent value');
         if (n === null || n < 0) throw new ConfigError('argument must be a memory value');
       } else if (def.type === 'octal') {
         n = /^[0-7]+$/.test(raw) ? parseInt(raw, 8) : null;
@@ -241,6 +265,10 @@ export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
     }
     case 'string':
     default:
+      if (def.check) {
+        const err = def.check(raw);
+        if (err !== null) throw new ConfigError(err);
+      }
       return raw;
   }
 }
@@ -354,6 +382,7 @@ export function decodeShared(def: ConfigDef, n: number): ConfigValue {
 export function formatConfigValue(def: ConfigDef, v: ConfigValue): string {
   if (def.type === 'bool') return v ? 'yes' : 'no';
   if (def.type === 'octal') return (v as number).toString(8);
+  if (def.percent && (v as number) < 0) return `${-(v as number)}%`;
   return String(v);
 }
 
@@ -431,6 +460,7 @@ export class Config {
         continue;
       }
       for (const d of CONFIG_DEFS) {
+        if (d.hidden) continue;
         for (const n of d.alias ? [d.name, d.alias] : [d.name]) {
           if (!out.has(n) && stringMatch(p, n, true)) out.set(n, formatConfigValue(d, this.get(d.name)));
         }

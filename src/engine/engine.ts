@@ -26,7 +26,8 @@ import { Registry, type Command } from './registry.js';
 import { commandFamily } from './command_family.js';
 import { allCommands } from './families.js';
 import { genInfo, type ServerInfoSource } from './info.js';
-import { LatencyHistogram } from './latency.js';
+import { LatencyHistogram, LatencyMonitor } from './latency.js';
+import { latencyFamily } from './latency_family.js';
 import { Slowlog } from './slowlog.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
@@ -80,12 +81,23 @@ export class Engine implements Env {
   readonly server: ServerOps | null;
   readonly serverInfo: ServerInfoSource | null;
   readonly startTime = Date.now();
+  /**
+   * Set while clients are paused (CLIENT PAUSE): whether a command, checked like any
+   * other (arity, authentication...), must wait; the engine then runs nothing and marks
+   * the session `postponed`, and the caller runs the command again after the pause.
+   */
+  pauseCheck: ((s: Session, cmd: Command) => boolean) | null = null;
+  /** CLIENT PAUSE holds expiry too: read commands see expired keys as gone, but do not delete them (Redis's PAUSE_ACTION_EXPIRE). */
+  expiryPaused = false;
   /** Called after every command run (the server feeds MONITOR from it). */
   onCall: ((s: Session, cmd: Command, argv: Buffer[]) => void) | null = null;
   latencyTracking = true;
   private slowlogSlowerThan = 10000;
   private slowlogMaxLen = 128;
   private readonly slowlog = new Slowlog();
+  /** LATENCY's events (latency-monitor-threshold) */
+  readonly latencyMonitor = new LatencyMonitor();
+  private latencyThreshold = 0;
   private readonly expireOnLock: boolean;
   /** performance.now() at the end of the last command (commandstats usec) */
   private clock = 0;
@@ -104,7 +116,7 @@ export class Engine implements Env {
     this.server = opts.server ?? null;
     this.serverInfo = opts.serverInfo ?? null;
     this.expireOnLock = opts.expireOnLock ?? false;
-    this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry)]);
+    this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry), ...latencyFamily(() => this.registry, this.latencyMonitor)]);
     this.multiImmediate = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null));
     this.execCmd = this.registry.byName('exec');
     this.dirtyAtSave = this.ks.counters.total(C_DIRTY);
@@ -183,10 +195,19 @@ export class Engine implements Env {
     const reply = s.reply;
     const mark = reply.length;
     // CLIENT REPLY SKIP applies to the next command, whatever it is (even a rejected one)
-    const skip = s.replySkipNext;
+    // (Redis turns SKIP_NEXT into SKIP before the command: CLIENT REPLY ON clears it, and
+    // its own OK is then sent)
+    s.replySkip = s.replySkipNext;
     s.replySkipNext = false;
     this.dispatch(s, argv);
-    if (s.replyOff || skip) reply.truncate(mark);
+    if (s.postponed) {
+      // not run: the skip still applies to it when it runs
+      s.replySkipNext = s.replySkip;
+      s.replySkip = false;
+      return;
+    }
+    if (s.replyOff || s.replySkip) reply.truncate(mark);
+    s.replySkip = false;
   }
 
   /** One command outside any batch (a library call): its own lock, taken only if needed. */
@@ -235,6 +256,7 @@ export class Engine implements Env {
       }
       cmd = sub;
     }
+    // (Redis's c->lastcmd: set at lookup, so a rejected or held command shows too; not by EXEC's commands)
     s.lastCmdName = cmd.fullName;
     const a = cmd.arity;
     if ((a > 0 && argv.length !== a) || argv.length < -a || cmd.handler === null) {
@@ -265,6 +287,10 @@ export class Engine implements Env {
         this.reject(s, cmd, OOM_ERROR);
         return;
       }
+    }
+    if (this.pauseCheck !== null && this.pauseCheck(s, cmd)) {
+      s.postponed = true;
+      return;
     }
     if (multi !== null && !this.multiImmediate.has(cmd)) {
       // copied: argv may be views of a read buffer that the next read overwrites
@@ -311,16 +337,22 @@ export class Engine implements Env {
     const t0 = this.nesting > 0 ? perf.now() : this.clock;
     st.cmd = cmd;
     st.argv = argv;
+    const ks = this.ks;
+    const keepExpired = ks.keepExpired;
+    // while paused, expired keys stay; a write (EXEC's, after a PAUSE inside it) still removes them first
+    if (this.expiryPaused) ks.keepExpired = !cmd.isWrite;
     try {
       if (cmd.useExec) {
         this.ensureLocked();
-        this.ks.exec(st.runner);
+        ks.exec(st.runner);
       } else {
         cmd.handler!(st.ctx, argv);
       }
     } catch (e) {
       reply.truncate(mark);
       reply.error(this.errorText(cmd, e));
+    } finally {
+      ks.keepExpired = keepExpired;
     }
     const cs = cmd.stats;
     cs.calls++;
@@ -333,6 +365,10 @@ export class Engine implements Env {
     if (this.latencyTracking) (cs.latency ??= new LatencyHistogram()).recordUsec(usec);
     if (usec >= this.slowlogSlowerThan && this.slowlogSlowerThan >= 0 && !cmd.skipSlowlog && this.slowlogMaxLen > 0) {
       this.slowlog.push(argv, s.redacted, usec, s.addr, s.name, this.slowlogMaxLen);
+    }
+    // the latency monitor: whole milliseconds, as Redis's duration/1000
+    if (this.latencyThreshold > 0 && usec >= this.latencyThreshold * 1000) {
+      this.latencyMonitor.add(cmd.flags.has('fast') ? 'fast-command' : 'command', Math.floor(usec / 1000));
     }
     if (this.onCall !== null && cmd.monitored) this.onCall(s, cmd, argv);
     s.redacted = null;
@@ -357,12 +393,21 @@ export class Engine implements Env {
   performEvictions(): EvictResult {
     this.ensureLocked();
     try {
-      return this.ks.evict().result;
+      const t0 = perf.now();
+      const r = this.ks.evict().result;
+      this.latencySample('eviction-cycle', perf.now() - t0);
+      return r;
     } catch (e) {
       // (each eviction is its own operation: a failed one was rolled back)
       this.log.warning(`eviction failed: ${(e as Error).message}`);
       return 'fail';
     }
+  }
+
+  /** A latency monitor sample of `ms` for `event` if it reaches latency-monitor-threshold (Redis's latencyAddSampleIfNeeded). */
+  latencySample(event: string, ms: number): void {
+    const t = this.latencyThreshold;
+    if (t > 0 && ms >= t) this.latencyMonitor.add(event, Math.floor(ms));
   }
 
   // ---------------------------------------------------------------- Env
@@ -373,6 +418,7 @@ export class Engine implements Env {
     this.latencyTracking = cfg.bool('latency-tracking');
     this.slowlogSlowerThan = cfg.num('slowlog-log-slower-than');
     this.slowlogMaxLen = cfg.num('slowlog-max-len');
+    this.latencyThreshold = cfg.num('latency-monitor-threshold');
     this.slowlog.trim(this.slowlogMaxLen);
   }
 
@@ -380,9 +426,9 @@ export class Engine implements Env {
   onResetStats: (() => void) | null = null;
 
   /** Server hook for CONFIG SET of the parameters only a server acts on. */
-  onConfigChanged: ((changes: [string, ConfigValue][]) => void) | null = null;
+  onConfigChanged: ((changes: [string, ConfigValue][]) => [string, string] | null) | null = null;
 
-  configChanged(changes: [string, ConfigValue][]): void {
+  configChanged(changes: [string, ConfigValue][]): [string, string] | null {
     this.applyConfig();
     if (changes.some(([n]) => n === 'maxmemory')) {
       const ks = this.ks;
@@ -395,7 +441,7 @@ export class Engine implements Env {
         );
       }
     }
-    this.onConfigChanged?.(changes);
+    return this.onConfigChanged?.(changes) ?? null;
   }
 
   slowlogGet(count: number): SlowlogEntryView[] {

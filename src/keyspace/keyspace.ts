@@ -415,6 +415,12 @@ export class Keyspace {
     return Heap.deref(this.main(db).find(h, this.eqProbe));
   }
 
+  /**
+   * Expired keys are not deleted on the way (they still look gone): set by this process's
+   * engine while CLIENT PAUSE holds expiry, for commands that do not write.
+   */
+  keepExpired = false;
+
   /** Entry offset of a live key (an expired key is deleted on the way, through the seam), or 0. */
   find(db: number, key: Uint8Array): number {
     const h = this.setProbe(key, 0, key.length);
@@ -423,7 +429,7 @@ export class Keyspace {
     const e = Heap.deref(ref);
     const at = this.expireAt(e);
     if (at !== 0 && at <= this.now) {
-      this.removeEntry(db, e, REASON.expired, h);
+      if (!this.keepExpired) this.removeEntry(db, e, REASON.expired, h);
       return 0;
     }
     return e;
@@ -702,8 +708,9 @@ export class Keyspace {
     const next = this.main(db).scan(cursor, count, refs);
     for (const r of refs) {
       const e = Heap.deref(r);
-      if (this.isExpired(e)) this.removeEntry(db, e, REASON.expired);
-      else out.push(e);
+      if (this.isExpired(e)) {
+        if (!this.keepExpired) this.removeEntry(db, e, REASON.expired);
+      } else out.push(e);
     }
     return next;
   }
@@ -717,7 +724,7 @@ export class Keyspace {
       if (this.isExpired(e)) expired.push(e);
       else out.push(e);
     });
-    for (const e of expired) this.removeEntry(db, e, REASON.expired);
+    if (!this.keepExpired) for (const e of expired) this.removeEntry(db, e, REASON.expired);
     return out;
   }
 
@@ -728,7 +735,7 @@ export class Keyspace {
       if (r === 0) return 0;
       const e = Heap.deref(r);
       if (this.isExpired(e)) {
-        this.removeEntry(db, e, REASON.expired);
+        if (!this.keepExpired) this.removeEntry(db, e, REASON.expired);
         continue;
       }
       return e;

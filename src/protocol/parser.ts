@@ -166,6 +166,15 @@ export class RequestParser {
     return this.pendLen + this.ownedBytes + (this.end - this.pos);
   }
 
+  /**
+   * Redis's query buffer length while the commands of a read are running (CLIENT LIST
+   * qbuf=): Redis trims the commands it ran only after the whole read is processed, so
+   * the running command and those before it in the same read still count.
+   */
+  queryBufferBytes(): number {
+    return this.pendLen + this.ownedBytes + this.end;
+  }
+
   /** The error reply bytes ("-ERR Protocol error: ...\r\n"), or null. */
   errorReply(): Buffer | null {
     return this.error === null ? null : Buffer.from('-' + this.error + '\r\n', 'latin1');

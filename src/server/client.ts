@@ -63,6 +63,12 @@ export class Client extends Session implements ConnectedClient {
   /** in the server's queue of replies to write at the end of this event-loop turn */
   flushQueued = false;
   closed = false;
+  /** running the commands of a read (CLIENT LIST qbuf= then counts them, as Redis's does) */
+  processing = false;
+  /** a command of it waits for CLIENT PAUSE to end (Redis's blocked client: flags=b) */
+  heldByPause = false;
+  /** the command running (CLIENT LIST argv-mem=) */
+  currentArgv: Buffer[] | null = null;
 
   constructor(id: number, socket: net.Socket, kind: ClientKind, opts: { maxBulkLen: number; authRequired: boolean; unixsocket: string }) {
     super(id, kind, new ClientReply());
@@ -91,16 +97,19 @@ export class Client extends Session implements ConnectedClient {
     let f = '';
     if (this.monitor) f += 'O';
     if (this.multi !== null) f += 'x';
+    if (this.heldByPause) f += 'b';
     if (this.closeAfterReply) f += 'c';
-    if (this.noEvict) f += 'e';
     if (this.kind === 'unix') f += 'U';
+    if (this.noEvict) f += 'e';
     return f === '' ? 'N' : f;
   }
 
   /** A CLIENT LIST / CLIENT INFO line (without the trailing newline), Redis 7.0 fields. */
   infoLine(now: number): string {
-    const qbuf = this.parser.bufferedBytes();
+    const qbuf = this.processing ? this.parser.queryBufferBytes() : this.parser.bufferedBytes();
     const obl = 0;
+    let argvMem = 0;
+    if (this.currentArgv !== null) for (const a of this.currentArgv) argvMem += a.length;
     const omem = this.socket.writableLength;
     const events = this.outputPaused ? 'w' : this.socket.writableLength > 0 ? 'rw' : 'r';
     const multi = this.multi === null ? -1 : this.multi.commands.length;
@@ -109,7 +118,7 @@ export class Client extends Session implements ConnectedClient {
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${this.name}` +
       ` age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.floor((now - this.lastInteraction) / 1000)}` +
       ` flags=${this.flagString()} db=${this.db} sub=0 psub=0 ssub=0 multi=${multi} qbuf=${qbuf} qbuf-free=${Math.max(0, 16384 - qbuf)}` +
-      ` argv-mem=0 multi-mem=${multiMem} rbs=16384 rbp=16384 obl=${obl} oll=0 omem=${omem}` +
+      ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=16384 rbp=16384 obl=${obl} oll=0 omem=${omem}` +
       ` tot-mem=${16384 + qbuf + omem + multiMem} events=${events} cmd=${this.lastCmdName} user=${this.user} redir=-1 resp=${this.resp}`
     );
   }

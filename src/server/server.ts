@@ -85,6 +85,9 @@ export class Server implements ServerOps, ServerInfoSource {
   shuttingDown = false;
   /** ports actually bound (port 0 → ephemeral) */
   readonly boundPorts: number[] = [];
+  /** the port and bind values the TCP listeners were made for */
+  private listenPort = -1;
+  private listenBind = '';
 
   private nextClientId = 1;
   private tcpListeners: net.Server[] = [];
@@ -132,6 +135,8 @@ export class Server implements ServerOps, ServerInfoSource {
     if (port !== 0 || process.env.SHMKV_ALLOW_PORT0) {
       this.tcpListeners = await this.bindTcp(port, this.config.str('bind'));
     }
+    this.listenPort = port;
+    this.listenBind = this.config.str('bind');
     const path = this.config.str('unixsocket');
     if (path) {
       try {
@@ -198,14 +203,111 @@ export class Server implements ServerOps, ServerInfoSource {
   /** CONFIG SET port / bind: bind the new addresses, then close the old listeners. */
   async rebind(port: number, bind: string): Promise<void> {
     const fresh = port === 0 ? [] : await this.bindTcp(port, bind);
+    this.replaceListeners(fresh, port, bind);
+  }
+
+  private replaceListeners(fresh: net.Server[], port: number, bind: string): void {
     const old = this.tcpListeners;
     this.tcpListeners = fresh;
+    this.listenPort = port;
+    this.listenBind = bind;
     this.boundPorts.length = 0;
     for (const s of fresh) {
-      const p = (s.address() as net.AddressInfo).port;
+      const a = s.address() as net.AddressInfo | null;
+      const p = a?.port ?? port;
       if (!this.boundPorts.includes(p)) this.boundPorts.push(p);
     }
-    for (const s of old) s.close();
+    for (const s of old) if (!fresh.includes(s)) s.close();
+  }
+
+  /**
+   * Bind numeric addresses at once (Redis binds in CONFIG SET and answers an error when it
+   * cannot): listening sockets made by the addon, handed to Node. Throws on the first
+   * address that cannot be bound (optional '-' ones may be unavailable), after closing
+   * what it opened; null when an address is a host name (only Node's resolver can bind it).
+   */
+  private bindTcpSync(port: number, bind: string): net.Server[] | null {
+    const backlog = this.config.num('tcp-backlog');
+    const fds: number[] = [];
+    try {
+      for (const spec of bind.split(' ').filter(Boolean)) {
+        const optional = spec.startsWith('-');
+        let host = optional ? spec.slice(1) : spec;
+        if (host === '*') host = '0.0.0.0';
+        if (host === '::*') host = '::';
+        let fd: number;
+        try {
+          fd = native.listenTcp(host, port, backlog);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT' || code === 'EPROTONOSUPPORT')) continue;
+          throw e;
+        }
+        if (fd < 0) {
+          for (const f of fds) fs.closeSync(f);
+          return null;
+        }
+        fds.push(fd);
+      }
+    } catch (e) {
+      for (const f of fds) fs.closeSync(f);
+      throw e;
+    }
+    if (fds.length === 0 && bind.trim() !== '') throw new Error(`Failed listening on port ${port} (tcp)`);
+    return fds.map((fd) => {
+      const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s, 'tcp'));
+      srv.on('error', (e) => this.log.warning(`Listener error on port ${port}: ${e.message}`));
+      srv.listen({ fd, backlog });
+      return srv;
+    });
+  }
+
+  /**
+   * CONFIG SET port / bind (Redis's updatePort / updateBind): listen on the new addresses
+   * before replying; an error text when they cannot be bound (the old listeners stay).
+   */
+  private applyListen(port: number, bind: string): string | null {
+    if (port === this.listenPort && bind === this.listenBind) return null;
+    const portChanged = port !== this.listenPort;
+    if (port === 0) {
+      this.replaceListeners([], port, bind);
+      return null;
+    }
+    // the same port on other addresses: the old sockets must go first (they hold it)
+    const reuse = !portChanged;
+    const old = this.tcpListeners;
+    if (reuse) for (const s of old) s.close();
+    let fresh: net.Server[] | null;
+    try {
+      fresh = this.bindTcpSync(port, bind);
+    } catch (e) {
+      this.log.warning(`Failed to listen on ${bind} port ${port}: ${(e as Error).message}`);
+      if (reuse) {
+        // put the old listeners back (Redis's changeBindAddr restores its old binding)
+        try {
+          this.tcpListeners = this.bindTcpSync(this.listenPort, this.listenBind) ?? [];
+        } catch (e2) {
+          this.log.warning(`Failed to restore the listeners: ${(e2 as Error).message}`);
+          this.tcpListeners = [];
+        }
+      }
+      return portChanged ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.';
+    }
+    if (fresh === null) {
+      // host names: bound asynchronously (a failure is logged and the old values come back)
+      if (reuse) this.tcpListeners = [];
+      const prevPort = this.listenPort;
+      const prevBind = this.listenBind;
+      this.rebind(port, bind).catch((e: Error) => {
+        this.log.warning(`CONFIG SET port/bind failed, keeping the old values: ${e.message}`);
+        this.config.set('port', prevPort);
+        this.config.set('bind', prevBind);
+        void this.rebind(prevPort, prevBind).catch(() => {});
+      });
+      return null;
+    }
+    this.replaceListeners(fresh, port, bind);
+    return null;
   }
 
   /** The TCP port clients can use (the first bound one). */
@@ -364,18 +466,25 @@ export class Server implements ServerOps, ServerInfoSource {
     if (argv !== null) {
       const engine = this.engine;
       engine.beginBatch();
+      c.processing = true;
       try {
         while (argv !== null) {
-          if (this.pauseUntil !== 0 && this.isPausedFor(c, argv)) {
+          c.currentArgv = argv;
+          engine.execute(c, argv);
+          c.currentArgv = null;
+          if (c.postponed) {
+            // CLIENT PAUSE: this command and the rest of the input wait for the unpause
+            c.postponed = false;
             this.pendingArgv.set(c, argv);
             this.paused.add(c);
+            c.heldByPause = true;
             return;
           }
-          engine.execute(c, argv);
           if (c.closeAfterReply || c.closed) return;
           argv = parser.next();
         }
       } finally {
+        c.processing = false;
         engine.endBatch();
       }
     }
@@ -442,17 +551,27 @@ export class Server implements ServerOps, ServerInfoSource {
 
   // ---------------------------------------------------------------- CLIENT PAUSE
 
-  private isPausedFor(c: Client, argv: Buffer[]): boolean {
+  /**
+   * The engine's pause check (set while paused): Redis's processCommand postpones every
+   * command of a PAUSE ALL, and under PAUSE WRITE the ones that write or may replicate,
+   * EXEC included when it would run one.
+   */
+  private readonly isPausedFor = (_s: Session, cmd: Command): boolean => {
     if (Date.now() >= this.pauseUntil) {
       this.unpause();
       return false;
     }
     if (!this.pauseWrite) return true;
-    const r = this.engine.registry.resolve(argv);
-    const cmd = r.cmd;
-    if (cmd === null) return false;
-    return cmd.isWrite || cmd.flags.has('may_replicate');
-  }
+    if (cmd.isWrite || cmd.flags.has('may_replicate')) return true;
+    const multi = _s.multi;
+    if (cmd.fullName === 'exec' && multi !== null) {
+      for (const q of multi.commands) {
+        const qc = q.cmd as Command;
+        if (qc.isWrite || qc.flags.has('may_replicate')) return true;
+      }
+    }
+    return false;
+  };
 
   pause(ms: number, writeOnly: boolean): void {
     const until = Date.now() + ms;
@@ -465,11 +584,15 @@ export class Server implements ServerOps, ServerInfoSource {
     }
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
     this.pauseTimer = setTimeout(() => this.unpause(), Math.max(0, this.pauseUntil - Date.now()));
+    this.engine.pauseCheck = this.isPausedFor;
+    this.engine.expiryPaused = true;
   }
 
   unpause(): void {
     this.pauseUntil = 0;
     this.pauseWrite = false;
+    this.engine.pauseCheck = null;
+    this.engine.expiryPaused = false;
     if (this.pauseTimer) {
       clearTimeout(this.pauseTimer);
       this.pauseTimer = null;
@@ -480,6 +603,7 @@ export class Server implements ServerOps, ServerInfoSource {
       for (const c of waiting) {
         const argv = this.pendingArgv.get(c);
         this.pendingArgv.delete(c);
+        c.heldByPause = false;
         if (argv === undefined || c.closed) continue;
         this.processInput(c, argv);
         this.flush(c);
@@ -513,11 +637,17 @@ export class Server implements ServerOps, ServerInfoSource {
       this.lastSampleOut = this.stats.totalNetOutputBytes;
       this.lastSampleTime = now;
     }
-    // active expiry: 25% of a cron period, like Redis's slow cycle
-    try {
-      this.ks.activeExpireCycle(Math.max(1, 250 / hz));
-    } catch (e) {
-      this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
+    // active expiry: 25% of a cron period, like Redis's slow cycle (not while clients are
+    // paused: the dataset stays as it is, Redis's PAUSE_ACTION_EXPIRE)
+    if (this.pauseUntil !== 0 && now >= this.pauseUntil) this.unpause();
+    if (this.pauseUntil === 0) {
+      try {
+        const t0 = perf.now();
+        this.ks.activeExpireCycle(Math.max(1, 250 / hz));
+        this.engine.latencySample('expire-cycle', perf.now() - t0);
+      } catch (e) {
+        this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
+      }
     }
     // over maxmemory with no command coming (CONFIG SET maxmemory below the usage, or a
     // library process that wrote past it): evict here
@@ -567,7 +697,8 @@ export class Server implements ServerOps, ServerInfoSource {
       `maxclients:${this.config.num('maxclients')}`,
       `client_recent_max_input_buffer:${maxIn}`,
       `client_recent_max_output_buffer:${maxOut}`,
-      'blocked_clients:0',
+      // (clients held by CLIENT PAUSE count, as Redis's BLOCKED_POSTPONE clients do)
+      `blocked_clients:${this.paused.size}`,
       'tracking_clients:0',
       'clients_in_timeout_table:0',
     ];
@@ -595,8 +726,8 @@ export class Server implements ServerOps, ServerInfoSource {
   // ---------------------------------------------------------------- CONFIG SET
 
   /** CONFIG SET of parameters the server acts on (the engine applied its own already). */
-  private configChanged(changes: [string, ConfigValue][]): void {
-    let rebind = false;
+  private configChanged(changes: [string, ConfigValue][]): [string, string] | null {
+    let listen: string | null = null;
     for (const [name] of changes) {
       switch (name) {
         case 'loglevel':
@@ -610,20 +741,15 @@ export class Server implements ServerOps, ServerInfoSource {
           break;
         case 'port':
         case 'bind':
-          rebind = true;
+          listen ??= name;
           break;
       }
     }
-    if (rebind) {
-      // listening is asynchronous: the reply goes now; the old values come back (and a
-      // warning is logged) if the new address cannot be bound
-      const port = this.config.num('port');
-      const bind = this.config.str('bind');
-      this.rebind(port, bind).catch((e: Error) => {
-        this.log.warning(`CONFIG SET port/bind failed, keeping the old listeners: ${e.message}`);
-        for (const [name, old] of changes) this.config.set(name, old);
-      });
+    if (listen !== null) {
+      const err = this.applyListen(this.config.num('port'), this.config.str('bind'));
+      if (err !== null) return [err.startsWith('Unable') ? 'port' : 'bind', err];
     }
+    return null;
   }
 
   // ---------------------------------------------------------------- shutdown

@@ -76,6 +76,7 @@ test('config file: comments, quotes, include, save lines, overrides', () => {
       ['maxmemory-policy', 'allkeys-lru'],
       ['maxmemory-samples', '5'],
       ['maxmemory-eviction-tenacity', '10'],
+      ['maxmemory-clients', '0'],
     ]);
     // exact names keep the spelling asked for; aliases work
     assert.deepEqual(cfg.getMatching(['MAXCLIENTS', 'slave-read-only']), [

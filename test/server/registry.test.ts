@@ -10,6 +10,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { families, allCommands as familyCommands } from '../../src/engine/families.js';
 import { commandFamily } from '../../src/engine/command_family.js';
+import { latencyFamily } from '../../src/engine/latency_family.js';
+import { LatencyMonitor } from '../../src/engine/latency.js';
 import { LookupTable, Registry, Command } from '../../src/engine/registry.js';
 import { RawClient, decodeReply, toJS, type RespValue } from '../helpers/raw-client.js';
 import { reencode, show } from '../helpers/differential.js';
@@ -18,7 +20,8 @@ import { startShmkvServer, type ShmkvServer } from '../helpers/shmkv-server.js';
 
 /** Every command, the COMMAND family included (bound to the registry, as the engine does). */
 const commandDefs = commandFamily(() => fullRegistry);
-const allCommands = [...familyCommands, ...commandDefs];
+const latencyDefs = latencyFamily(() => fullRegistry, new LatencyMonitor());
+const allCommands = [...familyCommands, ...commandDefs, ...latencyDefs];
 const fullRegistry: Registry = new Registry(allCommands);
 
 let redis: RedisOracle | null = null;
@@ -88,9 +91,9 @@ test('ACL categories are derived like Redis', () => {
   assert.deepEqual(reg.byName('command')?.aclCategories, ['slow', 'connection']);
 });
 
-const MINE = new Set(['command', 'connection', 'server', 'string', 'keys', 'transactions', 'function']);
+const MINE = new Set(['command', 'latency', 'memory', 'connection', 'server', 'string', 'keys', 'transactions', 'function']);
 const owner = new Map<string, string>();
-for (const [fam, defs] of Object.entries({ ...families, command: commandDefs })) for (const d of defs) owner.set(d.name, fam);
+for (const [fam, defs] of Object.entries({ ...families, command: commandDefs, latency: latencyDefs })) for (const d of defs) owner.set(d.name, fam);
 
 /** Remove the subcommands element (10th) of a COMMAND INFO entry / the "subcommands" of DOCS. */
 function withoutSubs(v: RespValue, kind: 'info' | 'docs'): RespValue {
