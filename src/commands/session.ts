@@ -64,6 +64,11 @@ export class Session {
   multi: MultiState | null = null;
   /** Keys under WATCH. */
   watched: WatchedKey[] = [];
+  /**
+   * A local caller (Redis's islocalClient): a Unix socket, a loopback TCP peer, or a library
+   * process (it maps the segment itself). Protected commands set to 'local' allow it.
+   */
+  local: boolean;
   /** Peer address as SLOWLOG shows it ("ip:port" for a connection). */
   addr = '';
   /** Name of the command running or last run (CLIENT LIST cmd=). */
@@ -77,6 +82,7 @@ export class Session {
     this.id = id;
     this.kind = kind;
     this.reply = reply;
+    this.local = kind !== 'tcp';
   }
 
   get resp(): 2 | 3 {

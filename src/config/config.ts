@@ -599,7 +599,7 @@ function renderLines(def: ConfigDef, v: ConfigValue): string[] {
  * the current values (or dropped when the value went back to the default and the line is
  * extra), comments and unknown lines are kept, missing non-default values are appended.
  */
-export function rewriteConfigFile(cfg: Config): void {
+export function rewriteConfigFile(cfg: Config, forceAll = false): void {
   if (!cfg.file) throw new Error('The server is running without a config file');
   let old = '';
   try {
@@ -635,7 +635,7 @@ export function rewriteConfigFile(cfg: Config): void {
     if (done.has(d.name)) continue;
     const v = cfg.get(d.name);
     const dflt = d.name === 'dir' ? v : d.default;
-    if (v === dflt) continue;
+    if (v === dflt && !forceAll) continue;
     extra.push(...renderLines(d, v));
   }
   if (extra.length) {

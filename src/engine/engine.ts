@@ -24,7 +24,7 @@ import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/cou
 import { Registry, type Command } from './registry.js';
 import { commandFamily } from './command_family.js';
 import { allCommands } from './families.js';
-import { genInfo, type ServerInfoSource } from './info.js';
+import { changeReplicationId, genInfo, type ServerInfoSource } from './info.js';
 import { LatencyHistogram } from './latency.js';
 import { Slowlog } from './slowlog.js';
 
@@ -82,6 +82,8 @@ export class Engine implements Env {
   /** Called after every command run (the server feeds MONITOR from it). */
   onCall: ((s: Session, cmd: Command, argv: Buffer[]) => void) | null = null;
   latencyTracking = true;
+  /** DEBUG SET-ACTIVE-EXPIRE: background expiry of this process (the server's cron, the library's lock-time cycle). */
+  activeExpire = true;
   private slowlogSlowerThan = 10000;
   private slowlogMaxLen = 128;
   private readonly slowlog = new Slowlog();
@@ -165,7 +167,7 @@ export class Engine implements Env {
     // a library process keeps keys expiring when no server runs (whoever holds the lock does it)
     if (this.expireOnLock && this.ks.cycleDue()) {
       try {
-        this.ks.activeExpireCycle(1);
+        this.ks.activeExpireCycle(1, this.activeExpire);
       } catch (e) {
         this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
       }
@@ -225,6 +227,17 @@ export class Engine implements Env {
       this.reject(s, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
       return;
     }
+    // protected commands (DEBUG) are refused before authentication, as in Redis
+    const prot = cmd.def.protectedBy ?? cmd.parent?.def.protectedBy;
+    if (prot !== undefined && !this.allowProtected(s, prot)) {
+      const name = (cmd.parent ?? cmd).fullName.toUpperCase();
+      this.reject(
+        s,
+        cmd,
+        `ERR ${name} command not allowed. If the ${prot} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+      );
+      return;
+    }
     if (!s.authenticated && !cmd.noAuth) {
       this.reject(s, cmd, 'NOAUTH Authentication required.');
       return;
@@ -258,6 +271,12 @@ export class Engine implements Env {
       return;
     }
     this.run(this.state(s), cmd, argv);
+  }
+
+  /** Redis's allowProtectedAction: the parameter is 'yes', or 'local' and the caller is local. */
+  private allowProtected(s: Session, param: string): boolean {
+    const v = this.config.str(param);
+    return v === 'yes' || (v === 'local' && s.local);
   }
 
   private rejectUnknown(s: Session, argv: Buffer[]): void {
@@ -425,5 +444,9 @@ export class Engine implements Env {
 
   lastSave(): number {
     return this.lastSaveTime;
+  }
+
+  changeReplicationId(): void {
+    changeReplicationId();
   }
 }

@@ -9,6 +9,7 @@ import { commands as serverFamily } from '../commands/server_family.js';
 import { commands as keysFamily } from '../commands/keys_family.js';
 import { commands as transactionFamily } from '../commands/transaction_family.js';
 import { commands as functionFamily } from '../commands/function_family.js';
+import { commands as debugFamily } from '../commands/debug_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
 import type { CommandDef } from '../commands/types.js';
 
@@ -18,6 +19,7 @@ export const families: Record<string, CommandDef[]> = {
   keys: keysFamily,
   transactions: transactionFamily,
   function: functionFamily,
+  debug: debugFamily,
   string: stringFamily,
 };
 
