@@ -20,6 +20,8 @@ export interface MultiState {
   aborted: boolean;
   /** a queued command may add data (EXEC is refused while over maxmemory) */
   denyOom: boolean;
+  /** a queued command is a write (EXEC is refused without enough good replicas: min-replicas-to-write) */
+  write: boolean;
 }
 
 /**

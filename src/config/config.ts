@@ -136,6 +136,9 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'enable-protected-configs', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
   { name: 'enable-module-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
   { name: 'replica-read-only', alias: 'slave-read-only', type: 'bool', default: true },
+  // a primary with no replica: any value above 0 refuses writes (NOREPLICAS), as Redis does
+  { name: 'min-replicas-to-write', alias: 'min-slaves-to-write', type: 'int', default: 0, min: 0, max: INT_MAX },
+  { name: 'min-replicas-max-lag', alias: 'min-slaves-max-lag', type: 'int', default: 10, min: 0, max: INT_MAX },
   { name: 'cluster-enabled', type: 'bool', default: false, immutable: true },
   { name: 'io-threads', type: 'int', default: 1, min: 1, max: 128, immutable: true },
   { name: 'always-show-logo', type: 'bool', default: false, immutable: true },

@@ -17,6 +17,7 @@
 import { CommandError, newEngineStats, type CommandContext, type CommandDef, type Env, type EngineStats, type LogSink, type ServerOps, type SlowlogEntryView } from '../commands/types.js';
 import { errorCode } from '../commands/reply.js';
 import type { Session } from '../commands/session.js';
+import { resetTransaction } from '../commands/transaction_family.js';
 import type { Config, ConfigValue } from '../config/config.js';
 import { OOM_ERROR, type EvictResult } from '../keyspace/evict.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
@@ -82,6 +83,9 @@ export class Engine implements Env {
   /** Called after every command run (the server feeds MONITOR from it). */
   onCall: ((s: Session, cmd: Command, argv: Buffer[]) => void) | null = null;
   latencyTracking = true;
+  /** min-replicas-to-write / min-replicas-max-lag (writes are refused when both are above 0: no replicas here) */
+  private minReplicasToWrite = 0;
+  private minReplicasMaxLag = 10;
   /** DEBUG SET-ACTIVE-EXPIRE: background expiry of this process (the server's cron, the library's lock-time cycle). */
   activeExpire = true;
   private slowlogSlowerThan = 10000;
@@ -200,9 +204,18 @@ export class Engine implements Env {
     }
   }
 
-  /** Refuse a command (Redis's rejectCommand): inside MULTI, EXEC will then abort. */
+  /**
+   * Refuse a command (Redis's rejectCommand): inside MULTI, EXEC will then abort. EXEC
+   * itself refused (OOM, NOREPLICAS...) discards the transaction: EXECABORT with the reason.
+   */
   private reject(s: Session, cmd: Command | null, text: string | Buffer): void {
     if (cmd !== null) cmd.stats.rejectedCalls++;
+    if (cmd !== null && cmd === this.execCmd && s.multi !== null) {
+      resetTransaction(s);
+      const why = typeof text === 'string' ? Buffer.from(text) : text;
+      s.reply.errorBytes(Buffer.concat([Buffer.from('EXECABORT Transaction discarded because of: '), why]));
+      return;
+    }
     if (typeof text === 'string') s.reply.error(text);
     else s.reply.errorBytes(text);
     if (s.multi !== null) s.multi.aborted = true;
@@ -263,10 +276,17 @@ export class Engine implements Env {
         return;
       }
     }
+    // min-replicas-to-write: we are a primary without replicas, so there are never enough
+    // good ones (Redis's checkGoodReplicasStatus); EXEC counts as a write if it holds one
+    if (this.minReplicasToWrite > 0 && this.minReplicasMaxLag > 0 && (cmd.isWrite || (cmd === this.execCmd && multi !== null && multi.write))) {
+      this.reject(s, cmd, 'NOREPLICAS Not enough good replicas to write.');
+      return;
+    }
     if (multi !== null && !this.multiImmediate.has(cmd)) {
       // copied: argv may be views of a read buffer that the next read overwrites
       multi.commands.push({ cmd, argv: argv.map((x) => Buffer.from(x)) });
       if (cmd.denyOom) multi.denyOom = true;
+      if (cmd.isWrite) multi.write = true;
       s.reply.queued();
       return;
     }
@@ -375,6 +395,8 @@ export class Engine implements Env {
   applyConfig(): void {
     const cfg = this.config;
     this.latencyTracking = cfg.bool('latency-tracking');
+    this.minReplicasToWrite = cfg.num('min-replicas-to-write');
+    this.minReplicasMaxLag = cfg.num('min-replicas-max-lag');
     this.slowlogSlowerThan = cfg.num('slowlog-log-slower-than');
     this.slowlogMaxLen = cfg.num('slowlog-max-len');
     this.slowlog.trim(this.slowlogMaxLen);
