@@ -41,6 +41,11 @@ export interface ReplySink {
   map(n: number): void;
   set(n: number): void;
   push(n: number): void;
+  /**
+   * RESP3 attribute `|n`: n key/value pairs of out-of-band data, then the reply they are
+   * about. RESP3 only (Redis asserts it): callers check `resp` first.
+   */
+  attribute(n: number): void;
   double(d: number): void;
   /** A double already formatted as Redis prints it. */
   doubleText(s: string): void;

@@ -20,6 +20,8 @@ export interface MultiState {
   aborted: boolean;
   /** a queued command may add data (EXEC is refused while over maxmemory) */
   denyOom: boolean;
+  /** a queued command is a write (EXEC is refused without enough good replicas: min-replicas-to-write) */
+  write: boolean;
 }
 
 /**
@@ -68,6 +70,11 @@ export class Session {
   multi: MultiState | null = null;
   /** Keys under WATCH. */
   watched: WatchedKey[] = [];
+  /**
+   * A local caller (Redis's islocalClient): a Unix socket, a loopback TCP peer, or a library
+   * process (it maps the segment itself). Protected commands set to 'local' allow it.
+   */
+  local: boolean;
   /** Peer address as SLOWLOG shows it ("ip:port" for a connection). */
   addr = '';
   /** Name of the command running or last run (CLIENT LIST cmd=). */
@@ -81,6 +88,7 @@ export class Session {
     this.id = id;
     this.kind = kind;
     this.reply = reply;
+    this.local = kind !== 'tcp';
   }
 
   get resp(): 2 | 3 {

@@ -33,7 +33,7 @@ function multi(ctx: CommandContext): void {
     ctx.reply.error('ERR MULTI calls can not be nested');
     return;
   }
-  s.multi = { commands: [], aborted: false, denyOom: false };
+  s.multi = { commands: [], aborted: false, denyOom: false, write: false };
   ctx.reply.ok();
 }
 

@@ -87,6 +87,14 @@ export interface Env {
   call(ctx: CommandContext, cmd: unknown, argv: Buffer[]): void;
   /** unix time (s) of the last save (LASTSAVE) */
   lastSave(): number;
+  /**
+   * Background expiry of this process (DEBUG SET-ACTIVE-EXPIRE): the server's cron and a
+   * library process's cycle when it takes the lock both skip deleting expired keys while
+   * it is false (lookups still expire lazily).
+   */
+  activeExpire: boolean;
+  /** DEBUG CHANGE-REPL-ID: a new master_replid (INFO replication). */
+  changeReplicationId(): void;
 }
 
 /** A server's connection as CLIENT LIST / KILL see it. */
@@ -207,6 +215,12 @@ export interface CommandDef {
   getKeys?: (argv: Buffer[]) => { pos: number; flags: string[] }[] | null;
   /** Run inside store.exec() (default: flags include 'write' or 'readonly'). */
   exec?: boolean;
+  /**
+   * A protected command (Redis's CMD_PROTECTED): the configuration parameter that allows it
+   * ('no' | 'yes' | 'local'). The engine refuses it, before authentication, as Redis's
+   * processCommand does, unless the parameter is 'yes', or 'local' and the caller is local.
+   */
+  protectedBy?: string;
   /** Absent for container commands that only have subcommands. */
   handler?: Handler;
 }

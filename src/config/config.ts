@@ -140,6 +140,9 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'enable-protected-configs', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
   { name: 'enable-module-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
   { name: 'replica-read-only', alias: 'slave-read-only', type: 'bool', default: true },
+  // a primary with no replica: any value above 0 refuses writes (NOREPLICAS), as Redis does
+  { name: 'min-replicas-to-write', alias: 'min-slaves-to-write', type: 'int', default: 0, min: 0, max: INT_MAX },
+  { name: 'min-replicas-max-lag', alias: 'min-slaves-max-lag', type: 'int', default: 10, min: 0, max: INT_MAX },
   { name: 'cluster-enabled', type: 'bool', default: false, immutable: true },
   { name: 'io-threads', type: 'int', default: 1, min: 1, max: 128, immutable: true },
   { name: 'always-show-logo', type: 'bool', default: false, immutable: true },
@@ -629,7 +632,7 @@ function renderLines(def: ConfigDef, v: ConfigValue): string[] {
  * the current values (or dropped when the value went back to the default and the line is
  * extra), comments and unknown lines are kept, missing non-default values are appended.
  */
-export function rewriteConfigFile(cfg: Config): void {
+export function rewriteConfigFile(cfg: Config, forceAll = false): void {
   if (!cfg.file) throw new Error('The server is running without a config file');
   let old = '';
   try {
@@ -665,7 +668,7 @@ export function rewriteConfigFile(cfg: Config): void {
     if (done.has(d.name)) continue;
     const v = cfg.get(d.name);
     const dflt = d.name === 'dir' ? v : d.default;
-    if (v === dflt) continue;
+    if (v === dflt && !forceAll) continue;
     extra.push(...renderLines(d, v));
   }
   if (extra.length) {

@@ -17,15 +17,15 @@
 import { CommandError, newEngineStats, type CommandContext, type CommandDef, type Env, type EngineStats, type LogSink, type ServerOps, type SlowlogEntryView } from '../commands/types.js';
 import { errorCode } from '../commands/reply.js';
 import type { Session } from '../commands/session.js';
+import { resetTransaction } from '../commands/transaction_family.js';
 import type { Config, ConfigValue } from '../config/config.js';
 import { OOM_ERROR, type EvictResult } from '../keyspace/evict.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
-import { resetTransaction } from '../commands/transaction_family.js';
 import { Registry, type Command } from './registry.js';
 import { commandFamily } from './command_family.js';
 import { allCommands } from './families.js';
-import { genInfo, type ServerInfoSource } from './info.js';
+import { changeReplicationId, genInfo, type ServerInfoSource } from './info.js';
 import { LatencyHistogram, LatencyMonitor } from './latency.js';
 import { latencyFamily } from './latency_family.js';
 import { Slowlog } from './slowlog.js';
@@ -92,6 +92,11 @@ export class Engine implements Env {
   /** Called after every command run (the server feeds MONITOR from it). */
   onCall: ((s: Session, cmd: Command, argv: Buffer[]) => void) | null = null;
   latencyTracking = true;
+  /** min-replicas-to-write / min-replicas-max-lag (writes are refused when both are above 0: no replicas here) */
+  private minReplicasToWrite = 0;
+  private minReplicasMaxLag = 10;
+  /** DEBUG SET-ACTIVE-EXPIRE: background expiry of this process (the server's cron, the library's lock-time cycle). */
+  activeExpire = true;
   private slowlogSlowerThan = 10000;
   private slowlogMaxLen = 128;
   private readonly slowlog = new Slowlog();
@@ -178,7 +183,7 @@ export class Engine implements Env {
     // a library process keeps keys expiring when no server runs (whoever holds the lock does it)
     if (this.expireOnLock && this.ks.cycleDue()) {
       try {
-        this.ks.activeExpireCycle(1);
+        this.ks.activeExpireCycle(1, this.activeExpire);
       } catch (e) {
         this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
       }
@@ -263,6 +268,17 @@ export class Engine implements Env {
       this.reject(s, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
       return;
     }
+    // protected commands (DEBUG) are refused before authentication, as in Redis
+    const prot = cmd.def.protectedBy ?? cmd.parent?.def.protectedBy;
+    if (prot !== undefined && !this.allowProtected(s, prot)) {
+      const name = (cmd.parent ?? cmd).fullName.toUpperCase();
+      this.reject(
+        s,
+        cmd,
+        `ERR ${name} command not allowed. If the ${prot} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+      );
+      return;
+    }
     if (!s.authenticated && !cmd.noAuth) {
       this.reject(s, cmd, 'NOAUTH Authentication required.');
       return;
@@ -288,6 +304,13 @@ export class Engine implements Env {
         return;
       }
     }
+    // min-replicas-to-write: we are a primary without replicas, so there are never enough
+    // good ones (Redis's checkGoodReplicasStatus); EXEC counts as a write if it holds one
+    if (this.minReplicasToWrite > 0 && this.minReplicasMaxLag > 0 && (cmd.isWrite || (cmd === this.execCmd && multi !== null && multi.write))) {
+      this.reject(s, cmd, 'NOREPLICAS Not enough good replicas to write.');
+      return;
+    }
+    // CLIENT PAUSE: after the checks (their errors come at once), as Redis's blockPostponeClient
     if (this.pauseCheck !== null && this.pauseCheck(s, cmd)) {
       s.postponed = true;
       return;
@@ -296,10 +319,17 @@ export class Engine implements Env {
       // copied: argv may be views of a read buffer that the next read overwrites
       multi.commands.push({ cmd, argv: argv.map((x) => Buffer.from(x)) });
       if (cmd.denyOom) multi.denyOom = true;
+      if (cmd.isWrite) multi.write = true;
       s.reply.queued();
       return;
     }
     this.run(this.state(s), cmd, argv);
+  }
+
+  /** Redis's allowProtectedAction: the parameter is 'yes', or 'local' and the caller is local. */
+  private allowProtected(s: Session, param: string): boolean {
+    const v = this.config.str(param);
+    return v === 'yes' || (v === 'local' && s.local);
   }
 
   private rejectUnknown(s: Session, argv: Buffer[]): void {
@@ -416,6 +446,8 @@ export class Engine implements Env {
   applyConfig(): void {
     const cfg = this.config;
     this.latencyTracking = cfg.bool('latency-tracking');
+    this.minReplicasToWrite = cfg.num('min-replicas-to-write');
+    this.minReplicasMaxLag = cfg.num('min-replicas-max-lag');
     this.slowlogSlowerThan = cfg.num('slowlog-log-slower-than');
     this.slowlogMaxLen = cfg.num('slowlog-max-len');
     this.latencyThreshold = cfg.num('latency-monitor-threshold');
@@ -486,5 +518,9 @@ export class Engine implements Env {
 
   lastSave(): number {
     return this.lastSaveTime;
+  }
+
+  changeReplicationId(): void {
+    changeReplicationId();
   }
 }

@@ -10,6 +10,7 @@ import { commands as keysFamily } from '../commands/keys_family.js';
 import { commands as transactionFamily } from '../commands/transaction_family.js';
 import { commands as functionFamily } from '../commands/function_family.js';
 import { commands as memoryFamily } from '../commands/memory_family.js';
+import { commands as debugFamily } from '../commands/debug_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
 import type { CommandDef } from '../commands/types.js';
 
@@ -20,6 +21,7 @@ export const families: Record<string, CommandDef[]> = {
   transactions: transactionFamily,
   function: functionFamily,
   memory: memoryFamily,
+  debug: debugFamily,
   string: stringFamily,
 };
 

@@ -49,7 +49,12 @@ const SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replic
 const DEFAULT = new Set(['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace']);
 
 const RUN_ID = randomBytes(20).toString('hex');
-const REPL_ID = randomBytes(20).toString('hex');
+let REPL_ID = randomBytes(20).toString('hex');
+
+/** DEBUG CHANGE-REPL-ID: a new replication id (the second one stays cleared: no replication yet). */
+export function changeReplicationId(): void {
+  REPL_ID = randomBytes(20).toString('hex');
+}
 
 /**
  * How this process loaded the server's code: "bundle" with the code cache's fate

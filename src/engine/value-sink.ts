@@ -25,6 +25,8 @@ export type Reply = string | Buffer | number | bigint | boolean | null | ReplyEr
 const T_VALUE = 0;
 const T_ARRAY = 1;
 const T_MAP = 2;
+/** n attribute pairs, dropped when the reply is assembled (the reply after them is what counts) */
+const T_ATTR = 3;
 
 /** Integers beyond 2^53 come back as their exact decimal text (ioredis's stringNumbers). */
 function intValue(n: number | bigint): number | string {
@@ -71,6 +73,11 @@ export class ValueSink implements ReplySink {
       const v = vals[i++];
       if (k === T_VALUE) return v as Reply;
       const n = v as number;
+      if (k === T_ATTR) {
+        // out-of-band data (RESP3 attributes): built to skip it, then the reply itself
+        for (let j = 0; j < 2 * n; j++) build();
+        return build();
+      }
       if (k === T_ARRAY) {
         const a: Reply[] = new Array(n);
         for (let j = 0; j < n; j++) a[j] = build();
@@ -160,6 +167,11 @@ export class ValueSink implements ReplySink {
   }
   push(n: number): void {
     this.array(n);
+  }
+  /** Attributes are ignored: the library's caller gets the reply they annotate. */
+  attribute(n: number): void {
+    this.kinds.push(T_ATTR);
+    this.vals.push(n);
   }
   double(d: number): void {
     if (this.resp === 3) this.put(d);

@@ -500,6 +500,11 @@ export class Keyspace {
     }
   }
 
+  /** The entry's access stamp as stored (LRU clock in seconds, or LFU minutes and counter). */
+  accessStamp(e: number): number {
+    return this.dv.getUint32(e + O_LRU, true);
+  }
+
   idleSeconds(e: number): number {
     return idleSeconds(this.dv.getUint32(e + O_LRU, true), this.now);
   }
@@ -715,6 +720,11 @@ export class Keyspace {
     return next;
   }
 
+  /** Every entry of db as stored, expired or not, nothing deleted (DEBUG DIGEST's walk). */
+  forEachStored(db: number, fn: (e: number) => void): void {
+    this.main(db).forEach((r) => fn(Heap.deref(r)));
+  }
+
   /** Every live entry of db (KEYS). */
   allEntries(db: number): number[] {
     const out: number[] = [];
@@ -899,12 +909,14 @@ export class Keyspace {
   /**
    * Delete expired keys found by sampling each database's expires index, for at most
    * budgetMs; then free a slice of flushed databases and (once a second) give memory back.
-   * Outside an operation (each sample round is one).
+   * Outside an operation (each sample round is one). `expire: false` (DEBUG
+   * SET-ACTIVE-EXPIRE 0) skips the expiry part; the cycle still counts as run, so other
+   * processes do not take it over.
    */
-  activeExpireCycle(budgetMs: number): void {
+  activeExpireCycle(budgetMs: number, expire = true): void {
     this.dv.setFloat64(this.meta() + K_LAST_CYCLE, Date.now(), true);
     const deadline = perf.now() + budgetMs;
-    for (let db = 0; db < this.databases; db++) {
+    for (let db = 0; expire && db < this.databases; db++) {
       for (;;) {
         if (perf.now() > deadline) return;
         let expired = 0;

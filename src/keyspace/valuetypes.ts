@@ -9,6 +9,7 @@
  * value ref as it is; copying it (COPY) asks the type for copies of its outside chunks.
  */
 import type { Keyspace } from './keyspace.js';
+import type { Digest } from './digest.js';
 
 export interface ValueType {
   /** OBJ_* code stored in the entry. */
@@ -30,6 +31,15 @@ export interface ValueType {
   chunks(ks: Keyspace, e: number, mark: (p: number, what: string) => void, errors: string[]): void;
   /** MEMORY USAGE: heap bytes of the value outside the entry chunk. */
   outsideBytes(ks: Keyspace, e: number): number;
+  /**
+   * DEBUG DIGEST / DIGEST-VALUE: feed the value to `d` as Redis's xorObjectDigest does for
+   * the type (strings: mix the bytes; ordered elements: mix each; unordered ones: xor each
+   * element's own digest, made with `new Digest()`). A type without it makes DEBUG DIGEST
+   * answer an error for its keys.
+   */
+  digest?(ks: Keyspace, e: number, d: Digest): void;
+  /** DEBUG OBJECT's serializedlength: bytes of the value in an RDB file (Redis's rdbSavedObjectLen). */
+  serializedLength?(ks: Keyspace, e: number): number;
 }
 
 const registry: (ValueType | undefined)[] = [];

@@ -41,6 +41,11 @@ export interface OpenOptions {
   db?: number;
   /** Password, when the keyspace's users must authenticate (requirepass of this process). */
   password?: string;
+  /**
+   * DEBUG for this handle (enable-debug-command). Default 'no', as Redis; a library
+   * process counts as a local caller, so 'local' allows it too.
+   */
+  enableDebugCommand?: 'no' | 'yes' | 'local';
 }
 
 /** Options of `set` (SET's EX PX EXAT PXAT NX XX KEEPTTL GET). */
@@ -150,6 +155,7 @@ export class KV {
     try {
       const config = new Config();
       if (opts.password !== undefined) config.set('requirepass', opts.password);
+      if (opts.enableDebugCommand !== undefined) config.set('enable-debug-command', opts.enableDebugCommand);
       // the segment's shared settings (maxmemory, its policy...) are kept as they are
       config.attachShared(this.ks.settings, false);
       this.engine = new Engine({ ks: this.ks, config, expireOnLock: true });

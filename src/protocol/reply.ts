@@ -12,6 +12,7 @@
  *   | map(n)            | `%n`                  | `*2n`                   |
  *   | set(n)            | `~n`                  | `*n`                    |
  *   | push(n)           | `>n`                  | `*n`                    |
+ *   | attribute(n)      | `|n`                  | (RESP3 only: throws)    |
  *   | double(d)         | `,<%.17g>`            | bulk `%.17g`            |
  *   | bool(b)           | `#t` / `#f`           | `:1` / `:0`             |
  *   | bigNumber(s)      | `(s`                  | bulk s                  |
@@ -294,6 +295,12 @@ export class ReplyWriter {
   /** RESP3 `>n`, RESP2 `*n` (pub/sub messages) */
   push(n: number): void {
     this.header(this.resp === 3 ? 62 : 42, n);
+  }
+
+  /** RESP3 `|n` (n key/value pairs, then the reply they annotate). RESP2 has no attributes. */
+  attribute(n: number): void {
+    if (this.resp !== 3) throw new Error('attribute replies need RESP3');
+    this.header(124, n);
   }
 
   /** A double as Redis 7.0 addReplyDouble: RESP3 `,%.17g`, RESP2 a bulk string. */

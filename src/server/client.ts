@@ -81,6 +81,7 @@ export class Client extends Session implements ConnectedClient {
     } else {
       this.addr = formatAddr(socket.remoteAddress, socket.remotePort);
       this.laddr = formatAddr(socket.localAddress, socket.localPort);
+      this.local = isLoopback(socket.remoteAddress);
     }
     const h = (socket as unknown as { _handle?: { fd?: number } })._handle;
     this.fd = typeof h?.fd === 'number' ? h.fd : -1;
@@ -122,6 +123,12 @@ export class Client extends Session implements ConnectedClient {
       ` tot-mem=${16384 + qbuf + omem + multiMem} events=${events} cmd=${this.lastCmdName} user=${this.user} redir=-1 resp=${this.resp}`
     );
   }
+}
+
+/** A loopback peer address (IPv4 127/8, IPv6 ::1, IPv4-mapped 127/8). */
+export function isLoopback(ip: string | undefined): boolean {
+  if (!ip) return false;
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
 export function formatAddr(ip: string | undefined, port: number | undefined): string {

@@ -21,7 +21,7 @@ import type { ServerInfoSource } from '../engine/info.js';
 import type { CommandDef, ServerOps } from '../commands/types.js';
 import type { Session } from '../commands/session.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
-import { Client, type ClientKind } from './client.js';
+import { Client, isLoopback, type ClientKind } from './client.js';
 import { Logger, type LogLevel } from '../util/log.js';
 import { reprBytes } from '../protocol/repr.js';
 
@@ -47,11 +47,6 @@ export interface ServerOptions {
   onExit?: (code: number) => void;
   /** Called during shutdown just before the keyspace is closed (release the server role...). */
   beforeStoreClose?: () => void;
-}
-
-function isLoopback(ip: string | undefined): boolean {
-  if (!ip) return false;
-  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
 /** Server-wide counters of connections and traffic (INFO stats). */
@@ -637,13 +632,14 @@ export class Server implements ServerOps, ServerInfoSource {
       this.lastSampleOut = this.stats.totalNetOutputBytes;
       this.lastSampleTime = now;
     }
-    // active expiry: 25% of a cron period, like Redis's slow cycle (not while clients are
-    // paused: the dataset stays as it is, Redis's PAUSE_ACTION_EXPIRE)
+    // active expiry: 25% of a cron period, like Redis's slow cycle; not while clients are
+    // paused (the dataset stays as it is, Redis's PAUSE_ACTION_EXPIRE), and off after DEBUG
+    // SET-ACTIVE-EXPIRE 0 (the cycle then only frees flushed databases and trims)
     if (this.pauseUntil !== 0 && now >= this.pauseUntil) this.unpause();
     if (this.pauseUntil === 0) {
       try {
         const t0 = perf.now();
-        this.ks.activeExpireCycle(Math.max(1, 250 / hz));
+        this.ks.activeExpireCycle(Math.max(1, 250 / hz), this.engine.activeExpire);
         this.engine.latencySample('expire-cycle', perf.now() - t0);
       } catch (e) {
         this.log.warning(`active expire cycle failed: ${(e as Error).message}`);

@@ -568,7 +568,8 @@ test('log lines in Redis style; the cron expires keys nobody reads (activeExpire
   try {
     assert.match(s.output(), /^\d+:M \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} \* Ready to accept connections tcp$/m);
     const c = await RawClient.connect(s.port);
-    for (let i = 0; i < 200; i++) c.send('SET', `tmp:${i}`, 'x', 'PX', '50');
+    // (500 ms: on a loaded machine, 50 ms passed before DBSIZE could count them all)
+    for (let i = 0; i < 200; i++) c.send('SET', `tmp:${i}`, 'x', 'PX', '500');
     c.send('SET', 'keep', 'x');
     await c.readN(201);
     assert.equal(await js(c, 'DBSIZE'), 201);

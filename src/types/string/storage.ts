@@ -257,7 +257,35 @@ export const stringType: ValueType = {
     const vref = ks.heap.dv.getUint32(e + O_VREF, true);
     return vref === 0 ? 0 : ks.heap.usable(Heap.deref(vref)) + 8;
   },
+  digest(ks, e, d) {
+    // the string's bytes (an int-encoded one as its decimal text, as Redis's getDecodedObject)
+    d.mix(readString(ks, e));
+  },
+  serializedLength(ks, e) {
+    return rdbStringLength(ks.heap.mem.u8, stringOffset(ks, e), stringLength(ks, e));
+  },
 };
+
+/** Bytes of RDB's length prefix for n (rdbSaveLen). */
+function rdbLenBytes(n: number): number {
+  return n < 64 ? 1 : n < 16384 ? 2 : n <= 0xffffffff ? 5 : 9;
+}
+
+/**
+ * Bytes of a string in an RDB file (rdbSaveRawString without LZF compression): an integer
+ * of up to 11 characters that fits 32 bits is saved as an 8/16/32-bit integer (2, 3 or 5
+ * bytes), anything else as a length prefix and the bytes. (Redis compresses strings of more
+ * than 20 bytes with LZF when that is shorter; we count them uncompressed.)
+ */
+function rdbStringLength(u8: Uint8Array, off: number, len: number): number {
+  if (len <= 11 && isIntegerString(u8, off, len)) {
+    const v = Number(Buffer.from(u8.subarray(off, off + len)).toString('latin1'));
+    if (v >= -128 && v <= 127) return 2;
+    if (v >= -32768 && v <= 32767) return 3;
+    if (v >= -2147483648 && v <= 2147483647) return 5;
+  }
+  return rdbLenBytes(len) + len;
+}
 
 registerValueType(stringType);
 
