@@ -49,10 +49,12 @@ export interface LogSink {
   verbose(msg: string): void;
 }
 
-/** One SLOWLOG entry. */
+/** One SLOWLOG entry (src/engine/slowlog.ts keeps them). */
 export interface SlowlogEntryView {
   id: number;
+  /** unix seconds */
   time: number;
+  /** µs */
   duration: number;
   args: Buffer[];
   peer: string;

@@ -8,16 +8,9 @@ const MAX_ARGC = 32;
 const MAX_STRING = 128;
 const REDACTED = Buffer.from('(redacted)');
 
-export interface SlowlogEntry {
-  id: number;
-  /** unix seconds */
-  time: number;
-  /** µs */
-  duration: number;
-  args: Buffer[];
-  peer: string;
-  name: string;
-}
+import type { SlowlogEntryView } from '../commands/types.js';
+
+export type SlowlogEntry = SlowlogEntryView;
 
 export class Slowlog {
   /** newest first */
