@@ -56,6 +56,8 @@ const TRIM_INTERVAL_MS = 1000;
 /** Active expiry runs at least this often in some process (Redis's hz 10). */
 const CYCLE_INTERVAL_MS = 100;
 
+const EMPTY_PROBE = new Uint8Array(0);
+
 /** An absolute expiry in ms: a number, or a bigint past 2^53 (Redis allows any int64). 0 = none. */
 export type Expiry = number | bigint;
 
@@ -119,7 +121,7 @@ export class Keyspace {
   private readonly dv: DataView;
   private readonly u8: Uint8Array;
   private readonly tableCache = new Map<number, Dash>();
-  private probe: Uint8Array = new Uint8Array(0);
+  private probe: Uint8Array = EMPTY_PROBE;
   private probeStart = 0;
   private probeLen = 0;
   private probeHash = 0;
@@ -388,6 +390,15 @@ export class Keyspace {
     this.probeStart = start;
     this.probeLen = len;
     return (this.probeHash = hashBytes(key, start, len));
+  }
+
+  /**
+   * Drop the probe's reference to the last key looked up: hashOf() recognises a key by
+   * identity, and a caller that reuses one Buffer for different keys (the library's
+   * scratch arguments) must not have the next key taken for the last.
+   */
+  forgetProbe(): void {
+    this.probe = EMPTY_PROBE;
   }
 
   /** The hash of `key`, reusing the last lookup's when it was this key. */

@@ -73,12 +73,62 @@ export interface ScanOptions {
 }
 
 let nextSessionId = 1;
+const EMPTY = Buffer.alloc(0);
 
 function toBuffer(a: Arg): Buffer {
   if (typeof a === 'string') return Buffer.from(a, 'utf8');
   if (typeof a === 'number') return Buffer.from(String(a), 'latin1');
   if (Buffer.isBuffer(a)) return a;
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Longest string (in UTF-16 units) the scratch encoder takes; longer ones get a Buffer of their own. */
+const SCRATCH_CHARS = 64;
+/** Argument positions with scratch space (further arguments get Buffers of their own). */
+const SCRATCH_ARGS = 8;
+
+/**
+ * Arguments of the typed calls encoded into reusable memory instead of a new Buffer per
+ * string (Buffer.from costs more than a hash lookup in the keyspace): a short ASCII string
+ * is copied byte by byte into its position's scratch region, and the argument is a cached
+ * Buffer of exactly that length over it. The engine and the handlers use argv only during
+ * the call (what outlives it is copied: MULTI's queue, SLOWLOG, WATCH) — the server's argv
+ * are views of a read buffer that the next read overwrites, the same contract. The one
+ * reference that survives is the keyspace's lookup probe, which compares by identity:
+ * the caller forgets it after each call (Keyspace.forgetProbe).
+ */
+class ArgScratch {
+  private readonly back = Buffer.alloc(SCRATCH_ARGS * SCRATCH_CHARS);
+  /** views[pos * (SCRATCH_CHARS + 1) + len]: the Buffer of `len` bytes at position pos */
+  private readonly views: (Buffer | undefined)[] = new Array((SCRATCH_CHARS + 1) * SCRATCH_ARGS);
+
+  private view(pos: number, len: number): Buffer {
+    const i = pos * (SCRATCH_CHARS + 1) + len;
+    let v = this.views[i];
+    if (v === undefined) {
+      const at = pos * SCRATCH_CHARS;
+      v = this.views[i] = this.back.subarray(at, at + len);
+    }
+    return v;
+  }
+
+  /** Argument `a` as bytes, for argv position `pos` (valid until the next call). */
+  arg(a: Arg, pos: number): Buffer {
+    if (typeof a === 'string') {
+      const n = a.length;
+      if (n > SCRATCH_CHARS || pos >= SCRATCH_ARGS) return Buffer.from(a, 'utf8');
+      const b = this.view(pos, n);
+      for (let i = 0; i < n; i++) {
+        const c = a.charCodeAt(i);
+        if (c >= 0x80) return Buffer.from(a, 'utf8');
+        b[i] = c;
+      }
+      return b;
+    }
+    if (typeof a === 'number') return this.arg(String(a), pos);
+    if (Buffer.isBuffer(a)) return a;
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  }
 }
 
 /** A transaction being built: commands are queued here and run by exec() as MULTI … EXEC. */
@@ -142,6 +192,9 @@ export class KV {
   private readonly engine: Engine;
   private readonly session: Session;
   private readonly sink: ValueSink;
+  private readonly scratch = new ArgScratch();
+  private readonly argv2: Buffer[] = [EMPTY, EMPTY];
+  private readonly argv3: Buffer[] = [EMPTY, EMPTY, EMPTY];
   private closed = false;
 
   constructor(opts: OpenOptions = {}) {
@@ -182,6 +235,19 @@ export class KV {
     return r;
   }
 
+  /** run() of an argv built from the scratch (see ArgScratch). */
+  private runScratch(argv: Buffer[]): Reply {
+    if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
+    try {
+      this.engine.executeAlone(this.session, argv);
+    } finally {
+      this.ks.forgetProbe();
+    }
+    const r = this.sink.take1();
+    if (r instanceof ReplyError) throw r;
+    return r;
+  }
+
   /** Run any command; bulk replies as strings. Throws a ReplyError for an error reply. */
   call(command: string, ...args: Arg[]): Reply {
     const argv = new Array<Buffer>(args.length + 1);
@@ -203,7 +269,10 @@ export class KV {
   // ---------------------------------------------------------------- strings
 
   get(key: Arg): string | null {
-    return this.run([CMD.get, toBuffer(key)]) as string | null;
+    const argv = this.argv2;
+    argv[0] = CMD.get;
+    argv[1] = this.scratch.arg(key, 1);
+    return this.runScratch(argv) as string | null;
   }
 
   getBuffer(key: Arg): Buffer | null {
@@ -212,7 +281,13 @@ export class KV {
 
   /** SET: 'OK', or null when NX/XX prevented it; with `get`, the old value. */
   set(key: Arg, value: Arg, opts?: SetOptions): string | null {
-    if (opts === undefined) return this.run([CMD.set, toBuffer(key), toBuffer(value)]) as string | null;
+    if (opts === undefined) {
+      const argv = this.argv3;
+      argv[0] = CMD.set;
+      argv[1] = this.scratch.arg(key, 1);
+      argv[2] = this.scratch.arg(value, 2);
+      return this.runScratch(argv) as string | null;
+    }
     return this.call('SET', key, value, ...setArgs(opts)) as string | null;
   }
 
@@ -229,7 +304,10 @@ export class KV {
   }
 
   incr(key: Arg): number {
-    return this.run([CMD.incr, toBuffer(key)]) as number;
+    const argv = this.argv2;
+    argv[0] = CMD.incr;
+    argv[1] = this.scratch.arg(key, 1);
+    return this.runScratch(argv) as number;
   }
 
   incrby(key: Arg, n: number): number {
