@@ -161,11 +161,12 @@ export class Engine implements Env {
 
   private ensureLocked(): void {
     if (this.ks.batchLocked) return;
-    this.ks.lockBatch();
+    const ks = this.ks;
+    ks.lockBatch();
     // a library process keeps keys expiring when no server runs (whoever holds the lock does it)
-    if (this.expireOnLock && this.ks.cycleDue()) {
+    if (this.expireOnLock && ks.cycleDue(ks.now)) {
       try {
-        this.ks.activeExpireCycle(1);
+        ks.activeExpireCycle(1);
       } catch (e) {
         this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
       }
@@ -198,6 +199,31 @@ export class Engine implements Env {
     }
   }
 
+  /**
+   * execute() of a command the caller looked up once for all (the library's typed calls:
+   * `registry.byName('get')`): everything after the lookup is the same path — arity,
+   * authentication, MULTI rules, maxmemory, the operation, error replies, statistics.
+   * `cmd` must be what lookup (and subcommand lookup) would give for argv.
+   */
+  executeResolved(s: Session, cmd: Command, argv: Buffer[]): void {
+    const reply = s.reply;
+    const mark = reply.length;
+    const skip = s.replySkipNext;
+    s.replySkipNext = false;
+    this.dispatchCommand(s, cmd, argv);
+    if (s.replyOff || skip) reply.truncate(mark);
+  }
+
+  /** executeResolved() outside any batch, as executeAlone(). */
+  executeResolvedAlone(s: Session, cmd: Command, argv: Buffer[]): void {
+    this.beginBatch();
+    try {
+      this.executeResolved(s, cmd, argv);
+    } finally {
+      this.endBatch();
+    }
+  }
+
   /** Refuse a command (Redis's rejectCommand): inside MULTI, EXEC will then abort. */
   private reject(s: Session, cmd: Command | null, text: string | Buffer): void {
     if (cmd !== null) cmd.stats.rejectedCalls++;
@@ -220,6 +246,11 @@ export class Engine implements Env {
       }
       cmd = sub;
     }
+    this.dispatchCommand(s, cmd, argv);
+  }
+
+  /** What dispatch() does once the command is known. */
+  private dispatchCommand(s: Session, cmd: Command, argv: Buffer[]): void {
     const a = cmd.arity;
     if ((a > 0 && argv.length !== a) || argv.length < -a || cmd.handler === null) {
       this.reject(s, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);

@@ -881,8 +881,8 @@ export class Keyspace {
   // ---------------------------------------------------------------- expiry cycle
 
   /** Whether no process ran an active-expiry cycle for a while (then the caller should). */
-  cycleDue(): boolean {
-    return Date.now() - this.dv.getFloat64(this.meta() + K_LAST_CYCLE, true) >= CYCLE_INTERVAL_MS;
+  cycleDue(now = Date.now()): boolean {
+    return now - this.dv.getFloat64(this.meta() + K_LAST_CYCLE, true) >= CYCLE_INTERVAL_MS;
   }
 
   /**

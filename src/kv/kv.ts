@@ -16,6 +16,7 @@
 import { Config, type ConfigValue } from '../config/config.js';
 import { Session } from '../commands/session.js';
 import { Engine } from '../engine/engine.js';
+import type { Command } from '../engine/registry.js';
 import { ReplyError, ValueSink, type Reply } from '../engine/value-sink.js';
 import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
 
@@ -193,6 +194,8 @@ export class KV {
   private readonly session: Session;
   private readonly sink: ValueSink;
   private readonly scratch = new ArgScratch();
+  /** The commands of the typed calls, looked up once. */
+  private readonly cmds: { get: Command; set: Command; incr: Command };
   private readonly argv2: Buffer[] = [EMPTY, EMPTY];
   private readonly argv3: Buffer[] = [EMPTY, EMPTY, EMPTY];
   private closed = false;
@@ -206,6 +209,9 @@ export class KV {
       // the segment's shared settings (maxmemory, its policy...) are kept as they are
       config.attachShared(this.ks.settings, false);
       this.engine = new Engine({ ks: this.ks, config, expireOnLock: true });
+      const reg = this.engine.registry;
+      const byName = (n: string): Command => reg.byName(n)!;
+      this.cmds = { get: byName('get'), set: byName('set'), incr: byName('incr') };
       this.sink = new ValueSink();
       this.session = new Session(nextSessionId++, 'library', this.sink);
       this.session.addr = `library:${process.pid}`;
@@ -235,11 +241,11 @@ export class KV {
     return r;
   }
 
-  /** run() of an argv built from the scratch (see ArgScratch). */
-  private runScratch(argv: Buffer[]): Reply {
+  /** run() of a command looked up at open() with an argv built from the scratch (see ArgScratch). */
+  private runScratch(cmd: Command, argv: Buffer[]): Reply {
     if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
     try {
-      this.engine.executeAlone(this.session, argv);
+      this.engine.executeResolvedAlone(this.session, cmd, argv);
     } finally {
       this.ks.forgetProbe();
     }
@@ -272,7 +278,7 @@ export class KV {
     const argv = this.argv2;
     argv[0] = CMD.get;
     argv[1] = this.scratch.arg(key, 1);
-    return this.runScratch(argv) as string | null;
+    return this.runScratch(this.cmds.get, argv) as string | null;
   }
 
   getBuffer(key: Arg): Buffer | null {
@@ -286,7 +292,7 @@ export class KV {
       argv[0] = CMD.set;
       argv[1] = this.scratch.arg(key, 1);
       argv[2] = this.scratch.arg(value, 2);
-      return this.runScratch(argv) as string | null;
+      return this.runScratch(this.cmds.set, argv) as string | null;
     }
     return this.call('SET', key, value, ...setArgs(opts)) as string | null;
   }
@@ -307,7 +313,7 @@ export class KV {
     const argv = this.argv2;
     argv[0] = CMD.incr;
     argv[1] = this.scratch.arg(key, 1);
-    return this.runScratch(argv) as number;
+    return this.runScratch(this.cmds.incr, argv) as number;
   }
 
   incrby(key: Arg, n: number): number {
