@@ -5,8 +5,10 @@
  *   kv        shmkv's `kv` (open()), one process: every call goes through the engine
  *   kv x2     shmkv's `kv` from 2 child processes at once on one segment (each takes every
  *             other key of the order); per process and total
- *   lmdb      lmdb-js: sync get, putSync (one transaction per put); the database on tmpfs
- *   lmdb-b    lmdb-js: async put, LMDB_BATCH puts issued then awaited (one transaction each)
+ *   lmdb      lmdb-js (the database on tmpfs, values as utf8 strings): sync get of every key;
+ *             putSync (one transaction per put: timed on the first LMDB_SYNC keys of the
+ *             order, default 200,000, into an empty database / over existing keys); and the
+ *             batched async put: LMDB_BATCH puts issued, then awaited (one transaction each)
  *   lru       lru-cache (max = KEYS)
  *   map       a plain Map
  *   redis     ioredis to a real redis-server (started here on a free port, stopped by pid):
@@ -20,7 +22,7 @@
  * cost is mostly waiting, wall time is the one that matters.
  *
  *   node dist/bench/kv.bench.js [--keys 1000000] [--rounds 5] [--only kv,kv2,lmdb,lru,map,redis]
- *                               [--awaited 50000] [--pipeline 100] [--lmdb-batch 1000]
+ *                               [--awaited 50000] [--pipeline 100] [--lmdb-batch 1000] [--lmdb-sync 200000]
  *
  * The segment (/dev/shm/shmkv.bench-kv-<pid>) and the lmdb files are removed at exit.
  * Asserts nothing (a get that finds nothing is reported as a warning).
@@ -44,6 +46,7 @@ const ONLY = new Set(opt('only', 'kv,kv2,lmdb,lru,map,redis').split(','));
 const AWAITED = Math.min(KEYS, Number(opt('awaited', '50000')));
 const PIPE = Number(opt('pipeline', '100'));
 const LMDB_BATCH = Number(opt('lmdb-batch', '1000'));
+const LMDB_SYNC = Math.min(KEYS, Number(opt('lmdb-sync', '200000')));
 
 // ------------------------------------------------------------------------------ the data
 
@@ -282,19 +285,6 @@ async function main(): Promise<void> {
       lmdb = m.open({ path: path.join(lmdbDir, 'db'), encoding: 'string' });
     }
     const db = lmdb;
-    db.clearSync();
-    record('lmdb', 'set new', timeSync(N, () => {
-      for (let i = 0; i < N; i++) db.putSync(setOrder[i]!, VAL_NEW);
-    }));
-    record('lmdb', 'set over', timeSync(N, () => {
-      for (let i = 0; i < N; i++) db.putSync(setOrder[i]!, VAL_OVER);
-    }));
-    let misses = 0;
-    record('lmdb', 'get', timeSync(N, () => {
-      for (let i = 0; i < N; i++) if (db.get(getOrder[i]!) === undefined) misses++;
-    }));
-    checkMisses('lmdb', misses);
-    db.clearSync();
     const batched = async (val: string) => {
       for (let i = 0; i < N; ) {
         const end = Math.min(N, i + LMDB_BATCH);
@@ -303,8 +293,23 @@ async function main(): Promise<void> {
         await last;
       }
     };
-    record(`lmdb-b`, 'set new', await timeAsync(N, () => batched(VAL_NEW)));
-    record(`lmdb-b`, 'set over', await timeAsync(N, () => batched(VAL_OVER)));
+    // putSync is a transaction per put (~20-30 us): timed on the first LMDB_SYNC keys of the order
+    const S = LMDB_SYNC;
+    db.clearSync();
+    record('lmdb putSync', 'set new', timeSync(S, () => {
+      for (let i = 0; i < S; i++) db.putSync(setOrder[i]!, VAL_NEW);
+    }));
+    db.clearSync();
+    record('lmdb put batch', 'set new', await timeAsync(N, () => batched(VAL_NEW)));
+    record('lmdb put batch', 'set over', await timeAsync(N, () => batched(VAL_OVER)));
+    record('lmdb putSync', 'set over', timeSync(S, () => {
+      for (let i = 0; i < S; i++) db.putSync(setOrder[i]!, VAL_NEW);
+    }));
+    let misses = 0;
+    record('lmdb', 'get', timeSync(N, () => {
+      for (let i = 0; i < N; i++) if (db.get(getOrder[i]!) === undefined) misses++;
+    }));
+    checkMisses('lmdb', misses);
   };
 
   // -------------------------------------------------------------- lru-cache
