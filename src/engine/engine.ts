@@ -58,7 +58,18 @@ export interface EngineOptions {
    * has its cron instead.
    */
   expireOnLock?: boolean;
+  /**
+   * Take the keyspace's wall clock (ks.now, what expiry compares with) from the monotonic
+   * clock the engine reads anyway at the start of a batch, re-synchronised with Date.now()
+   * every WALL_RESYNC_MS: one clock read less per batch. For a library process, whose every
+   * call is a batch of its own; it lags Date.now() by less than a millisecond (and notices a
+   * step of the system clock within WALL_RESYNC_MS), as Redis's cached mstime does.
+   */
+  derivedWallClock?: boolean;
 }
+
+/** How often a derived wall clock is re-synchronised with Date.now(). */
+const WALL_RESYNC_MS = 100;
 
 /** Per-session state of the engine: the handler context and the command running. */
 interface Running {
@@ -86,6 +97,10 @@ export class Engine implements Env {
   private slowlogMaxLen = 128;
   private readonly slowlog = new Slowlog();
   private readonly expireOnLock: boolean;
+  private readonly derivedWallClock: boolean;
+  /** Date.now() - performance.now() at the last synchronisation (derivedWallClock). */
+  private wallOffset = 0;
+  private wallSyncAt = -Infinity;
   /** performance.now() at the end of the last command (commandstats usec) */
   private clock = 0;
   /** commands running inside another (EXEC) */
@@ -103,6 +118,7 @@ export class Engine implements Env {
     this.server = opts.server ?? null;
     this.serverInfo = opts.serverInfo ?? null;
     this.expireOnLock = opts.expireOnLock ?? false;
+    this.derivedWallClock = opts.derivedWallClock ?? false;
     this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry)]);
     this.multiImmediate = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null));
     this.execCmd = this.registry.byName('exec');
@@ -150,7 +166,9 @@ export class Engine implements Env {
    * pipeline pays for one lock.
    */
   beginBatch(): void {
-    this.clock = perf.now();
+    // derivedWallClock: the first command reads the clock once it holds the lock (or, if it
+    // needs none, when it runs): NaN until then
+    this.clock = this.derivedWallClock ? NaN : perf.now();
     // settings another process changed (maxmemory...): one read per batch
     this.ks.refreshSettings();
   }
@@ -162,7 +180,13 @@ export class Engine implements Env {
   private ensureLocked(): void {
     if (this.ks.batchLocked) return;
     const ks = this.ks;
-    ks.lockBatch();
+    if (this.derivedWallClock) {
+      ks.lockBatch(0);
+      // one clock read for the batch's start and for the keyspace's time, taken under the lock
+      const t = perf.now();
+      if (this.clock !== this.clock) this.clock = t;
+      ks.now = this.wallAt(t);
+    } else ks.lockBatch();
     // a library process keeps keys expiring when no server runs (whoever holds the lock does it)
     if (this.expireOnLock && ks.cycleDue(ks.now)) {
       try {
@@ -171,6 +195,15 @@ export class Engine implements Env {
         this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** The wall clock (ms since the epoch, an integer like Date.now()) at monotonic time t. */
+  private wallAt(t: number): number {
+    if (t - this.wallSyncAt >= WALL_RESYNC_MS || t < this.wallSyncAt) {
+      this.wallOffset = Date.now() - t;
+      this.wallSyncAt = t;
+    }
+    return Math.floor(t + this.wallOffset);
   }
 
   // ---------------------------------------------------------------- running a command
@@ -323,15 +356,18 @@ export class Engine implements Env {
     const reply = s.reply;
     const mark = reply.length;
     const errs = reply.errors;
-    const t0 = this.nesting > 0 ? perf.now() : this.clock;
+    let t0 = this.nesting > 0 ? perf.now() : this.clock;
     st.cmd = cmd;
     st.argv = argv;
     s.lastCmdName = cmd.fullName;
     try {
       if (cmd.useExec) {
         this.ensureLocked();
+        // (NaN: the batch's clock is read with the lock, derivedWallClock)
+        if (t0 !== t0) t0 = this.clock;
         this.ks.exec(st.runner);
       } else {
+        if (t0 !== t0) t0 = this.clock = perf.now();
         cmd.handler!(st.ctx, argv);
       }
     } catch (e) {

@@ -339,10 +339,10 @@ export class Keyspace {
   }
 
   /** Hold the write lock across several exec() calls (all commands of one read event). */
-  lockBatch(): void {
+  lockBatch(now = Date.now()): void {
     this.heap.lock();
     this.batch = true;
-    this.now = Date.now();
+    this.now = now;
     this.refreshSettings();
   }
 

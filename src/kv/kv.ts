@@ -318,7 +318,7 @@ export class KV {
       if (opts.password !== undefined) config.set('requirepass', opts.password);
       // the segment's shared settings (maxmemory, its policy...) are kept as they are
       config.attachShared(this.ks.settings, false);
-      this.engine = new Engine({ ks: this.ks, config, expireOnLock: true });
+      this.engine = new Engine({ ks: this.ks, config, expireOnLock: true, derivedWallClock: true });
       const reg = this.engine.registry;
       const cmds = {} as Record<TypedName, Typed>;
       for (const n of TYPED) cmds[n] = { cmd: reg.byName(n)!, name: B(n.toUpperCase()) };

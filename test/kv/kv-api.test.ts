@@ -305,3 +305,17 @@ test('errors are ReplyErrors with Redis\'s message; close() ends the handle', as
   assert.throws(() => h.multi().get('closing').exec(), /closed/);
   assert.equal(kv.get('closing'), 'v', 'the data stays for the other handles');
 });
+
+test("the library's clock follows the wall clock (expiry at an absolute time, checked on both sides)", async () => {
+  // the keyspace's time comes from the monotonic clock, re-synchronised with Date.now()
+  const past = Date.now() - 2;
+  kv.set('past', 'v', { pxat: past });
+  assert.equal(kv.get('past'), null, 'a time already past expires the key at once');
+  const soon = Date.now() + 60;
+  kv.set('soon', 'v', { pxat: soon });
+  assert.equal(kv.get('soon'), 'v');
+  while (Date.now() <= soon) await new Promise((res) => setTimeout(res, 5));
+  assert.equal(kv.get('soon'), null, 'gone once Date.now() passed it');
+  const ttl = kv.pttl((kv.set('later', 'v', { px: 100000 }), 'later'));
+  assert.ok(ttl > 99000 && ttl <= 100000, `pttl ${ttl}`);
+});
