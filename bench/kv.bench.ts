@@ -4,7 +4,9 @@
  *
  *   kv        shmkv's `kv` (open()), one process: every call goes through the engine
  *   kv x2     shmkv's `kv` from 2 child processes at once on one segment (each takes every
- *             other key of the order); per process and total
+ *             other key of the order); per process, and in total (by CPU time: the sum of
+ *             the two processes' rates; by wall time: all operations over the time from the
+ *             first start to the last end)
  *   lmdb      lmdb-js (the database on tmpfs, values as utf8 strings): sync get of every key;
  *             putSync (one transaction per put: timed on the first LMDB_SYNC keys of the
  *             order, default 200,000, into an empty database / over existing keys); and the
