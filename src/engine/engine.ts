@@ -60,7 +60,18 @@ export interface EngineOptions {
    * has its cron instead.
    */
   expireOnLock?: boolean;
+  /**
+   * Take the keyspace's wall clock (ks.now, what expiry compares with) from the monotonic
+   * clock the engine reads anyway at the start of a batch, re-synchronised with Date.now()
+   * every WALL_RESYNC_MS: one clock read less per batch. For a library process, whose every
+   * call is a batch of its own; it lags Date.now() by less than a millisecond (and notices a
+   * step of the system clock within WALL_RESYNC_MS), as Redis's cached mstime does.
+   */
+  derivedWallClock?: boolean;
 }
+
+/** How often a derived wall clock is re-synchronised with Date.now(). */
+const WALL_RESYNC_MS = 100;
 
 /** Per-session state of the engine: the handler context and the command running. */
 interface Running {
@@ -104,6 +115,10 @@ export class Engine implements Env {
   readonly latencyMonitor = new LatencyMonitor();
   private latencyThreshold = 0;
   private readonly expireOnLock: boolean;
+  private readonly derivedWallClock: boolean;
+  /** Date.now() - performance.now() at the last synchronisation (derivedWallClock). */
+  private wallOffset = 0;
+  private wallSyncAt = -Infinity;
   /** performance.now() at the end of the last command (commandstats usec) */
   private clock = 0;
   /** commands running inside another (EXEC) */
@@ -121,6 +136,7 @@ export class Engine implements Env {
     this.server = opts.server ?? null;
     this.serverInfo = opts.serverInfo ?? null;
     this.expireOnLock = opts.expireOnLock ?? false;
+    this.derivedWallClock = opts.derivedWallClock ?? false;
     this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry), ...latencyFamily(() => this.registry, this.latencyMonitor)]);
     this.multiImmediate = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null));
     this.execCmd = this.registry.byName('exec');
@@ -168,7 +184,9 @@ export class Engine implements Env {
    * pipeline pays for one lock.
    */
   beginBatch(): void {
-    this.clock = perf.now();
+    // derivedWallClock: the first command reads the clock once it holds the lock (or, if it
+    // needs none, when it runs): NaN until then
+    this.clock = this.derivedWallClock ? NaN : perf.now();
     // settings another process changed (maxmemory...): one read per batch
     this.ks.refreshSettings();
   }
@@ -179,15 +197,31 @@ export class Engine implements Env {
 
   private ensureLocked(): void {
     if (this.ks.batchLocked) return;
-    this.ks.lockBatch();
+    const ks = this.ks;
+    if (this.derivedWallClock) {
+      ks.lockBatch(0);
+      // one clock read for the batch's start and for the keyspace's time, taken under the lock
+      const t = perf.now();
+      if (this.clock !== this.clock) this.clock = t;
+      ks.now = this.wallAt(t);
+    } else ks.lockBatch();
     // a library process keeps keys expiring when no server runs (whoever holds the lock does it)
-    if (this.expireOnLock && this.ks.cycleDue()) {
+    if (this.expireOnLock && ks.cycleDue(ks.now)) {
       try {
-        this.ks.activeExpireCycle(1, this.activeExpire);
+        ks.activeExpireCycle(1, this.activeExpire);
       } catch (e) {
         this.log.warning(`active expire cycle failed: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** The wall clock (ms since the epoch, an integer like Date.now()) at monotonic time t. */
+  private wallAt(t: number): number {
+    if (t - this.wallSyncAt >= WALL_RESYNC_MS || t < this.wallSyncAt) {
+      this.wallOffset = Date.now() - t;
+      this.wallSyncAt = t;
+    }
+    return Math.floor(t + this.wallOffset);
   }
 
   // ---------------------------------------------------------------- running a command
@@ -220,6 +254,31 @@ export class Engine implements Env {
     this.beginBatch();
     try {
       this.execute(s, argv);
+    } finally {
+      this.endBatch();
+    }
+  }
+
+  /**
+   * execute() of a command the caller looked up once for all (the library's typed calls:
+   * `registry.byName('get')`): everything after the lookup is the same path — arity,
+   * authentication, MULTI rules, maxmemory, the operation, error replies, statistics.
+   * `cmd` must be what lookup (and subcommand lookup) would give for argv.
+   */
+  executeResolved(s: Session, cmd: Command, argv: Buffer[]): void {
+    const reply = s.reply;
+    const mark = reply.length;
+    const skip = s.replySkipNext;
+    s.replySkipNext = false;
+    this.dispatchCommand(s, cmd, argv);
+    if (s.replyOff || skip) reply.truncate(mark);
+  }
+
+  /** executeResolved() outside any batch, as executeAlone(). */
+  executeResolvedAlone(s: Session, cmd: Command, argv: Buffer[]): void {
+    this.beginBatch();
+    try {
+      this.executeResolved(s, cmd, argv);
     } finally {
       this.endBatch();
     }
@@ -261,6 +320,11 @@ export class Engine implements Env {
       }
       cmd = sub;
     }
+    this.dispatchCommand(s, cmd, argv);
+  }
+
+  /** What dispatch() does once the command is known. */
+  private dispatchCommand(s: Session, cmd: Command, argv: Buffer[]): void {
     // (Redis's c->lastcmd: set at lookup, so a rejected or held command shows too; not by EXEC's commands)
     s.lastCmdName = cmd.fullName;
     const a = cmd.arity;
@@ -364,7 +428,7 @@ export class Engine implements Env {
     const reply = s.reply;
     const mark = reply.length;
     const errs = reply.errors;
-    const t0 = this.nesting > 0 ? perf.now() : this.clock;
+    let t0 = this.nesting > 0 ? perf.now() : this.clock;
     st.cmd = cmd;
     st.argv = argv;
     const ks = this.ks;
@@ -374,8 +438,11 @@ export class Engine implements Env {
     try {
       if (cmd.useExec) {
         this.ensureLocked();
+        // (NaN: the batch's clock is read with the lock, derivedWallClock)
+        if (t0 !== t0) t0 = this.clock;
         ks.exec(st.runner);
       } else {
+        if (t0 !== t0) t0 = this.clock = perf.now();
         cmd.handler!(st.ctx, argv);
       }
     } catch (e) {

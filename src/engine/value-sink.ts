@@ -40,23 +40,35 @@ export class ValueSink implements ReplySink {
   onError: ((text: string) => void) | null = null;
   /** Bulk strings as Buffers instead of strings. */
   buffers = false;
+  // The tokens written since the last take: kinds[i], vals[i] for i < n. The arrays are
+  // kept (and overwritten) across calls: a library call writes one token, and resetting a
+  // length per call costs more than the call's reply.
   private kinds: number[] = [];
   private vals: unknown[] = [];
+  private n = 0;
 
   get length(): number {
-    return this.kinds.length;
+    return this.n;
   }
 
   truncate(mark: number): void {
-    if (mark < this.kinds.length) {
-      this.kinds.length = mark;
-      this.vals.length = mark;
+    if (mark < this.n) {
+      // drop the references of what is cut (values may be large)
+      for (let i = mark; i < this.n; i++) this.vals[i] = undefined;
+      this.n = mark;
     }
   }
 
   private put(v: unknown): void {
-    this.kinds.push(T_VALUE);
-    this.vals.push(v);
+    const i = this.n++;
+    this.kinds[i] = T_VALUE;
+    this.vals[i] = v;
+  }
+
+  private token(kind: number, v: number): void {
+    const i = this.n++;
+    this.kinds[i] = kind;
+    this.vals[i] = v;
   }
 
   /**
@@ -68,6 +80,7 @@ export class ValueSink implements ReplySink {
     let i = 0;
     const kinds = this.kinds;
     const vals = this.vals;
+    const n = this.n;
     const build = (): Reply => {
       const k = kinds[i]!;
       const v = vals[i++];
@@ -90,18 +103,22 @@ export class ValueSink implements ReplySink {
       }
       return o;
     };
-    while (i < kinds.length) out.push(build());
-    this.kinds = [];
-    this.vals = [];
+    while (i < n) out.push(build());
+    this.n = 0;
+    if (n > 64) {
+      // a large reply: let its tokens go
+      this.kinds = [];
+      this.vals = [];
+    } else vals.fill(undefined, 0, n);
     return out;
   }
 
   /** The one reply written since the last take (the library's calls write exactly one). */
   take1(): Reply {
-    if (this.kinds.length === 1 && this.kinds[0] === T_VALUE) {
+    if (this.n === 1 && this.kinds[0] === T_VALUE) {
       const v = this.vals[0] as Reply;
-      this.kinds.length = 0;
-      this.vals.length = 0;
+      this.vals[0] = undefined;
+      this.n = 0;
       return v;
     }
     const all = this.takeAll();
@@ -153,14 +170,11 @@ export class ValueSink implements ReplySink {
     this.put(null);
   }
   array(n: number): void {
-    this.kinds.push(T_ARRAY);
-    this.vals.push(n);
+    this.token(T_ARRAY, n);
   }
   map(n: number): void {
-    if (this.resp === 3) {
-      this.kinds.push(T_MAP);
-      this.vals.push(n);
-    } else this.array(n * 2);
+    if (this.resp === 3) this.token(T_MAP, n);
+    else this.array(n * 2);
   }
   set(n: number): void {
     this.array(n);
@@ -170,8 +184,7 @@ export class ValueSink implements ReplySink {
   }
   /** Attributes are ignored: the library's caller gets the reply they annotate. */
   attribute(n: number): void {
-    this.kinds.push(T_ATTR);
-    this.vals.push(n);
+    this.token(T_ATTR, n);
   }
   double(d: number): void {
     if (this.resp === 3) this.put(d);

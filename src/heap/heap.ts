@@ -67,6 +67,8 @@ export interface Savepoint {
 }
 
 const MIB = 1024 * 1024;
+/** Punched memory backed ahead of an allocation from it (one fallocate for many small allocations). */
+const RESERVE_AHEAD = 256 * 1024;
 const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
 const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
 
@@ -87,6 +89,16 @@ export class Heap {
   private readonly undo: UndoLog;
   private locked = false;
   private readonly pendingFrees: number[] = [];
+  /**
+   * Pages [backedLo, backedHi) that this process backed (fallocate) while allocating
+   * from punched memory, when the heap's punchedBytes was backedEpoch: still backed as
+   * long as nobody punched since (trim is the only thing that takes pages back from
+   * below arenaEnd, and it raises punchedBytes first). Lets consecutive allocations
+   * from one punched region share a system call instead of making one each.
+   */
+  private backedLo = 0;
+  private backedHi = 0;
+  private backedEpoch = -1;
   /** Operations of dead writers this process rolled back. */
   recovered = 0;
 
@@ -428,10 +440,10 @@ export class Heap {
     const rest = G - g;
     const split = rest >= MIN_CHUNK / GRANULE;
     if (f & PUNCHED) {
-      // Its interior pages were given back: back what we hand out (and the rest's header).
+      // Its interior pages were given back: back what we hand out (and the rest's header),
+      // and some of the rest ahead of time (the next allocations come from it).
       const upto = split ? c + g * GRANULE + 16 : end;
-      const lo = pageDown(c);
-      this.reserveOrThrow(lo, pageUp(upto) - lo);
+      this.reserveAhead(pageDown(c), pageUp(upto), pageUp(end));
     }
     if (split) {
       const r = c + g * GRANULE;
@@ -452,6 +464,21 @@ export class Heap {
     this.dv.setUint32(c + 4, on ? f | PREV_INUSE : f & ~PREV_INUSE, true);
   }
 
+  /**
+   * Back pages [lo, hi) of punched memory (ahead of time up to `limit`: pages that are
+   * the same free chunk or top's punched part), unless this process backed them since
+   * the last punch.
+   */
+  private reserveAhead(lo: number, hi: number, limit: number): void {
+    const epoch = this.hget(H.punchedBytes);
+    if (epoch === this.backedEpoch && lo >= this.backedLo && hi <= this.backedHi) return;
+    const to = Math.max(hi, Math.min(limit, hi + RESERVE_AHEAD));
+    this.reserveOrThrow(lo, to - lo);
+    this.backedLo = lo;
+    this.backedHi = to;
+    this.backedEpoch = epoch;
+  }
+
   private reserveOrThrow(off: number, len: number): void {
     try {
       this.backing.reserve(off, len);
@@ -467,10 +494,7 @@ export class Heap {
     let end = this.hget(H.arenaEnd);
     if (top + need > end) end = this.growArena(top + need);
     const dirty = this.topDirtyEnd();
-    if (top < dirty) {
-      const lo = pageDown(top);
-      this.reserveOrThrow(lo, pageUp(Math.min(top + need, dirty)) - lo);
-    }
+    if (top < dirty) this.reserveAhead(pageDown(top), pageUp(Math.min(top + need, dirty)), pageUp(dirty));
     this.hset(H.top, top + need);
     // The chunk below top is always in use (frees merge into top).
     this.setHeader(top, g, INUSE | PREV_INUSE);
@@ -595,10 +619,7 @@ export class Heap {
       const extra = (g - G) * GRANULE;
       if (top + extra > end) end = this.growArena(top + extra);
       const dirty = this.topDirtyEnd();
-      if (top < dirty) {
-        const lo = pageDown(top);
-        this.reserveOrThrow(lo, pageUp(Math.min(top + extra, dirty)) - lo);
-      }
+      if (top < dirty) this.reserveAhead(pageDown(top), pageUp(Math.min(top + extra, dirty)), pageUp(dirty));
       this.hset(H.top, top + extra);
       this.undo.log(c, 8);
       this.setHeader(c, g, this.flags(c));

@@ -56,6 +56,8 @@ const TRIM_INTERVAL_MS = 1000;
 /** Active expiry runs at least this often in some process (Redis's hz 10). */
 const CYCLE_INTERVAL_MS = 100;
 
+const EMPTY_PROBE = new Uint8Array(0);
+
 /** An absolute expiry in ms: a number, or a bigint past 2^53 (Redis allows any int64). 0 = none. */
 export type Expiry = number | bigint;
 
@@ -119,7 +121,7 @@ export class Keyspace {
   private readonly dv: DataView;
   private readonly u8: Uint8Array;
   private readonly tableCache = new Map<number, Dash>();
-  private probe: Uint8Array = new Uint8Array(0);
+  private probe: Uint8Array = EMPTY_PROBE;
   private probeStart = 0;
   private probeLen = 0;
   private probeHash = 0;
@@ -351,10 +353,10 @@ export class Keyspace {
   }
 
   /** Hold the write lock across several exec() calls (all commands of one read event). */
-  lockBatch(): void {
+  lockBatch(now = Date.now()): void {
     this.heap.lock();
     this.batch = true;
-    this.now = Date.now();
+    this.now = now;
     this.refreshSettings();
   }
 
@@ -402,6 +404,15 @@ export class Keyspace {
     this.probeStart = start;
     this.probeLen = len;
     return (this.probeHash = hashBytes(key, start, len));
+  }
+
+  /**
+   * Drop the probe's reference to the last key looked up: hashOf() recognises a key by
+   * identity, and a caller that reuses one Buffer for different keys (the library's
+   * scratch arguments) must not have the next key taken for the last.
+   */
+  forgetProbe(): void {
+    this.probe = EMPTY_PROBE;
   }
 
   /** The hash of `key`, reusing the last lookup's when it was this key. */
@@ -901,9 +912,9 @@ export class Keyspace {
   // ---------------------------------------------------------------- expiry cycle
 
   /** Whether no process ran an active-expiry cycle for a while (then the caller should). */
-  cycleDue(): boolean {
-    // (the command clock, read when the lock was taken: no clock read of its own)
-    return this.now - this.dv.getFloat64(this.meta() + K_LAST_CYCLE, true) >= CYCLE_INTERVAL_MS;
+  cycleDue(now = this.now): boolean {
+    // (by default the command clock, read when the lock was taken: no clock read of its own)
+    return now - this.dv.getFloat64(this.meta() + K_LAST_CYCLE, true) >= CYCLE_INTERVAL_MS;
   }
 
   /**

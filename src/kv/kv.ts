@@ -16,13 +16,23 @@
 import { Config, type ConfigValue } from '../config/config.js';
 import { Session } from '../commands/session.js';
 import { Engine } from '../engine/engine.js';
+import type { Command } from '../engine/registry.js';
 import { ReplyError, ValueSink, type Reply } from '../engine/value-sink.js';
 import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
 
 export { ReplyError, type Reply } from '../engine/value-sink.js';
 
-/** An argument: a string (sent as utf8), bytes, or a number (sent as its decimal text). */
+/**
+ * An argument: a string (sent as utf8), bytes (a Buffer or any Uint8Array, used in place:
+ * not copied), or a number (sent as its decimal text).
+ */
 export type Arg = string | Buffer | Uint8Array | number;
+
+/** EXPIRE's condition: NX (no TTL yet), XX (has one), GT / LT (new one greater / less). */
+export type ExpireMode = 'NX' | 'XX' | 'GT' | 'LT';
+
+/** MSET's pairs: an object, a Map, or [key, value] pairs. */
+export type Pairs = Record<string, Arg> | Map<Arg, Arg> | readonly (readonly [Arg, Arg])[];
 
 export interface OpenOptions {
   /** Segment name: /dev/shm/shmkv.<segment>. Default 'default' (the server's default). */
@@ -48,7 +58,10 @@ export interface OpenOptions {
   enableDebugCommand?: 'no' | 'yes' | 'local';
 }
 
-/** Options of `set` (SET's EX PX EXAT PXAT NX XX KEEPTTL GET). */
+/**
+ * Options of `set` (SET's EX PX EXAT PXAT NX XX KEEPTTL GET). At most one of ex, px, exat,
+ * pxat, keepTtl; not both nx and xx (Redis refuses the combinations: a ReplyError).
+ */
 export interface SetOptions {
   /** Expire after this many seconds. */
   ex?: number;
@@ -64,10 +77,20 @@ export interface SetOptions {
   xx?: boolean;
   /** Keep the key's time to live. */
   keepTtl?: boolean;
-  /** Return the old value (string or null) instead of 'OK'. */
+  /** Return the old value (string or null) instead of 'OK' (SET … GET). */
   get?: boolean;
 }
 
+/**
+ * What Transaction.exec() returns, as ioredis's exec(): per command [null, result], or
+ * [error] when that command failed (the others still ran); null when a watched key changed.
+ */
+export type ExecResult = ([null, Reply] | [ReplyError])[] | null;
+
+/** `set` options with `get: true`: the reply is the old value. */
+export type SetGetOptions = SetOptions & { get: true };
+
+/** Options of `scan`. */
 export interface ScanOptions {
   /** Glob-style pattern (MATCH). */
   match?: string;
@@ -78,6 +101,7 @@ export interface ScanOptions {
 }
 
 let nextSessionId = 1;
+const EMPTY = Buffer.alloc(0);
 
 function toBuffer(a: Arg): Buffer {
   if (typeof a === 'string') return Buffer.from(a, 'utf8');
@@ -86,7 +110,59 @@ function toBuffer(a: Arg): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** A transaction being built: commands are queued here and run by exec() as MULTI … EXEC. */
+/** Longest string (in UTF-16 units) the scratch encoder takes; longer ones get a Buffer of their own. */
+const SCRATCH_CHARS = 64;
+/** Argument positions with scratch space (further arguments get Buffers of their own). */
+const SCRATCH_ARGS = 8;
+
+/**
+ * Arguments of the typed calls encoded into reusable memory instead of a new Buffer per
+ * string (Buffer.from costs more than a hash lookup in the keyspace): a short ASCII string
+ * is copied byte by byte into its position's scratch region, and the argument is a cached
+ * Buffer of exactly that length over it. The engine and the handlers use argv only during
+ * the call (what outlives it is copied: MULTI's queue, SLOWLOG, WATCH) — the server's argv
+ * are views of a read buffer that the next read overwrites, the same contract. The one
+ * reference that survives is the keyspace's lookup probe, which compares by identity:
+ * the caller forgets it after each call (Keyspace.forgetProbe).
+ */
+class ArgScratch {
+  private readonly back = Buffer.alloc(SCRATCH_ARGS * SCRATCH_CHARS);
+  /** views[pos * (SCRATCH_CHARS + 1) + len]: the Buffer of `len` bytes at position pos */
+  private readonly views: (Buffer | undefined)[] = new Array((SCRATCH_CHARS + 1) * SCRATCH_ARGS);
+
+  private view(pos: number, len: number): Buffer {
+    const i = pos * (SCRATCH_CHARS + 1) + len;
+    let v = this.views[i];
+    if (v === undefined) {
+      const at = pos * SCRATCH_CHARS;
+      v = this.views[i] = this.back.subarray(at, at + len);
+    }
+    return v;
+  }
+
+  /** Argument `a` as bytes, for argv position `pos` (valid until the next call). */
+  arg(a: Arg, pos: number): Buffer {
+    if (typeof a === 'string') {
+      const n = a.length;
+      if (n > SCRATCH_CHARS || pos >= SCRATCH_ARGS) return Buffer.from(a, 'utf8');
+      const b = this.view(pos, n);
+      for (let i = 0; i < n; i++) {
+        const c = a.charCodeAt(i);
+        if (c >= 0x80) return Buffer.from(a, 'utf8');
+        b[i] = c;
+      }
+      return b;
+    }
+    if (typeof a === 'number') return this.arg(String(a), pos);
+    if (Buffer.isBuffer(a)) return a;
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  }
+}
+
+/**
+ * A transaction being built (`kv.multi()`): commands are queued here, in this process,
+ * and run by exec() as MULTI … EXEC — one atomic operation for every process.
+ */
 export class Transaction {
   private readonly queue: Arg[][] = [];
 
@@ -98,23 +174,53 @@ export class Transaction {
     return this;
   }
 
+  /** Queue SET (see KV.set). */
   set(key: Arg, value: Arg, opts?: SetOptions): this {
     return this.call('SET', key, value, ...setArgs(opts));
   }
+  /** Queue GET. */
   get(key: Arg): this {
     return this.call('GET', key);
   }
-  del(...keys: Arg[]): this {
-    return this.call('DEL', ...keys);
+  /** Queue MGET. */
+  mget(...keys: (Arg | readonly Arg[])[]): this {
+    return this.call('MGET', ...flat(keys));
   }
+  /** Queue MSET. */
+  mset(pairs: Pairs): this {
+    return this.call('MSET', ...pairArgs(pairs));
+  }
+  /** Queue DEL. */
+  del(...keys: (Arg | readonly Arg[])[]): this {
+    return this.call('DEL', ...flat(keys));
+  }
+  /** Queue EXISTS. */
+  exists(...keys: (Arg | readonly Arg[])[]): this {
+    return this.call('EXISTS', ...flat(keys));
+  }
+  /** Queue INCR. */
   incr(key: Arg): this {
     return this.call('INCR', key);
   }
+  /** Queue INCRBY. */
   incrby(key: Arg, n: number): this {
     return this.call('INCRBY', key, n);
   }
-  expire(key: Arg, seconds: number): this {
-    return this.call('EXPIRE', key, seconds);
+  /** Queue DECR. */
+  decr(key: Arg): this {
+    return this.call('DECR', key);
+  }
+  /** Queue DECRBY. */
+  decrby(key: Arg, n: number): this {
+    return this.call('DECRBY', key, n);
+  }
+  /** Queue EXPIRE. */
+  expire(key: Arg, seconds: number, mode?: ExpireMode): this {
+    return mode ? this.call('EXPIRE', key, seconds, mode) : this.call('EXPIRE', key, seconds);
+  }
+  /** Queue TTL. */
+  ttl(key: Arg): this {
+    return this.call('TTL', key);
   }
 
   /**
@@ -123,7 +229,7 @@ export class Transaction {
    * runtime error not undoing the others — or null when a watched key changed. A command
    * refused while queueing (unknown, wrong arity) aborts the whole: exec() throws EXECABORT.
    */
-  exec(): [ReplyError | null, Reply][] | null {
+  exec(): ExecResult {
     return this.kv.runTransaction(this.queue);
   }
 }
@@ -142,11 +248,71 @@ function setArgs(o: SetOptions | undefined): Arg[] {
   return a;
 }
 
+/**
+ * An integer reply of a typed call as a number, as ioredis returns it (the sink gives
+ * integers beyond 2^53 as their exact text: call() keeps that; the typed calls round, like ioredis).
+ */
+function int(r: Reply): number {
+  return typeof r === 'number' ? r : Number(r);
+}
+
+/** Keys given as arguments, arrays of them, or both (as ioredis takes them). */
+function flat(keys: readonly (Arg | readonly Arg[])[]): Arg[] {
+  if (keys.length === 1 && Array.isArray(keys[0])) return keys[0] as Arg[];
+  const out: Arg[] = [];
+  for (const k of keys) {
+    if (Array.isArray(k)) out.push(...(k as Arg[]));
+    else out.push(k as Arg);
+  }
+  return out;
+}
+
+function pairArgs(pairs: Pairs): Arg[] {
+  const out: Arg[] = [];
+  if (pairs instanceof Map) for (const [k, v] of pairs) out.push(k, v);
+  else if (Array.isArray(pairs)) for (const [k, v] of pairs as readonly (readonly [Arg, Arg])[]) out.push(k, v);
+  else for (const k of Object.keys(pairs)) out.push(k, (pairs as Record<string, Arg>)[k]!);
+  return out;
+}
+
+/** Command names and option tokens as Buffers, made once. */
+const B = (s: string) => Buffer.from(s, 'latin1');
+const CMD = {
+  get: B('GET'),
+  set: B('SET'),
+  incr: B('INCR'),
+  multi: B('MULTI'),
+  exec: B('EXEC'),
+};
+const TOK = { ex: B('EX'), px: B('PX'), exat: B('EXAT'), pxat: B('PXAT'), nx: B('NX'), xx: B('XX'), keepttl: B('KEEPTTL'), get: B('GET') };
+
+/** A command of the typed calls: looked up once per handle, its name as argv[0]. */
+interface Typed {
+  cmd: Command;
+  name: Buffer;
+}
+
+/** The commands with typed calls that take the scratch path (their handlers keep no argv). */
+const TYPED = ['get', 'set', 'incr', 'incrby', 'decr', 'decrby', 'del', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'persist', 'mget', 'mset', 'strlen', 'getdel', 'append'] as const;
+type TypedName = (typeof TYPED)[number];
+
+/**
+ * A keyspace opened in this process (`open()`). Every method is one command run
+ * synchronously through the engine — the server's path: lookup, arity, authentication,
+ * maxmemory, one atomic operation under the segment's lock, statistics — with its reply
+ * shaped as ioredis returns it (bulk strings as strings, integers as numbers, nil as null).
+ * An error reply is thrown as a ReplyError whose message is Redis's.
+ */
 export class KV {
   private readonly ks: SegmentKeyspace;
   private readonly engine: Engine;
   private readonly session: Session;
   private readonly sink: ValueSink;
+  private readonly scratch = new ArgScratch();
+  /** The commands of the typed calls, looked up once. */
+  private readonly cmds: Record<TypedName, Typed>;
+  private readonly argv2: Buffer[] = [EMPTY, EMPTY];
+  private readonly argv3: Buffer[] = [EMPTY, EMPTY, EMPTY];
   private closed = false;
 
   constructor(opts: OpenOptions = {}) {
@@ -158,7 +324,11 @@ export class KV {
       if (opts.enableDebugCommand !== undefined) config.set('enable-debug-command', opts.enableDebugCommand);
       // the segment's shared settings (maxmemory, its policy...) are kept as they are
       config.attachShared(this.ks.settings, false);
-      this.engine = new Engine({ ks: this.ks, config, expireOnLock: true });
+      this.engine = new Engine({ ks: this.ks, config, expireOnLock: true, derivedWallClock: true });
+      const reg = this.engine.registry;
+      const cmds = {} as Record<TypedName, Typed>;
+      for (const n of TYPED) cmds[n] = { cmd: reg.byName(n)!, name: B(n.toUpperCase()) };
+      this.cmds = cmds;
       this.sink = new ValueSink();
       this.session = new Session(nextSessionId++, 'library', this.sink);
       this.session.addr = `library:${process.pid}`;
@@ -180,12 +350,57 @@ export class KV {
     return this.session.db;
   }
 
+  /** Whether close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   private run(argv: Buffer[]): Reply {
     if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
     this.engine.executeAlone(this.session, argv);
     const r = this.sink.take1();
     if (r instanceof ReplyError) throw r;
     return r;
+  }
+
+  /** run() of a command looked up at open() with an argv built from the scratch (see ArgScratch). */
+  private runScratch(cmd: Command, argv: Buffer[]): Reply {
+    if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
+    try {
+      this.engine.executeResolvedAlone(this.session, cmd, argv);
+    } finally {
+      this.ks.forgetProbe();
+    }
+    const r = this.sink.take1();
+    if (r instanceof ReplyError) throw r;
+    return r;
+  }
+
+  /** A typed command with its arguments (scratch-encoded) and option tokens after them. */
+  private runTyped(t: Typed, args: readonly Arg[], tail?: readonly Buffer[]): Reply {
+    const n = args.length;
+    const argv = new Array<Buffer>(1 + n + (tail === undefined ? 0 : tail.length));
+    argv[0] = t.name;
+    for (let i = 0; i < n; i++) argv[i + 1] = this.scratch.arg(args[i]!, i + 1);
+    if (tail !== undefined) for (let j = 0; j < tail.length; j++) argv[1 + n + j] = tail[j]!;
+    return this.runScratch(t.cmd, argv);
+  }
+
+  /** A typed command of one key. */
+  private run1(t: Typed, key: Arg): Reply {
+    const argv = this.argv2;
+    argv[0] = t.name;
+    argv[1] = this.scratch.arg(key, 1);
+    return this.runScratch(t.cmd, argv);
+  }
+
+  /** A typed command of a key and one more argument. */
+  private run2(t: Typed, key: Arg, a: Arg): Reply {
+    const argv = this.argv3;
+    argv[0] = t.name;
+    argv[1] = this.scratch.arg(key, 1);
+    argv[2] = this.scratch.arg(a, 2);
+    return this.runScratch(t.cmd, argv);
   }
 
   /** Run any command; bulk replies as strings. Throws a ReplyError for an error reply. */
@@ -208,127 +423,182 @@ export class KV {
 
   // ---------------------------------------------------------------- strings
 
+  /** GET: the value as a string (utf8), or null when the key does not exist. */
   get(key: Arg): string | null {
-    return this.run([CMD.get, toBuffer(key)]) as string | null;
+    return this.run1(this.cmds.get, key) as string | null;
   }
 
+  /** GET: the value's bytes (a copy), or null. */
   getBuffer(key: Arg): Buffer | null {
-    return this.callBuffer('GET', key) as Buffer | null;
+    this.sink.buffers = true;
+    try {
+      return this.run1(this.cmds.get, key) as Buffer | null;
+    } finally {
+      this.sink.buffers = false;
+    }
   }
 
-  /** SET: 'OK', or null when NX/XX prevented it; with `get`, the old value. */
+  /**
+   * SET key to value: 'OK', or null when `nx` / `xx` prevented it; with `get: true`, the
+   * old value (null if there was none) whether or not it was set.
+   *
+   *   kv.set('session:1', token, { ex: 3600 });
+   *   kv.set('lock', owner, { nx: true, px: 30_000 });   // 'OK' or null
+   */
+  set(key: Arg, value: Arg, opts: SetGetOptions): string | null;
+  set(key: Arg, value: Arg, opts?: SetOptions): 'OK' | null;
   set(key: Arg, value: Arg, opts?: SetOptions): string | null {
-    if (opts === undefined) return this.run([CMD.set, toBuffer(key), toBuffer(value)]) as string | null;
-    return this.call('SET', key, value, ...setArgs(opts)) as string | null;
+    if (opts === undefined) return this.run2(this.cmds.set, key, value) as 'OK' | null;
+    const s = this.scratch;
+    const argv: Buffer[] = [CMD.set, s.arg(key, 1), s.arg(value, 2)];
+    const num = (tok: Buffer, v: number) => {
+      argv.push(tok);
+      argv.push(s.arg(v, argv.length));
+    };
+    if (opts.ex !== undefined) num(TOK.ex, opts.ex);
+    if (opts.px !== undefined) num(TOK.px, opts.px);
+    if (opts.exat !== undefined) num(TOK.exat, opts.exat);
+    if (opts.pxat !== undefined) num(TOK.pxat, opts.pxat);
+    if (opts.nx) argv.push(TOK.nx);
+    if (opts.xx) argv.push(TOK.xx);
+    if (opts.keepTtl) argv.push(TOK.keepttl);
+    if (opts.get) argv.push(TOK.get);
+    return this.runScratch(this.cmds.set.cmd, argv) as string | null;
   }
 
-  mget(...keys: Arg[]): (string | null)[] {
-    return this.call('MGET', ...keys) as (string | null)[];
+  /** MGET: a value (or null) per key; keys as arguments or an array. */
+  mget(...keys: (Arg | readonly Arg[])[]): (string | null)[] {
+    return this.runTyped(this.cmds.mget, flat(keys)) as (string | null)[];
   }
 
-  /** MSET from an object or from key/value pairs. */
-  mset(pairs: Record<string, Arg> | [Arg, Arg][]): 'OK' {
-    const args: Arg[] = [];
-    const list = Array.isArray(pairs) ? pairs : Object.entries(pairs);
-    for (const [k, v] of list) args.push(k, v);
-    return this.call('MSET', ...args) as 'OK';
+  /** MSET from an object, a Map or [key, value] pairs: 'OK'. */
+  mset(pairs: Pairs): 'OK' {
+    return this.runTyped(this.cmds.mset, pairArgs(pairs)) as 'OK';
   }
 
+  /**
+   * INCR: the new value. Throws when the value is not an integer (or would overflow).
+   * Beyond ±2^53 the number is rounded, as ioredis returns it (call('INCR', key) gives the exact text).
+   */
   incr(key: Arg): number {
-    return this.run([CMD.incr, toBuffer(key)]) as number;
+    return int(this.run1(this.cmds.incr, key));
   }
 
+  /** INCRBY: the new value. */
   incrby(key: Arg, n: number): number {
-    return this.call('INCRBY', key, n) as number;
+    return int(this.run2(this.cmds.incrby, key, n));
   }
 
+  /** DECR: the new value. */
   decr(key: Arg): number {
-    return this.call('DECR', key) as number;
+    return int(this.run1(this.cmds.decr, key));
   }
 
+  /** DECRBY: the new value. */
   decrby(key: Arg, n: number): number {
-    return this.call('DECRBY', key, n) as number;
+    return int(this.run2(this.cmds.decrby, key, n));
   }
 
+  /** INCRBYFLOAT: the new value as Redis prints it (a string, as ioredis returns it). */
   incrbyfloat(key: Arg, n: number | string): string {
     return this.call('INCRBYFLOAT', key, n) as string;
   }
 
+  /** APPEND: the new length. */
   append(key: Arg, value: Arg): number {
-    return this.call('APPEND', key, value) as number;
+    return this.run2(this.cmds.append, key, value) as number;
   }
 
+  /** STRLEN: the value's length in bytes (0 when absent). */
   strlen(key: Arg): number {
-    return this.call('STRLEN', key) as number;
+    return this.run1(this.cmds.strlen, key) as number;
   }
 
+  /** GETDEL: the value (or null), and the key is deleted. */
   getdel(key: Arg): string | null {
-    return this.call('GETDEL', key) as string | null;
+    return this.run1(this.cmds.getdel, key) as string | null;
   }
 
   // ---------------------------------------------------------------- keys
 
-  del(...keys: Arg[]): number {
-    return this.call('DEL', ...keys) as number;
+  /** DEL: how many of the keys existed (and were deleted); keys as arguments or an array. */
+  del(...keys: (Arg | readonly Arg[])[]): number {
+    return this.runTyped(this.cmds.del, flat(keys)) as number;
   }
 
-  exists(...keys: Arg[]): number {
-    return this.call('EXISTS', ...keys) as number;
+  /** EXISTS: how many of the keys exist (a key given twice counts twice). */
+  exists(...keys: (Arg | readonly Arg[])[]): number {
+    return this.runTyped(this.cmds.exists, flat(keys)) as number;
   }
 
+  /** TYPE: 'string', 'none'... */
   type(key: Arg): string {
     return this.call('TYPE', key) as string;
   }
 
-  /** EXPIRE: 1 when the timeout was set, 0 otherwise. `mode`: NX, XX, GT or LT. */
-  expire(key: Arg, seconds: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): number {
-    return (mode ? this.call('EXPIRE', key, seconds, mode) : this.call('EXPIRE', key, seconds)) as number;
+  /** EXPIRE: 1 when the timeout was set, 0 otherwise (no such key, or `mode` said no). */
+  expire(key: Arg, seconds: number, mode?: ExpireMode): number {
+    if (mode === undefined) return this.run2(this.cmds.expire, key, seconds) as number;
+    return this.runTyped(this.cmds.expire, [key, seconds, mode]) as number;
   }
 
-  pexpire(key: Arg, ms: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): number {
-    return (mode ? this.call('PEXPIRE', key, ms, mode) : this.call('PEXPIRE', key, ms)) as number;
+  /** PEXPIRE: as expire, in milliseconds. */
+  pexpire(key: Arg, ms: number, mode?: ExpireMode): number {
+    if (mode === undefined) return this.run2(this.cmds.pexpire, key, ms) as number;
+    return this.runTyped(this.cmds.pexpire, [key, ms, mode]) as number;
   }
 
-  /** Seconds to live: -1 without expiry, -2 when the key does not exist. */
+  /** TTL: seconds to live; -1 without expiry, -2 when the key does not exist. */
   ttl(key: Arg): number {
-    return this.call('TTL', key) as number;
+    return this.run1(this.cmds.ttl, key) as number;
   }
 
+  /** PTTL: milliseconds to live; -1 without expiry, -2 when the key does not exist. */
   pttl(key: Arg): number {
-    return this.call('PTTL', key) as number;
+    return this.run1(this.cmds.pttl, key) as number;
   }
 
+  /** PERSIST: 1 when a timeout was removed. */
   persist(key: Arg): number {
-    return this.call('PERSIST', key) as number;
+    return this.run1(this.cmds.persist, key) as number;
   }
 
+  /** RENAME: 'OK'; throws when the key does not exist. */
   rename(key: Arg, newKey: Arg): 'OK' {
     return this.call('RENAME', key, newKey) as 'OK';
   }
 
+  /** KEYS: every key matching the pattern (prefer scan() on a large keyspace). */
   keys(pattern: Arg): string[] {
     return this.call('KEYS', pattern) as string[];
   }
 
+  /** DBSIZE: keys in the selected database. */
   dbsize(): number {
     return this.call('DBSIZE') as number;
   }
 
+  /** SELECT a database for this handle's next calls. */
   select(db: number): 'OK' {
     return this.call('SELECT', db) as 'OK';
   }
 
+  /** FLUSHDB: delete every key of the selected database. */
   flushdb(): 'OK' {
     return this.call('FLUSHDB') as 'OK';
   }
 
+  /** FLUSHALL: delete every key of every database. */
   flushall(): 'OK' {
     return this.call('FLUSHALL') as 'OK';
   }
 
   /**
-   * Every key (matching the options), by SCAN: a key present for the whole iteration is
-   * returned exactly once, however the keyspace changes meanwhile.
+   * Every key (matching the options), by SCAN, as an iterator: a key present for the whole
+   * iteration is returned exactly once, however the keyspace changes meanwhile (one SCAN
+   * step per `count` keys; the lock is not held between steps).
+   *
+   *   for (const key of kv.scan({ match: 'session:*' })) kv.del(key);
    */
   *scan(opts: ScanOptions = {}): IterableIterator<string> {
     let cursor = '0';
@@ -345,21 +615,26 @@ export class KV {
   // ---------------------------------------------------------------- transactions
 
   /** Watch keys: the next transaction's exec() returns null if any of them changed (in any process). */
-  watch(...keys: Arg[]): 'OK' {
-    return this.call('WATCH', ...keys) as 'OK';
+  watch(...keys: (Arg | readonly Arg[])[]): 'OK' {
+    return this.call('WATCH', ...flat(keys)) as 'OK';
   }
 
+  /** Forget the watched keys. */
   unwatch(): 'OK' {
     return this.call('UNWATCH') as 'OK';
   }
 
-  /** A transaction: queue commands, then exec(). */
+  /**
+   * A transaction: queue commands, then exec().
+   *
+   *   const [[, n], [, v]] = kv.multi().incr('hits').get('last').exec()!;
+   */
   multi(): Transaction {
     return new Transaction(this);
   }
 
   /** @internal Transaction.exec: MULTI, the queue, EXEC, in one batch through the engine. */
-  runTransaction(queue: Arg[][]): [ReplyError | null, Reply][] | null {
+  runTransaction(queue: Arg[][]): ExecResult {
     if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
     const engine = this.engine;
     const s = this.session;
@@ -379,7 +654,7 @@ export class KV {
     const result = replies[replies.length - 1];
     if (result instanceof ReplyError) throw result;
     if (result === null || result === undefined) return null;
-    return (result as Reply[]).map((r) => (r instanceof ReplyError ? [r, null] : [null, r]));
+    return (result as Reply[]).map((r) => (r instanceof ReplyError ? [r] : [null, r]));
   }
 
   // ---------------------------------------------------------------- configuration
@@ -395,22 +670,13 @@ export class KV {
     return this.call('CONFIG', 'SET', name, typeof value === 'boolean' ? (value ? 'yes' : 'no') : value) as 'OK';
   }
 
-  /** Detach from the segment (the data stays for the other processes and the next open). */
+  /** Detach from the segment (the data stays for the other processes and the next open). Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.ks.close();
   }
 }
-
-/** Command names as Buffers, made once. */
-const CMD = {
-  get: Buffer.from('GET'),
-  set: Buffer.from('SET'),
-  incr: Buffer.from('INCR'),
-  multi: Buffer.from('MULTI'),
-  exec: Buffer.from('EXEC'),
-};
 
 /** Open (or create) a keyspace in shared memory. */
 export function open(opts: OpenOptions = {}): KV {

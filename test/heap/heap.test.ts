@@ -138,6 +138,52 @@ test('trim shrinks the tail and punches free runs; punched memory is backed agai
   assert.ok(backing.committed() < heap.arenaStart + 64 * 1024 * 1024);
 });
 
+test('small allocations from punched memory share a reservation, and a later punch is noticed', () => {
+  const { heap, backing } = fresh();
+  let reserves = 0;
+  const reserve = backing.reserve.bind(backing);
+  backing.reserve = (off: number, len: number) => {
+    reserves++;
+    reserve(off, len);
+  };
+  const ptrs: number[] = [];
+  let keep = 0;
+  heap.atomically(() => {
+    for (let i = 0; i < 8; i++) ptrs.push(heap.alloc(1024 * 1024));
+    keep = heap.alloc(64); // keeps the freed run out of top
+  });
+  heap.atomically(() => {
+    for (const p of ptrs) heap.free(p);
+  });
+  assert.ok(heap.trim() > 0, 'punched the free run');
+  const smallAllocs = () => {
+    reserves = 0;
+    const small: number[] = [];
+    heap.atomically(() => {
+      for (let i = 0; i < 2000; i++) {
+        const p = heap.alloc(48);
+        assert.ok(backing.isBacked(p - 8, 56), 'allocation is backed');
+        fill(heap, p, 48, i);
+        small.push(p);
+      }
+    });
+    // one system call per 256 KiB ahead, not one per allocation
+    assert.ok(reserves < 10, `${reserves} reservations for 2000 small allocations`);
+    assertClean(heap);
+    heap.atomically(() => {
+      for (const p of small) heap.free(p);
+    });
+  };
+  smallAllocs();
+  // The run (still marked punched) taken whole and freed again is an ordinary free chunk:
+  // the next trim punches it, pages this process had backed ahead included.
+  heap.atomically(() => heap.free(heap.alloc(heap.stats().largestFree - 8)));
+  assert.ok(heap.trim() > 0, 'punched the run again');
+  smallAllocs();
+  heap.atomically(() => heap.free(keep));
+  assertClean(heap);
+});
+
 test('realloc grows in place into top and into a free neighbour, else moves', () => {
   const { heap } = fresh();
   heap.atomically(() => {
