@@ -333,8 +333,8 @@ export class Engine implements Env {
       return;
     }
     // protected commands (DEBUG) are refused before authentication, as in Redis
-    const prot = cmd.def.protectedBy ?? cmd.parent?.def.protectedBy;
-    if (prot !== undefined && !this.allowProtected(s, prot)) {
+    const prot = cmd.protectedBy;
+    if (prot !== null && !this.allowProtected(s, prot)) {
       const name = (cmd.parent ?? cmd).fullName.toUpperCase();
       this.reject(
         s,
@@ -432,9 +432,10 @@ export class Engine implements Env {
     st.cmd = cmd;
     st.argv = argv;
     const ks = this.ks;
-    const keepExpired = ks.keepExpired;
     // while paused, expired keys stay; a write (EXEC's, after a PAUSE inside it) still removes them first
-    if (this.expiryPaused) ks.keepExpired = !cmd.isWrite;
+    const paused = this.expiryPaused;
+    const keepExpired = ks.keepExpired;
+    if (paused) ks.keepExpired = !cmd.isWrite;
     try {
       if (cmd.useExec) {
         this.ensureLocked();
@@ -448,9 +449,8 @@ export class Engine implements Env {
     } catch (e) {
       reply.truncate(mark);
       reply.error(this.errorText(cmd, e));
-    } finally {
-      ks.keepExpired = keepExpired;
     }
+    if (paused) ks.keepExpired = keepExpired;
     const cs = cmd.stats;
     cs.calls++;
     // one clock read per command: a command's time runs from the end of the previous one
