@@ -1,0 +1,305 @@
+/**
+ * A listpack: a packed sequence of byte strings in one heap chunk, the compact form of
+ * small collections (Redis's listpack.c plays the same part) and the item store of the
+ * large forms' nodes (a list node, say). Walks both ways; every change is undo-logged, so
+ * it is as crash-safe as the operation it runs in.
+ *
+ * Layout, written down once (offsets from the chunk's payload `p`):
+ *   0   u32  count of entries
+ *   4   u32  bytes used, this header included (the chunk may be larger: slack for growth)
+ *   8   entries, each:
+ *         header   1 byte  len < 128                 (0lllllll)
+ *                  4 bytes len < 2^31, big-endian     (1lllllll llllllll llllllll llllllll)
+ *         data     len bytes
+ *         backlen  1 byte  size < 128                 (0sssssss)
+ *                  4 bytes size < 2^31, little-endian, top bit of the last byte set
+ *                  where size = header + data (what to step back over past the backlen)
+ *
+ * An entry's position (`at` below) is the offset of its header. Functions that can grow or
+ * shrink the chunk return the listpack's (possibly moved) offset: the owner stores the new ref.
+ */
+import type { Heap } from '../heap/heap.js';
+
+export const LP_HDR = 8;
+const L_COUNT = 0;
+const L_USED = 4;
+/** Entries longer than this are refused (a 2 GiB entry would not fit a chunk anyway). */
+export const LP_MAX_ENTRY = 0x7fffffff;
+
+function hdrSize(len: number): number {
+  return len < 128 ? 1 : 4;
+}
+
+/** Bytes an entry of `len` data bytes takes in a listpack. */
+export function lpEntrySize(len: number): number {
+  const s = hdrSize(len) + len;
+  return s + (s < 128 ? 1 : 4);
+}
+
+/** A new, empty listpack with room for `capacity` bytes of entries (inside an operation). */
+export function lpNew(heap: Heap, capacity = 0): number {
+  const p = heap.alloc(LP_HDR + capacity);
+  heap.dv.setUint32(p + L_COUNT, 0, true);
+  heap.dv.setUint32(p + L_USED, LP_HDR, true);
+  return p;
+}
+
+export function lpCount(heap: Heap, p: number): number {
+  return heap.dv.getUint32(p + L_COUNT, true);
+}
+
+/** Bytes used, header included. */
+export function lpUsed(heap: Heap, p: number): number {
+  return heap.dv.getUint32(p + L_USED, true);
+}
+
+/** The first entry, or 0 when empty. */
+export function lpFirst(heap: Heap, p: number): number {
+  return lpCount(heap, p) === 0 ? 0 : p + LP_HDR;
+}
+
+/** The last entry, or 0 when empty. */
+export function lpLast(heap: Heap, p: number): number {
+  return lpCount(heap, p) === 0 ? 0 : lpPrevRaw(heap, p + lpUsed(heap, p));
+}
+
+/** Data length of the entry at `at`. */
+export function lpLen(heap: Heap, at: number): number {
+  const b = heap.dv.getUint8(at);
+  return b < 128 ? b : heap.dv.getUint32(at, false) & 0x7fffffff;
+}
+
+/** Offset of the entry's data. */
+export function lpData(heap: Heap, at: number): number {
+  return at + (heap.dv.getUint8(at) < 128 ? 1 : 4);
+}
+
+/** The entry after `at`, or 0 past the last. */
+export function lpNext(heap: Heap, p: number, at: number): number {
+  const len = lpLen(heap, at);
+  const s = hdrSize(len) + len;
+  const next = at + s + (s < 128 ? 1 : 4);
+  return next >= p + lpUsed(heap, p) ? 0 : next;
+}
+
+function lpPrevRaw(heap: Heap, end: number): number {
+  const b = heap.dv.getUint8(end - 1);
+  if (b < 128) return end - 1 - b;
+  const s = heap.dv.getUint32(end - 4, true) & 0x7fffffff;
+  return end - 4 - s;
+}
+
+/** The entry before `at`, or 0 before the first. */
+export function lpPrev(heap: Heap, p: number, at: number): number {
+  return at <= p + LP_HDR ? 0 : lpPrevRaw(heap, at);
+}
+
+/**
+ * The entry at `index` (negative: from the end, -1 the last), or 0 when out of range.
+ * Walks from the nearer end.
+ */
+export function lpSeek(heap: Heap, p: number, index: number): number {
+  const n = lpCount(heap, p);
+  if (index < 0) index += n;
+  if (index < 0 || index >= n) return 0;
+  if (index < n / 2) {
+    let at = p + LP_HDR;
+    for (let i = 0; i < index; i++) at = lpNext(heap, p, at);
+    return at;
+  }
+  let at = lpPrevRaw(heap, p + lpUsed(heap, p));
+  for (let i = n - 1; i > index; i--) at = lpPrevRaw(heap, at);
+  return at;
+}
+
+/** A copy of the entry's bytes. */
+export function lpGet(heap: Heap, at: number): Buffer {
+  const len = lpLen(heap, at);
+  const out = Buffer.allocUnsafe(len);
+  heap.mem.read(lpData(heap, at), len, out);
+  return out;
+}
+
+/** Whether the entry's bytes equal buf[start, start+len). */
+export function lpEq(heap: Heap, at: number, buf: Uint8Array, start = 0, len = buf.length - start): boolean {
+  return lpLen(heap, at) === len && heap.mem.equals(lpData(heap, at), buf, start, len);
+}
+
+/** The first entry from `from` (default: the first) equal to buf, stepping `skip` entries between probes; 0 if none. */
+export function lpFind(heap: Heap, p: number, buf: Uint8Array, start = 0, len = buf.length - start, from = -1, skip = 0): number {
+  let at = from === -1 ? lpFirst(heap, p) : from;
+  while (at !== 0) {
+    if (lpEq(heap, at, buf, start, len)) return at;
+    at = lpNext(heap, p, at);
+    for (let i = 0; i < skip && at !== 0; i++) at = lpNext(heap, p, at);
+  }
+  return 0;
+}
+
+/** Every entry's bytes, in order (copies). */
+export function lpItems(heap: Heap, p: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = lpFirst(heap, p); at !== 0; at = lpNext(heap, p, at)) out.push(lpGet(heap, at));
+  return out;
+}
+
+function writeEntry(heap: Heap, at: number, buf: Uint8Array, start: number, len: number): void {
+  const dv = heap.dv;
+  let o = at;
+  if (len < 128) dv.setUint8(o++, len);
+  else {
+    dv.setUint32(o, (len | 0x80000000) >>> 0, false);
+    o += 4;
+  }
+  heap.mem.write(o, buf, start, len);
+  o += len;
+  const s = o - at;
+  if (s < 128) dv.setUint8(o, s);
+  else dv.setUint32(o, (s | 0x80000000) >>> 0, true);
+}
+
+/**
+ * Make room for `grow` bytes at `at` (an entry offset, or p + used to append), moving the
+ * tail; the chunk grows with slack when it must. Returns [new p, new at].
+ */
+function openGap(heap: Heap, p: number, at: number, grow: number): [number, number] {
+  const used = lpUsed(heap, p);
+  const rel = at - p;
+  const need = used + grow;
+  if (need > heap.usable(p)) {
+    const q = heap.realloc(p, need + (need >> 2), used);
+    if (q !== p) {
+      // a fresh chunk: nothing in it needs the undo log
+      heap.mem.copy(q + rel + grow, q + rel, used - rel);
+      heap.dv.setUint32(q + L_USED, need, true);
+      return [q, q + rel];
+    }
+  }
+  heap.log(p, LP_HDR);
+  if (used > rel) heap.log(at, used - rel);
+  heap.mem.copy(at + grow, at, used - rel);
+  heap.dv.setUint32(p + L_USED, need, true);
+  return [p, at];
+}
+
+/**
+ * Insert buf[start, start+len) before the entry at `at` (0: append). Returns
+ * [listpack offset (moved when it grew), offset of the new entry].
+ */
+export function lpInsert(heap: Heap, p: number, at: number, buf: Uint8Array, start = 0, len = buf.length - start): [number, number] {
+  if (len > LP_MAX_ENTRY) throw new RangeError('listpack entry too long');
+  const [q, pos] = openGap(heap, p, at === 0 ? p + lpUsed(heap, p) : at, lpEntrySize(len));
+  writeEntry(heap, pos, buf, start, len);
+  heap.dv.setUint32(q + L_COUNT, heap.dv.getUint32(q + L_COUNT, true) + 1, true);
+  return [q, pos];
+}
+
+/** Append an entry; returns the (possibly moved) listpack. */
+export function lpAppend(heap: Heap, p: number, buf: Uint8Array, start = 0, len = buf.length - start): number {
+  return lpInsert(heap, p, 0, buf, start, len)[0];
+}
+
+/** Prepend an entry; returns the (possibly moved) listpack. */
+export function lpPrepend(heap: Heap, p: number, buf: Uint8Array, start = 0, len = buf.length - start): number {
+  return lpInsert(heap, p, lpFirst(heap, p), buf, start, len)[0];
+}
+
+/**
+ * Delete `n` entries starting with the one at `at` (fewer when the listpack ends first).
+ * Returns the entry now at `at`'s place, or 0 when the deleted ones were the last.
+ */
+export function lpDelete(heap: Heap, p: number, at: number, n = 1): number {
+  const used = lpUsed(heap, p);
+  let end = at;
+  let k = 0;
+  while (k < n && end !== 0) {
+    end = lpNext(heap, p, end);
+    k++;
+  }
+  const stop = end === 0 ? p + used : end;
+  const gap = stop - at;
+  heap.log(p, LP_HDR);
+  const tail = p + used - stop;
+  if (tail > 0) {
+    heap.log(at, tail);
+    heap.mem.copy(at, stop, tail);
+  }
+  heap.dv.setUint32(p + L_USED, used - gap, true);
+  heap.dv.setUint32(p + L_COUNT, lpCount(heap, p) - k, true);
+  return tail > 0 ? at : 0;
+}
+
+/** Replace the entry at `at` by buf[start, start+len). Returns [listpack, the entry's offset]. */
+export function lpReplace(heap: Heap, p: number, at: number, buf: Uint8Array, start = 0, len = buf.length - start): [number, number] {
+  const old = lpEntrySize(lpLen(heap, at));
+  const size = lpEntrySize(len);
+  if (size === old) {
+    heap.log(at, size);
+    writeEntry(heap, at, buf, start, len);
+    return [p, at];
+  }
+  if (size > old) {
+    // grow the gap after the old entry's start by the difference, then overwrite
+    const [q, pos] = openGap(heap, p, at + old, size - old);
+    const e = pos - old;
+    if (q === p) heap.log(e, old);
+    writeEntry(heap, e, buf, start, len);
+    return [q, e];
+  }
+  const used = lpUsed(heap, p);
+  heap.log(p, LP_HDR);
+  heap.log(at, p + used - at);
+  heap.mem.copy(at + size, at + old, p + used - (at + old));
+  writeEntry(heap, at, buf, start, len);
+  heap.dv.setUint32(p + L_USED, used - (old - size), true);
+  return [p, at];
+}
+
+/** A listpack holding `items` (fresh chunk, sized to fit). */
+export function lpFromItems(heap: Heap, items: readonly Uint8Array[]): number {
+  let bytes = 0;
+  for (const it of items) bytes += lpEntrySize(it.length);
+  const p = heap.alloc(LP_HDR + bytes);
+  let at = p + LP_HDR;
+  for (const it of items) {
+    writeEntry(heap, at, it, 0, it.length);
+    at += lpEntrySize(it.length);
+  }
+  heap.dv.setUint32(p + L_COUNT, items.length, true);
+  heap.dv.setUint32(p + L_USED, LP_HDR + bytes, true);
+  return p;
+}
+
+/**
+ * The integrity checker: entries walk to exactly `used` bytes, each backlen matches its
+ * entry, the count matches. Returns the count (or -1 after pushing errors).
+ */
+export function lpCheck(heap: Heap, p: number, errors: string[], what = 'listpack'): number {
+  const used = lpUsed(heap, p);
+  if (used < LP_HDR || used > heap.usable(p)) {
+    errors.push(`${what} at ${p}: used ${used} outside its chunk (${heap.usable(p)} bytes)`);
+    return -1;
+  }
+  let at = p + LP_HDR;
+  let n = 0;
+  while (at < p + used) {
+    const len = lpLen(heap, at);
+    const s = hdrSize(len) + len;
+    const end = at + s + (s < 128 ? 1 : 4);
+    if (end > p + used) {
+      errors.push(`${what} at ${p}: entry ${n} runs past the used bytes`);
+      return -1;
+    }
+    if (lpPrevRaw(heap, end) !== at) {
+      errors.push(`${what} at ${p}: entry ${n}'s back length does not lead back to it`);
+      return -1;
+    }
+    at = end;
+    n++;
+  }
+  if (n !== lpCount(heap, p)) {
+    errors.push(`${what} at ${p}: count ${lpCount(heap, p)} but ${n} entries`);
+    return -1;
+  }
+  return n;
+}
