@@ -16,7 +16,8 @@ import type { Backing } from '../heap/backing.js';
 import { HeapFormatError, HeapFullError } from '../heap/errors.js';
 import { Dash } from '../structs/dash.js';
 import { hashBytes } from '../structs/hash.js';
-import { ChangeRing, CH_FLUSHDB, CH_KEY, CH_SWAPDB, DEFAULT_CHANGES_CAPACITY, REASON, changesBytes, formatChanges, type Reason } from './changes.js';
+import { futexWake } from '../shm/futex.js';
+import { ChangeRing, CH_FLUSHDB, CH_KEY, CH_SWAPDB, DEFAULT_CHANGES_CAPACITY, REASON, isRemoval, changesBytes, formatChanges, type Reason } from './changes.js';
 import { Counters, C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES, countersBytes, formatCounters } from './counters.js';
 import { Settings, SETTING_SLOT, formatSettings, settingsBytes } from './settings.js';
 import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, touchedStamp, type AccessPolicy } from './access.js';
@@ -37,11 +38,15 @@ const perf = globalThis.performance;
  *   16 u32 counters ref   (src/keyspace/counters.ts)
  *   20 u32 change ring ref (src/keyspace/changes.ts)
  *   24 f64 time of the last active-expiry cycle, ms (a hint shared by the processes: not logged)
- *   32 per database: u32 main table ref, u32 expires table ref
- *   32 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
+ *   32 i32 key-ready sequence: a futex word, bumped after an operation that added or changed
+ *          keys when some process waits for keys (blocking commands); not logged
+ *   36 i32 key waiters: processes waiting on that word now (Atomics; a crashed waiter leaves
+ *          it high, which costs wake-ups that nobody hears, nothing else); not logged
+ *   40 per database: u32 main table ref, u32 expires table ref
+ *   40 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
  */
 export const ROOT_KEYSPACE = 0;
-export const KEYSPACE_VERSION = 2;
+export const KEYSPACE_VERSION = 3;
 const K_VERSION = 0;
 const K_DATABASES = 4;
 const K_GRAVE_COUNT = 8;
@@ -49,7 +54,9 @@ const K_SETTINGS = 12;
 const K_COUNTERS = 16;
 const K_CHANGES = 20;
 const K_LAST_CYCLE = 24;
-const K_DBS = 32;
+const K_READY_SEQ = 32;
+const K_KEY_WAITERS = 36;
+const K_DBS = 40;
 const GRAVEYARD_SLOTS = 64;
 /** How often the cron gives free memory back to tmpfs. */
 const TRIM_INTERVAL_MS = 1000;
@@ -118,6 +125,11 @@ export class Keyspace {
   private depth = 0;
   private readonly afterCommitTasks: (() => void)[] = [];
   private readonly hooks: KeyChangeHook[] = [];
+  /** An operation since the last unlock added or changed a key: waiting processes are woken at unlock. */
+  private keysReady = false;
+  /** Int32 indices of the key-ready futex word and the waiter count (header K_READY_SEQ, K_KEY_WAITERS). */
+  private readonly readyIdx: number;
+  private readonly waitersIdx: number;
   private readonly dv: DataView;
   private readonly u8: Uint8Array;
   private readonly tableCache = new Map<number, Dash>();
@@ -146,6 +158,8 @@ export class Keyspace {
     this.settings = new Settings(heap, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), (fn) => this.exec(fn));
     this.counters = new Counters(heap, Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), slot);
     this.changes = new ChangeRing(heap, Heap.deref(this.dv.getUint32(k + K_CHANGES, true)));
+    this.readyIdx = (k + K_READY_SEQ) >> 2;
+    this.waitersIdx = (k + K_KEY_WAITERS) >> 2;
     let fixed = 0;
     for (const p of this.ownChunks()) fixed += heap.usable(p) + 8;
     this.fixedBytes = fixed;
@@ -313,6 +327,7 @@ export class Keyspace {
       if (own) {
         this.batch = false;
         heap.unlock();
+        if (this.keysReady) this.wakeKeyWaiters();
       }
     }
   }
@@ -363,6 +378,37 @@ export class Keyspace {
   unlockBatch(): void {
     this.batch = false;
     this.heap.unlock();
+    if (this.keysReady) this.wakeKeyWaiters();
+  }
+
+  // ---------------------------------------------------------------- waking processes that wait for keys
+
+  /**
+   * Blocking commands (BLPOP…) wait for keys across processes: a waiting process reads
+   * readySeq(), checks its keys, and sleeps on the word (futexWait / futexWaitAsync) while
+   * it has not changed; every process bumps it and wakes the sleepers after an operation
+   * that added or changed a key, but only while someone waits (one Atomics.load otherwise).
+   * What changed is in the change ring; the word only says "look".
+   */
+  readyWord(): { i32: Int32Array; index: number } {
+    return { i32: this.heap.mem.i32, index: this.readyIdx };
+  }
+
+  readySeq(): number {
+    return Atomics.load(this.heap.mem.i32, this.readyIdx);
+  }
+
+  /** This process starts (+1) or stops (-1) waiting on the key-ready word. */
+  keyWaiter(delta: 1 | -1): void {
+    Atomics.add(this.heap.mem.i32, this.waitersIdx, delta);
+  }
+
+  private wakeKeyWaiters(): void {
+    this.keysReady = false;
+    const i32 = this.heap.mem.i32;
+    if (Atomics.load(i32, this.waitersIdx) <= 0) return;
+    Atomics.add(i32, this.readyIdx, 1);
+    futexWake(i32, this.readyIdx, 0x7fffffff);
   }
 
   get batchLocked(): boolean {
@@ -384,6 +430,8 @@ export class Keyspace {
   /** Record a change of key (db, hash) for every process: ring, counters, hooks. */
   private signal(db: number, hash: number, reason: Reason, e: number): void {
     this.changes.append(CH_KEY, db, hash, reason, this.now);
+    // a key that is there after the change may be what a blocked client waits for
+    if (reason !== REASON.expire && reason !== REASON.persist && !isRemoval(reason)) this.keysReady = true;
     if (reason === REASON.expired) this.counters.add(C_EXPIRED, 1);
     else if (reason === REASON.evicted) this.counters.add(C_EVICTED, 1);
     // one change per key changed by a command (a rename's source and a move's source are
@@ -820,6 +868,7 @@ export class Keyspace {
     dv.setUint32(pb, m, true);
     dv.setUint32(pb + 4, x, true);
     this.changes.append(CH_SWAPDB, a, b, REASON.touched, this.now);
+    this.keysReady = true;
     this.counters.add(C_DIRTY, 1);
   }
 
