@@ -42,8 +42,11 @@ const perf = globalThis.performance;
  *          keys when some process waits for keys (blocking commands); not logged
  *   36 i32 key waiters: processes waiting on that word now (Atomics; a crashed waiter leaves
  *          it high, which costs wake-ups that nobody hears, nothing else); not logged
- *   40 per database: u32 main table ref, u32 expires table ref
- *   40 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
+ *   40 u32 lazy-free queue ref: big values deleted but not yet freed (see pushLazy), a chunk of
+ *          u32 count, u32 capacity, then capacity × {u32 type code, u32 the type's handle}
+ *   44 u32 reserved
+ *   48 per database: u32 main table ref, u32 expires table ref
+ *   48 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
  */
 export const ROOT_KEYSPACE = 0;
 export const KEYSPACE_VERSION = 3;
@@ -56,7 +59,9 @@ const K_CHANGES = 20;
 const K_LAST_CYCLE = 24;
 const K_READY_SEQ = 32;
 const K_KEY_WAITERS = 36;
-const K_DBS = 40;
+const K_LAZY = 40;
+const K_DBS = 48;
+const LAZY_INITIAL = 16;
 const GRAVEYARD_SLOTS = 64;
 /** How often the cron gives free memory back to tmpfs. */
 const TRIM_INTERVAL_MS = 1000;
@@ -200,6 +205,10 @@ export class Keyspace {
           const changes = heap.alloc(changesBytes(DEFAULT_CHANGES_CAPACITY));
           formatChanges(heap, changes, DEFAULT_CHANGES_CAPACITY);
           dv.setUint32(k + K_CHANGES, Heap.ref(changes), true);
+          const lazy = heap.alloc(8 + LAZY_INITIAL * 8);
+          dv.setUint32(lazy, 0, true);
+          dv.setUint32(lazy + 4, LAZY_INITIAL, true);
+          dv.setUint32(k + K_LAZY, Heap.ref(lazy), true);
           for (let i = 0; i < databases; i++) {
             dv.setUint32(k + K_DBS + i * 8, Heap.ref(Dash.create(heap)), true);
             dv.setUint32(k + K_DBS + i * 8 + 4, Heap.ref(Dash.create(heap)), true);
@@ -696,9 +705,80 @@ export class Keyspace {
     return true;
   }
 
+  /**
+   * Free an entry and its value. A big value (its type says so by giving a handle) goes to
+   * the lazy-free queue instead, to be freed a slice per operation (lazyFreeStep): no DEL,
+   * overwrite, expiry or eviction of a huge collection holds the lock for long or logs the
+   * whole collection.
+   */
   private freeEntry(e: number): void {
-    valueType(this.type(e)).free(this, e);
+    const t = valueType(this.type(e));
+    const h = t.lazyHandle === undefined ? 0 : t.lazyHandle(this, e);
+    if (h !== 0) this.pushLazy(t.type, h);
+    else t.free(this, e);
     this.heap.free(e);
+  }
+
+  private lazyQueue(): number {
+    return Heap.deref(this.dv.getUint32(this.meta() + K_LAZY, true));
+  }
+
+  private pushLazy(type: number, handle: number): void {
+    const heap = this.heap;
+    const dv = this.dv;
+    let q = this.lazyQueue();
+    const n = dv.getUint32(q, true);
+    const cap = dv.getUint32(q + 4, true);
+    if (n === cap) {
+      const nq = heap.realloc(q, 8 + cap * 2 * 8, 8 + n * 8);
+      if (nq === q) heap.log(q + 4, 4);
+      dv.setUint32(nq + 4, cap * 2, true);
+      if (nq !== q) {
+        const at = this.meta() + K_LAZY;
+        heap.log(at, 4);
+        dv.setUint32(at, Heap.ref(nq), true);
+        q = nq;
+      }
+    }
+    // (the slot past the count holds nothing: not logged)
+    dv.setUint32(q + 8 + n * 8, type, true);
+    dv.setUint32(q + 12 + n * 8, handle, true);
+    heap.log(q, 4);
+    dv.setUint32(q, n + 1, true);
+  }
+
+  /** Big values deleted and not yet freed (INFO's lazyfree_pending_objects). */
+  lazyPending(): number {
+    return this.dv.getUint32(this.lazyQueue(), true);
+  }
+
+  /** Free up to about `budget` elements of queued big values (inside an operation). */
+  private lazyValueStep(budget: number): number {
+    const heap = this.heap;
+    const dv = this.dv;
+    const q = this.lazyQueue();
+    const n = dv.getUint32(q, true);
+    if (n === 0) return 0;
+    const at = q + 8 + (n - 1) * 8;
+    const t = valueType(dv.getUint32(at, true));
+    const h = t.freeStep!(this, dv.getUint32(at + 4, true), budget);
+    if (h === 0) {
+      heap.log(q, 4);
+      dv.setUint32(q, n - 1, true);
+    } else {
+      heap.log(at + 4, 4);
+      dv.setUint32(at + 4, h, true);
+    }
+    return budget;
+  }
+
+  /** The queued big values (the checker asks their types for their chunks). */
+  lazyValues(): { chunk: number; values: [number, number][] } {
+    const q = this.lazyQueue();
+    const values: [number, number][] = [];
+    const n = this.dv.getUint32(q, true);
+    for (let i = 0; i < n; i++) values.push([this.dv.getUint32(q + 8 + i * 8, true), this.dv.getUint32(q + 12 + i * 8, true)]);
+    return { chunk: q, values };
   }
 
   /**
@@ -897,7 +977,7 @@ export class Keyspace {
 
   /** Tables of flushed databases not yet freed. */
   pendingFrees(): number {
-    return this.dv.getUint32(this.meta() + K_GRAVE_COUNT, true);
+    return this.dv.getUint32(this.meta() + K_GRAVE_COUNT, true) + this.lazyPending();
   }
 
   /** Free up to about `budget` entries of flushed databases (one operation, inside exec). */
@@ -905,6 +985,7 @@ export class Keyspace {
     const k = this.meta();
     const dv = this.dv;
     let freed = 0;
+    while (freed < budget && this.lazyPending() > 0) freed += this.lazyValueStep(budget - freed);
     while (freed < budget) {
       const n = dv.getUint32(k + K_GRAVE_COUNT, true);
       if (n === 0) break;
