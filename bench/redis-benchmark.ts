@@ -2,13 +2,15 @@
  * shmkv-server against redis-server with redis-benchmark.
  *
  *   node dist/bench/redis-benchmark.js [--rounds 3] [--n 200000] [--clients 50]
- *        [--tests set,get,incr,mset] [--pipelines 1,16]
+ *        [--tests set,get,incr,mset] [--pipelines 1,16] [--data-size 3]
  *   node dist/bench/redis-benchmark.js --restart [--keys 1000000] [--value-size 100]
  *
  * Throughput mode: both servers on free ports, pinned to CPU 0 (taskset, when present),
- * redis-benchmark pinned to CPU 1; `redis-benchmark -t <tests> -n N -c C -r 100000 -q --csv
- * -P p` alternating redis / shmkv for each round; prints the median ops/s of each and the
- * ratio shmkv/redis. Restart mode: loads the keys into both, prints used_memory per key of
+ * redis-benchmark pinned to CPU 1; for each round, pipeline depth and test, `FLUSHALL`
+ * then `redis-benchmark -t <test> -n N -c C -r 100000 -d D -q --csv -P p` on each server,
+ * which goes first alternating test by test (so every test measures inserts into an empty
+ * keyspace, as a user's first run does); prints the median ops/s of each, the ratio
+ * shmkv/redis per test and the geometric mean of the ratios per depth. Restart mode: loads the keys into both, prints used_memory per key of
  * each, then measures the time from
  * process start to "serving all keys" after a restart: redis-server from its RDB (SAVE
  * first), shmkv after kill -9 on the same segment. No assertions: figures only.
@@ -34,11 +36,12 @@ interface Opts {
   restart: boolean;
   keys: number;
   valueSize: number;
+  dataSize: number;
 }
 
 function parseArgs(): Opts {
   const a = process.argv.slice(2);
-  const o: Opts = { rounds: 3, n: 200000, clients: 50, tests: 'set,get,incr,mset', pipelines: [1, 16], restart: false, keys: 1_000_000, valueSize: 100 };
+  const o: Opts = { rounds: 3, n: 200000, clients: 50, tests: 'set,get,incr,mset', pipelines: [1, 16], restart: false, keys: 1_000_000, valueSize: 100, dataSize: 3 };
   for (let i = 0; i < a.length; i++) {
     const v = a[i + 1];
     switch (a[i]) {
@@ -64,6 +67,10 @@ function parseArgs(): Opts {
         break;
       case '--keys':
         o.keys = Number(v);
+        i++;
+        break;
+      case '--data-size':
+        o.dataSize = Number(v);
         i++;
         break;
       case '--value-size':
@@ -137,8 +144,8 @@ async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> 
 }
 
 /** Run redis-benchmark once; returns ops/s per test name (upper case, as redis-benchmark prints). */
-function benchmark(port: number, o: Opts, pipeline: number): Map<string, number> {
-  const [c, a] = pinned(1, 'redis-benchmark', ['-p', String(port), '-t', o.tests, '-n', String(o.n), '-c', String(o.clients), '-r', '100000', '-P', String(pipeline), '-q', '--csv']);
+function benchmark(port: number, o: Opts, pipeline: number, tests = o.tests): Map<string, number> {
+  const [c, a] = pinned(1, 'redis-benchmark', ['-p', String(port), '-t', tests, '-n', String(o.n), '-c', String(o.clients), '-r', '100000', '-d', String(o.dataSize), '-P', String(pipeline), '-q', '--csv']);
   const r = spawnSync(c, a, { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
   const out = new Map<string, number>();
@@ -165,25 +172,30 @@ async function throughput(o: Opts): Promise<void> {
   const redis = await startRedis(await freePort(), dir);
   const shmkv = await startShmkv(await freePort(), segment);
   console.log(`redis-server on ${redis.port}, shmkv-server on ${shmkv.port} (segment ${segment}); taskset: ${haveTaskset ? 'servers on CPU 0, redis-benchmark on CPU 1' : 'not used'}`);
-  console.log(`redis-benchmark -t ${o.tests} -n ${o.n} -c ${o.clients} -r 100000 -P {${o.pipelines.join(',')}}, ${o.rounds} rounds, medians\n`);
+  console.log(`redis-benchmark -t {${o.tests}} -n ${o.n} -c ${o.clients} -r 100000 -d ${o.dataSize} -P {${o.pipelines.join(',')}}, FLUSHALL before each, ${o.rounds} rounds, medians\n`);
   // results[pipeline][test][server] = ops/s per round
   const results = new Map<number, Map<string, { redis: number[]; shmkv: number[] }>>();
+  const tests = o.tests.split(',');
   try {
     for (let round = 0; round < o.rounds; round++) {
       for (const p of o.pipelines) {
-        for (const [name, srv] of [
-          ['redis', redis],
-          ['shmkv', shmkv],
-        ] as const) {
-          const r = benchmark(srv.port, o, p);
-          const byTest = results.get(p) ?? new Map();
-          results.set(p, byTest);
-          for (const [t, v] of r) {
-            const e = byTest.get(t) ?? { redis: [], shmkv: [] };
-            byTest.set(t, e);
-            e[name].push(v);
+        for (let ti = 0; ti < tests.length; ti++) {
+          const servers = [
+            ['redis', redis],
+            ['shmkv', shmkv],
+          ] as const;
+          for (const [name, srv] of (round + ti) % 2 === 0 ? servers : [...servers].reverse()) {
+            await flushall(srv.port);
+            const r = benchmark(srv.port, o, p, tests[ti]);
+            const byTest = results.get(p) ?? new Map();
+            results.set(p, byTest);
+            for (const [t, v] of r) {
+              const e = byTest.get(t) ?? { redis: [], shmkv: [] };
+              byTest.set(t, e);
+              e[name].push(v);
+            }
+            process.stderr.write(`round ${round + 1} -P ${p} ${name}: ${[...r].map(([t, v]) => `${t} ${Math.round(v)}`).join(', ')}\n`);
           }
-          process.stderr.write(`round ${round + 1} -P ${p} ${name}: ${[...r].map(([t, v]) => `${t} ${Math.round(v)}`).join(', ')}\n`);
         }
       }
     }
@@ -199,11 +211,27 @@ async function throughput(o: Opts): Promise<void> {
   }
   console.log(`${pad('test', 18, true)} ${pad('-P', 3)} ${pad('redis ops/s', 12)} ${pad('shmkv ops/s', 12)} ${pad('shmkv/redis', 12)}`);
   for (const [p, byTest] of results) {
+    let logSum = 0;
+    let k = 0;
     for (const [t, e] of byTest) {
       const a = median(e.redis);
       const b = median(e.shmkv);
       console.log(`${pad(t, 18, true)} ${pad(String(p), 3)} ${pad(a.toFixed(0), 12)} ${pad(b.toFixed(0), 12)} ${pad((b / a).toFixed(2), 12)}`);
+      if (a > 0 && b > 0) {
+        logSum += Math.log(b / a);
+        k++;
+      }
     }
+    if (k > 0) console.log(`${pad('geometric mean', 18, true)} ${pad(String(p), 3)} ${pad('', 12)} ${pad('', 12)} ${pad(Math.exp(logSum / k).toFixed(2), 12)}`);
+  }
+}
+
+async function flushall(port: number): Promise<void> {
+  const c = await RawClient.connect(port);
+  try {
+    await c.call('FLUSHALL');
+  } finally {
+    c.close();
   }
 }
 

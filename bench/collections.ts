@@ -1,0 +1,168 @@
+/**
+ * Collections, shmkv-server against redis-server, both fresh on free ports, pinned to CPU 0
+ * (taskset, when present):
+ *
+ *   node dist/bench/collections.js [--sizes 10000,1000000,10000000] [--probes 200] [--elements 1000000]
+ *
+ * 1. LINDEX and LSET at the middle of lists of each size (filled with pipelined RPUSH of
+ *    8-byte elements): µs per command, one at a time (round trip included), median of
+ *    `probes` — the O(log n) index against quicklist's walk.
+ * 2. Bytes per element: used_memory after FLUSHALL, then after `elements` elements of
+ *    16 bytes in one list (RPUSH), one hash (HSET field value, 16-byte fields and values),
+ *    one set (SADD): the difference divided by the element count, for each server, and
+ *    the ratio. No assertions: figures only.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { RawClient, decodeReply } from '../test/helpers/raw-client.js';
+import { freePort, sleep } from '../test/helpers/ports.js';
+
+const SERVER_MAIN = fileURLToPath(new URL('../src/server/launch.cjs', import.meta.url));
+
+interface Opts {
+  sizes: number[];
+  probes: number;
+  elements: number;
+}
+
+function parseArgs(): Opts {
+  const o: Opts = { sizes: [10_000, 1_000_000, 10_000_000], probes: 200, elements: 1_000_000 };
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i += 2) {
+    const v = a[i + 1]!;
+    if (a[i] === '--sizes') o.sizes = v.split(',').map(Number);
+    else if (a[i] === '--probes') o.probes = Number(v);
+    else if (a[i] === '--elements') o.elements = Number(v);
+    else {
+      console.error(`unknown option ${a[i]}`);
+      process.exit(2);
+    }
+  }
+  return o;
+}
+
+const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && os.cpus().length >= 2;
+
+interface Proc {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+async function start(name: string, cmd: string, args: string[]): Promise<Proc> {
+  const port = await freePort();
+  const full = [...args, '--port', String(port)];
+  const child = haveTaskset ? spawn('taskset', ['-c', '0', cmd, ...full], { stdio: 'ignore' }) : spawn(cmd, full, { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  for (let i = 0; i < 3000; i++) {
+    try {
+      const c = await RawClient.connect(port);
+      c.close();
+      return { name, port, child, exited };
+    } catch {
+      await sleep(10);
+    }
+  }
+  throw new Error(`${name} did not come up`);
+}
+
+async function stop(p: Proc): Promise<void> {
+  p.child.kill('SIGTERM');
+  await p.exited;
+}
+
+/** Send commands built by make(i) for i in [0, n), pipelined in batches. */
+async function fill(c: RawClient, n: number, make: (i: number) => string[]): Promise<void> {
+  const batch = 5000;
+  for (let i = 0; i < n; i += batch) {
+    const parts: string[] = [];
+    const m = Math.min(batch, n - i);
+    for (let j = 0; j < m; j++) {
+      const args = make(i + j);
+      parts.push(`*${args.length}\r\n${args.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`);
+    }
+    c.sendRaw(parts.join(''));
+    await c.readN(m, 600_000);
+  }
+}
+
+async function usedMemory(c: RawClient): Promise<number> {
+  const v = decodeReply(await c.call('INFO', 'memory'));
+  const text = v.type === 'bulk' || v.type === 'verbatim' ? v.value.toString() : '';
+  return Number(/used_memory:(\d+)/.exec(text)?.[1] ?? NaN);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeEach(c: RawClient, probes: number, cmd: () => string[]): Promise<number> {
+  const us: number[] = [];
+  for (let i = 0; i < probes; i++) {
+    const args = cmd();
+    const t0 = process.hrtime.bigint();
+    await c.call(...args);
+    us.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  return median(us);
+}
+
+const el = (i: number, w: number): string => String(i).padStart(w, '0');
+
+async function main(): Promise<void> {
+  const o = parseArgs();
+  const redis = await start('redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '']);
+  const segment = `bench-coll-${process.pid}`;
+  const shmkv = await start('shmkv', process.execPath, [SERVER_MAIN, '--segment', segment, '--save', '', '--loglevel', 'warning']);
+  const servers = [redis, shmkv];
+  try {
+    console.log(`taskset: ${haveTaskset ? 'servers on CPU 0' : 'not used'}\n`);
+    console.log('LINDEX / LSET at the middle of a list (µs per command, round trip included, median)');
+    console.log(`${'elements'.padStart(10)} ${'redis LINDEX'.padStart(13)} ${'shmkv LINDEX'.padStart(13)} ${'redis LSET'.padStart(11)} ${'shmkv LSET'.padStart(11)}`);
+    for (const n of o.sizes) {
+      const row: number[] = [];
+      for (const s of servers) {
+        const c = await RawClient.connect(s.port);
+        await c.call('FLUSHALL');
+        await fill(c, Math.ceil(n / 100), (i) => ['RPUSH', 'L', ...Array.from({ length: Math.min(100, n - i * 100) }, (_, j) => el(i * 100 + j, 8))]);
+        const mid = Math.floor(n / 2);
+        row.push(await timeEach(c, o.probes, () => ['LINDEX', 'L', String(mid + Math.floor(Math.random() * 100) - 50)]));
+        row.push(await timeEach(c, o.probes, () => ['LSET', 'L', String(mid + Math.floor(Math.random() * 100) - 50), 'xxxxxxxx']));
+        await c.call('FLUSHALL');
+        c.close();
+      }
+      console.log(`${String(n).padStart(10)} ${row[0]!.toFixed(1).padStart(13)} ${row[2]!.toFixed(1).padStart(13)} ${row[1]!.toFixed(1).padStart(11)} ${row[3]!.toFixed(1).padStart(11)}`);
+    }
+
+    console.log(`\nbytes per element, ${o.elements} elements of 16 bytes in one key (used_memory after - before)`);
+    console.log(`${'type'.padStart(6)} ${'redis'.padStart(8)} ${'shmkv'.padStart(8)} ${'shmkv/redis'.padStart(12)}`);
+    const kinds: [string, (i: number) => string[]][] = [
+      ['list', (i) => ['RPUSH', 'K', ...Array.from({ length: 100 }, (_, j) => el(i * 100 + j, 16))]],
+      ['hash', (i) => ['HSET', 'K', ...Array.from({ length: 100 }, (_, j) => [el(i * 100 + j, 16), el(j, 16)]).flat()]],
+      ['set', (i) => ['SADD', 'K', ...Array.from({ length: 100 }, (_, j) => `m${el(i * 100 + j, 15)}`)]],
+    ];
+    for (const [kind, make] of kinds) {
+      const per: number[] = [];
+      for (const s of servers) {
+        const c = await RawClient.connect(s.port);
+        await c.call('FLUSHALL');
+        await sleep(1200);
+        const before = await usedMemory(c);
+        await fill(c, o.elements / 100, make);
+        per.push(((await usedMemory(c)) - before) / o.elements);
+        await c.call('FLUSHALL');
+        c.close();
+      }
+      console.log(`${kind.padStart(6)} ${per[0]!.toFixed(1).padStart(8)} ${per[1]!.toFixed(1).padStart(8)} ${(per[1]! / per[0]!).toFixed(2).padStart(12)}`);
+    }
+  } finally {
+    await stop(redis);
+    await stop(shmkv);
+    spawnSync(process.execPath, [fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'rm', segment], { stdio: 'ignore' });
+  }
+}
+
+void main();
