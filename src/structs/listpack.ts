@@ -220,10 +220,10 @@ export function lpDelete(heap: Heap, p: number, at: number, n = 1): number {
   const gap = stop - at;
   heap.log(p, LP_HDR);
   const tail = p + used - stop;
-  if (tail > 0) {
-    heap.log(at, tail);
-    heap.mem.copy(at, stop, tail);
-  }
+  // The deleted bytes are logged too, even at the end: a later growth in the same
+  // operation writes past the new `used`, over them, and a rollback must bring them back.
+  heap.log(at, gap + tail);
+  if (tail > 0) heap.mem.copy(at, stop, tail);
   heap.dv.setUint32(p + L_USED, used - gap, true);
   heap.dv.setUint32(p + L_COUNT, lpCount(heap, p) - k, true);
   return tail > 0 ? at : 0;
