@@ -182,12 +182,15 @@ function lpos(ctx: CommandContext, argv: Buffer[]): void {
   let rank = 1;
   let count = -1;
   let maxlen = 0;
+  let rankMin = false;
   for (let j = 3; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     if (eqi(argv[j]!, 'rank') && more) {
       const v = argInt64(argv[++j]!);
-      if (v === -9223372036854775808n) throw new ReplyError('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
-      rank = Number(v);
+      // Redis 7.0 negates LONG_MIN into itself: from the tail, every match is past the rank
+      // and COUNT's limit (matches-rank+1 overflows) never stops the walk
+      rankMin = v === -9223372036854775808n;
+      rank = rankMin ? -1 : Number(v);
       if (rank === 0) throw new ReplyError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
     } else if (eqi(argv[j]!, 'count') && more) {
       count = argPositive(argv[++j]!, "ERR COUNT can't be negative");
@@ -219,7 +222,7 @@ function lpos(ctx: CommandContext, argv: Buffer[]): void {
       if (matches >= rank) {
         if (count !== -1) {
           found.push(matchIndex);
-          if (count && matches - rank + 1 >= count) break;
+          if (count && !rankMin && matches - rank + 1 >= count) break;
         } else break;
       }
     }
