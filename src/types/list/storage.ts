@@ -186,14 +186,28 @@ export function locate(ks: Keyspace, e: number, index: number): ListPath {
   const nodes: number[] = [];
   const slots: number[] = [];
   let t = root;
+  // elements under t: the walk scans a node's slots from the nearer end
+  // (summed, not O_VLEN: an operation updates that last)
+  let total = tSum(dv, t);
   for (;;) {
     const n = tN(dv, t);
-    let i = 0;
-    for (; i < n - 1; i++) {
-      const c = sCnt(dv, t, i);
-      if (index < c) break;
-      index -= c;
+    let i: number;
+    if (index < total >> 1) {
+      for (i = 0; i < n - 1; i++) {
+        const c = sCnt(dv, t, i);
+        if (index < c) break;
+        index -= c;
+      }
+    } else {
+      let rest = total;
+      for (i = n - 1; i > 0; i--) {
+        rest -= sCnt(dv, t, i);
+        if (index >= rest) break;
+      }
+      if (i === 0) rest = 0;
+      index -= rest;
     }
+    total = sCnt(dv, t, i);
     nodes.push(t);
     slots.push(i);
     const child = Heap.deref(sRef(dv, t, i));
@@ -796,7 +810,8 @@ export function listStats(ks: Keyspace, e: number): { nodes: number; bytes: numb
   let bytes = 0;
   walk(ks, e, (p) => {
     nodes++;
-    bytes += lpUsed(ks.heap, p);
+    // as Redis counts a listpack: 6 header bytes and an end byte (ours: 8 header bytes)
+    bytes += lpUsed(ks.heap, p) - LP_HDR + 7;
   }, () => {});
   const depth = isTree(ks, e) ? tLevel(ks.heap.dv, rootOf(ks, e)) + 1 : 0;
   return { nodes, bytes, depth };
