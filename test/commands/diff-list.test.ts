@@ -73,7 +73,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
       .tuple(fc.array(key, { minLength: 1, maxLength: 3 }), side, fc.option(count), fc.constantFrom(0, 0, 0, 1, -1, 5))
       .map(([ks, w, n, skew]) => ['lmpop', skew === 5 ? 'x' : ks.length + skew, ...ks, w, ...(n === null ? [] : ['count', n])]),
   },
-  { weight: 1, arbitrary: fc.constantFrom<Cmd>(['set', 's1', 'str'], ['del', 'l1'], ['del', 'l2', 'l3'], ['type', 'l1'], ['exists', 'l2']) },
+  { weight: 1, arbitrary: fc.constantFrom<Cmd>(['set', 's1', 'str'], ['del', 'l1'], ['del', 'l2', 'l3'], ['type', 'l1'], ['exists', 'l2'], ['copy', 'l1', 'l2'], ['copy', 'l2', 'l3', 'replace'], ['rename', 'l3', 'l1'], ['object', 'encoding', 's1']) },
   { weight: 1, arbitrary: listKey.map((k) => ['object', 'encoding', k]) },
   { weight: 2, arbitrary: fc.constantFrom(-2, -1, 1, 2, 3, 5, 128).map((n) => ['config', 'set', 'list-max-listpack-size', n]) },
   { weight: 1, arbitrary: fc.constantFrom<Cmd>(['hello', '2'], ['hello', '3']) },

@@ -124,6 +124,39 @@ test('200k elements on 4-entry nodes: LINDEX/LSET/LINSERT/deletes at random posi
   assertClean(ks);
 });
 
+test('one edit of a long list logs a bounded amount of undo (not growing with the list)', () => {
+  for (const fill of [4, -2]) {
+    const ks = open();
+    setFill(ks, fill);
+    for (let b = 0; b < 20; b++) {
+      const items = Array.from({ length: 10000 }, (_, i) => Buffer.from(`v${b * 10000 + i}`));
+      ks.exec(() => listPush(ks, 0, K, 'right', items));
+    }
+    const r = rng(fill + 7);
+    let worst = 0;
+    for (let i = 0; i < 300; i++) {
+      const undo = ks.exec(() => {
+        const e = e0(ks);
+        const n = listLength(ks, e);
+        const idx = r(n);
+        const op = r(6);
+        if (op === 0) replaceAt(ks, e, idx, Buffer.from(`set${i}${'z'.repeat(r(100))}`));
+        else if (op === 1) insertAt(ks, e, idx, Buffer.from(`ins${i}`));
+        else if (op === 2) deleteRange(ks, e, idx, 1);
+        else if (op === 3) listPop(ks, 0, e, r(2) ? 'left' : 'right', 1);
+        else if (op === 4) listPush(ks, 0, K, r(2) ? 'left' : 'right', [Buffer.from(`p${i}`)]);
+        else removeMatching(ks, e, Buffer.from(`v${idx}`), 1, r(2) === 0);
+        return ks.heap.pendingUndo();
+      });
+      worst = Math.max(worst, undo);
+    }
+    // a node is at most 8 KB here: an edit touches one or two nodes and one path of the index
+    if (process.env.LIST_UNDO_DEBUG) console.log(`fill ${fill}: worst undo ${worst}`);
+    assert.ok(worst < 48 * 1024, `fill ${fill}: an edit logged ${worst} bytes of undo`);
+    assertClean(ks);
+  }
+});
+
 test('every edit rolled back leaves exactly the old list (undo-logged node and index edits)', () => {
   for (const fill of [3, -1]) {
     const ks = open();
