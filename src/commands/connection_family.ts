@@ -442,15 +442,17 @@ function clientUnblock(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error('ERR value is not an integer or out of range');
     return;
   }
+  let error = false;
   if (argv.length === 4) {
     const m = lower(argv[3]);
     if (m !== 'timeout' && m !== 'error') {
       ctx.reply.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
       return;
     }
+    error = m === 'error';
   }
-  // no blocking commands wait in this server (yet): nothing to unblock
-  ctx.reply.integer(0);
+  // (a library process has no blocked clients: nothing to unblock)
+  ctx.reply.integer(ctx.server !== null && ctx.server.unblockClient(id, error) ? 1 : 0);
 }
 
 const CLIENT_HELP = [

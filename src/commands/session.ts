@@ -6,6 +6,7 @@
  * or a library handle (src/kv).
  */
 import type { ReplySink } from './reply.js';
+import type { BlockRequest } from './blocking.js';
 
 /** A command queued by MULTI (its arguments copied: the originals may be views of a read buffer). */
 export interface QueuedCommand {
@@ -64,6 +65,18 @@ export class Session {
   closeAfterReply = false;
   /** The engine did not run the command: CLIENT PAUSE holds it (the server runs it again after the pause) */
   postponed = false;
+  /**
+   * The caller can wait for keys (a server connection): blocking commands (BLPOP…) then ask
+   * to wait (blockRequest) instead of answering null at once. False for a library session
+   * (its typed blocking methods wait themselves) and inside EXEC (nestedCalls > 0).
+   */
+  canBlock = false;
+  /** Commands run inside the current one (EXEC's queue): blocking commands must not block there. */
+  nestedCalls = 0;
+  /** Set by a blocking command that found nothing: what to wait for (src/commands/blocking.ts). */
+  blockRequest: BlockRequest | null = null;
+  /** The server runs a blocked command again because one of its keys changed. */
+  rerun = false;
   /** MONITOR: the server feeds it every command */
   monitor = false;
   /** Open transaction (MULTI), or null. */

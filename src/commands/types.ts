@@ -119,6 +119,11 @@ export interface ServerOps {
   removeMonitor(s: Session): void;
   /** SHUTDOWN (after the reply). */
   shutdown(reason: string): void;
+  /**
+   * CLIENT UNBLOCK: end a client's wait for keys, answering what its timeout would (or,
+   * with `error`, -UNBLOCKED). False when that client does not wait for keys.
+   */
+  unblockClient(id: number, error: boolean): boolean;
 }
 
 export interface CommandContext {

@@ -195,6 +195,11 @@ export class Engine implements Env {
     if (this.ks.batchLocked) this.ks.unlockBatch();
   }
 
+  /** Take the segment's lock for the rest of the batch (if no command has yet). */
+  lockForBatch(): void {
+    this.ensureLocked();
+  }
+
   private ensureLocked(): void {
     if (this.ks.batchLocked) return;
     const ks = this.ks;
@@ -413,10 +418,12 @@ export class Engine implements Env {
     const saved = st.cmd;
     const savedArgv = st.argv;
     this.nesting++;
+    ctx.session.nestedCalls++;
     try {
       this.run(st, cmd as Command, argv);
     } finally {
       this.nesting--;
+      ctx.session.nestedCalls--;
       st.cmd = saved;
       st.argv = savedArgv;
     }
@@ -447,10 +454,16 @@ export class Engine implements Env {
         cmd.handler!(st.ctx, argv);
       }
     } catch (e) {
+      s.blockRequest = null;
       reply.truncate(mark);
       reply.error(this.errorText(cmd, e));
     }
     if (paused) ks.keepExpired = keepExpired;
+    // a blocking command that waits is counted when it is served or times out (its rerun)
+    if (s.blockRequest !== null) {
+      st.argv = EMPTY_ARGV;
+      return;
+    }
     const cs = cmd.stats;
     cs.calls++;
     // one clock read per command: a command's time runs from the end of the previous one

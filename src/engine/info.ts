@@ -219,7 +219,7 @@ export function genInfo(src: InfoSource, args: string[]): string {
       'mem_aof_buffer:0',
       'mem_allocator:shmkv-heap',
       'active_defrag_running:0',
-      'lazyfree_pending_objects:0',
+      `lazyfree_pending_objects:${ks.lazyPending()}`,
       'lazyfreed_objects:0',
       `shmkv_segment_reserved:${m.reserved}`,
       `shmkv_process_rss:${pm.rss}`,

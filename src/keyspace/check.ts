@@ -66,6 +66,13 @@ export function checkKeyspace(ks: Keyspace): KeyspaceReport {
     markTable(t);
     t.forEach((r) => markEntry(Heap.deref(r), 'flushed entry'));
   }
+  const lazy = ks.lazyValues();
+  mark(lazy.chunk, 'lazy-free queue');
+  for (const [type, handle] of lazy.values) {
+    const t = valueType(type);
+    if (t.lazyChunks === undefined) errors.push(`lazy-free queue: type ${t.name} queues values but cannot list their chunks`);
+    else t.lazyChunks(ks, handle, mark, errors);
+  }
   for (const p of live) if (!reached.has(p)) errors.push(`chunk at ${p} is in use but nothing references it (leak)`);
   return { ok: errors.length === 0, errors: errors.slice(0, 100), keys };
 }

@@ -16,7 +16,8 @@ import type { Backing } from '../heap/backing.js';
 import { HeapFormatError, HeapFullError } from '../heap/errors.js';
 import { Dash } from '../structs/dash.js';
 import { hashBytes } from '../structs/hash.js';
-import { ChangeRing, CH_FLUSHDB, CH_KEY, CH_SWAPDB, DEFAULT_CHANGES_CAPACITY, REASON, changesBytes, formatChanges, type Reason } from './changes.js';
+import { futexWake } from '../shm/futex.js';
+import { ChangeRing, CH_FLUSHDB, CH_KEY, CH_SWAPDB, DEFAULT_CHANGES_CAPACITY, REASON, isRemoval, changesBytes, formatChanges, type Reason } from './changes.js';
 import { Counters, C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES, countersBytes, formatCounters } from './counters.js';
 import { Settings, SETTING_SLOT, formatSettings, settingsBytes } from './settings.js';
 import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, touchedStamp, type AccessPolicy } from './access.js';
@@ -37,11 +38,18 @@ const perf = globalThis.performance;
  *   16 u32 counters ref   (src/keyspace/counters.ts)
  *   20 u32 change ring ref (src/keyspace/changes.ts)
  *   24 f64 time of the last active-expiry cycle, ms (a hint shared by the processes: not logged)
- *   32 per database: u32 main table ref, u32 expires table ref
- *   32 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
+ *   32 i32 key-ready sequence: a futex word, bumped after an operation that added or changed
+ *          keys when some process waits for keys (blocking commands); not logged
+ *   36 i32 key waiters: processes waiting on that word now (Atomics; a crashed waiter leaves
+ *          it high, which costs wake-ups that nobody hears, nothing else); not logged
+ *   40 u32 lazy-free queue ref: big values deleted but not yet freed (see pushLazy), a chunk of
+ *          u32 count, u32 capacity, then capacity × {u32 type code, u32 the type's handle}
+ *   44 u32 reserved
+ *   48 per database: u32 main table ref, u32 expires table ref
+ *   48 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
  */
 export const ROOT_KEYSPACE = 0;
-export const KEYSPACE_VERSION = 2;
+export const KEYSPACE_VERSION = 3;
 const K_VERSION = 0;
 const K_DATABASES = 4;
 const K_GRAVE_COUNT = 8;
@@ -49,7 +57,11 @@ const K_SETTINGS = 12;
 const K_COUNTERS = 16;
 const K_CHANGES = 20;
 const K_LAST_CYCLE = 24;
-const K_DBS = 32;
+const K_READY_SEQ = 32;
+const K_KEY_WAITERS = 36;
+const K_LAZY = 40;
+const K_DBS = 48;
+const LAZY_INITIAL = 16;
 const GRAVEYARD_SLOTS = 64;
 /** How often the cron gives free memory back to tmpfs. */
 const TRIM_INTERVAL_MS = 1000;
@@ -118,6 +130,11 @@ export class Keyspace {
   private depth = 0;
   private readonly afterCommitTasks: (() => void)[] = [];
   private readonly hooks: KeyChangeHook[] = [];
+  /** An operation since the last unlock added or changed a key: waiting processes are woken at unlock. */
+  private keysReady = false;
+  /** Int32 indices of the key-ready futex word and the waiter count (header K_READY_SEQ, K_KEY_WAITERS). */
+  private readonly readyIdx: number;
+  private readonly waitersIdx: number;
   private readonly dv: DataView;
   private readonly u8: Uint8Array;
   private readonly tableCache = new Map<number, Dash>();
@@ -146,6 +163,8 @@ export class Keyspace {
     this.settings = new Settings(heap, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), (fn) => this.exec(fn));
     this.counters = new Counters(heap, Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), slot);
     this.changes = new ChangeRing(heap, Heap.deref(this.dv.getUint32(k + K_CHANGES, true)));
+    this.readyIdx = (k + K_READY_SEQ) >> 2;
+    this.waitersIdx = (k + K_KEY_WAITERS) >> 2;
     let fixed = 0;
     for (const p of this.ownChunks()) fixed += heap.usable(p) + 8;
     this.fixedBytes = fixed;
@@ -186,6 +205,10 @@ export class Keyspace {
           const changes = heap.alloc(changesBytes(DEFAULT_CHANGES_CAPACITY));
           formatChanges(heap, changes, DEFAULT_CHANGES_CAPACITY);
           dv.setUint32(k + K_CHANGES, Heap.ref(changes), true);
+          const lazy = heap.alloc(8 + LAZY_INITIAL * 8);
+          dv.setUint32(lazy, 0, true);
+          dv.setUint32(lazy + 4, LAZY_INITIAL, true);
+          dv.setUint32(k + K_LAZY, Heap.ref(lazy), true);
           for (let i = 0; i < databases; i++) {
             dv.setUint32(k + K_DBS + i * 8, Heap.ref(Dash.create(heap)), true);
             dv.setUint32(k + K_DBS + i * 8 + 4, Heap.ref(Dash.create(heap)), true);
@@ -313,6 +336,7 @@ export class Keyspace {
       if (own) {
         this.batch = false;
         heap.unlock();
+        if (this.keysReady) this.wakeKeyWaiters();
       }
     }
   }
@@ -363,6 +387,37 @@ export class Keyspace {
   unlockBatch(): void {
     this.batch = false;
     this.heap.unlock();
+    if (this.keysReady) this.wakeKeyWaiters();
+  }
+
+  // ---------------------------------------------------------------- waking processes that wait for keys
+
+  /**
+   * Blocking commands (BLPOP…) wait for keys across processes: a waiting process reads
+   * readySeq(), checks its keys, and sleeps on the word (futexWait / futexWaitAsync) while
+   * it has not changed; every process bumps it and wakes the sleepers after an operation
+   * that added or changed a key, but only while someone waits (one Atomics.load otherwise).
+   * What changed is in the change ring; the word only says "look".
+   */
+  readyWord(): { i32: Int32Array; index: number } {
+    return { i32: this.heap.mem.i32, index: this.readyIdx };
+  }
+
+  readySeq(): number {
+    return Atomics.load(this.heap.mem.i32, this.readyIdx);
+  }
+
+  /** This process starts (+1) or stops (-1) waiting on the key-ready word. */
+  keyWaiter(delta: 1 | -1): void {
+    Atomics.add(this.heap.mem.i32, this.waitersIdx, delta);
+  }
+
+  private wakeKeyWaiters(): void {
+    this.keysReady = false;
+    const i32 = this.heap.mem.i32;
+    if (Atomics.load(i32, this.waitersIdx) <= 0) return;
+    Atomics.add(i32, this.readyIdx, 1);
+    futexWake(i32, this.readyIdx, 0x7fffffff);
   }
 
   get batchLocked(): boolean {
@@ -384,6 +439,8 @@ export class Keyspace {
   /** Record a change of key (db, hash) for every process: ring, counters, hooks. */
   private signal(db: number, hash: number, reason: Reason, e: number): void {
     this.changes.append(CH_KEY, db, hash, reason, this.now);
+    // a key that is there after the change may be what a blocked client waits for
+    if (reason !== REASON.expire && reason !== REASON.persist && !isRemoval(reason)) this.keysReady = true;
     if (reason === REASON.expired) this.counters.add(C_EXPIRED, 1);
     else if (reason === REASON.evicted) this.counters.add(C_EVICTED, 1);
     // one change per key changed by a command (a rename's source and a move's source are
@@ -648,9 +705,80 @@ export class Keyspace {
     return true;
   }
 
+  /**
+   * Free an entry and its value. A big value (its type says so by giving a handle) goes to
+   * the lazy-free queue instead, to be freed a slice per operation (lazyFreeStep): no DEL,
+   * overwrite, expiry or eviction of a huge collection holds the lock for long or logs the
+   * whole collection.
+   */
   private freeEntry(e: number): void {
-    valueType(this.type(e)).free(this, e);
+    const t = valueType(this.type(e));
+    const h = t.lazyHandle === undefined ? 0 : t.lazyHandle(this, e);
+    if (h !== 0) this.pushLazy(t.type, h);
+    else t.free(this, e);
     this.heap.free(e);
+  }
+
+  private lazyQueue(): number {
+    return Heap.deref(this.dv.getUint32(this.meta() + K_LAZY, true));
+  }
+
+  private pushLazy(type: number, handle: number): void {
+    const heap = this.heap;
+    const dv = this.dv;
+    let q = this.lazyQueue();
+    const n = dv.getUint32(q, true);
+    const cap = dv.getUint32(q + 4, true);
+    if (n === cap) {
+      const nq = heap.realloc(q, 8 + cap * 2 * 8, 8 + n * 8);
+      if (nq === q) heap.log(q + 4, 4);
+      dv.setUint32(nq + 4, cap * 2, true);
+      if (nq !== q) {
+        const at = this.meta() + K_LAZY;
+        heap.log(at, 4);
+        dv.setUint32(at, Heap.ref(nq), true);
+        q = nq;
+      }
+    }
+    // (the slot past the count holds nothing: not logged)
+    dv.setUint32(q + 8 + n * 8, type, true);
+    dv.setUint32(q + 12 + n * 8, handle, true);
+    heap.log(q, 4);
+    dv.setUint32(q, n + 1, true);
+  }
+
+  /** Big values deleted and not yet freed (INFO's lazyfree_pending_objects). */
+  lazyPending(): number {
+    return this.dv.getUint32(this.lazyQueue(), true);
+  }
+
+  /** Free up to about `budget` elements of queued big values (inside an operation). */
+  private lazyValueStep(budget: number): number {
+    const heap = this.heap;
+    const dv = this.dv;
+    const q = this.lazyQueue();
+    const n = dv.getUint32(q, true);
+    if (n === 0) return 0;
+    const at = q + 8 + (n - 1) * 8;
+    const t = valueType(dv.getUint32(at, true));
+    const h = t.freeStep!(this, dv.getUint32(at + 4, true), budget);
+    if (h === 0) {
+      heap.log(q, 4);
+      dv.setUint32(q, n - 1, true);
+    } else {
+      heap.log(at + 4, 4);
+      dv.setUint32(at + 4, h, true);
+    }
+    return budget;
+  }
+
+  /** The queued big values (the checker asks their types for their chunks). */
+  lazyValues(): { chunk: number; values: [number, number][] } {
+    const q = this.lazyQueue();
+    const values: [number, number][] = [];
+    const n = this.dv.getUint32(q, true);
+    for (let i = 0; i < n; i++) values.push([this.dv.getUint32(q + 8 + i * 8, true), this.dv.getUint32(q + 12 + i * 8, true)]);
+    return { chunk: q, values };
   }
 
   /**
@@ -820,6 +948,7 @@ export class Keyspace {
     dv.setUint32(pb, m, true);
     dv.setUint32(pb + 4, x, true);
     this.changes.append(CH_SWAPDB, a, b, REASON.touched, this.now);
+    this.keysReady = true;
     this.counters.add(C_DIRTY, 1);
   }
 
@@ -848,7 +977,7 @@ export class Keyspace {
 
   /** Tables of flushed databases not yet freed. */
   pendingFrees(): number {
-    return this.dv.getUint32(this.meta() + K_GRAVE_COUNT, true);
+    return this.dv.getUint32(this.meta() + K_GRAVE_COUNT, true) + this.lazyPending();
   }
 
   /** Free up to about `budget` entries of flushed databases (one operation, inside exec). */
@@ -856,6 +985,7 @@ export class Keyspace {
     const k = this.meta();
     const dv = this.dv;
     let freed = 0;
+    while (freed < budget && this.lazyPending() > 0) freed += this.lazyValueStep(budget - freed);
     while (freed < budget) {
       const n = dv.getUint32(k + K_GRAVE_COUNT, true);
       if (n === 0) break;

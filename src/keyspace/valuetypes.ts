@@ -38,6 +38,17 @@ export interface ValueType {
    * answer an error for its keys.
    */
   digest?(ks: Keyspace, e: number, d: Digest): void;
+  /**
+   * Lazy freeing of big values: a non-zero handle when the value of entry e is big enough
+   * to be freed a slice at a time (the type then owns what it freed no more: the keyspace
+   * frees the entry, queues the handle and calls freeStep until it answers 0). 0: free()
+   * it now. Types without it always free at once.
+   */
+  lazyHandle?(ks: Keyspace, e: number): number;
+  /** Free about `budget` elements of a queued value (inside an operation); the handle to go on with, 0 when all is freed. */
+  freeStep?(ks: Keyspace, handle: number, budget: number): number;
+  /** The integrity checker: every chunk a queued value still owns. */
+  lazyChunks?(ks: Keyspace, handle: number, mark: (p: number, what: string) => void, errors: string[]): void;
   /** DEBUG OBJECT's serializedlength: bytes of the value in an RDB file (Redis's rdbSavedObjectLen). */
   serializedLength?(ks: Keyspace, e: number): number;
   /** DEBUG OBJECT's type-specific fields after lru_seconds_idle (lists: " ql_nodes:… …"). */

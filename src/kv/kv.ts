@@ -19,6 +19,7 @@ import { Engine } from '../engine/engine.js';
 import type { Command } from '../engine/registry.js';
 import { ReplyError, ValueSink, type Reply } from '../engine/value-sink.js';
 import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
+import { waitAsync, waitSync } from './blocking.js';
 
 export { ReplyError, type Reply } from '../engine/value-sink.js';
 
@@ -422,6 +423,57 @@ export class KV {
     } finally {
       this.sink.buffers = false;
     }
+  }
+
+  // ---------------------------------------------------------------- blocking commands
+
+  /**
+   * Run a blocking command (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP…) and wait for it as
+   * a server client would: this thread sleeps until a push by any process (the server, or
+   * another library process) serves it, or its timeout passes (then null). The segment's
+   * lock is not held while waiting. Use callBlockingAsync to keep the event loop running.
+   */
+  callBlocking(command: string, ...args: Arg[]): Reply {
+    const argv = this.argvOf(command, args);
+    return waitSync(this.ks, argv, () => this.run(argv));
+  }
+
+  /** callBlocking without blocking the thread: the wait runs on a worker; resolves with the reply (null on timeout). */
+  callBlockingAsync(command: string, ...args: Arg[]): Promise<Reply> {
+    const argv = this.argvOf(command, args);
+    return waitAsync(this.ks, argv, () => this.run(argv));
+  }
+
+  /** BLPOP: [key, element] of the first non-empty list, waiting up to `timeout` seconds (0: forever); null on timeout. */
+  blpop(keys: Arg | readonly Arg[], timeout: number): [string, string] | null {
+    return this.callBlocking('BLPOP', ...(Array.isArray(keys) ? keys : [keys as Arg]), timeout) as [string, string] | null;
+  }
+
+  /** BRPOP, as blpop from the tail. */
+  brpop(keys: Arg | readonly Arg[], timeout: number): [string, string] | null {
+    return this.callBlocking('BRPOP', ...(Array.isArray(keys) ? keys : [keys as Arg]), timeout) as [string, string] | null;
+  }
+
+  /** BLMOVE: the element moved, or null on timeout. */
+  blmove(source: Arg, destination: Arg, from: 'LEFT' | 'RIGHT', to: 'LEFT' | 'RIGHT', timeout: number): string | null {
+    return this.callBlocking('BLMOVE', source, destination, from, to, timeout) as string | null;
+  }
+
+  /** blpop without blocking the thread. */
+  blpopAsync(keys: Arg | readonly Arg[], timeout: number): Promise<[string, string] | null> {
+    return this.callBlockingAsync('BLPOP', ...(Array.isArray(keys) ? keys : [keys as Arg]), timeout) as Promise<[string, string] | null>;
+  }
+
+  /** brpop without blocking the thread. */
+  brpopAsync(keys: Arg | readonly Arg[], timeout: number): Promise<[string, string] | null> {
+    return this.callBlockingAsync('BRPOP', ...(Array.isArray(keys) ? keys : [keys as Arg]), timeout) as Promise<[string, string] | null>;
+  }
+
+  private argvOf(command: string, args: readonly Arg[]): Buffer[] {
+    const argv = new Array<Buffer>(args.length + 1);
+    argv[0] = Buffer.from(command, 'latin1');
+    for (let i = 0; i < args.length; i++) argv[i + 1] = toBuffer(args[i]!);
+    return argv;
   }
 
   // ---------------------------------------------------------------- strings

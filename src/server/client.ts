@@ -67,11 +67,14 @@ export class Client extends Session implements ConnectedClient {
   processing = false;
   /** a command of it waits for CLIENT PAUSE to end (Redis's blocked client: flags=b) */
   heldByPause = false;
+  /** a blocking command of it waits for keys (src/server/blocking.ts) */
+  blockedForKeys = false;
   /** the command running (CLIENT LIST argv-mem=) */
   currentArgv: Buffer[] | null = null;
 
   constructor(id: number, socket: net.Socket, kind: ClientKind, opts: { maxBulkLen: number; authRequired: boolean; unixsocket: string }) {
     super(id, kind, new ClientReply());
+    this.canBlock = true;
     this.socket = socket;
     this.parser = new RequestParser({ maxBulkLen: opts.maxBulkLen });
     this.setAuthenticated(!opts.authRequired);
@@ -98,7 +101,7 @@ export class Client extends Session implements ConnectedClient {
     let f = '';
     if (this.monitor) f += 'O';
     if (this.multi !== null) f += 'x';
-    if (this.heldByPause) f += 'b';
+    if (this.heldByPause || this.blockedForKeys) f += 'b';
     if (this.closeAfterReply) f += 'c';
     if (this.kind === 'unix') f += 'U';
     if (this.noEvict) f += 'e';

@@ -19,6 +19,7 @@ import type { Command } from '../engine/registry.js';
 import { Engine } from '../engine/engine.js';
 import type { ServerInfoSource } from '../engine/info.js';
 import type { CommandDef, ServerOps } from '../commands/types.js';
+import { BlockedClients } from './blocking.js';
 import type { Session } from '../commands/session.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { Client, isLoopback, type ClientKind } from './client.js';
@@ -98,6 +99,8 @@ export class Server implements ServerOps, ServerInfoSource {
   private pauseTimer: NodeJS.Timeout | null = null;
   private readonly paused = new Set<Client>();
   private readonly pendingArgv = new Map<Client, Buffer[]>();
+  /** Clients waiting for keys (BLPOP…). */
+  readonly blocked: BlockedClients;
   /** Clients with replies to write at the end of this event-loop turn. */
   private readonly flushQueue: Client[] = [];
 
@@ -120,6 +123,12 @@ export class Server implements ServerOps, ServerInfoSource {
     this.engine = new Engine({ ks: opts.ks, config: opts.config, log: this.log, server: this, serverInfo: this, commands: opts.commands });
     this.engine.onConfigChanged = (changes) => this.configChanged(changes);
     this.engine.onResetStats = () => Object.assign(this.stats, newServerStats());
+    this.blocked = new BlockedClients({
+      engine: this.engine,
+      ks: this.ks,
+      heldArgv: (c) => this.pendingArgv.get(c),
+      resume: (c) => this.resumeBlocked(c),
+    });
   }
 
   // ---------------------------------------------------------------- listeners
@@ -380,6 +389,7 @@ export class Server implements ServerOps, ServerInfoSource {
     c.closed = true;
     this.clients.delete(c.id);
     this.paused.delete(c);
+    this.blocked.remove(c);
     this.pendingArgv.delete(c);
     this.removeMonitor(c);
     this.log.verbose(`Client closed connection id=${c.id} addr=${c.addr}`);
@@ -475,6 +485,15 @@ export class Server implements ServerOps, ServerInfoSource {
             c.heldByPause = true;
             return;
           }
+          if (c.blockRequest !== null) {
+            // a blocking command waits for its keys: it and the rest of the input are held
+            this.pendingArgv.set(c, argv);
+            c.blockedForKeys = true;
+            this.blocked.block(c);
+            return;
+          }
+          // a change this command made may serve clients waiting for keys
+          if (this.blocked.size > 0) this.blocked.serveReady();
           if (c.closeAfterReply || c.closed) return;
           argv = parser.next();
         }
@@ -510,6 +529,25 @@ export class Server implements ServerOps, ServerInfoSource {
       c.outputPaused = true;
       c.socket.pause();
     }
+  }
+
+  /** A client waits for keys no more (served, timed out, unblocked): reply, then its held input. */
+  private resumeBlocked(c: Client): void {
+    c.blockedForKeys = false;
+    this.pendingArgv.delete(c);
+    if (c.closed) return;
+    this.deferFlush(c);
+    setImmediate(() => {
+      if (c.closed || this.pendingArgv.has(c)) return;
+      this.processInput(c, null);
+      this.deferFlush(c);
+    });
+  }
+
+  /** CLIENT UNBLOCK */
+  unblockClient(id: number, error: boolean): boolean {
+    const c = this.clients.get(id);
+    return c !== undefined && this.blocked.unblock(c, error);
   }
 
   // ---------------------------------------------------------------- MONITOR
@@ -694,9 +732,9 @@ export class Server implements ServerOps, ServerInfoSource {
       `client_recent_max_input_buffer:${maxIn}`,
       `client_recent_max_output_buffer:${maxOut}`,
       // (clients held by CLIENT PAUSE count, as Redis's BLOCKED_POSTPONE clients do)
-      `blocked_clients:${this.paused.size}`,
+      `blocked_clients:${this.paused.size + this.blocked.size}`,
       'tracking_clients:0',
-      'clients_in_timeout_table:0',
+      `clients_in_timeout_table:${this.blocked.withTimeout()}`,
     ];
   }
 

@@ -44,3 +44,157 @@ export function mixedExpected(n: number): Map<string, string> {
   for (let j = 0; j < MIXED_PAD; j++) m.set(`pad:${j}`, `${n}-${'x'.repeat(j * 7)}`);
   return m;
 }
+
+// ---------------------------------------------------------------- collections
+
+/**
+ * Collections transaction n (n = 1, 2, ...): in database 0, INCR cseq; in database 2,
+ * pushes, pops, inserts, sets and trims of lists (elements of 60-100 bytes, so nodes fill
+ * and split), fields of hashes (growing past 128 fields, and a value past 64 bytes: both
+ * conversions to hashtable), members of sets (integers past 512: intset → hashtable;
+ * strings), and with `zsets` members of sorted sets (past 128: listpack → skiplist), plus
+ * DELs that drop whole collections now and then. Some commands fail at run time (LSET out
+ * of range, a pivot that is gone): inside EXEC that changes nothing else, as in Redis.
+ */
+export function collectionsTransaction(n: number, zsets = false): (string | number)[][] {
+  const el = (i: number): string => `${i}:${'v'.repeat(60 + (i % 40))}`;
+  const cmds: (string | number)[][] = [['SELECT', 0], ['INCR', 'cseq'], ['SELECT', 2]];
+  cmds.push(['RPUSH', 'L', el(n)]);
+  if (n % 3 === 0) cmds.push(['LPOP', 'L']);
+  if (n % 4 === 0) cmds.push(['LPUSH', 'L', el(n + 100000)]);
+  if (n % 5 === 0) cmds.push(['LINSERT', 'L', 'BEFORE', el(n - 5), el(n + 200000)]);
+  if (n % 7 === 0) cmds.push(['LSET', 'L', (n * 31) % 97, el(n + 300000)]);
+  if (n % 11 === 0) cmds.push(['LREM', 'L', 1, el(n - 11)]);
+  cmds.push(['RPUSH', 'L2', n, n + 1, n + 2], ['LTRIM', 'L2', -300, -1]);
+  cmds.push(['HSET', 'H', `f${n % 150}`, n]);
+  if (n % 2 === 0) cmds.push(['HDEL', 'H', `f${(n * 7) % 150}`]);
+  cmds.push(['HINCRBY', 'H', 'ctr', 1]);
+  cmds.push(['HSET', 'H2', 'a', n]);
+  if (n % 50 === 0) cmds.push(['HSET', 'H2', 'long', 'x'.repeat(100)]);
+  if (n % 75 === 0) cmds.push(['DEL', 'H2']);
+  cmds.push(['SADD', 'S', n % 700]);
+  if (n % 3 === 0) cmds.push(['SREM', 'S', (n * 13) % 700]);
+  cmds.push(['SADD', 'S2', `m${n % 50}`]);
+  if (n % 9 === 0) cmds.push(['SREM', 'S2', `m${(n * 5) % 50}`]);
+  if (zsets) {
+    cmds.push(['ZADD', 'Z', (n * 37) % 1000, `z${n % 400}`]);
+    if (n % 4 === 0) cmds.push(['ZREM', 'Z', `z${(n * 11) % 400}`]);
+    cmds.push(['ZINCRBY', 'Z', 1, 'hot']);
+  }
+  if (n % 200 === 0) cmds.push(['DEL', 'L']);
+  cmds.push(['SELECT', 0]);
+  return cmds;
+}
+
+export interface CollectionsModel {
+  lists: Map<string, string[]>;
+  hashes: Map<string, Map<string, string>>;
+  sets: Map<string, Set<string>>;
+  zsets: Map<string, Map<string, number>>;
+}
+
+/** What database 2 holds after collections transactions 1..n (the commands' Redis semantics, modelled). */
+export function collectionsExpected(n: number, zsets = false): CollectionsModel {
+  const m: CollectionsModel = { lists: new Map(), hashes: new Map(), sets: new Map(), zsets: new Map() };
+  const drop = (k: string): void => {
+    m.lists.delete(k);
+    m.hashes.delete(k);
+    m.sets.delete(k);
+    m.zsets.delete(k);
+  };
+  const list = (k: string): string[] => m.lists.get(k) ?? (m.lists.set(k, []), m.lists.get(k)!);
+  const settle = (k: string): void => {
+    if (m.lists.get(k)?.length === 0) m.lists.delete(k);
+    if (m.hashes.get(k)?.size === 0) m.hashes.delete(k);
+    if (m.sets.get(k)?.size === 0) m.sets.delete(k);
+    if (m.zsets.get(k)?.size === 0) m.zsets.delete(k);
+  };
+  for (let i = 1; i <= n; i++) {
+    let db = 0;
+    for (const c of collectionsTransaction(i, zsets)) {
+      const [name, ...a] = c.map(String);
+      if (name === 'SELECT') {
+        db = Number(a[0]);
+        continue;
+      }
+      if (db !== 2) continue;
+      const k = a[0]!;
+      switch (name) {
+        case 'RPUSH':
+          list(k).push(...a.slice(1));
+          break;
+        case 'LPUSH':
+          for (const x of a.slice(1)) list(k).unshift(x);
+          break;
+        case 'LPOP':
+          m.lists.get(k)?.shift();
+          break;
+        case 'LINSERT': {
+          const l = m.lists.get(k);
+          const at = l ? l.indexOf(a[2]!) : -1;
+          if (at >= 0) l!.splice(at, 0, a[3]!);
+          break;
+        }
+        case 'LSET': {
+          const l = m.lists.get(k);
+          let idx = Number(a[1]);
+          if (l && idx < 0) idx += l.length;
+          if (l && idx >= 0 && idx < l.length) l[idx] = a[2]!;
+          break;
+        }
+        case 'LREM': {
+          const l = m.lists.get(k);
+          const at = l ? l.indexOf(a[2]!) : -1;
+          if (at >= 0) l!.splice(at, 1);
+          break;
+        }
+        case 'LTRIM': {
+          const l = m.lists.get(k);
+          if (l && l.length > 300) l.splice(0, l.length - 300);
+          break;
+        }
+        case 'HSET': {
+          const h = m.hashes.get(k) ?? (m.hashes.set(k, new Map()), m.hashes.get(k)!);
+          h.set(a[1]!, a[2]!);
+          break;
+        }
+        case 'HDEL':
+          m.hashes.get(k)?.delete(a[1]!);
+          break;
+        case 'HINCRBY': {
+          const h = m.hashes.get(k) ?? (m.hashes.set(k, new Map()), m.hashes.get(k)!);
+          h.set(a[1]!, String(Number(h.get(a[1]!) ?? 0) + Number(a[2])));
+          break;
+        }
+        case 'SADD': {
+          const s = m.sets.get(k) ?? (m.sets.set(k, new Set()), m.sets.get(k)!);
+          s.add(a[1]!);
+          break;
+        }
+        case 'SREM':
+          m.sets.get(k)?.delete(a[1]!);
+          break;
+        case 'ZADD': {
+          const z = m.zsets.get(k) ?? (m.zsets.set(k, new Map()), m.zsets.get(k)!);
+          z.set(a[2]!, Number(a[1]));
+          break;
+        }
+        case 'ZINCRBY': {
+          const z = m.zsets.get(k) ?? (m.zsets.set(k, new Map()), m.zsets.get(k)!);
+          z.set(a[2]!, (z.get(a[2]!) ?? 0) + Number(a[1]));
+          break;
+        }
+        case 'ZREM':
+          m.zsets.get(k)?.delete(a[1]!);
+          break;
+        case 'DEL':
+          drop(k);
+          break;
+        default:
+          throw new Error(`collectionsExpected: ${name} is not modelled`);
+      }
+      settle(k);
+    }
+  }
+  return m;
+}
