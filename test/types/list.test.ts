@@ -157,6 +157,31 @@ test('one edit of a long list logs a bounded amount of undo (not growing with th
   }
 });
 
+test('a long list deleted goes to the lazy-free queue and is freed a slice per step', () => {
+  const ks = open();
+  setFill(ks, 4);
+  const base = ks.heap.usedBytes();
+  for (let b = 0; b < 10; b++) {
+    const items = Array.from({ length: 10000 }, (_, i) => Buffer.from(`v${b * 10000 + i}`));
+    ks.exec(() => listPush(ks, 0, K, 'right', items));
+  }
+  // a small list is freed at once
+  ks.exec(() => listPush(ks, 0, Buffer.from('small'), 'right', [Buffer.from('a'), Buffer.from('b')]));
+  ks.exec(() => ks.delete(0, Buffer.from('small')));
+  assert.equal(ks.lazyPending(), 0);
+  ks.exec(() => ks.delete(0, K));
+  assert.equal(ks.lazyPending(), 1);
+  assertClean(ks);
+  let steps = 0;
+  while (ks.lazyPending() > 0) {
+    ks.exec(() => ks.lazyFreeStep(3000));
+    if (++steps % 10 === 0) assertClean(ks);
+  }
+  assert.ok(steps >= 30, `freed in ${steps} steps`);
+  assertClean(ks);
+  assert.equal(ks.heap.usedBytes(), base);
+});
+
 test('every edit rolled back leaves exactly the old list (undo-logged node and index edits)', () => {
   for (const fill of [3, -1]) {
     const ks = open();

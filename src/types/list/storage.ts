@@ -786,12 +786,11 @@ export function listSettle(ks: Keyspace, db: number, e: number): void {
 
 /** Visit every listpack (in order) and every tree node. */
 function walk(ks: Keyspace, e: number, onLp: (p: number) => void, onTree: (t: number) => void): void {
-  const dv = ks.heap.dv;
-  const root = rootOf(ks, e);
-  if (!isTree(ks, e)) {
-    onLp(root);
-    return;
-  }
+  if (!isTree(ks, e)) onLp(rootOf(ks, e));
+  else walkTree(ks.heap.dv, rootOf(ks, e), onLp, onTree);
+}
+
+function walkTree(dv: DataView, root: number, onLp: (p: number) => void, onTree: (t: number) => void): void {
   const rec = (t: number): void => {
     onTree(t);
     const leaf = tLevel(dv, t) === 0;
@@ -815,6 +814,76 @@ export function listStats(ks: Keyspace, e: number): { nodes: number; bytes: numb
   }, () => {});
   const depth = isTree(ks, e) ? tLevel(ks.heap.dv, rootOf(ks, e)) + 1 : 0;
   return { nodes, bytes, depth };
+}
+
+/** The integrity checker's walk of an index: marks its chunks, checks counts and nodes; returns the elements it counts. */
+function checkTree(ks: Keyspace, root: number, what: string, mark: (p: number, what: string) => void, errors: string[]): number {
+  const heap = ks.heap;
+  const dv = heap.dv;
+  // returns the elements under t, checking each slot's count
+  const rec = (t: number, level: number): number => {
+    mark(t, `${what} index node`);
+    const n = tN(dv, t);
+    if (tLevel(dv, t) !== level) errors.push(`${what}: index node at ${t} has level ${tLevel(dv, t)}, expected ${level}`);
+    if (n < 1 || n > FANOUT) {
+      errors.push(`${what}: index node at ${t} has ${n} slots`);
+      return 0;
+    }
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const c = Heap.deref(sRef(dv, t, i));
+      let got: number;
+      if (level === 0) {
+        mark(c, `${what} node`);
+        got = lpCheck(heap, c, errors, `${what} node`);
+        if (got === 0) errors.push(`${what}: empty node in a list of several`);
+      } else got = rec(c, level - 1);
+      if (got >= 0 && got !== sCnt(dv, t, i)) errors.push(`${what}: index node at ${t} slot ${i} counts ${sCnt(dv, t, i)} but holds ${got}`);
+      sum += sCnt(dv, t, i);
+    }
+    return sum;
+  };
+  const total = rec(root, tLevel(dv, root));
+  if (tN(dv, root) < 2) errors.push(`${what}: index root with ${tN(dv, root)} slot(s) (should have collapsed)`);
+  return total;
+}
+
+/** Lists whose index root has at least this many slots (or more than one level) are freed lazily. */
+const LAZY_MIN_NODES = 16;
+
+/**
+ * Free about `budget` elements of a detached index, from its end: the last listpacks of
+ * the rightmost leaf, then the tree nodes left empty. Returns whether anything is left.
+ */
+function freeTreeStep(heap: Heap, root: number, budget: number): boolean {
+  const dv = heap.dv;
+  let freed = 0;
+  while (freed < budget) {
+    // the rightmost path
+    const path: number[] = [];
+    for (let t = root; ; ) {
+      path.push(t);
+      if (tLevel(dv, t) === 0) break;
+      t = Heap.deref(sRef(dv, t, tN(dv, t) - 1));
+    }
+    let L = path.length - 1;
+    const leaf = path[L]!;
+    const n = tN(dv, leaf);
+    freed += Math.max(1, sCnt(dv, leaf, n - 1));
+    heap.free(Heap.deref(sRef(dv, leaf, n - 1)));
+    heap.log(leaf + T_N, 2);
+    dv.setUint16(leaf + T_N, n - 1, true);
+    // tree nodes left without slots go, up the path
+    while (L >= 0 && tN(dv, path[L]!) === 0) {
+      heap.free(path[L]!);
+      if (L === 0) return false;
+      const parent = path[L - 1]!;
+      heap.log(parent + T_N, 2);
+      dv.setUint16(parent + T_N, tN(dv, parent) - 1, true);
+      L--;
+    }
+  }
+  return true;
 }
 
 function copyTree(heap: Heap, t: number): number {
@@ -874,33 +943,26 @@ export const listType: ValueType = {
       if (n >= 0 && n !== len) errors.push(`${what}: length ${len} but its node holds ${n}`);
       return;
     }
-    // returns the elements under t, checking each slot's count
-    const rec = (t: number, level: number): number => {
-      mark(t, `${what} index node`);
-      const n = tN(dv, t);
-      if (tLevel(dv, t) !== level) errors.push(`${what}: index node at ${t} has level ${tLevel(dv, t)}, expected ${level}`);
-      if (n < 1 || n > FANOUT) {
-        errors.push(`${what}: index node at ${t} has ${n} slots`);
-        return 0;
-      }
-      let sum = 0;
-      for (let i = 0; i < n; i++) {
-        const c = Heap.deref(sRef(dv, t, i));
-        let got: number;
-        if (level === 0) {
-          mark(c, `${what} node`);
-          got = lpCheck(heap, c, errors, `${what} node`);
-          if (got === 0) errors.push(`${what}: empty node in a list of several`);
-        } else got = rec(c, level - 1);
-        if (got >= 0 && got !== sCnt(dv, t, i)) errors.push(`${what}: index node at ${t} slot ${i} counts ${sCnt(dv, t, i)} but holds ${got}`);
-        sum += sCnt(dv, t, i);
-      }
-      return sum;
-    };
-    const level = tLevel(dv, root);
-    const total = rec(root, level);
-    if (tN(dv, root) < 2) errors.push(`${what}: index root with ${tN(dv, root)} slot(s) (should have collapsed)`);
+    const total = checkTree(ks, root, what, mark, errors);
     if (total !== len) errors.push(`${what}: length ${len} but the index counts ${total}`);
+  },
+  lazyHandle(ks, e) {
+    // a list of many nodes is freed a slice at a time: its index root is the handle
+    if (!isTree(ks, e)) return 0;
+    const dv = ks.heap.dv;
+    const root = rootOf(ks, e);
+    return tLevel(dv, root) > 0 || tN(dv, root) >= LAZY_MIN_NODES ? Heap.ref(root) : 0;
+  },
+  freeStep(ks, handle, budget) {
+    return freeTreeStep(ks.heap, Heap.deref(handle), budget) ? handle : 0;
+  },
+  lazyChunks(ks, handle, mark, errors) {
+    // (a queued index is being freed from its end: its counts no longer add up)
+    const what = 'list queued for lazy freeing';
+    walkTree(ks.heap.dv, Heap.deref(handle), (p) => {
+      mark(p, `${what}: node`);
+      lpCheck(ks.heap, p, errors, `${what}: node`);
+    }, (t) => mark(t, `${what}: index node`));
   },
   outsideBytes(ks, e) {
     let b = 0;
