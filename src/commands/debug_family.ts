@@ -18,6 +18,7 @@ import { valueType } from '../keyspace/valuetypes.js';
 import { FLAG_SHARED_INT } from '../keyspace/object.js';
 import { rewriteConfigFile } from '../config/config.js';
 import { setString } from '../types/string/storage.js';
+import { setPackedThreshold } from '../types/list/storage.js';
 import { compileGlob } from '../util/glob.js';
 import { replyHelp } from './reply.js';
 import { argInt64, eqi } from './args.js';
@@ -55,6 +56,9 @@ const HELP = [
   '    Setting it to 0 disables expiring keys in background when they are not',
   '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
   '    default.',
+  'QUICKLIST-PACKED-THRESHOLD <size>',
+  '    Sets the threshold for elements to be inserted as plain vs packed nodes',
+  '    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.',
   'SLEEP <seconds>',
   '    Stop the server for <seconds>. Decimals allowed.',
   'STRINGMATCH-TEST',
@@ -70,6 +74,14 @@ const NO_PERSISTENCE = (what: string) =>
 function atoi(b: Buffer): number {
   const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(b.toString('latin1'));
   return m ? Number.parseInt(m[1]!, 10) | 0 : 0;
+}
+
+/** Redis's memtoull: digits and an optional unit (b, k, kb, m, mb, g, gb); null when invalid. */
+function memtoull(b: Buffer): number | null {
+  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(b.toString('latin1'));
+  if (!m) return null;
+  const mul: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1 << 20, g: 1e9, gb: 2 ** 30 };
+  return Number(m[1]) * mul[(m[2] ?? '').toLowerCase()]!;
 }
 
 /** C's strtod on a whole argument, loosely: the longest leading number, 0 when none. */
@@ -120,7 +132,7 @@ function object(ctx: CommandContext, key: Buffer): void {
     // Redis's 24-bit LRU clock (seconds); our stamp keeps more bits
     const lru = ks.accessStamp(e) & 0xffffff;
     ctx.reply.simple(
-      `Value at:0x${e.toString(16)} refcount:${refcount} encoding:${t.encoding(ks, e)} serializedlength:${serialized} lru:${lru} lru_seconds_idle:${ks.idleSeconds(e)}`,
+      `Value at:0x${e.toString(16)} refcount:${refcount} encoding:${t.encoding(ks, e)} serializedlength:${serialized} lru:${lru} lru_seconds_idle:${ks.idleSeconds(e)}${t.debugFields?.(ks, e) ?? ''}`,
     );
   });
 }
@@ -264,6 +276,11 @@ function debug(ctx: CommandContext, argv: Buffer[]): void {
     w.ok();
   } else if (eqi(sub, 'stringmatch-test') && argc === 2) stringmatchTest(ctx);
   else if (eqi(sub, 'config-rewrite-force-all') && argc === 2) configRewriteForceAll(ctx);
+  else if (eqi(sub, 'quicklist-packed-threshold') && argc === 3) {
+    const sz = memtoull(argv[2]!);
+    if (sz === null || !setPackedThreshold(sz)) throw new ReplyError('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+    w.ok();
+  }
   else syntaxError(ctx, argv);
 }
 

@@ -51,6 +51,8 @@ export interface ValueType {
   lazyChunks?(ks: Keyspace, handle: number, mark: (p: number, what: string) => void, errors: string[]): void;
   /** DEBUG OBJECT's serializedlength: bytes of the value in an RDB file (Redis's rdbSavedObjectLen). */
   serializedLength?(ks: Keyspace, e: number): number;
+  /** DEBUG OBJECT's type-specific fields after lru_seconds_idle (lists: " ql_nodes:… …"). */
+  debugFields?(ks: Keyspace, e: number): string;
 }
 
 const registry: (ValueType | undefined)[] = [];

@@ -294,7 +294,10 @@ interface Typed {
 }
 
 /** The commands with typed calls that take the scratch path (their handlers keep no argv). */
-const TYPED = ['get', 'set', 'incr', 'incrby', 'decr', 'decrby', 'del', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'persist', 'mget', 'mset', 'strlen', 'getdel', 'append'] as const;
+const TYPED = [
+  'get', 'set', 'incr', 'incrby', 'decr', 'decrby', 'del', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'persist', 'mget', 'mset', 'strlen', 'getdel', 'append',
+  'lpush', 'rpush', 'lpop', 'rpop', 'llen', 'lrange', 'lindex',
+] as const;
 type TypedName = (typeof TYPED)[number];
 
 /**
@@ -569,6 +572,47 @@ export class KV {
   /** GETDEL: the value (or null), and the key is deleted. */
   getdel(key: Arg): string | null {
     return this.run1(this.cmds.getdel, key) as string | null;
+  }
+
+  // ---------------------------------------------------------------- lists
+
+  /** LPUSH: the list's new length; each element (arguments or an array) goes to the head in turn. */
+  lpush(key: Arg, ...elements: (Arg | readonly Arg[])[]): number {
+    return this.runTyped(this.cmds.lpush, [key, ...flat(elements)]) as number;
+  }
+
+  /** RPUSH: the list's new length; the elements are appended in order. */
+  rpush(key: Arg, ...elements: (Arg | readonly Arg[])[]): number {
+    return this.runTyped(this.cmds.rpush, [key, ...flat(elements)]) as number;
+  }
+
+  /** LPOP: the first element (null when the key does not exist); with a count, up to count of them (null when the key does not exist). */
+  lpop(key: Arg): string | null;
+  lpop(key: Arg, count: number): string[] | null;
+  lpop(key: Arg, count?: number): string | string[] | null {
+    return (count === undefined ? this.run1(this.cmds.lpop, key) : this.run2(this.cmds.lpop, key, count)) as string | string[] | null;
+  }
+
+  /** RPOP: the last element (null when the key does not exist); with a count, up to count of them, last first. */
+  rpop(key: Arg): string | null;
+  rpop(key: Arg, count: number): string[] | null;
+  rpop(key: Arg, count?: number): string | string[] | null {
+    return (count === undefined ? this.run1(this.cmds.rpop, key) : this.run2(this.cmds.rpop, key, count)) as string | string[] | null;
+  }
+
+  /** LLEN: the list's length (0 when the key does not exist). */
+  llen(key: Arg): number {
+    return this.run1(this.cmds.llen, key) as number;
+  }
+
+  /** LRANGE: the elements from start to stop, both included (negative: from the end). */
+  lrange(key: Arg, start: number, stop: number): string[] {
+    return this.runTyped(this.cmds.lrange, [key, start, stop]) as string[];
+  }
+
+  /** LINDEX: the element at index (negative: from the end), or null. */
+  lindex(key: Arg, index: number): string | null {
+    return this.run2(this.cmds.lindex, key, index) as string | null;
   }
 
   // ---------------------------------------------------------------- keys

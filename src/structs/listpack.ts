@@ -303,3 +303,30 @@ export function lpCheck(heap: Heap, p: number, errors: string[], what = 'listpac
   }
   return n;
 }
+
+/**
+ * A new listpack (fresh chunk, nothing logged) holding copies of the given entries, in
+ * order: `srcs` is a flat list of entry offsets, possibly of several listpacks (entries are
+ * self-contained, so their bytes are copied as they are). What a list's nodes are split,
+ * merged and filtered with.
+ */
+export function lpFromEntries(heap: Heap, ats: readonly number[]): number {
+  let bytes = 0;
+  for (const at of ats) bytes += lpEntrySize(lpLen(heap, at));
+  const p = heap.alloc(LP_HDR + bytes);
+  let o = p + LP_HDR;
+  for (const at of ats) {
+    const s = lpEntrySize(lpLen(heap, at));
+    heap.mem.copy(o, at, s);
+    o += s;
+  }
+  heap.dv.setUint32(p + L_COUNT, ats.length, true);
+  heap.dv.setUint32(p + L_USED, LP_HDR + bytes, true);
+  return p;
+}
+
+/** Offsets of the entries [from, from+n) (from: an entry offset), fewer when the listpack ends first. */
+export function lpEntryOffsets(heap: Heap, p: number, from: number, n: number, out: number[] = []): number[] {
+  for (let at = from, k = 0; at !== 0 && k < n; at = lpNext(heap, p, at), k++) out.push(at);
+  return out;
+}

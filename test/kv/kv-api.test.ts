@@ -217,6 +217,23 @@ test('mget and mset in their forms', async (t) => {
   await same('mget none', (k) => k.call('MGET'), (r) => r.call('MGET'));
 });
 
+test('lists: lpush, rpush, lpop, rpop (with counts), llen, lrange, lindex', async (t) => {
+  if (!needRedis(t)) return;
+  await same('rpush', (k) => k.rpush('L', 'a', 'b', 'c'), (r) => r.rpush('L', 'a', 'b', 'c'));
+  await same('lpush array', (k) => k.lpush('L', ['x', 'y']), (r) => r.lpush('L', 'x', 'y'));
+  await same('lpush number', (k) => k.lpush('L', 7), (r) => r.lpush('L', 7));
+  await same('llen', (k) => k.llen('L'), (r) => r.llen('L'));
+  await same('lrange', (k) => k.lrange('L', 0, -1), (r) => r.lrange('L', 0, -1));
+  await same('lindex', (k) => k.lindex('L', -2), (r) => r.lindex('L', -2));
+  await same('lindex out', (k) => k.lindex('L', 99), (r) => r.lindex('L', 99));
+  await same('lpop', (k) => k.lpop('L'), (r) => r.lpop('L'));
+  await same('rpop 2', (k) => k.rpop('L', 2), (r) => r.rpop('L', 2));
+  await same('lpop 10', (k) => k.lpop('L', 10), (r) => r.lpop('L', 10));
+  await same('lpop gone', (k) => k.lpop('L'), (r) => r.lpop('L'));
+  await same('rpop gone count', (k) => k.rpop('L', 3), (r) => r.rpop('L', 3));
+  await same('llen gone', (k) => k.llen('L'), (r) => r.llen('L'));
+});
+
 test('scan is an iterator over every key, with match, count and type', async (t) => {
   if (!needRedis(t)) return;
   const pairs: [string, string][] = [];
