@@ -1,10 +1,12 @@
 /**
- * List commands, like Redis 7.0's t_list.c (the blocking ones, BLPOP & co., are the
- * blocking framework's): handlers parse arguments and reply; the data work is the list
+ * List commands, like Redis 7.0's t_list.c (the blocking ones, BLPOP & co., wait through
+ * src/commands/blocking.ts when they find nothing): handlers parse arguments and reply; the data work is the list
  * storage's (./storage.ts) and the keyspace's seam. Each handler runs inside one keyspace
  * operation: it either completes or leaves nothing behind.
  */
-import { ReplyError } from '../../keyspace/keyspace.js';
+import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
+import { OBJ_LIST } from '../../keyspace/object.js';
+import { blockForKeys, canBlock, parseTimeout } from '../../commands/blocking.js';
 import { ERR_NOT_INT, ERR_SYNTAX, argInt64, eqi } from '../../commands/args.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import {
@@ -89,11 +91,15 @@ const pop = (where: Where) => (ctx: CommandContext, argv: Buffer[]) => {
   else ctx.reply.bulk(items[0]!);
 };
 
-function lmpop(ctx: CommandContext, argv: Buffer[]): void {
+/**
+ * LMPOP / BLMPOP arguments from numkeys (at argv[at]) on: the keys, the end, the count
+ * (Redis's lmpopGenericCommand).
+ */
+function parseMpop(argv: Buffer[], at: number): { keys: Buffer[]; where: Where; count: number } {
   const NUMKEYS = 'ERR numkeys should be greater than 0';
-  const numkeys = argLong(argv[1]!, NUMKEYS);
+  const numkeys = argLong(argv[at]!, NUMKEYS);
   if (numkeys < 1) throw new ReplyError(NUMKEYS);
-  const whereIdx = 1 + numkeys + 1;
+  const whereIdx = at + numkeys + 1;
   if (whereIdx >= argv.length) throw new ReplyError(ERR_SYNTAX);
   const where = argWhere(argv[whereIdx]!);
   let count = -1;
@@ -105,11 +111,14 @@ function lmpop(ctx: CommandContext, argv: Buffer[]): void {
       if (count < 1) throw new ReplyError(COUNT);
     } else throw new ReplyError(ERR_SYNTAX);
   }
-  if (count === -1) count = 1;
+  return { keys: argv.slice(at + 1, whereIdx), where, count: count === -1 ? 1 : count };
+}
+
+function lmpop(ctx: CommandContext, argv: Buffer[]): void {
+  const { keys, where, count } = parseMpop(argv, 1);
   const ks = ctx.ks;
   const db = ctx.session.db;
-  for (let j = 2; j < whereIdx; j++) {
-    const key = argv[j]!;
+  for (const key of keys) {
     const e = findList(ks, db, key);
     if (e === 0 || listLength(ks, e) === 0) continue;
     const items = listPop(ks, db, e, where, count);
@@ -124,6 +133,94 @@ function lmpop(ctx: CommandContext, argv: Buffer[]): void {
 const move = (fixed: [Where, Where] | null) => (ctx: CommandContext, argv: Buffer[]) => {
   const [from, to] = fixed ?? [argWhere(argv[3]!), argWhere(argv[4]!)];
   const v = listMove(ctx.ks, ctx.session.db, argv[1]!, argv[2]!, from, to);
+  if (v === null) ctx.reply.nullBulk();
+  else ctx.reply.bulk(v);
+};
+
+// ---------------------------------------------------------------- blocking pops (Redis's blockingPopGenericCommand, blmoveGenericCommand)
+
+/** What a blocking list command waits for: keys of db, for a list; timeoutAt absolute ms (0: none). */
+function waitForLists(ctx: CommandContext, keys: Buffer[], timeoutAt: number): void {
+  blockForKeys(ctx, { db: ctx.session.db, keys: keys.map((k) => Buffer.from(k)), type: OBJ_LIST, timeoutAt });
+}
+
+/**
+ * The first of keys holding a non-empty list (0 when none). WRONGTYPE for a key of another
+ * type, except when the server runs a waiting command again: Redis 7.0 keeps such a client
+ * waiting.
+ */
+function firstNonEmpty(ctx: CommandContext, keys: Buffer[]): [Buffer, number] | null {
+  const ks = ctx.ks;
+  const db = ctx.session.db;
+  for (const key of keys) {
+    const e = ks.lookupWrite(db, key);
+    if (e === 0) continue;
+    if (ks.type(e) !== OBJ_LIST) {
+      if (ctx.session.rerun) continue;
+      throw new WrongTypeError();
+    }
+    if (listLength(ks, e) > 0) return [key, e];
+  }
+  return null;
+}
+
+/** BLPOP / BRPOP key [key ...] timeout */
+const bpop = (where: Where) => (ctx: CommandContext, argv: Buffer[]) => {
+  const timeoutAt = parseTimeout(argv[argv.length - 1]!);
+  const keys = argv.slice(1, -1);
+  const hit = firstNonEmpty(ctx, keys);
+  if (hit === null) {
+    waitForLists(ctx, keys, timeoutAt);
+    return;
+  }
+  const [key, e] = hit;
+  const v = listPop(ctx.ks, ctx.session.db, e, where, 1)[0]!;
+  ctx.reply.array(2);
+  ctx.reply.bulk(key);
+  ctx.reply.bulk(v);
+};
+
+/** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
+function blmpop(ctx: CommandContext, argv: Buffer[]): void {
+  const timeoutAt = parseTimeout(argv[1]!);
+  const { keys, where, count } = parseMpop(argv, 2);
+  const hit = firstNonEmpty(ctx, keys);
+  if (hit === null) {
+    waitForLists(ctx, keys, timeoutAt);
+    return;
+  }
+  const [key, e] = hit;
+  const items = listPop(ctx.ks, ctx.session.db, e, where, count);
+  ctx.reply.array(2);
+  ctx.reply.bulk(key);
+  replyItems(ctx, items);
+}
+
+/** BRPOPLPUSH source destination timeout / BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout */
+const bmove = (fixed: [Where, Where] | null) => (ctx: CommandContext, argv: Buffer[]) => {
+  const [from, to] = fixed ?? [argWhere(argv[3]!), argWhere(argv[4]!)];
+  const timeoutAt = parseTimeout(argv[argv.length - 1]!);
+  const ks = ctx.ks;
+  const db = ctx.session.db;
+  const src = argv[1]!;
+  const s = ks.lookupWrite(db, src);
+  const rerun = ctx.session.rerun;
+  if (s !== 0 && ks.type(s) !== OBJ_LIST && !rerun) throw new WrongTypeError();
+  if (s === 0 || ks.type(s) !== OBJ_LIST) {
+    // (inside MULTI Redis answers a null bulk here, but a null array on a timeout)
+    if (canBlock(ctx)) waitForLists(ctx, [src], timeoutAt);
+    else ctx.reply.nullBulk();
+    return;
+  }
+  if (rerun) {
+    // Redis 7.0 puts the element back and keeps the client waiting when the destination is of another type
+    const d = ks.lookupWrite(db, argv[2]!);
+    if (d !== 0 && ks.type(d) !== OBJ_LIST) {
+      waitForLists(ctx, [src], timeoutAt);
+      return;
+    }
+  }
+  const v = listMove(ks, db, src, argv[2]!, from, to);
   if (v === null) ctx.reply.nullBulk();
   else ctx.reply.bulk(v);
 };
@@ -737,6 +834,170 @@ export const commands: CommandDef[] = [
       },
     ],
     args: [
+      { name: 'numkeys', type: 'integer' },
+      { name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] },
+      {
+        name: 'where',
+        type: 'oneof',
+        args: [
+          { name: 'left', type: 'pure-token', token: 'LEFT' },
+          { name: 'right', type: 'pure-token', token: 'RIGHT' },
+        ],
+      },
+      { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] },
+    ],
+  },
+  {
+    name: 'blpop',
+    handler: bpop('left'),
+    arity: -3,
+    flags: ['write', 'noscript', 'blocking'],
+    firstKey: 1,
+    lastKey: -2,
+    keyStep: 1,
+    group: 'list',
+    summary: 'Remove and get the first element in a list, or block until one is available',
+    since: '2.0.0',
+    complexity: 'O(N) where N is the number of provided keys.',
+    keySpecs: [
+      {
+        flags: ['RW', 'access', 'delete'],
+        beginSearch: { type: 'index', index: 1 },
+        findKeys: { type: 'range', lastKey: -2, keyStep: 1, limit: 0 },
+      },
+    ],
+    history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],
+    args: [
+      { name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] },
+      { name: 'timeout', type: 'double' },
+    ],
+  },
+  {
+    name: 'brpop',
+    handler: bpop('right'),
+    arity: -3,
+    flags: ['write', 'noscript', 'blocking'],
+    firstKey: 1,
+    lastKey: -2,
+    keyStep: 1,
+    group: 'list',
+    summary: 'Remove and get the last element in a list, or block until one is available',
+    since: '2.0.0',
+    complexity: 'O(N) where N is the number of provided keys.',
+    keySpecs: [
+      {
+        flags: ['RW', 'access', 'delete'],
+        beginSearch: { type: 'index', index: 1 },
+        findKeys: { type: 'range', lastKey: -2, keyStep: 1, limit: 0 },
+      },
+    ],
+    history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],
+    args: [
+      { name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] },
+      { name: 'timeout', type: 'double' },
+    ],
+  },
+  {
+    name: 'brpoplpush',
+    handler: bmove(['right', 'left']),
+    arity: 4,
+    flags: ['write', 'denyoom', 'noscript', 'blocking'],
+    firstKey: 1,
+    lastKey: 2,
+    keyStep: 1,
+    group: 'list',
+    summary: 'Pop an element from a list, push it to another list and return it; or block until one is available',
+    since: '2.2.0',
+    complexity: 'O(1)',
+    keySpecs: [
+      {
+        flags: ['RW', 'access', 'delete'],
+        beginSearch: { type: 'index', index: 1 },
+        findKeys: { type: 'range', lastKey: 0, keyStep: 1, limit: 0 },
+      },
+      {
+        flags: ['RW', 'insert'],
+        beginSearch: { type: 'index', index: 2 },
+        findKeys: { type: 'range', lastKey: 0, keyStep: 1, limit: 0 },
+      },
+    ],
+    history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],
+    docFlags: ['deprecated'],
+    deprecatedSince: '6.2.0',
+    replacedBy: '`BLMOVE` with the `RIGHT` and `LEFT` arguments',
+    args: [
+      { name: 'source', type: 'key', keySpecIndex: 0 },
+      { name: 'destination', type: 'key', keySpecIndex: 1 },
+      { name: 'timeout', type: 'double' },
+    ],
+  },
+  {
+    name: 'blmove',
+    handler: bmove(null),
+    arity: 6,
+    flags: ['write', 'denyoom', 'noscript', 'blocking'],
+    firstKey: 1,
+    lastKey: 2,
+    keyStep: 1,
+    group: 'list',
+    summary: 'Pop an element from a list, push it to another list and return it; or block until one is available',
+    since: '6.2.0',
+    complexity: 'O(1)',
+    keySpecs: [
+      {
+        flags: ['RW', 'access', 'delete'],
+        beginSearch: { type: 'index', index: 1 },
+        findKeys: { type: 'range', lastKey: 0, keyStep: 1, limit: 0 },
+      },
+      {
+        flags: ['RW', 'insert'],
+        beginSearch: { type: 'index', index: 2 },
+        findKeys: { type: 'range', lastKey: 0, keyStep: 1, limit: 0 },
+      },
+    ],
+    args: [
+      { name: 'source', type: 'key', keySpecIndex: 0 },
+      { name: 'destination', type: 'key', keySpecIndex: 1 },
+      {
+        name: 'wherefrom',
+        type: 'oneof',
+        args: [
+          { name: 'left', type: 'pure-token', token: 'LEFT' },
+          { name: 'right', type: 'pure-token', token: 'RIGHT' },
+        ],
+      },
+      {
+        name: 'whereto',
+        type: 'oneof',
+        args: [
+          { name: 'left', type: 'pure-token', token: 'LEFT' },
+          { name: 'right', type: 'pure-token', token: 'RIGHT' },
+        ],
+      },
+      { name: 'timeout', type: 'double' },
+    ],
+  },
+  {
+    name: 'blmpop',
+    handler: blmpop,
+    arity: -5,
+    flags: ['write', 'blocking'],
+    firstKey: 0,
+    lastKey: 0,
+    keyStep: 0,
+    group: 'list',
+    summary: 'Pop elements from a list, or block until one is available',
+    since: '7.0.0',
+    complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.',
+    keySpecs: [
+      {
+        flags: ['RW', 'access', 'delete'],
+        beginSearch: { type: 'index', index: 2 },
+        findKeys: { type: 'keynum', keyNumIdx: 0, firstKey: 1, keyStep: 1 },
+      },
+    ],
+    args: [
+      { name: 'timeout', type: 'double' },
       { name: 'numkeys', type: 'integer' },
       { name: 'key', type: 'key', keySpecIndex: 0, flags: ['multiple'] },
       {
