@@ -123,6 +123,11 @@ const scenarios: [string, number, Step[]][] = [
       { c: 2, cmd: ['EXISTS', 's1', 's2'] },
     ],
   ],
+  [
+    'a waiting BRPOPLPUSH whose destination is of another type gets WRONGTYPE',
+    2,
+    [{ c: 1, cmd: ['SET', 'dst', 'x'] }, { c: 0, cmd: ['BRPOPLPUSH', 'src', 'dst', 0], wait: false }, { c: 1, cmd: ['RPUSH', 'src', 'a', 'b'] }, { c: 1, cmd: ['LRANGE', 'src', 0, -1] }],
+  ],
   ['BRPOPLPUSH to itself', 2, [{ c: 0, cmd: ['BRPOPLPUSH', 'l', 'l', 0], wait: false }, { c: 1, cmd: ['RPUSH', 'l', 'a', 'b'] }, { c: 1, cmd: ['LRANGE', 'l', 0, -1] }]],
   ['BLMPOP with COUNT', 2, [{ c: 0, cmd: ['BLMPOP', 0, 2, 'k1', 'k2', 'RIGHT', 'COUNT', 2], wait: false }, { c: 1, cmd: ['RPUSH', 'k2', 'a', 'b', 'c'] }, { c: 1, cmd: ['LRANGE', 'k2', 0, -1] }]],
   [

@@ -212,14 +212,7 @@ const bmove = (fixed: [Where, Where] | null) => (ctx: CommandContext, argv: Buff
     else ctx.reply.nullBulk();
     return;
   }
-  if (rerun) {
-    // Redis 7.0 puts the element back and keeps the client waiting when the destination is of another type
-    const d = ks.lookupWrite(db, argv[2]!);
-    if (d !== 0 && ks.type(d) !== OBJ_LIST) {
-      waitForLists(ctx, [src], timeoutAt);
-      return;
-    }
-  }
+  // (a destination of another type answers WRONGTYPE, waiting or not, and leaves the source as it was)
   const v = listMove(ks, db, src, argv[2]!, from, to);
   if (v === null) ctx.reply.nullBulk();
   else ctx.reply.bulk(v);
