@@ -3,3 +3,4 @@
  * values without the engine (the `shmkv check` tool, tests of the keyspace) imports it.
  */
 import './string/storage.js';
+import './hash/storage.js';
