@@ -205,7 +205,7 @@ export function randomPairs(ks: Keyspace, e: number, n: number, rand: () => numb
   }
   const d = new Dash(ks.heap, vptr(ks, e));
   for (let i = 0; i < n; i++) {
-    const c = Heap.deref(d.randomRef(rand));
+    const c = Heap.deref(d.fairRandomRef(rand));
     const fl = dv.getUint32(c + F_FLEN, true);
     out.push(c + F_DATA, fl, c + F_DATA + fl, dv.getUint32(c + F_VLEN, true));
   }
@@ -233,7 +233,7 @@ export function randomUniquePairs(ks: Keyspace, e: number, n: number, rand: () =
   const d = new Dash(ks.heap, vptr(ks, e));
   const seen = new Set<number>();
   while (seen.size < n) {
-    const r = d.randomRef(rand);
+    const r = d.fairRandomRef(rand);
     if (seen.has(r)) continue;
     seen.add(r);
     const c = Heap.deref(r);
