@@ -18,7 +18,7 @@ import {
   forEachPair,
   getValue,
   hashLength,
-  lookupWriteOrCreate,
+  createHash,
   randomPairs,
   randomUniquePairs,
   scanPairs,
@@ -41,7 +41,7 @@ function writeOrCreate(ctx: CommandContext, key: Buffer): [number, boolean] {
   const k = ctx.ks;
   const db = ctx.session.db;
   const before = findHash(k, db, key);
-  return before !== 0 ? [before, false] : [lookupWriteOrCreate(k, db, key), true];
+  return before !== 0 ? [before, false] : [createHash(k, db, key), true];
 }
 
 // ---------------------------------------------------------------- writes

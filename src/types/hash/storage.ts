@@ -123,7 +123,11 @@ export function findHash(ks: Keyspace, db: number, key: Uint8Array, read = false
 /** Redis's hashTypeLookupWriteOrCreate: the hash's entry, a new empty (listpack) one when absent. */
 export function lookupWriteOrCreate(ks: Keyspace, db: number, key: Uint8Array): number {
   const e = findHash(ks, db, key);
-  if (e !== 0) return e;
+  return e !== 0 ? e : createHash(ks, db, key);
+}
+
+/** A new, empty (listpack) hash under `key`, which must be absent. */
+export function createHash(ks: Keyspace, db: number, key: Uint8Array): number {
   const ne = ks.newEntry(OBJ_HASH, ENC_LISTPACK, key, 0, key.length, 0);
   ks.heap.dv.setUint32(ne + O_VREF, Heap.ref(lpNew(ks.heap, 32)), true);
   ks.addEntry(db, ne, REASON.added);
