@@ -180,6 +180,13 @@ async function run(cmd: Cmd): Promise<void> {
     assert.deepEqual(await scanAll(b, key, extra), await scanAll(a, key, extra), JSON.stringify(cmd));
     return;
   }
+  if (name === 'hscan' && cmd[2] !== '0' && (await encodingOf(key)) === 'hashtable') {
+    // a cursor this server never returned: Redis masks it into its table, we read it as a
+    // hash position; only errors are comparable
+    const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
+    if (ra[0] === 45 || rb[0] === 45) assert.equal(rb.toString('latin1'), ra.toString('latin1'), JSON.stringify(cmd));
+    return;
+  }
   const unordered = (name === 'hkeys' || name === 'hvals' || name === 'hgetall') && (await encodingOf(key)) === 'hashtable';
   const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
   if (name === 'hrandfield') return checkRandfield(cmd, ra, rb);
