@@ -23,3 +23,28 @@ export function argInt64(arg: Uint8Array, err = ERR_NOT_INT): number | bigint {
 
 export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
+
+/** A SCAN-family cursor (parseScanCursorOrReply): below 2^32, or -1 for a larger one (past our end). */
+export function parseCursor(arg: Uint8Array): number {
+  let i = 0;
+  let neg = false;
+  if (arg.length > 0 && (arg[0] === 32 || (arg[0]! >= 9 && arg[0]! <= 13))) throw new ReplyError('ERR invalid cursor');
+  if (arg[i] === 43 || arg[i] === 45) {
+    neg = arg[i] === 45;
+    i++;
+  }
+  if (i === arg.length) {
+    if (arg.length === 0) return 0;
+    throw new ReplyError('ERR invalid cursor');
+  }
+  let v = 0n;
+  for (; i < arg.length; i++) {
+    const c = arg[i]!;
+    if (c < 48 || c > 57) throw new ReplyError('ERR invalid cursor');
+    v = v * 10n + BigInt(c - 48);
+    if (v > 0xffffffffffffffffn) throw new ReplyError('ERR invalid cursor');
+  }
+  if (neg && v !== 0n) v = 2n ** 64n - v;
+  // Our cursors are hash positions below 2^32: anything past is the end.
+  return v >= 2n ** 32n ? -1 : Number(v);
+}

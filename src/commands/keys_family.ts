@@ -7,7 +7,7 @@ import { ReplyError } from '../keyspace/keyspace.js';
 import { typeName, valueType } from '../keyspace/valuetypes.js';
 import { compileGlob } from '../util/glob.js';
 import { replyHelp } from './reply.js';
-import { ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from './args.js';
+import { ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi, parseCursor } from './args.js';
 import type { CommandContext, CommandDef } from './types.js';
 
 const ERR_NO_SUCH_KEY = 'ERR no such key';
@@ -79,31 +79,6 @@ function randomkey(ctx: CommandContext): void {
   const e = k.randomEntry(ctx.session.db);
   if (e === 0) ctx.reply.nullBulk();
   else ctx.reply.bulk(k.keyOf(e));
-}
-
-/** strtoul-style cursor parsing, as Redis's parseScanCursorOrReply. */
-function parseCursor(arg: Buffer): number {
-  let i = 0;
-  let neg = false;
-  if (arg.length > 0 && (arg[0] === 32 || (arg[0]! >= 9 && arg[0]! <= 13))) throw new ReplyError('ERR invalid cursor');
-  if (arg[i] === 43 || arg[i] === 45) {
-    neg = arg[i] === 45;
-    i++;
-  }
-  if (i === arg.length) {
-    if (arg.length === 0) return 0;
-    throw new ReplyError('ERR invalid cursor');
-  }
-  let v = 0n;
-  for (; i < arg.length; i++) {
-    const c = arg[i]!;
-    if (c < 48 || c > 57) throw new ReplyError('ERR invalid cursor');
-    v = v * 10n + BigInt(c - 48);
-    if (v > 0xffffffffffffffffn) throw new ReplyError('ERR invalid cursor');
-  }
-  if (neg && v !== 0n) v = 2n ** 64n - v;
-  // Our cursors are hash positions below 2^32: anything past is the end.
-  return v >= 2n ** 32n ? -1 : Number(v);
 }
 
 function scan(ctx: CommandContext, argv: Buffer[]): void {

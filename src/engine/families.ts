@@ -13,6 +13,7 @@ import { commands as memoryFamily } from '../commands/memory_family.js';
 import { commands as debugFamily } from '../commands/debug_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
 import { commands as listFamily } from '../types/list/list_family.js';
+import { commands as hashFamily } from '../types/hash/hash_family.js';
 import type { CommandDef } from '../commands/types.js';
 
 export const families: Record<string, CommandDef[]> = {
@@ -25,6 +26,7 @@ export const families: Record<string, CommandDef[]> = {
   debug: debugFamily,
   string: stringFamily,
   list: listFamily,
+  hash: hashFamily,
 };
 
 /** Every command of every family (the COMMAND family is added by the engine, bound to its registry). */

@@ -615,6 +615,42 @@ export class KV {
     return this.run2(this.cmds.lindex, key, index) as string | null;
   }
 
+  // ---------------------------------------------------------------- hashes
+
+  /** HSET key field value, or HSET key {field: value, ...} (an object, a Map or pairs): how many fields were added. */
+  hset(key: Arg, field: Arg | Pairs, value?: Arg): number {
+    if (value !== undefined) return this.call('HSET', key, field as Arg, value) as number;
+    return this.call('HSET', key, ...pairArgs(field as Pairs)) as number;
+  }
+
+  /** HGET: the field's value, or null. */
+  hget(key: Arg, field: Arg): string | null {
+    return this.call('HGET', key, field) as string | null;
+  }
+
+  /** HGETALL as an object (empty when the key does not exist), as ioredis returns it. */
+  hgetall(key: Arg): Record<string, string> {
+    const r = this.call('HGETALL', key) as string[];
+    const out: Record<string, string> = {};
+    for (let i = 0; i < r.length; i += 2) Object.defineProperty(out, r[i]!, { value: r[i + 1]!, enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+
+  /** HDEL: how many of the fields existed (and were deleted). */
+  hdel(key: Arg, ...fields: (Arg | readonly Arg[])[]): number {
+    return this.call('HDEL', key, ...flat(fields)) as number;
+  }
+
+  /** HLEN: the number of fields (0 when absent). */
+  hlen(key: Arg): number {
+    return this.call('HLEN', key) as number;
+  }
+
+  /** HINCRBY: the field's new value. */
+  hincrby(key: Arg, field: Arg, n: number): number {
+    return int(this.call('HINCRBY', key, field, n));
+  }
+
   // ---------------------------------------------------------------- keys
 
   /** DEL: how many of the keys existed (and were deleted); keys as arguments or an array. */

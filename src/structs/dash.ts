@@ -376,6 +376,34 @@ export class Dash {
     return all[(rand() * all.length) | 0] ?? 0;
   }
 
+  /**
+   * An entry chosen with equal probability among all (0 when empty), for HRANDFIELD-style
+   * sampling: a uniform directory index and slot, kept only when the index is its
+   * segment's first (so a segment spanning several indexes is not favoured) and the slot
+   * is used; otherwise try again. `rand` in [0,1).
+   */
+  fairRandomRef(rand: () => number): number {
+    const total = this.count();
+    if (total === 0) return 0;
+    const dv = this.dv;
+    const depth = this.depth();
+    const dir = this.dir();
+    const n = 2 ** depth;
+    // each try succeeds with probability total / (n * SLOTS): bound the work, then fall back
+    const tries = Math.min(1 << 16, Math.ceil((n * SLOTS * 64) / total));
+    for (let t = 0; t < tries; t++) {
+      const i = Math.floor(rand() * n);
+      const seg = Heap.deref(dv.getUint32(dir + i * 4, true));
+      const span = 2 ** (depth - dv.getUint32(seg, true));
+      if (i % span !== 0) continue;
+      const r = dv.getUint32(seg + SEG_HDR + Math.floor(rand() * SLOTS) * 8 + 4, true);
+      if (r !== 0) return r;
+    }
+    const all: number[] = [];
+    this.forEach((r) => all.push(r));
+    return all[Math.floor(rand() * all.length)] ?? 0;
+  }
+
   /** Structure check: depths, directory spans, counts, every entry in its segment's range and findable. */
   check(errors: string[], refOk?: (ref: number) => boolean): number {
     const dv = this.dv;

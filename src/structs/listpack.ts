@@ -176,7 +176,10 @@ function openGap(heap: Heap, p: number, at: number, grow: number): [number, numb
     }
   }
   heap.log(p, LP_HDR);
-  if (used > rel) heap.log(at, used - rel);
+  // the tail that moves and the slack it (or the new entry) moves into: bytes past `used`
+  // may be those of entries deleted earlier in this same operation, which a rollback
+  // brings back
+  heap.log(at, used - rel + grow);
   heap.mem.copy(at + grow, at, used - rel);
   heap.dv.setUint32(p + L_USED, need, true);
   return [p, at];

@@ -4,3 +4,4 @@
  */
 import './string/storage.js';
 import './list/storage.js';
+import './hash/storage.js';

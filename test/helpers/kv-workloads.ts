@@ -198,3 +198,44 @@ export function collectionsExpected(n: number, zsets = false): CollectionsModel 
   }
   return m;
 }
+
+// ---------------------------------------------------------------- hashes
+
+/** Fields of the large hash of the hash workload (it becomes hashtable-encoded and splits segments). */
+export const HASH_BIG_FIELDS = 3000;
+
+/**
+ * Hash transaction n (n = 1, 2, ...): in database 0, INCR hseq; in database 2, HSET/HINCRBY
+ * on a large hash, a small (listpack) one, one converted to a hashtable every other
+ * transaction and deleted again the next, and an HINCRBYFLOAT; see hashExpected.
+ */
+export function hashTransaction(n: number): (string | number)[][] {
+  const cmds: (string | number)[][] = [['SELECT', 0], ['INCR', 'hseq'], ['SELECT', 2]];
+  cmds.push(['HSET', 'big', `f:${n % HASH_BIG_FIELDS}`, n, `g:${(n * 7) % HASH_BIG_FIELDS}`, `${n}-${'v'.repeat(n % 50)}`, `h:${(n * 13) % HASH_BIG_FIELDS}`, n, `i:${(n * 17) % HASH_BIG_FIELDS}`, n]);
+  cmds.push(['HINCRBY', 'big', 'counter', 1], ['HSET', 'small', 'a', n, 'b', n], ['HDEL', 'small', 'c'], ['HSET', 'small', 'c', n]);
+  cmds.push(['DEL', 'conv'], ['HSET', 'conv', 'k', n]);
+  if (n % 2 === 0) cmds.push(['HSET', 'conv', 'long', 'y'.repeat(100)]);
+  cmds.push(['HINCRBYFLOAT', 'fl', 'x', '0.5'], ['SELECT', 0]);
+  return cmds;
+}
+
+/** What database 2 must hold after hash transaction n committed: key → field → value. */
+export function hashExpected(n: number): Map<string, Map<string, string>> {
+  const m = new Map<string, Map<string, string>>();
+  if (n === 0) return m;
+  const big = new Map<string, string>();
+  for (let i = 1; i <= n; i++) {
+    big.set(`f:${i % HASH_BIG_FIELDS}`, String(i));
+    big.set(`g:${(i * 7) % HASH_BIG_FIELDS}`, `${i}-${'v'.repeat(i % 50)}`);
+    big.set(`h:${(i * 13) % HASH_BIG_FIELDS}`, String(i));
+    big.set(`i:${(i * 17) % HASH_BIG_FIELDS}`, String(i));
+  }
+  big.set('counter', String(n));
+  m.set('big', big);
+  m.set('small', new Map([['a', String(n)], ['b', String(n)], ['c', String(n)]]));
+  const conv = new Map([['k', String(n)]]);
+  if (n % 2 === 0) conv.set('long', 'y'.repeat(100));
+  m.set('conv', conv);
+  m.set('fl', new Map([['x', String(n / 2)]]));
+  return m;
+}

@@ -51,17 +51,20 @@ function verify(heap: Heap, p: number, model: Buffer[]): void {
   }
 }
 
-test('listpack: random edits against a model, commit or abort', () => {
+test('listpack: random edits against a model, several per operation, commit or abort', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(actArb, fc.boolean()), { maxLength: 60 }), (acts) => {
+    fc.property(fc.array(fc.tuple(fc.array(actArb, { minLength: 1, maxLength: 3 }), fc.boolean()), { maxLength: 60 }), (acts) => {
       const heap = Heap.format(new MemoryBacking({ reserved: 64 << 20 }), { undoReserve: 8 << 20, initialArena: 64 << 10 });
       heap.lock();
       let p = heap.atomically(() => lpNew(heap));
       let model: Buffer[] = [];
-      for (const [a, commit] of acts) {
+      for (const [group, commit] of acts) {
         const before = model.slice();
         const beforeP = p;
         heap.begin();
+        // several edits in one operation: a delete then an append writes over the deleted
+        // bytes, which an abort must bring back
+        for (const a of group) {
         const n = model.length;
         switch (a.t) {
           case 'ins': {
@@ -98,6 +101,7 @@ test('listpack: random edits against a model, commit or abort', () => {
             model[i] = it;
             break;
           }
+        }
         }
         if (commit) heap.commit();
         else {
