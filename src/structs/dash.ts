@@ -337,6 +337,36 @@ export class Dash {
     }
   }
 
+  /**
+   * Lazy freeing of a table whose refs each own one chunk (a collection's large form,
+   * dropped by its key): remove up to `budget` entries, freeing their chunks, and the table
+   * itself once empty (inside an operation). True when the table is gone.
+   */
+  freeSome(budget: number): boolean {
+    const heap = this.heap;
+    const refs: number[] = [];
+    const hashes: number[] = [];
+    this.forEachUntil((r, h) => {
+      refs.push(r);
+      hashes.push(h);
+      return refs.length < budget;
+    });
+    for (let i = 0; i < refs.length; i++) {
+      this.remove(hashes[i]!, refs[i]!);
+      heap.free(Heap.deref(refs[i]!));
+    }
+    if (this.count() > 0) return false;
+    this.destroy();
+    return true;
+  }
+
+  /** The checker's view of freeSome's table: the table, its own chunks, and each ref's chunk. */
+  markOwned(mark: (p: number, what: string) => void, what: string): void {
+    mark(this.table, `${what} table`);
+    this.forEachChunk((p) => mark(p, `${what} table chunk`));
+    this.forEach((r) => mark(Heap.deref(r), `${what} element`));
+  }
+
   /** Payload offsets of the table's own chunks (directory and segments), for checkers. */
   forEachChunk(fn: (p: number) => void): void {
     const dv = this.dv;

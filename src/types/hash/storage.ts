@@ -386,6 +386,9 @@ function rdbLenBytes(n: number): number {
   return n < 64 ? 1 : n < 16384 ? 2 : n <= 0xffffffff ? 5 : 9;
 }
 
+/** Redis's LAZYFREE_THRESHOLD: values with more elements than this are freed lazily. */
+const LAZYFREE_THRESHOLD = 64;
+
 export const hashType: ValueType = {
   type: OBJ_HASH,
   name: 'hash',
@@ -403,6 +406,16 @@ export const hashType: ValueType = {
     const d = new Dash(heap, p);
     d.forEach((r) => heap.free(Heap.deref(r)));
     d.destroy();
+  },
+  // a hashtable of more than LAZYFREE_THRESHOLD fields is freed a slice at a time once its key is gone
+  lazyHandle(ks, e) {
+    return isListpack(ks, e) || hashLength(ks, e) <= LAZYFREE_THRESHOLD ? 0 : Heap.ref(vptr(ks, e));
+  },
+  freeStep(ks, handle, budget) {
+    return new Dash(ks.heap, Heap.deref(handle)).freeSome(budget) ? 0 : handle;
+  },
+  lazyChunks(ks, handle, mark) {
+    new Dash(ks.heap, Heap.deref(handle)).markOwned(mark, 'lazily freed hash');
   },
   copy(ks, from, to) {
     const heap = ks.heap;
