@@ -48,3 +48,11 @@ export function parseCursor(arg: Uint8Array): number {
   // Our cursors are hash positions below 2^32: anything past is the end.
   return v >= 2n ** 32n ? -1 : Number(v);
 }
+
+/**
+ * The most elements a reply of random picks with repetitions (HRANDFIELD, SRANDMEMBER,
+ * ZRANDMEMBER with a negative count) may hold. Redis builds whatever is asked and runs out
+ * of memory (or works for hours) on counts like -2^62; shmkv answers an error instead.
+ */
+export const MAX_RANDOM_REPLY = 1 << 27;
+export const ERR_RANDOM_COUNT = `ERR count is out of range: more than ${MAX_RANDOM_REPLY} random picks would not fit in memory`;

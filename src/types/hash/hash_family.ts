@@ -8,7 +8,7 @@ import { str2ll } from '../../protocol/numbers.js';
 import { OBJ_HASH } from '../../keyspace/object.js';
 import { REASON } from '../../keyspace/changes.js';
 import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
-import { ERR_NOT_INT, ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi, parseCursor } from '../../commands/args.js';
+import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, INT64_MAX, INT64_MIN, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor } from '../../commands/args.js';
 import { compileGlob } from '../../util/glob.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import {
@@ -236,6 +236,7 @@ function hrandfieldWithCount(ctx: CommandContext, argv: Buffer[], l: bigint, wit
   const resp2 = ctx.reply.resp === 2;
   // CASE 1: a negative count (or 1): independent picks, repetitions allowed
   if (!uniq || count === 1) {
+    if (count > MAX_RANDOM_REPLY) throw new ReplyError(ERR_RANDOM_COUNT);
     ctx.reply.array(withvalues && resp2 ? count * 2 : count);
     for (let left = count; left > 0; ) {
       const n = Math.min(left, 1000);
