@@ -12,6 +12,8 @@ import { commands as functionFamily } from '../commands/function_family.js';
 import { commands as memoryFamily } from '../commands/memory_family.js';
 import { commands as debugFamily } from '../commands/debug_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
+import { commands as bitmapFamily } from '../types/string/bitmap_family.js';
+import { commands as hyperloglogFamily } from '../types/string/hyperloglog_family.js';
 import type { CommandDef } from '../commands/types.js';
 
 export const families: Record<string, CommandDef[]> = {
@@ -23,6 +25,8 @@ export const families: Record<string, CommandDef[]> = {
   memory: memoryFamily,
   debug: debugFamily,
   string: stringFamily,
+  bitmap: bitmapFamily,
+  hyperloglog: hyperloglogFamily,
 };
 
 /** Every command of every family (the COMMAND family is added by the engine, bound to its registry). */
