@@ -29,6 +29,14 @@ function bitOffset(ctx: CommandContext, arg: Uint8Array, bits = 0): number {
   const hash = bits > 0 && arg.length > 0 && arg[0] === 35; /* # */
   const v = str2ll(arg, hash ? 1 : 0, arg.length);
   if (v === null) throw new ReplyError(ERR_BIT_OFFSET);
+  if (typeof v === 'number') {
+    const n = hash ? v * bits : v;
+    if (Number.isSafeInteger(n)) {
+      if (n < 0 || Math.floor(n / 8) >= maxBulk(ctx)) throw new ReplyError(ERR_BIT_OFFSET);
+      return n;
+    }
+  }
+  // past 2^53: C's wrapping int64 multiplication
   let off = BigInt(v);
   if (hash) off = BigInt.asIntN(64, off * BigInt(bits));
   if (off < 0n || off >> 3n >= BigInt(maxBulk(ctx))) throw new ReplyError(ERR_BIT_OFFSET);

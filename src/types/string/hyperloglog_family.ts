@@ -330,6 +330,20 @@ function toDense(w: Work): boolean {
   return true;
 }
 
+/** The opcodes replacing a split one (at most XZERO VAL XZERO: 5 bytes). */
+const SEQ = new Uint8Array(5);
+
+/** A run of n zero registers as a ZERO or XZERO opcode at seq[at]; the next free index. */
+function putZeros(seq: Uint8Array, at: number, n: number): number {
+  if (n > ZERO_MAX_LEN) {
+    seq[at] = 0x40 | ((n - 1) >> 8);
+    seq[at + 1] = (n - 1) & 0xff;
+    return at + 2;
+  }
+  seq[at] = n - 1;
+  return at + 1;
+}
+
 /**
  * hllSparseSet (or hllDenseSet once dense): raise register `index` to `count`. 1 when it
  * changed, 0 when not, -1 when the representation is invalid. May promote to dense.
@@ -379,28 +393,25 @@ function workSet(w: Work, index: number, count: number, maxBytes: number): numbe
         b[p] = valByte(count, 1);
         break updated;
       }
-      const seq: number[] = [];
+      const seq = SEQ;
+      let n = 0;
       const last = first + span - 1;
-      const zeros = (n: number) => {
-        if (n > ZERO_MAX_LEN) seq.push(0x40 | ((n - 1) >> 8), (n - 1) & 0xff);
-        else seq.push(n - 1);
-      };
       if (zero || xzero) {
-        if (index !== first) zeros(index - first);
-        seq.push(valByte(count, 1));
-        if (index !== last) zeros(last - index);
+        if (index !== first) n = putZeros(seq, n, index - first);
+        seq[n++] = valByte(count, 1);
+        if (index !== last) n = putZeros(seq, n, last - index);
       } else {
         const cur = valValue(c);
-        if (index !== first) seq.push(valByte(cur, index - first));
-        seq.push(valByte(count, 1));
-        if (index !== last) seq.push(valByte(cur, last - index));
+        if (index !== first) seq[n++] = valByte(cur, index - first);
+        seq[n++] = valByte(count, 1);
+        if (index !== last) seq[n++] = valByte(cur, last - index);
       }
       const oldlen = xzero ? 2 : 1;
-      const delta = seq.length - oldlen;
+      const delta = n - oldlen;
       if (delta > 0 && w.len + delta > maxBytes) break promote;
       if (delta !== 0 && next >= 0) b.copyWithin(next + delta, next, end);
       w.len += delta;
-      for (let i = 0; i < seq.length; i++) b[p + i] = seq[i]!;
+      for (let i = 0; i < n; i++) b[p + i] = seq[i]!;
       end += delta;
       b[end] = 0;
     }
@@ -790,7 +801,8 @@ export const commands: CommandDef[] = [
     name: 'pfcount',
     handler: pfcount,
     arity: -2,
-    flags: ['readonly'],
+    // may_replicate (it may write the cached cardinality): not shown by COMMAND INFO, held by CLIENT PAUSE WRITE
+    flags: ['readonly', 'may_replicate'],
     firstKey: 1,
     lastKey: -1,
     keyStep: 1,
