@@ -148,6 +148,15 @@ test('bitmaps: edge cases of BITPOS, BITCOUNT and BITFIELD overflow', async (t) 
       }
     }
   }
+  // growth keeps the TTL; BITOP's destination loses it
+  await same(['set', 'ttl', 'abc', 'EX', 1000]);
+  await same(['setbit', 'ttl', 100000, 1]);
+  await same(['ttl', 'ttl']);
+  await same(['bitfield', 'ttl', 'set', 'u8', 900000, 255]);
+  await same(['ttl', 'ttl']);
+  await same(['strlen', 'ttl']);
+  await same(['bitop', 'or', 'ttl', 'ttl', 'mix']);
+  await same(['ttl', 'ttl']);
   for (const ty of ['i1', 'i8', 'i63', 'i64', 'u1', 'u8', 'u63']) {
     for (const ow of ['wrap', 'sat', 'fail']) {
       for (const v of ['9223372036854775807', '-9223372036854775808', '1', '-1', '128', '-129', '4611686018427387904', '-4611686018427387905']) {
@@ -213,6 +222,15 @@ test('HyperLogLog: thousands of elements (sparse → dense), merges, and values 
     }
   }
   await same(['pfdebug', 'encoding', 'odd']);
+  // a promotion to dense keeps the TTL
+  await same(['pfadd', 'hot', 'x']);
+  await same(['expire', 'hot', 1000]);
+  const many: string[] = [];
+  for (let i = 0; i < 3000; i++) many.push(`m${i}`);
+  await same(['pfadd', 'hot', ...many]);
+  await same(['pfdebug', 'encoding', 'hot']);
+  await same(['ttl', 'hot']);
+  await same(['get', 'hot']);
   await same(['pfcount', 'odd', 'even', 'big']);
   await same(['pfmerge', 'm', 'odd', 'even']);
   await same(['get', 'm']);

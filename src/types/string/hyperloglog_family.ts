@@ -44,10 +44,10 @@ const ERR_INVALID = 'INVALIDOBJ Corrupted HLL object detected';
 const MH = 0xc6a4a793;
 const ML = 0x5bd1e995;
 const SEED = 0xadc83b19;
-let RH = 0;
-let RL = 0;
+/** Results of mulM/murmur64a: [high, low] (a typed array: storing into it allocates nothing). */
+const R = new Int32Array(2);
 
-/** (h:l) * m mod 2^64 into RH:RL. */
+/** (h:l) * m mod 2^64 into R. */
 function mulM(h: number, l: number): void {
   const a0 = l & 0xffff;
   const a1 = l >>> 16;
@@ -56,28 +56,28 @@ function mulM(h: number, l: number): void {
   const p10 = a1 * 0xe995;
   const p11 = a1 * 0x5bd1;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  RL = (((mid & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
-  RH = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(h, ML) + Math.imul(l, MH)) >>> 0;
+  R[1] = ((mid & 0xffff) << 16) | (p00 & 0xffff);
+  R[0] = p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(h, ML) + Math.imul(l, MH);
 }
 
-/** Redis's MurmurHash64A(key, len, 0xadc83b19): the hash's halves into RH:RL. */
+/** Redis's MurmurHash64A(key, len, 0xadc83b19): the hash's halves into R ([high, low]). */
 export function murmur64a(data: Uint8Array, start: number, len: number): void {
   mulM(0, len);
-  let hH = RH;
-  let hL = (RL ^ SEED) >>> 0;
+  let hH = R[0]!;
+  let hL = R[1]! ^ SEED;
   const end = start + (len - (len & 7));
   let i = start;
   for (; i < end; i += 8) {
-    const kL = (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) >>> 0;
-    const kH = (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24)) >>> 0;
+    const kL = (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+    const kH = (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24));
     mulM(kH, kL);
-    const xL = (RL ^ (RH >>> 15)) >>> 0;
-    mulM(RH, xL);
-    hH = (hH ^ RH) >>> 0;
-    hL = (hL ^ RL) >>> 0;
+    const xL = (R[1]! ^ (R[0]! >>> 15));
+    mulM(R[0]!, xL);
+    hH = (hH ^ R[0]!);
+    hL = (hL ^ R[1]!);
     mulM(hH, hL);
-    hH = RH;
-    hL = RL;
+    hH = R[0]!;
+    hL = R[1]!;
   }
   const rest = len & 7;
   if (rest > 0) {
@@ -88,13 +88,13 @@ export function murmur64a(data: Uint8Array, start: number, len: number): void {
     if (rest >= 3) hL ^= data[i + 2]! << 16;
     if (rest >= 2) hL ^= data[i + 1]! << 8;
     hL ^= data[i]!;
-    mulM(hH >>> 0, hL >>> 0);
-    hH = RH;
-    hL = RL;
+    mulM(hH, hL);
+    hH = R[0]!;
+    hL = R[1]!;
   }
-  hL = (hL ^ (hH >>> 15)) >>> 0;
+  hL = (hL ^ (hH >>> 15));
   mulM(hH, hL);
-  RL = (RL ^ (RH >>> 15)) >>> 0;
+  R[1] = R[1]! ^ (R[0]! >>> 15);
 }
 
 /** The register an element hashes to (set by patLen). */
@@ -107,10 +107,12 @@ function ctz32(x: number): number {
 /** hllPatLen: the length of the 000..1 pattern of the element's hash; REG gets its register. */
 function patLen(ele: Uint8Array, start: number, len: number): number {
   murmur64a(ele, start, len);
-  REG = RL & P_MASK;
-  const low = RL >>> P;
+  const lo = R[1]!;
+  const hi = R[0]!;
+  REG = lo & P_MASK;
+  const low = lo >>> P;
   if (low !== 0) return ctz32(low) + 1;
-  if (RH !== 0) return 32 - P + ctz32(RH) + 1;
+  if (hi !== 0) return 32 - P + ctz32(hi) + 1;
   return Q + 1;
 }
 
@@ -476,12 +478,16 @@ function valueView(ctx: CommandContext, e: number): Uint8Array {
   return k.heap.mem.view(stringOffset(k, e), stringLength(k, e));
 }
 
+/** The buffer of working copies, reused (store() copies what it writes back). */
+let scratch = new Uint8Array(4096);
+
 /** A working copy of an HLL value. */
 function load(ctx: CommandContext, e: number): Work {
   const len = stringLength(ctx.ks, e);
-  const b = new Uint8Array(len + Math.min(len, 256) + 8);
-  b.set(valueView(ctx, e));
-  return { b, len };
+  if (scratch.length < len + 64) scratch = new Uint8Array(len + Math.min(len, 4096) + 64);
+  scratch.set(valueView(ctx, e));
+  scratch.fill(0, len, len + 8);
+  return { b: scratch, len };
 }
 
 /**
