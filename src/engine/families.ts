@@ -14,6 +14,8 @@ import { commands as debugFamily } from '../commands/debug_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
 import { commands as listFamily } from '../types/list/list_family.js';
 import { commands as hashFamily } from '../types/hash/hash_family.js';
+import { commands as bitmapFamily } from '../types/string/bitmap_family.js';
+import { commands as hyperloglogFamily } from '../types/string/hyperloglog_family.js';
 import type { CommandDef } from '../commands/types.js';
 
 export const families: Record<string, CommandDef[]> = {
@@ -27,6 +29,8 @@ export const families: Record<string, CommandDef[]> = {
   string: stringFamily,
   list: listFamily,
   hash: hashFamily,
+  bitmap: bitmapFamily,
+  hyperloglog: hyperloglogFamily,
 };
 
 /** Every command of every family (the COMMAND family is added by the engine, bound to its registry). */

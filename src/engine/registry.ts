@@ -132,7 +132,8 @@ export class Command {
     const flags = new Set(def.flags);
     if (this.keySpecs.some((s) => s.beginSearch.type !== 'index' || s.findKeys.type !== 'range')) flags.add('movablekeys');
     this.flags = flags;
-    this.flagList = orderBy(flags, FLAG_ORDER);
+    // may_replicate is hidden on purpose from Redis 7.0's COMMAND INFO (CLIENT PAUSE WRITE still holds such commands)
+    this.flagList = orderBy(flags, FLAG_ORDER).filter((f) => f !== 'may_replicate');
     this.aclCategories = deriveAcl(def, flags);
     this.isWrite = flags.has('write');
     this.isReadonly = flags.has('readonly');

@@ -651,6 +651,34 @@ export class KV {
     return int(this.call('HINCRBY', key, field, n));
   }
 
+  // ---------------------------------------------------------------- bitmaps and HyperLogLog
+
+  /** SETBIT: the bit's previous value (the string grows, zero-filled, to reach `offset`). */
+  setbit(key: Arg, offset: number, value: 0 | 1): number {
+    return this.call('SETBIT', key, offset, value) as number;
+  }
+
+  /** GETBIT: the bit at `offset` (0 past the end or for a missing key). */
+  getbit(key: Arg, offset: number): number {
+    return this.call('GETBIT', key, offset) as number;
+  }
+
+  /** BITCOUNT: set bits, in the whole string or in [start, end] (bytes, or bits with unit 'BIT'). */
+  bitcount(key: Arg, start?: number, end?: number, unit?: 'BYTE' | 'BIT'): number {
+    if (start === undefined || end === undefined) return this.call('BITCOUNT', key) as number;
+    return (unit ? this.call('BITCOUNT', key, start, end, unit) : this.call('BITCOUNT', key, start, end)) as number;
+  }
+
+  /** PFADD: 1 when the HyperLogLog changed (or was created), else 0. */
+  pfadd(key: Arg, ...elements: (Arg | readonly Arg[])[]): number {
+    return this.call('PFADD', key, ...flat(elements)) as number;
+  }
+
+  /** PFCOUNT: the estimated cardinality of one HyperLogLog, or of the union of several. */
+  pfcount(...keys: (Arg | readonly Arg[])[]): number {
+    return this.call('PFCOUNT', ...flat(keys)) as number;
+  }
+
   // ---------------------------------------------------------------- keys
 
   /** DEL: how many of the keys existed (and were deleted); keys as arguments or an array. */

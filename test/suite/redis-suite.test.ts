@@ -87,10 +87,11 @@ test("Redis's test suite: every test of test/suite/must-pass.tsv passes", async 
   try {
     result = await run('bash', [runSh, String(server.port), ...UNITS], {
       LOG_DIR: logDir,
-      UNIT_TIMEOUT: process.env.UNIT_TIMEOUT ?? '120',
-      // > 60 s: unit/pause leaves the server under a 60-second CLIENT PAUSE WRITE when a
-      // test fails on a missing command (EVAL), and the next test's SET waits it out
-      STALL_TIMEOUT: process.env.STALL_TIMEOUT ?? '90',
+      UNIT_TIMEOUT: process.env.UNIT_TIMEOUT ?? '240',
+      // > 100 s: unit/pause leaves the server under a 100-second CLIENT PAUSE WRITE when a
+      // test fails on a command that does not exist yet (PUBLISH, EVAL), and the next
+      // test's SET waits it out
+      STALL_TIMEOUT: process.env.STALL_TIMEOUT ?? '120',
       // the Tcl helper's own listening port comes from --baseport: a random one, so that
       // runs on one machine (other worktrees, other CI jobs) do not collide
       SUITE_ARGS: `--baseport ${22000 + Math.floor(Math.random() * 8000)}`,

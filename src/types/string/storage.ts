@@ -204,6 +204,30 @@ export function resizeString(ks: Keyspace, db: number, e: number, newLen: number
 }
 
 /**
+ * A new raw string of `len` zero bytes under `key` (absent from db): Redis's
+ * createObject(OBJ_STRING, sdsnewlen(NULL, len)) + dbAdd, as SETBIT / BITFIELD / PFADD make
+ * them. Returns the entry.
+ */
+export function newZeroString(ks: Keyspace, db: number, key: Uint8Array, len: number): number {
+  const e = newString(ks, key, 0, key.length, null, 0, len, ENC_RAW, len);
+  ks.heap.mem.fill(stringOffset(ks, e), len, 0);
+  ks.addEntry(db, e, REASON.added);
+  return e;
+}
+
+/**
+ * Redis's dbUnshareStringValue: a value about to be written in place becomes raw (an int or
+ * embstr one is re-encoded; the bytes stay). Logs the header bytes it changes.
+ */
+export function unshareString(ks: Keyspace, e: number): void {
+  const heap = ks.heap;
+  if (heap.mem.u8[e + O_ENC] === ENC_RAW && heap.dv.getUint16(e + O_FLAGS, true) === 0) return;
+  heap.log(e + O_ENC, 3);
+  heap.mem.u8[e + O_ENC] = ENC_RAW;
+  heap.dv.setUint16(e + O_FLAGS, 0, true);
+}
+
+/**
  * Write `val` at `offset` into a copy of the string (copy-on-write), for overwrites
  * too large to undo-log: the old value stays untouched until the operation commits.
  */
