@@ -11,7 +11,9 @@ import { commands as transactionFamily } from '../commands/transaction_family.js
 import { commands as functionFamily } from '../commands/function_family.js';
 import { commands as memoryFamily } from '../commands/memory_family.js';
 import { commands as debugFamily } from '../commands/debug_family.js';
+import { commands as sortFamily } from '../commands/sort_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
+import { commands as setFamily } from '../types/set/set_family.js';
 import { commands as listFamily } from '../types/list/list_family.js';
 import { commands as hashFamily } from '../types/hash/hash_family.js';
 import { commands as bitmapFamily } from '../types/string/bitmap_family.js';
@@ -26,7 +28,9 @@ export const families: Record<string, CommandDef[]> = {
   function: functionFamily,
   memory: memoryFamily,
   debug: debugFamily,
+  sort: sortFamily,
   string: stringFamily,
+  set: setFamily,
   list: listFamily,
   hash: hashFamily,
   bitmap: bitmapFamily,

@@ -338,7 +338,8 @@ export class Registry {
         }
         if (first === 0) continue;
       } else {
-        continue;
+        // an unknown spec (SORT's BY/GET/STORE): invalid, the command's getKeys decides (as Redis)
+        return null;
       }
       let last: number;
       let step: number;
@@ -359,7 +360,7 @@ export class Registry {
         first += fk.firstKey;
         last = first + numkeys - 1;
       } else {
-        continue;
+        return null;
       }
       if (last >= argc || last < first || first >= argc) return null;
       for (let i = first; i <= last; i += step) {
@@ -518,7 +519,9 @@ function replyArgs(w: ReplySink, args: NonNullable<CommandDef['args']>): void {
   w.array(args.length);
   for (const a of args) {
     let n = 2;
-    if (a.type === 'key') n++;
+    // Redis replies key_spec_index for every argument that has one (SORT's BY/GET patterns too)
+    const ksi = a.type === 'key' || a.keySpecIndex !== undefined;
+    if (ksi) n++;
     if (a.token) n++;
     if (a.summary) n++;
     if (a.since) n++;
@@ -530,7 +533,7 @@ function replyArgs(w: ReplySink, args: NonNullable<CommandDef['args']>): void {
     w.bulk(a.name);
     w.bulk('type');
     w.bulk(a.type);
-    if (a.type === 'key') {
+    if (ksi) {
       w.bulk('key_spec_index');
       w.integer(a.keySpecIndex ?? 0);
     }

@@ -574,6 +574,33 @@ export class KV {
     return this.run1(this.cmds.getdel, key) as string | null;
   }
 
+  // ---------------------------------------------------------------- sets
+
+  /** SADD: how many of the members were new; members as arguments or an array. */
+  sadd(key: Arg, ...members: (Arg | readonly Arg[])[]): number {
+    return this.call('SADD', key, ...flat(members)) as number;
+  }
+
+  /** SREM: how many of the members were there (and were removed). */
+  srem(key: Arg, ...members: (Arg | readonly Arg[])[]): number {
+    return this.call('SREM', key, ...flat(members)) as number;
+  }
+
+  /** SMEMBERS: every member (utf8 strings, in no particular order); [] when the key does not exist. */
+  smembers(key: Arg): string[] {
+    return this.call('SMEMBERS', key) as string[];
+  }
+
+  /** SISMEMBER: 1 when member is in the set, else 0. */
+  sismember(key: Arg, member: Arg): number {
+    return this.call('SISMEMBER', key, member) as number;
+  }
+
+  /** SCARD: the number of members (0 when the key does not exist). */
+  scard(key: Arg): number {
+    return this.call('SCARD', key) as number;
+  }
+
   // ---------------------------------------------------------------- lists
 
   /** LPUSH: the list's new length; each element (arguments or an array) goes to the head in turn. */

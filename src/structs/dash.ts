@@ -407,31 +407,34 @@ export class Dash {
   }
 
   /**
-   * An entry chosen with equal probability among all (0 when empty), for HRANDFIELD-style
-   * sampling: a uniform directory index and slot, kept only when the index is its
-   * segment's first (so a segment spanning several indexes is not favoured) and the slot
-   * is used; otherwise try again. `rand` in [0,1).
+   * An entry chosen uniformly (0 when empty): every entry equally likely whatever the
+   * segments' depths and fill, unlike randomRef (SRANDMEMBER, SPOP: Redis's suite checks
+   * the distribution). Rejection sampling: a segment reached through a random directory
+   * slot is kept with probability 2^(local - depth), then a random slot of it must be used.
+   * Small tables pick the k-th entry of a walk instead.
    */
   fairRandomRef(rand: () => number): number {
-    const total = this.count();
-    if (total === 0) return 0;
-    const dv = this.dv;
-    const depth = this.depth();
-    const dir = this.dir();
-    const n = 2 ** depth;
-    // each try succeeds with probability total / (n * SLOTS): bound the work, then fall back
-    const tries = Math.min(1 << 16, Math.ceil((n * SLOTS * 64) / total));
-    for (let t = 0; t < tries; t++) {
-      const i = Math.floor(rand() * n);
-      const seg = Heap.deref(dv.getUint32(dir + i * 4, true));
-      const span = 2 ** (depth - dv.getUint32(seg, true));
-      if (i % span !== 0) continue;
-      const r = dv.getUint32(seg + SEG_HDR + Math.floor(rand() * SLOTS) * 8 + 4, true);
-      if (r !== 0) return r;
+    const n = this.count();
+    if (n === 0) return 0;
+    if (n > 32) {
+      const dv = this.dv;
+      const depth = this.depth();
+      for (let tries = 0; tries < 100000; tries++) {
+        const seg = this.segmentFor((rand() * 2 ** 32) >>> 0);
+        const local = dv.getUint32(seg, true);
+        if (local < depth && rand() >= 2 ** (local - depth)) continue;
+        const r = dv.getUint32(seg + SEG_HDR + ((rand() * SLOTS) | 0) * 8 + 4, true);
+        if (r !== 0) return r;
+      }
     }
-    const all: number[] = [];
-    this.forEach((r) => all.push(r));
-    return all[Math.floor(rand() * all.length)] ?? 0;
+    let k = Math.floor(rand() * n);
+    let found = 0;
+    this.forEachUntil((r) => {
+      if (k-- > 0) return true;
+      found = r;
+      return false;
+    });
+    return found;
   }
 
   /** Structure check: depths, directory spans, counts, every entry in its segment's range and findable. */

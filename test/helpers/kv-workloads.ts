@@ -45,6 +45,63 @@ export function mixedExpected(n: number): Map<string, string> {
   return m;
 }
 
+/**
+ * Set transaction n (n = 1, 2, ...), in database 0: INCR sseq (n after it), then set
+ * commands whose combined effect after transaction n is known exactly (setsExpected):
+ * `grow` gains 20 members per transaction (small hashtable, then a Dash that splits),
+ * `ints` 10 integers (an intset, a Dash past 512), `cyc` goes through every form and is
+ * deleted every 10th transaction, SMOVE moves one member of `grow` to `moved`, and
+ * SUNIONSTORE / SDIFFSTORE rewrite `u` / `d` whole.
+ */
+export function setsTransaction(n: number): (string | number)[][] {
+  const cmds: (string | number)[][] = [['INCR', 'sseq']];
+  const g: string[] = [];
+  for (let j = 0; j < 20; j++) g.push(`g:${n}:${j}`);
+  cmds.push(['SADD', 'grow', ...g]);
+  const ints: number[] = [];
+  for (let j = 0; j < 10; j++) ints.push(n * 10 + j);
+  cmds.push(['SADD', 'ints', ...ints]);
+  if (n % 10 === 0) cmds.push(['DEL', 'cyc']);
+  else {
+    cmds.push(['SADD', 'cyc', ...ints]);
+    if (n % 10 >= 5) cmds.push(['SADD', 'cyc', `s:${n}`]);
+    cmds.push(['SREM', 'cyc', n * 10 - 10]);
+  }
+  cmds.push(['SMOVE', 'grow', 'moved', `g:${n}:0`]);
+  cmds.push(['SUNIONSTORE', 'u', 'cyc', 'moved']);
+  cmds.push(['SDIFFSTORE', 'd', 'ints', 'cyc']);
+  return cmds;
+}
+
+/** What database 0 must hold after set transaction n committed: key → sorted members (sseq aside). */
+export function setsExpected(n: number): Map<string, string[]> {
+  const sets = new Map<string, Set<string>>();
+  const get = (k: string) => {
+    let s = sets.get(k);
+    if (s === undefined) sets.set(k, (s = new Set()));
+    return s;
+  };
+  for (let i = 1; i <= n; i++) {
+    for (let j = 0; j < 20; j++) get('grow').add(`g:${i}:${j}`);
+    for (let j = 0; j < 10; j++) get('ints').add(String(i * 10 + j));
+    if (i % 10 === 0) sets.delete('cyc');
+    else {
+      for (let j = 0; j < 10; j++) get('cyc').add(String(i * 10 + j));
+      if (i % 10 >= 5) get('cyc').add(`s:${i}`);
+      get('cyc').delete(String(i * 10 - 10));
+    }
+    get('grow').delete(`g:${i}:0`);
+    get('moved').add(`g:${i}:0`);
+    sets.set('u', new Set([...(sets.get('cyc') ?? []), ...get('moved')]));
+    const cyc = sets.get('cyc') ?? new Set<string>();
+    sets.set('d', new Set([...get('ints')].filter((m) => !cyc.has(m))));
+    for (const [k, s] of [...sets]) if (s.size === 0) sets.delete(k);
+  }
+  const out = new Map<string, string[]>();
+  for (const [k, s] of sets) out.set(k, [...s].sort());
+  return out;
+}
+
 // ---------------------------------------------------------------- collections
 
 /**

@@ -9,6 +9,8 @@ import { OBJ_LIST } from '../../keyspace/object.js';
 import { blockForKeys, canBlock, parseTimeout } from '../../commands/blocking.js';
 import { ERR_NOT_INT, ERR_SYNTAX, argInt64, eqi } from '../../commands/args.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
+import { registerSortSource, registerSortStore } from '../../commands/sort_family.js';
+import { REASON } from '../../keyspace/changes.js';
 import {
   cursorAt,
   cursorNext,
@@ -22,7 +24,9 @@ import {
   listLength,
   listMove,
   listPop,
+  listItems,
   listPush,
+  listRange,
   listSettle,
   listTrim,
   removeMatching,
@@ -401,6 +405,24 @@ function lrem(ctx: CommandContext, argv: Buffer[]): void {
   if (removed > 0) listSettle(ks, db, e);
   ctx.reply.integer(removed);
 }
+
+// ---------------------------------------------------------------- SORT
+
+// SORT reads lists in their order (from the tail with DESC when nothing is sorted) and
+// STORE writes a list: the key is replaced (its TTL goes), as Redis's setKey
+registerSortSource(OBJ_LIST, {
+  elements: listItems,
+  range(ks, e, start, end, desc) {
+    if (!desc) return listRange(ks, e, start, end);
+    const len = listLength(ks, e);
+    return listRange(ks, e, len - 1 - end, len - 1 - start).reverse();
+  },
+});
+registerSortStore((ks, db, key, items) => {
+  const old = ks.lookupWrite(db, key);
+  if (old !== 0) ks.removeEntry(db, old, REASON.overwritten);
+  listPush(ks, db, key, 'right', items);
+});
 
 // ---------------------------------------------------------------- the table
 // Metadata as Redis 7.0 declares it (gen-command-defs against redis-server 7.0.15).
