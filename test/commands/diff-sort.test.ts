@@ -65,6 +65,8 @@ test('SORT and SORT_RO over sets give the same replies as redis-server', async (
         if (ms.length > 0) setup.push(['sadd', 's', ...ms]);
         for (const [m, v] of weights) setup.push(['set', `w_${m}`, v]);
         for (const [m, v] of gets) setup.push(['set', `g_${m}`, v]);
+        // BY/GET key->field read hash fields (h_ hashes; w_*->f names a string: nil)
+        for (const [m, v] of weights.slice(0, 4)) setup.push(['hset', `h_${m}`, 'f', v, 'o', 'x']);
         setup.push(['set', 'str', 'v']);
         for (const c of setup) await Promise.all([a.call(...c), b.call(...c)]);
         const args = opts.flat();
@@ -116,6 +118,7 @@ test('SORT over lists, and STORE (a list), give the same replies and results as 
         if (items.length > 0) setup.push(['rpush', 'l', ...items]);
         if (ms.length > 0) setup.push(['sadd', 's', ...ms]);
         for (const [m, v] of weights) setup.push(['set', `w_${m}`, v]);
+        for (const [m, v] of weights.slice(2, 6)) setup.push(['hset', `h_${m}`, 'f', v]);
         setup.push(['set', 'str', 'v'], ['set', 'dst', 'old'], ['expire', 'dst', 1000]);
         for (const c of setup) await Promise.all([a.call(...c), b.call(...c)]);
         const args = opts.flat();

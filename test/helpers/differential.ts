@@ -18,6 +18,8 @@ export interface SameOptions {
   normalize?: (raw: Buffer) => Buffer;
   /** compare decoded values with this instead of bytes */
   compare?: 'bytes' | 'unordered';
+  /** how long to wait for each reply (default: RawClient.read's 5 s) */
+  timeoutMs?: number;
 }
 
 /** Show a raw reply readably in assertion messages. */
@@ -154,16 +156,16 @@ export class DiffPair {
   }
 
   /** Send cmd to both and return both raw replies. */
-  async both(cmd: Cmd | Buffer): Promise<[Buffer, Buffer]> {
+  async both(cmd: Cmd | Buffer, timeoutMs?: number): Promise<[Buffer, Buffer]> {
     const bytes = Buffer.isBuffer(cmd) ? cmd : encodeCommand(cmd);
     this.redis.sendRaw(bytes);
     this.shmkv.sendRaw(bytes);
-    return [await this.redis.read(), await this.shmkv.read()];
+    return [await this.redis.read(timeoutMs), await this.shmkv.read(timeoutMs)];
   }
 
   /** Assert both servers reply the same bytes (after normalisation). Returns the reply. */
   async same(cmd: Cmd | Buffer, opts: SameOptions = {}): Promise<Buffer> {
-    let [a, b] = await this.both(cmd);
+    let [a, b] = await this.both(cmd, opts.timeoutMs);
     if (opts.normalize) {
       a = opts.normalize(a);
       b = opts.normalize(b);

@@ -11,12 +11,14 @@ import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
 import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, INT64_MAX, INT64_MIN, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor } from '../../commands/args.js';
 import { compileGlob } from '../../util/glob.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
+import { registerSortHashField } from '../../commands/sort_family.js';
 import {
   ENC_HT,
   deleteField,
   findHash,
   forEachPair,
   getValue,
+  getValueCopy,
   hashLength,
   createHash,
   randomPairs,
@@ -324,6 +326,10 @@ function hscan(ctx: CommandContext, argv: Buffer[]): void {
     replyAt(ctx, keep[i + 2]!, keep[i + 3]!);
   }
 }
+
+// ---------------------------------------------------------------- SORT … BY/GET key->field
+
+registerSortHashField(getValueCopy);
 
 // ---------------------------------------------------------------- the table
 

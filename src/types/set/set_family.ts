@@ -11,7 +11,7 @@ import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
 import { OBJ_SET, O_EXPIRE, O_LRU } from '../../keyspace/object.js';
 import { str2ll } from '../../protocol/numbers.js';
 import { compileGlob } from '../../util/glob.js';
-import { ERR_NOT_INT, ERR_SYNTAX, argInt64, eqi, parseCursor } from '../../commands/args.js';
+import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor } from '../../commands/args.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import { registerSortSource } from '../../commands/sort_family.js';
 import {
@@ -249,6 +249,8 @@ function srandmemberWithCount(ctx: CommandContext, argv: Buffer[]): void {
   const size = setSize(k, e);
   // CASE 1: a negative count: that many random members, repeats allowed
   if (!uniq || count === 1) {
+    // Redis would stream 2^63 replies until the client or the server runs out of memory
+    if (count > MAX_RANDOM_REPLY) throw new ReplyError(ERR_RANDOM_COUNT);
     ctx.reply.array(count);
     for (let i = 0; i < count; i++) ctx.reply.bulk(setRandom(k, e));
     return;
