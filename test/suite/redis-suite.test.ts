@@ -20,6 +20,11 @@ import { startShmkvServer } from '../helpers/shmkv-server.js';
 const UNITS = [
   'unit/type/string',
   'unit/type/incr',
+  'unit/type/list',
+  'unit/type/list-3',
+  'unit/type/hash',
+  'unit/type/set',
+  'unit/sort',
   'unit/expire',
   'unit/keyspace',
   'unit/scan',
@@ -27,11 +32,15 @@ const UNITS = [
   'unit/info-command',
   'unit/protocol',
   'unit/quit',
+  'unit/bitops',
+  'unit/bitfield',
+  'unit/hyperloglog',
   'unit/introspection',
   'unit/introspection-2',
   'unit/slowlog',
   'unit/pause',
   'unit/latency-monitor',
+  'unit/lazyfree',
   'unit/other',
 ];
 
