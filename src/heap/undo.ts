@@ -226,7 +226,9 @@ export class UndoLog {
     this.active = false;
     this.used = 0;
     this.newLineGeneration();
-    if (this.lineKeys.length > LINE_SET * 16) {
+    // Keep the set a lazy-free step or a big command needs (64K lines: 768 KB) so that
+    // it is not grown again, rehashing, by every such operation; drop it past that.
+    if (this.lineKeys.length > LINE_SET * 64) {
       this.lineKeys = new Float64Array(LINE_SET);
       this.lineGen = new Uint32Array(LINE_SET);
     }
