@@ -5,8 +5,9 @@
  *   node dist/bench/collections.js [--sizes 10000,1000000,10000000] [--probes 200] [--elements 1000000]
  *
  * 1. LINDEX and LSET at the middle of lists of each size (filled with pipelined RPUSH of
- *    8-byte elements): µs per command, one at a time (round trip included), median of
- *    `probes` — the O(log n) index against quicklist's walk.
+ *    8-byte elements), `probes` of each one at a time: the server's own µs per command
+ *    (INFO commandstats usec_per_call: what the O(log n) index saves against quicklist's
+ *    walk, without the round trip that hides it) and the median round trip of LINDEX.
  * 2. Bytes per element: used_memory after FLUSHALL, then after `elements` elements of
  *    16 bytes in one list (RPUSH), one hash (HSET field value, 16-byte fields and values),
  *    one set (SADD): the difference divided by the element count, for each server, and
@@ -88,6 +89,19 @@ async function fill(c: RawClient, n: number, make: (i: number) => string[]): Pro
   }
 }
 
+/** FLUSHALL, waiting as long as it takes (freeing 1M elements is not a 5-second job everywhere). */
+async function flushall(c: RawClient): Promise<void> {
+  c.sendRaw('*1\r\n$8\r\nFLUSHALL\r\n');
+  await c.read(300_000);
+}
+
+/** usec_per_call of a command from INFO commandstats: the server's own time, no round trip. */
+async function usecPerCall(c: RawClient, cmd: string): Promise<number> {
+  const v = decodeReply(await c.call('INFO', 'commandstats'));
+  const text = v.type === 'bulk' || v.type === 'verbatim' ? v.value.toString() : '';
+  return Number(new RegExp(`cmdstat_${cmd}:calls=\\d+,usec=\\d+,usec_per_call=([\\d.]+)`).exec(text)?.[1] ?? NaN);
+}
+
 async function usedMemory(c: RawClient): Promise<number> {
   const v = decodeReply(await c.call('INFO', 'memory'));
   const text = v.type === 'bulk' || v.type === 'verbatim' ? v.value.toString() : '';
@@ -120,21 +134,27 @@ async function main(): Promise<void> {
   const servers = [redis, shmkv];
   try {
     console.log(`taskset: ${haveTaskset ? 'servers on CPU 0' : 'not used'}\n`);
-    console.log('LINDEX / LSET at the middle of a list (µs per command, round trip included, median)');
-    console.log(`${'elements'.padStart(10)} ${'redis LINDEX'.padStart(13)} ${'shmkv LINDEX'.padStart(13)} ${'redis LSET'.padStart(11)} ${'shmkv LSET'.padStart(11)}`);
+    console.log('LINDEX / LSET at the middle of a list: µs per command in the server (INFO commandstats usec_per_call), and with the round trip (median)');
+    console.log(`${'elements'.padStart(10)} ${'redis LINDEX'.padStart(13)} ${'shmkv LINDEX'.padStart(13)} ${'redis LSET'.padStart(11)} ${'shmkv LSET'.padStart(11)}   round trip: ${'redis LINDEX'.padStart(13)} ${'shmkv LINDEX'.padStart(13)}`);
     for (const n of o.sizes) {
       const row: number[] = [];
       for (const s of servers) {
         const c = await RawClient.connect(s.port);
-        await c.call('FLUSHALL');
+        await flushall(c);
         await fill(c, Math.ceil(n / 100), (i) => ['RPUSH', 'L', ...Array.from({ length: Math.min(100, n - i * 100) }, (_, j) => el(i * 100 + j, 8))]);
         const mid = Math.floor(n / 2);
-        row.push(await timeEach(c, o.probes, () => ['LINDEX', 'L', String(mid + Math.floor(Math.random() * 100) - 50)]));
-        row.push(await timeEach(c, o.probes, () => ['LSET', 'L', String(mid + Math.floor(Math.random() * 100) - 50), 'xxxxxxxx']));
-        await c.call('FLUSHALL');
+        // warm-up (JIT), then measured
+        await timeEach(c, o.probes, () => ['LINDEX', 'L', String(mid)]);
+        await timeEach(c, o.probes, () => ['LSET', 'L', String(mid), 'xxxxxxxx']);
+        await c.call('CONFIG', 'RESETSTAT');
+        const rt = await timeEach(c, o.probes, () => ['LINDEX', 'L', String(mid + Math.floor(Math.random() * 100) - 50)]);
+        await timeEach(c, o.probes, () => ['LSET', 'L', String(mid + Math.floor(Math.random() * 100) - 50), 'xxxxxxxx']);
+        row.push(await usecPerCall(c, 'lindex'), await usecPerCall(c, 'lset'), rt);
+        await flushall(c);
         c.close();
       }
-      console.log(`${String(n).padStart(10)} ${row[0]!.toFixed(1).padStart(13)} ${row[2]!.toFixed(1).padStart(13)} ${row[1]!.toFixed(1).padStart(11)} ${row[3]!.toFixed(1).padStart(11)}`);
+      const f = (x: number, w: number) => x.toFixed(2).padStart(w);
+      console.log(`${String(n).padStart(10)} ${f(row[0]!, 13)} ${f(row[3]!, 13)} ${f(row[1]!, 11)} ${f(row[4]!, 11)}               ${f(row[2]!, 13)} ${f(row[5]!, 13)}`);
     }
 
     console.log(`\nbytes per element, ${o.elements} elements of 16 bytes in one key (used_memory after - before)`);
@@ -148,12 +168,12 @@ async function main(): Promise<void> {
       const per: number[] = [];
       for (const s of servers) {
         const c = await RawClient.connect(s.port);
-        await c.call('FLUSHALL');
+        await flushall(c);
         await sleep(1200);
         const before = await usedMemory(c);
         await fill(c, o.elements / 100, make);
         per.push(((await usedMemory(c)) - before) / o.elements);
-        await c.call('FLUSHALL');
+        await flushall(c);
         c.close();
       }
       console.log(`${kind.padStart(6)} ${per[0]!.toFixed(1).padStart(8)} ${per[1]!.toFixed(1).padStart(8)} ${(per[1]! / per[0]!).toFixed(2).padStart(12)}`);
