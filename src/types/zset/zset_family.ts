@@ -587,6 +587,8 @@ function zrandmember(ctx: CommandContext, argv: Buffer[]): void {
   let withscores = false;
   if (argv.length === 4 && eqi(argv[3]!, 'withscores')) withscores = true;
   else if (argv.length >= 4) throw new ReplyError(ERR_SYNTAX);
+  // (Redis: with scores a negative count must leave room for twice as many replies)
+  if (withscores && BigInt(v) < -(LONG_MAX / 2n)) throw new ReplyError('ERR value is out of range');
   const l = Number(v);
   const e = findZset(k, ctx.session.db, argv[1]!, true);
   if (e === 0 || l === 0) {
