@@ -79,6 +79,65 @@ export class OSTree {
     heap.dv.setUint32(hdr + T_COUNT, 0, true);
   }
 
+  /**
+   * Lay out a tree at `hdr` holding the items (scores[i], refs[i]), already in order, in
+   * fresh nodes filled to three quarters (a *STORE result, a conversion, a copy): O(n), no
+   * comparisons, nothing to log.
+   */
+  static build(heap: Heap, hdr: number, scores: readonly number[], refs: readonly number[]): void {
+    const n = refs.length;
+    if (n === 0) {
+      OSTree.init(heap, hdr);
+      return;
+    }
+    const dv = heap.dv;
+    // one level: [node, items below, first score, first ref]
+    let level: [number, number, number, number][] = [];
+    const leafFill = (LEAF_CAP * 3) >>> 2;
+    const leaves = Math.ceil(n / leafFill);
+    for (let l = 0, i = 0; l < leaves; l++) {
+      const take = Math.floor((n - i) / (leaves - l));
+      const leaf = OSTree.newNode(heap, KIND_LEAF);
+      for (let k = 0; k < take; k++) {
+        const at = leaf + NODE_HDR + k * ITEM;
+        dv.setFloat64(at, scores[i + k]!, true);
+        dv.setUint32(at + 8, refs[i + k]!, true);
+      }
+      dv.setUint16(leaf + N_USED, take, true);
+      level.push([leaf, take, scores[i]!, refs[i]!]);
+      i += take;
+    }
+    let height = 1;
+    const innerFill = (INNER_CAP * 3) >>> 2;
+    while (level.length > 1) {
+      const k = level.length;
+      const parents = Math.ceil(k / innerFill);
+      const up: [number, number, number, number][] = [];
+      for (let p = 0, i = 0; p < parents; p++) {
+        const take = Math.floor((k - i) / (parents - p));
+        const node = OSTree.newNode(heap, KIND_INNER);
+        let count = 0;
+        for (let c = 0; c < take; c++) {
+          const [child, cnt, s0, r0] = level[i + c]!;
+          const at = node + NODE_HDR + c * ENTRY;
+          dv.setFloat64(at, s0, true);
+          dv.setUint32(at + 8, r0, true);
+          dv.setUint32(at + E_CHILD, Heap.ref(child), true);
+          dv.setUint32(at + E_COUNT, cnt, true);
+          count += cnt;
+        }
+        dv.setUint16(node + N_USED, take, true);
+        up.push([node, count, level[i]![2], level[i]![3]]);
+        i += take;
+      }
+      level = up;
+      height++;
+    }
+    dv.setUint32(hdr + T_ROOT, Heap.ref(level[0]![0]), true);
+    dv.setUint32(hdr + T_HEIGHT, height, true);
+    dv.setUint32(hdr + T_COUNT, n, true);
+  }
+
   private static newNode(heap: Heap, kind: number): number {
     const p = heap.alloc(NODE_HDR + (kind === KIND_LEAF ? LEAF_CAP * ITEM : INNER_CAP * ENTRY));
     heap.dv.setUint32(p, kind, true);

@@ -310,6 +310,24 @@ function newTreeValue(heap: Heap): number {
   return Heap.ref(h);
 }
 
+/** A new tree-form value holding the items (in order), built in one pass; returns its ref. */
+function buildTreeValue(heap: Heap, items: ZItem[]): number {
+  const h = heap.alloc(ZHDR);
+  const t = Dash.create(heap);
+  const d = new Dash(heap, t);
+  const scores: number[] = [];
+  const refs: number[] = [];
+  for (const [m, s] of items) {
+    const r = Heap.ref(OSTree.newMember(heap, m, s));
+    d.insert(hashBytes(m, 0, m.length), r);
+    scores.push(s);
+    refs.push(r);
+  }
+  OSTree.build(heap, h, scores, refs);
+  heap.dv.setUint32(h + Z_DASH, Heap.ref(t), true);
+  return Heap.ref(h);
+}
+
 function treeInsertNew(heap: Heap, hdr: number, m: Uint8Array, score: number): void {
   const c = OSTree.newMember(heap, m, score);
   const r = Heap.ref(c);
@@ -321,10 +339,7 @@ function treeInsertNew(heap: Heap, hdr: number, m: Uint8Array, score: number): v
 export function zsetConvertToTree(ks: Keyspace, e: number): void {
   const heap = ks.heap;
   const p = ks.valueRef(e);
-  const pairs = lpPairs(heap, p);
-  const ref = newTreeValue(heap);
-  const hdr = Heap.deref(ref);
-  for (const [m, s] of pairs) treeInsertNew(heap, hdr, m, s);
+  const ref = buildTreeValue(heap, lpPairs(heap, p));
   heap.free(p);
   setValue(ks, e, ENC_SKIPLIST, ref);
 }
@@ -510,11 +525,7 @@ export function newZsetEntry(ks: Keyspace, key: Uint8Array, items: ZItem[]): num
   const lp = sorted.length <= maxListpackEntries(ks) && maxlen <= maxListpackValue(ks);
   let ref: number;
   if (lp) ref = Heap.ref(lpOfItems(heap, sorted));
-  else {
-    ref = newTreeValue(heap);
-    const hdr = Heap.deref(ref);
-    for (const [m, s] of sorted) treeInsertNew(heap, hdr, m, s);
-  }
+  else ref = buildTreeValue(heap, sorted);
   const e = ks.newEntry(OBJ_ZSET, lp ? ENC_LISTPACK : ENC_SKIPLIST, key, 0, key.length, 0);
   heap.dv.setUint32(e + O_VLEN, sorted.length, true);
   heap.dv.setUint32(e + O_VREF, ref, true);
@@ -528,15 +539,20 @@ export function newZsetEntry(ks: Keyspace, key: Uint8Array, items: ZItem[]): num
 export function storeZset(ks: Keyspace, db: number, key: Uint8Array, items: Array<[Buffer, number]>): number {
   const uniq = new Map<string, ZItem>();
   for (const it of items) uniq.set(it[0].toString('latin1'), it);
+  return storeDistinct(ks, db, key, uniq.size === items.length ? items : [...uniq.values()]);
+}
+
+/** storeZset for items known to be distinct (what the zset commands compute). */
+export function storeDistinct(ks: Keyspace, db: number, key: Uint8Array, items: ZItem[]): number {
   const old = ks.lookupWrite(db, key);
-  if (uniq.size === 0) {
+  if (items.length === 0) {
     if (old !== 0) ks.removeEntry(db, old, REASON.deleted);
     return 0;
   }
-  const e = newZsetEntry(ks, key, [...uniq.values()]);
+  const e = newZsetEntry(ks, key, items);
   if (old !== 0) ks.replaceEntry(db, old, e, REASON.overwritten);
   else ks.addEntry(db, e, REASON.added);
-  return uniq.size;
+  return items.length;
 }
 
 // ---------------------------------------------------------------- the type's registration
@@ -587,11 +603,7 @@ export const zsetType: ValueType = {
       const q = heap.alloc(lpUsed(heap, p));
       heap.mem.copy(q, p, lpUsed(heap, p));
       ref = Heap.ref(q);
-    } else {
-      ref = newTreeValue(heap);
-      const hdr = Heap.deref(ref);
-      for (const [m, s] of zsetAll(ks, from)) treeInsertNew(heap, hdr, m, s);
-    }
+    } else ref = buildTreeValue(heap, zsetAll(ks, from));
     heap.dv.setUint32(to + O_VREF, ref, true);
   },
   encoding(ks, e) {

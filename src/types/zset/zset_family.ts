@@ -33,7 +33,7 @@ import {
   zsetConvertToTree,
   zsetEncoding,
   findZset,
-  storeZset,
+  storeDistinct,
   zaddNewScore,
   zsetAdd,
   zsetAll,
@@ -397,7 +397,7 @@ function zrangeGeneric(ctx: CommandContext, argv: Buffer[], keyAt: number, dst: 
   const key = argv[keyAt]!;
   const e = dst !== null ? k.lookupWrite(db, key) : k.lookupRead(db, key);
   if (e === 0) {
-    if (dst !== null) ctx.reply.integer(storeZset(k, db, dst, []));
+    if (dst !== null) ctx.reply.integer(storeDistinct(k, db, dst, []));
     else ctx.reply.array(0);
     return;
   }
@@ -433,7 +433,7 @@ function zrangeGeneric(ctx: CommandContext, argv: Buffer[], keyAt: number, dst: 
       items = zsetItems(k, e, a, b, rev);
     }
   }
-  if (dst !== null) ctx.reply.integer(storeZset(k, db, dst, items));
+  if (dst !== null) ctx.reply.integer(storeDistinct(k, db, dst, items));
   else replyItems(ctx, items, withscores);
 }
 
@@ -773,7 +773,7 @@ function zsetOpGeneric(ctx: CommandContext, argv: Buffer[], dst: Buffer | null, 
   }
   const items = [...result.values()];
   if (dst !== null) {
-    ctx.reply.integer(storeZset(k, db, dst, items));
+    ctx.reply.integer(storeDistinct(k, db, dst, items));
     return;
   }
   items.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : Buffer.compare(a[0], b[0])));
