@@ -20,6 +20,7 @@ import { startShmkvServer } from '../helpers/shmkv-server.js';
 const UNITS = [
   'unit/type/string',
   'unit/type/incr',
+  'unit/type/zset',
   'unit/expire',
   'unit/keyspace',
   'unit/scan',
