@@ -18,7 +18,9 @@
  *         member → score table (ZSCORE, ZADD's lookups in O(1))
  *   Both point to the same member chunks (ostree.ts: f64 score, u32 length, bytes): one
  *   chunk per member, freed when the member goes.
- * The entry's O_VLEN is the member count.
+ * The entry's O_VLEN is the member count. A skiplist of more than 64 members that is
+ * deleted or overwritten is freed lazily, a slice per operation (members first, through
+ * the member table, then the tree's nodes).
  */
 import { Heap } from '../../heap/heap.js';
 import { Dash } from '../../structs/dash.js';
@@ -38,6 +40,8 @@ export const ENC_SKIPLIST = 7;
 export const ENC_LISTPACK = 11;
 
 const ZHDR = 16;
+/** Skiplists of more members than this are freed lazily (Redis's LAZYFREE_THRESHOLD). */
+const LAZYFREE_THRESHOLD = 64;
 const Z_DASH = TREE_HDR;
 
 const SLOT_MAX_ENTRIES = SETTING_SLOT['zset-max-listpack-entries']!;
@@ -594,6 +598,36 @@ export const zsetType: ValueType = {
     d.destroy();
     treeOf(ks, e).destroy();
     heap.free(ks.valueRef(e));
+  },
+  lazyHandle(ks, e) {
+    // a big skiplist is freed a slice at a time (Redis's LAZYFREE_THRESHOLD is 64 elements):
+    // its header chunk is the handle
+    if (zsetEncoding(ks, e) !== ENC_SKIPLIST || zsetLength(ks, e) <= LAZYFREE_THRESHOLD) return 0;
+    return ks.heap.dv.getUint32(e + O_VREF, true);
+  },
+  freeStep(ks, handle, budget) {
+    // first the members (through the member table, which owns them), then the tree's nodes
+    // and the header at once (a node per ~48 members)
+    const heap = ks.heap;
+    const h = Heap.deref(handle);
+    const dref = heap.dv.getUint32(h + Z_DASH, true);
+    if (dref !== 0) {
+      if (!new Dash(heap, Heap.deref(dref)).freeSome(budget)) return handle;
+      heap.log(h + Z_DASH, 4);
+      heap.dv.setUint32(h + Z_DASH, 0, true);
+      return handle;
+    }
+    new OSTree(heap, h).destroy();
+    heap.free(h);
+    return 0;
+  },
+  lazyChunks(ks, handle, mark) {
+    const heap = ks.heap;
+    const h = Heap.deref(handle);
+    mark(h, 'lazily freed zset header');
+    new OSTree(heap, h).forEachNode((p) => mark(p, 'lazily freed zset tree node'));
+    const dref = heap.dv.getUint32(h + Z_DASH, true);
+    if (dref !== 0) new Dash(heap, Heap.deref(dref)).markOwned(mark, 'lazily freed zset');
   },
   copy(ks, from, to) {
     const heap = ks.heap;
