@@ -138,6 +138,17 @@ export class OSTree {
     dv.setUint32(hdr + T_COUNT, n, true);
   }
 
+  /**
+   * Replace the tree's nodes by fresh ones holding the given items (in order): what a
+   * removal of many items does instead of removing them one by one (a quarter of a big
+   * tree, say), so that its cost and undo log stay O(n) small writes.
+   */
+  rebuild(scores: readonly number[], refs: readonly number[]): void {
+    this.destroy();
+    this.heap.log(this.hdr, TREE_HDR);
+    OSTree.build(this.heap, this.hdr, scores, refs);
+  }
+
   private static newNode(heap: Heap, kind: number): number {
     const p = heap.alloc(NODE_HDR + (kind === KIND_LEAF ? LEAF_CAP * ITEM : INNER_CAP * ENTRY));
     heap.dv.setUint32(p, kind, true);

@@ -193,6 +193,32 @@ test('zset storage: tree at many sizes (splits, merges, height changes), counts 
   }
 });
 
+test('zset storage: deleting many ranks rebuilds the tree (and rolls back whole)', () => {
+  const ks = open();
+  const model: Model = new Map();
+  ks.exec(() => {
+    for (let i = 0; i < 20000; i++) {
+      add(ks, 'a', `m${i}`, i % 1000);
+      model.set(`m${i}`, i % 1000);
+    }
+  });
+  const e = ks.findRaw(0, Buffer.from('a'));
+  assert.throws(() =>
+    ks.exec(() => {
+      assert.equal(zsetDeleteRanks(ks, e, 1000, 19000), 18000);
+      throw new Error('ERR boom');
+    }),
+  );
+  checkAll(ks, { a: model });
+  ks.exec(() => assert.equal(zsetDeleteRanks(ks, e, 1000, 15000), 14000));
+  const want = sorted(model);
+  for (let i = 1000; i < 15000; i++) model.delete(want[i]![0]);
+  checkAll(ks, { a: model });
+  ks.exec(() => assert.equal(zsetPop(ks, e, 5999, true).length, 5999));
+  for (const [m] of sorted(model).slice(1)) model.delete(m);
+  checkAll(ks, { a: model });
+});
+
 test('zset storage: a failed operation rolls back splits and merges', () => {
   const ks = open();
   const model: Model = new Map();

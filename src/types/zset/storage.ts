@@ -476,6 +476,26 @@ export function zsetDeleteRanks(ks: Keyspace, e: number, lo: number, hi: number)
   if (zsetEncoding(ks, e) === ENC_LISTPACK) {
     const p = ks.valueRef(e);
     lpDelete(heap, p, lpSeek(heap, p, lo * 2), k * 2);
+  } else if (k > 256 && (k * 4 >= zsetLength(ks, e) || k > 100000)) {
+    // many items: drop them from the member table, then build the tree anew from the rest
+    const t = treeOf(ks, e);
+    const d = dashOf(ks, e);
+    const scores: number[] = [];
+    const refs: number[] = [];
+    t.forEachFrom(0, false, (s, r) => {
+      scores.push(s);
+      refs.push(r);
+    });
+    for (let i = lo; i < hi; i++) {
+      const r = refs[i]!;
+      const c = Heap.deref(r);
+      const len = heap.dv.getUint32(c + MEMBER_LEN, true);
+      d.remove(hashBytes(heap.mem.u8, c + MEMBER_DATA, len), r);
+      heap.free(c);
+    }
+    scores.splice(lo, k);
+    refs.splice(lo, k);
+    t.rebuild(scores, refs);
   } else {
     const t = treeOf(ks, e);
     const d = dashOf(ks, e);
