@@ -58,6 +58,10 @@ export const MEMBER_SCORE = 0;
 export const MEMBER_LEN = 8;
 export const MEMBER_DATA = 12;
 
+/** Scratch for the item an insert writes (inserts do not nest). */
+const ITEM_BUF = new Uint8Array(ITEM);
+const ITEM_DV = new DataView(ITEM_BUF.buffer);
+
 /** True for the items before a bound (they must form a prefix of the order). */
 export type Before = (score: number, ref: number) => boolean;
 
@@ -330,8 +334,21 @@ export class OSTree {
     return this.at(r)[1] === ref ? r : -1;
   }
 
+  /** memcmp order of the members of chunks a and b (a byte loop: no view allocated per comparison). */
   static cmpChunks(heap: Heap, a: number, b: number): number {
-    return heap.mem.compare(a + MEMBER_DATA, heap.dv.getUint32(a + MEMBER_LEN, true), heap.mem.u8, b + MEMBER_DATA, heap.dv.getUint32(b + MEMBER_LEN, true));
+    const dv = heap.dv;
+    const la = dv.getUint32(a + MEMBER_LEN, true);
+    const lb = dv.getUint32(b + MEMBER_LEN, true);
+    const u8 = heap.mem.u8;
+    const n = la < lb ? la : lb;
+    const pa = a + MEMBER_DATA;
+    const pb = b + MEMBER_DATA;
+    if (pa + n > u8.length || pb + n > u8.length) return heap.mem.compare(pa, la, u8, pb, lb);
+    for (let i = 0; i < n; i++) {
+      const d = u8[pa + i]! - u8[pb + i]!;
+      if (d !== 0) return d;
+    }
+    return la - lb;
   }
 
   // ---------------------------------------------------------------- writing
@@ -364,11 +381,9 @@ export class OSTree {
     const idx: number[] = [];
     const pos = this.descend(score, ref, nodes, idx);
     const leaf = nodes[nodes.length - 1]!;
-    const item = new Uint8Array(ITEM);
-    const idv = new DataView(item.buffer);
-    idv.setFloat64(0, score, true);
-    idv.setUint32(8, ref, true);
-    let sib = this.insertSlot(leaf, pos, item);
+    ITEM_DV.setFloat64(0, score, true);
+    ITEM_DV.setUint32(8, ref, true);
+    let sib = this.insertSlot(leaf, pos, ITEM_BUF);
     let child = leaf;
     for (let d = idx.length - 1; d >= 0; d--) {
       const parent = nodes[d]!;

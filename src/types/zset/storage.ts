@@ -396,7 +396,12 @@ export function zsetAdd(ks: Keyspace, e: number, score: number, m: Uint8Array, f
   const gt = (flags & ZADD_IN_GT) !== 0;
   const lt = (flags & ZADD_IN_LT) !== 0;
   if (Number.isNaN(score)) return ZADD_OUT_NAN;
-  const cur = zsetScore(ks, e, m);
+  // (a skiplist: one hash and one table probe serve the lookup, the update and the insert)
+  const tree = zsetEncoding(ks, e) === ENC_SKIPLIST;
+  const h = tree ? hashBytes(m, 0, m.length) : 0;
+  const d = tree ? dashOf(ks, e) : null;
+  const found = tree ? findChunk(ks, d!, m, h) : 0;
+  const cur = tree ? (found === 0 ? null : heap.dv.getFloat64(Heap.deref(found) + MEMBER_SCORE, true)) : zsetScore(ks, e, m);
   if (cur !== null) {
     if (nx) return ZADD_OUT_NOP;
     if (incr) {
@@ -407,7 +412,7 @@ export function zsetAdd(ks: Keyspace, e: number, score: number, m: Uint8Array, f
     zaddNewScore = score;
     // (0 and -0 are the same score: nothing changes, as in Redis)
     if (score === cur) return 0;
-    zsetUpdateScore(ks, e, m, cur, score);
+    zsetUpdateScore(ks, e, m, cur, score, found);
     return ZADD_OUT_UPDATED;
   }
   if (xx) return ZADD_OUT_NOP;
@@ -422,13 +427,17 @@ export function zsetAdd(ks: Keyspace, e: number, score: number, m: Uint8Array, f
       return ZADD_OUT_ADDED;
     }
   }
-  treeInsertNew(heap, ks.valueRef(e), m, score);
+  if (tree) {
+    const r = Heap.ref(OSTree.newMember(heap, m, score));
+    d!.insert(h, r);
+    treeOf(ks, e).insert(score, r);
+  } else treeInsertNew(heap, ks.valueRef(e), m, score);
   setCount(ks, e, zsetLength(ks, e) + 1);
   zaddNewScore = score;
   return ZADD_OUT_ADDED;
 }
 
-function zsetUpdateScore(ks: Keyspace, e: number, m: Uint8Array, cur: number, score: number): void {
+function zsetUpdateScore(ks: Keyspace, e: number, m: Uint8Array, cur: number, score: number, found: number): void {
   const heap = ks.heap;
   if (zsetEncoding(ks, e) === ENC_LISTPACK) {
     const p = ks.valueRef(e);
@@ -437,7 +446,7 @@ function zsetUpdateScore(ks: Keyspace, e: number, m: Uint8Array, cur: number, sc
     if (q !== p) setValue(ks, e, ENC_LISTPACK, Heap.ref(q));
     return;
   }
-  const r = findChunk(ks, dashOf(ks, e), m, hashBytes(m, 0, m.length));
+  const r = found;
   const c = Heap.deref(r);
   const t = treeOf(ks, e);
   if (!t.remove(cur, r)) throw new Error(`zset: member not found in its tree`);
