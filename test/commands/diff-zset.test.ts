@@ -346,6 +346,49 @@ test('ZSCAN, large sets, store encodings, SORT, RESP3 shapes', async (t) => {
   integrity();
 });
 
+test('big ZADDs (built in one pass) give what adding one by one gives: flags, counts, encodings, TTL', async (t) => {
+  if (!redis) {
+    t.skip('redis-server not installed: differential test NOT RUN');
+    return;
+  }
+  const same = async (...cmd: Cmd) => {
+    const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
+    assert.ok(ra.equals(rb), `${JSON.stringify(cmd).slice(0, 200)}\n  redis: ${show(ra).slice(0, 300)}\n  shmkv: ${show(rb).slice(0, 300)}`);
+  };
+  const pairs = (n: number, seed: number, mod: number): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(String(((i * seed) % 97) - 40 + (i % 3 === 0 ? 0.5 : 0)), `m${(i * seed) % mod}`);
+    return out;
+  };
+  await same('flushall');
+  for (const [entries, value] of [
+    [128, 64],
+    [5000, 64],
+    [5000, 3],
+  ] as [number, number][]) {
+    await same('config', 'set', 'zset-max-listpack-entries', entries);
+    await same('config', 'set', 'zset-max-listpack-value', value);
+    await same('del', 'n', 's', 'b');
+    await same('zadd', 'n', ...pairs(3000, 7, 2500));
+    await same('zadd', 's', '1', 'a', '2', 'b');
+    await same('expire', 's', '1000');
+    await same('zadd', 's', 'GT', 'CH', ...pairs(3000, 11, 1800));
+    await same('zadd', 'b', ...pairs(2000, 13, 5000));
+    await same('zadd', 'b', 'NX', 'CH', ...pairs(2100, 17, 6000));
+    await same('zadd', 'b', 'XX', 'LT', 'CH', ...pairs(2100, 19, 6000));
+    await same('zadd', 'nope', 'XX', ...pairs(2100, 19, 6000));
+    await same('zadd', 'b', 'XX', ...pairs(2100, 19, 6000).map((x, i) => (i % 2 === 0 ? x : `absent${i}`)));
+    for (const k of ['n', 's', 'b', 'nope']) {
+      await same('zrange', k, '0', '-1', 'withscores');
+      await same('object', 'encoding', k);
+      await same('ttl', k);
+      await same('debug', 'digest-value', k);
+    }
+  }
+  for (const c of DEFAULTS) await same(...c);
+  integrity();
+});
+
 test('BZPOPMIN waits for a ZADD from another connection; never blocks inside MULTI', async () => {
   const c1 = await RawClient.connect(shmkv.port);
   const c2 = await RawClient.connect(shmkv.port);

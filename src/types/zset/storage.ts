@@ -548,14 +548,15 @@ function byScoreThenMember(a: ZItem, b: ZItem): number {
 
 /**
  * A new, unlinked zset entry holding `items` (distinct members, any order): a listpack when
- * they fit its bounds (zsetConvertToListpackIfNeeded after a *STORE built it), else a skiplist.
+ * they fit its bounds (zsetConvertToListpackIfNeeded after a *STORE built it), else a
+ * skiplist; `listpackFits` overrides that choice.
  */
-export function newZsetEntry(ks: Keyspace, key: Uint8Array, items: ZItem[]): number {
+export function newZsetEntry(ks: Keyspace, key: Uint8Array, items: ZItem[], listpackFits?: boolean): number {
   const heap = ks.heap;
   const sorted = items.slice().sort(byScoreThenMember);
   let maxlen = 0;
   for (const [m] of sorted) if (m.length > maxlen) maxlen = m.length;
-  const lp = sorted.length <= maxListpackEntries(ks) && maxlen <= maxListpackValue(ks);
+  const lp = listpackFits ?? (sorted.length <= maxListpackEntries(ks) && maxlen <= maxListpackValue(ks));
   let ref: number;
   if (lp) ref = Heap.ref(lpOfItems(heap, sorted));
   else ref = buildTreeValue(heap, sorted);

@@ -9,7 +9,7 @@
  */
 import { REASON } from '../../keyspace/changes.js';
 import { ReplyError, WrongTypeError, type Keyspace } from '../../keyspace/keyspace.js';
-import { OBJ_SET, OBJ_ZSET } from '../../keyspace/object.js';
+import { OBJ_SET, OBJ_ZSET, O_EXPIRE, O_LRU } from '../../keyspace/object.js';
 import { formatDouble, parseRedisDouble } from '../../protocol/float.js';
 import { str2ll } from '../../protocol/numbers.js';
 import { compileGlob } from '../../util/glob.js';
@@ -29,6 +29,10 @@ import {
   ZADD_OUT_NOP,
   ZADD_OUT_UPDATED,
   ENC_LISTPACK,
+  ENC_SKIPLIST,
+  maxListpackEntries,
+  maxListpackValue,
+  newZsetEntry,
   emptyZsetEntry,
   zsetConvertToTree,
   zsetEncoding,
@@ -186,6 +190,10 @@ function zaddGeneric(ctx: CommandContext, argv: Buffer[], inFlags: number): void
   const db = ctx.session.db;
   const key = argv[1]!;
   let e = findZset(k, db, key, false);
+  if (elements >= BULK_ZADD && !(e === 0 && xx) && (e === 0 || elements * 4 >= zsetLength(k, e))) {
+    zaddBulk(ctx, argv, e, scoreidx, scores, flags, ch);
+    return;
+  }
   let added = 0;
   let updated = 0;
   let processed = 0;
@@ -210,7 +218,77 @@ function zaddGeneric(ctx: CommandContext, argv: Buffer[], inFlags: number): void
   }
   if (incr) {
     if (processed > 0) ctx.reply.double(score);
-    else if (ctx.reply.resp === 3) ctx.reply.nullBulk();
+    else ctx.reply.nullBulk();
+  } else ctx.reply.integer(ch ? added + updated : added);
+}
+
+/** ZADDs of at least this many pairs that create a key or outnumber a quarter of it take zaddBulk. */
+const BULK_ZADD = 2048;
+
+/**
+ * A big ZADD applied to a model of the whole set, then written as a new value built in one
+ * pass: the same result as adding the members one by one (same flags semantics, same
+ * encoding: a listpack only when the set was one or is new, it stays within
+ * zset-max-listpack-entries and no added member passes zset-max-listpack-value), but O(n)
+ * and with a small undo log, where a million single inserts would log every node shift.
+ */
+function zaddBulk(ctx: CommandContext, argv: Buffer[], e: number, scoreidx: number, scores: number[], flags: number, ch: boolean): void {
+  const k = ctx.ks;
+  const db = ctx.session.db;
+  const key = argv[1]!;
+  const incr = (flags & ZADD_IN_INCR) !== 0;
+  const nx = (flags & ZADD_IN_NX) !== 0;
+  const xx = (flags & ZADD_IN_XX) !== 0;
+  const gt = (flags & ZADD_IN_GT) !== 0;
+  const lt = (flags & ZADD_IN_LT) !== 0;
+  const model = new Map<string, ZItem>();
+  if (e !== 0) for (const it of zsetAll(k, e)) model.set(it[0].toString('latin1'), it);
+  let added = 0;
+  let updated = 0;
+  let processed = 0;
+  let score = 0;
+  let maxAdded = 0;
+  for (let j = 0; j < scores.length; j++) {
+    const m = argv[scoreidx + 1 + j * 2]!;
+    const mk = m.toString('latin1');
+    let s = scores[j]!;
+    const cur = model.get(mk);
+    if (cur !== undefined) {
+      if (nx) continue;
+      if (incr) {
+        s += cur[1];
+        if (Number.isNaN(s)) throw new ReplyError(ERR_NAN);
+      }
+      if ((lt && s >= cur[1]) || (gt && s <= cur[1])) continue;
+      processed++;
+      score = s;
+      if (s !== cur[1]) {
+        cur[1] = s;
+        updated++;
+      }
+    } else {
+      if (xx) continue;
+      model.set(mk, [Buffer.from(m), s]);
+      if (m.length > maxAdded) maxAdded = m.length;
+      added++;
+      processed++;
+      score = s;
+    }
+  }
+  if (added + updated > 0) {
+    const wasTree = e !== 0 && zsetEncoding(k, e) === ENC_SKIPLIST;
+    const fits = !wasTree && model.size <= maxListpackEntries(k) && maxAdded <= maxListpackValue(k);
+    const ne = newZsetEntry(k, key, [...model.values()], fits);
+    if (e === 0) k.addEntry(db, ne, REASON.added);
+    else {
+      // the key keeps its TTL and access metadata (the value changed, not the key)
+      k.heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
+      k.heap.mem.copy(ne + O_LRU, e + O_LRU, 4);
+      k.replaceEntry(db, e, ne, REASON.modified);
+    }
+  }
+  if (incr) {
+    if (processed > 0) ctx.reply.double(score);
     else ctx.reply.nullBulk();
   } else ctx.reply.integer(ch ? added + updated : added);
 }
