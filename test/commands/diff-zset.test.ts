@@ -378,6 +378,8 @@ test('big ZADDs (built in one pass) give what adding one by one gives: flags, co
     await same('zadd', 'b', 'XX', 'LT', 'CH', ...pairs(2100, 19, 6000));
     await same('zadd', 'nope', 'XX', ...pairs(2100, 19, 6000));
     await same('zadd', 'b', 'XX', ...pairs(2100, 19, 6000).map((x, i) => (i % 2 === 0 ? x : `absent${i}`)));
+    await same('zrem', 'n', ...Array.from({ length: 2100 }, (_, i) => `m${(i * 3) % 2600}`));
+    await same('zrem', 'b', ...Array.from({ length: 2500 }, (_, i) => (i % 5 === 0 ? 'zz' : `m${i * 2}`)));
     for (const k of ['n', 's', 'b', 'nope']) {
       await same('zrange', k, '0', '-1', 'withscores');
       await same('object', 'encoding', k);

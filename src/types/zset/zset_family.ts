@@ -48,7 +48,7 @@ import {
   zsetPop,
   zsetRandom,
   zsetRank,
-  zsetRemove,
+  zsetRemoveMany,
   zsetScan,
   zsetScore,
   zsetScoreRanks,
@@ -363,13 +363,7 @@ function zrem(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.integer(0);
     return;
   }
-  let deleted = 0;
-  for (let j = 2; j < argv.length; j++) {
-    if (zsetRemove(k, e, argv[j]!)) {
-      deleted++;
-      if (zsetLength(k, e) === 0) break;
-    }
-  }
+  const deleted = zsetRemoveMany(k, e, argv.slice(2));
   if (deleted > 0) signalChanged(ctx, e);
   ctx.reply.integer(deleted);
 }
