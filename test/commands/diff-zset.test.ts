@@ -445,3 +445,35 @@ test('the library: zadd, zrange with options, zscore, zrem, zcard, zincrby, zran
   lib.set('s', 'v');
   assert.throws(() => lib.zadd('s', 1, 'x'), /WRONGTYPE/);
 });
+
+test('WATCH: sorted-set commands invalidate a transaction exactly when Redis signals the key', async (t) => {
+  if (!redis) {
+    t.skip('redis-server not installed: differential test NOT RUN');
+    return;
+  }
+  const cases: [string, Cmd][] = [
+    ['a', ['zadd', 'a', '1', 'x']], // same score: no change
+    ['a', ['zadd', 'a', '2', 'x']],
+    ['a', ['zadd', 'a', 'NX', '5', 'x']],
+    ['a', ['zadd', 'a', 'XX', '1', 'new']],
+    ['a', ['zincrby', 'a', '0', 'x']],
+    ['a', ['zrem', 'a', 'nothing']],
+    ['a', ['zpopmin', 'a', '0']],
+    ['a', ['zremrangebyscore', 'a', '100', '200']],
+    ['a', ['zremrangebyrank', 'a', '0', '0']],
+    ['zz', ['zrangestore', 'zz', 'a', '100', '200', 'byscore']],
+    ['b', ['zrangestore', 'b', 'a', '100', '200', 'byscore']],
+    ['b', ['zunionstore', 'b', '1', 'nokey']],
+    ['b', ['zinterstore', 'b', '2', 'a', 'b']],
+    ['a', ['sort', 'a']],
+    ['a', ['zrangebyscore', 'a', '-inf', '+inf']],
+    ['c', ['zmpop', '1', 'c', 'max']],
+  ];
+  for (const [watched, cmd] of cases) {
+    for (const c of [['flushall'], ['zadd', 'a', '1', 'x', '2', 'y', '3', 'z'], ['zadd', 'b', '1', 'x'], ['zadd', 'c', '1', '1', '2', '2']] as Cmd[]) await Promise.all([a.call(...c), b.call(...c)]);
+    for (const c of [['watch', watched], cmd, ['multi'], ['ping'], ['exec']] as Cmd[]) {
+      const [ra, rb] = await Promise.all([a.call(...c), b.call(...c)]);
+      assert.ok(ra.equals(rb), `WATCH ${watched}, ${JSON.stringify(cmd)}: ${JSON.stringify(c)}\n  redis: ${show(ra)}\n  shmkv: ${show(rb)}`);
+    }
+  }
+});
