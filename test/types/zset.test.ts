@@ -147,7 +147,7 @@ test('zset storage: random operations across listpack and tree match a model', (
 });
 
 test('zset storage: tree at many sizes (splits, merges, height changes), counts and lex ranks', () => {
-  for (const size of [1, 63, 64, 65, 200, 1000, 5000, 20000]) {
+  for (const size of [1, 31, 32, 33, 63, 64, 65, 200, 1000, 5000, 20000]) {
     const ks = open();
     const model: Model = new Map();
     ks.exec(() => {

@@ -679,7 +679,7 @@ export const zsetType: ValueType = {
   },
   freeStep(ks, handle, budget) {
     // first the members (through the member table, which owns them), then the tree's nodes
-    // and the header at once (a node per ~48 members)
+    // and the header at once (a node per ~24 members)
     const heap = ks.heap;
     const h = Heap.deref(handle);
     const dref = heap.dv.getUint32(h + Z_DASH, true);
