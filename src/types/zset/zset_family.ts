@@ -42,6 +42,7 @@ import {
   zsetAdd,
   zsetAll,
   zsetDeleteRanks,
+  zsetForEachRank,
   zsetItems,
   zsetLength,
   zsetLexRanks,
@@ -727,7 +728,9 @@ function srcForEach(ctx: CommandContext, s: Src, fn: (m: Buffer, score: number) 
     });
     return;
   }
-  for (const [m, sc] of zsetAll(ctx.ks, s.e)) fn(m, sc);
+  zsetForEachRank(ctx.ks, s.e, 0, false, (m, sc) => {
+    fn(m, sc);
+  });
 }
 
 function srcScore(ctx: CommandContext, s: Src, m: Buffer): number | null {
