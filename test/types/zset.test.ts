@@ -142,7 +142,7 @@ test('zset storage: random operations across listpack and tree match a model', (
         checkAll(ks, models);
       }
     }),
-    { numRuns: 60 },
+    { numRuns: Number(process.env.SHMKV_ZSET_RUNS ?? 60) },
   );
 });
 
