@@ -296,3 +296,62 @@ export function hashExpected(n: number): Map<string, Map<string, string>> {
   m.set('fl', new Map([['x', String(n / 2)]]));
   return m;
 }
+
+// ---------------------------------------------------------------- sorted sets
+
+/**
+ * Sorted-set transaction n (n = 1, 2, ...): INCR zseq, then commands that make a large
+ * sorted set's tree split (40 ZADDs a transaction, up to 3000 members), merge and lose
+ * height (ZREMRANGEBYSCORE of wide ranges, ZPOPMIN, a DEL now and then), move items
+ * (ZINCRBY), plus a small listpack set and a ZUNIONSTORE of both (a big store result).
+ */
+export function zsetsTransaction(n: number): (string | number)[][] {
+  const cmds: (string | number)[][] = [['INCR', 'zseq']];
+  const add: (string | number)[] = ['ZADD', 'big'];
+  for (let j = 0; j < 40; j++) add.push((n * 7 + j * 13) % 500, `b:${(n * 40 + j * 31) % 3000}`);
+  cmds.push(add);
+  if (n % 5 === 0) cmds.push(['ZREMRANGEBYSCORE', 'big', (n * 3) % 500, ((n * 3) % 500) + 60]);
+  cmds.push(['ZINCRBY', 'big', 1.5, `b:${n % 3000}`]);
+  cmds.push(['ZPOPMIN', 'big', 3]);
+  cmds.push(['ZADD', 'small', n % 50, `s:${n % 30}`]);
+  if (n % 3 === 0) cmds.push(['ZUNIONSTORE', 'u', 2, 'big', 'small', 'WEIGHTS', 1, 2]);
+  if (n % 61 === 0) cmds.push(['DEL', 'big']);
+  return cmds;
+}
+
+function zsorted(z: Map<string, number>): [string, number][] {
+  return [...z.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** What database 0 must hold after sorted-set transaction n committed: key → [member, score] in order (zseq aside). */
+export function zsetsExpected(n: number): Map<string, [string, number][]> {
+  const z = new Map<string, Map<string, number>>();
+  const get = (k: string) => {
+    let s = z.get(k);
+    if (s === undefined) z.set(k, (s = new Map()));
+    return s;
+  };
+  for (let i = 1; i <= n; i++) {
+    const big = get('big');
+    for (let j = 0; j < 40; j++) big.set(`b:${(i * 40 + j * 31) % 3000}`, (i * 7 + j * 13) % 500);
+    if (i % 5 === 0) {
+      const lo = (i * 3) % 500;
+      for (const [m, s] of [...big]) if (s >= lo && s <= lo + 60) big.delete(m);
+    }
+    const hot = `b:${i % 3000}`;
+    big.set(hot, (big.get(hot) ?? 0) + 1.5);
+    for (const [m] of zsorted(big).slice(0, 3)) big.delete(m);
+    get('small').set(`s:${i % 30}`, i % 50);
+    if (i % 3 === 0) {
+      const u = new Map<string, number>();
+      for (const [m, s] of get('big')) u.set(m, s);
+      for (const [m, s] of get('small')) u.set(m, (u.get(m) ?? 0) + 2 * s);
+      z.set('u', u);
+    }
+    if (i % 61 === 0) z.delete('big');
+    for (const [k, s] of [...z]) if (s.size === 0) z.delete(k);
+  }
+  const out = new Map<string, [string, number][]>();
+  for (const [k, s] of z) out.set(k, zsorted(s));
+  return out;
+}

@@ -19,6 +19,9 @@ const BIG: Record<string, (kv: ReturnType<typeof open>, key: string) => void> = 
   hash: (kv, k) => {
     for (let b = 0; b < 10; b++) kv.call('HSET', k, ...Array.from({ length: 500 }, (_, i) => [`f${b}-${i}`, `v${i}`]).flat());
   },
+  zset: (kv, k) => {
+    for (let b = 0; b < 10; b++) kv.call('ZADD', k, ...Array.from({ length: 500 }, (_, i) => [i % 97, `m${b}-${i}`]).flat());
+  },
 };
 
 for (const [type, fill] of Object.entries(BIG)) {

@@ -24,6 +24,7 @@ const UNITS = [
   'unit/type/list-3',
   'unit/type/hash',
   'unit/type/set',
+  'unit/type/zset',
   'unit/sort',
   'unit/expire',
   'unit/keyspace',
