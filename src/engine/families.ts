@@ -16,6 +16,7 @@ import { commands as stringFamily } from '../types/string/string_family.js';
 import { commands as setFamily } from '../types/set/set_family.js';
 import { commands as listFamily } from '../types/list/list_family.js';
 import { commands as hashFamily } from '../types/hash/hash_family.js';
+import { commands as zsetFamily } from '../types/zset/zset_family.js';
 import { commands as bitmapFamily } from '../types/string/bitmap_family.js';
 import { commands as hyperloglogFamily } from '../types/string/hyperloglog_family.js';
 import type { CommandDef } from '../commands/types.js';
@@ -33,6 +34,7 @@ export const families: Record<string, CommandDef[]> = {
   set: setFamily,
   list: listFamily,
   hash: hashFamily,
+  zset: zsetFamily,
   bitmap: bitmapFamily,
   hyperloglog: hyperloglogFamily,
 };

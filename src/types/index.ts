@@ -6,3 +6,4 @@ import './string/storage.js';
 import './set/storage.js';
 import './list/storage.js';
 import './hash/storage.js';
+import './zset/storage.js';

@@ -1,0 +1,535 @@
+/**
+ * An order-statistic tree of multi-item nodes in the heap (a B+-tree whose inner nodes
+ * know how many items each subtree holds): the ordered half of a large sorted set. Items
+ * are (score, member ref) pairs ordered by score, then by the member's bytes (memcmp, a
+ * shorter prefix first): Redis's skiplist order. Rank, the K-th item and the number of
+ * items before a bound are O(log n) from the subtree counts; a range of k items costs one
+ * descent per leaf it touches. Every change is undo-logged through the heap, so the tree
+ * is exactly as crash-safe as the operation it runs in; splits, merges and redistributions
+ * of nodes happen inside that operation too.
+ *
+ * Layout, written down once (little-endian; offsets from a chunk's payload):
+ *   tree header (owned by the caller, TREE_HDR bytes at `hdr`):
+ *     0   u32  root node ref
+ *     4   u32  height (1: the root is a leaf)
+ *     8   u32  item count
+ *   node (NODE_HDR bytes, then its slots):
+ *     0   u8   kind: KIND_LEAF or KIND_INNER
+ *     1   u8   reserved
+ *     2   u16  slots in use
+ *     4   u32  reserved
+ *   leaf slot (ITEM = 12 bytes, LEAF_CAP of them):
+ *     0   f64  score
+ *     8   u32  member ref
+ *   inner slot (ENTRY = 20 bytes, INNER_CAP of them): the child's first item, then the child
+ *     0   f64  score of the subtree's first item
+ *     8   u32  member ref of the subtree's first item (always a live member: it is in there)
+ *     12  u32  child node ref
+ *     16  u32  items in the child's subtree
+ *   member chunk (what member refs point to; its owner frees it):
+ *     0   f64  score (the owner's: a member → score table reads it)
+ *     8   u32  member length
+ *     12  member bytes
+ *
+ * Nodes are kept between a quarter full and full (the root excepted): a node that falls
+ * below is merged with a neighbour when both fit in three quarters of a node, otherwise
+ * the two share their slots evenly.
+ */
+import { Heap } from '../heap/heap.js';
+
+export const TREE_HDR = 12;
+const T_ROOT = 0;
+const T_HEIGHT = 4;
+const T_COUNT = 8;
+
+export const KIND_LEAF = 1;
+export const KIND_INNER = 2;
+const N_KIND = 0;
+const N_USED = 2;
+export const NODE_HDR = 8;
+export const ITEM = 12;
+export const ENTRY = 20;
+export const LEAF_CAP = 64;
+export const INNER_CAP = 64;
+const E_CHILD = 12;
+const E_COUNT = 16;
+
+export const MEMBER_SCORE = 0;
+export const MEMBER_LEN = 8;
+export const MEMBER_DATA = 12;
+
+/** True for the items before a bound (they must form a prefix of the order). */
+export type Before = (score: number, ref: number) => boolean;
+
+export class OSTree {
+  private readonly dv: DataView;
+  constructor(
+    private readonly heap: Heap,
+    /** Payload offset of the tree header. */
+    readonly hdr: number,
+  ) {
+    this.dv = heap.dv;
+  }
+
+  /** Lay out an empty tree at `hdr` (a chunk allocated in this operation). */
+  static init(heap: Heap, hdr: number): void {
+    const leaf = OSTree.newNode(heap, KIND_LEAF);
+    heap.dv.setUint32(hdr + T_ROOT, Heap.ref(leaf), true);
+    heap.dv.setUint32(hdr + T_HEIGHT, 1, true);
+    heap.dv.setUint32(hdr + T_COUNT, 0, true);
+  }
+
+  private static newNode(heap: Heap, kind: number): number {
+    const p = heap.alloc(NODE_HDR + (kind === KIND_LEAF ? LEAF_CAP * ITEM : INNER_CAP * ENTRY));
+    heap.dv.setUint32(p, kind, true);
+    heap.dv.setUint32(p + 4, 0, true);
+    return p;
+  }
+
+  // ---------------------------------------------------------------- member chunks
+
+  /** A new member chunk (inside an operation). */
+  static newMember(heap: Heap, m: Uint8Array, score: number): number {
+    const p = heap.alloc(MEMBER_DATA + m.length);
+    heap.dv.setFloat64(p + MEMBER_SCORE, score, true);
+    heap.dv.setUint32(p + MEMBER_LEN, m.length, true);
+    heap.mem.write(p + MEMBER_DATA, m);
+    return p;
+  }
+
+  static memberBuf(heap: Heap, p: number): Buffer {
+    const len = heap.dv.getUint32(p + MEMBER_LEN, true);
+    const out = Buffer.allocUnsafe(len);
+    heap.mem.read(p + MEMBER_DATA, len, out);
+    return out;
+  }
+
+  /** memcmp order of the member of chunk p against buf. */
+  static compareMember(heap: Heap, p: number, buf: Uint8Array): number {
+    return heap.mem.compare(p + MEMBER_DATA, heap.dv.getUint32(p + MEMBER_LEN, true), buf, 0, buf.length);
+  }
+
+  // ---------------------------------------------------------------- header
+
+  count(): number {
+    return this.dv.getUint32(this.hdr + T_COUNT, true);
+  }
+
+  root(): number {
+    return Heap.deref(this.dv.getUint32(this.hdr + T_ROOT, true));
+  }
+
+  height(): number {
+    return this.dv.getUint32(this.hdr + T_HEIGHT, true);
+  }
+
+  private setHeader(root: number, height: number, count: number): void {
+    this.heap.log(this.hdr, TREE_HDR);
+    this.dv.setUint32(this.hdr + T_ROOT, Heap.ref(root), true);
+    this.dv.setUint32(this.hdr + T_HEIGHT, height, true);
+    this.dv.setUint32(this.hdr + T_COUNT, count, true);
+  }
+
+  // ---------------------------------------------------------------- node access
+
+  private used(n: number): number {
+    return this.dv.getUint16(n + N_USED, true);
+  }
+
+  private isLeaf(n: number): boolean {
+    return this.dv.getUint8(n + N_KIND) === KIND_LEAF;
+  }
+
+  private slotSize(n: number): number {
+    return this.isLeaf(n) ? ITEM : ENTRY;
+  }
+
+  private cap(n: number): number {
+    return this.isLeaf(n) ? LEAF_CAP : INNER_CAP;
+  }
+
+  private child(n: number, i: number): number {
+    return Heap.deref(this.dv.getUint32(n + NODE_HDR + i * ENTRY + E_CHILD, true));
+  }
+
+  private entryCount(n: number, i: number): number {
+    return this.dv.getUint32(n + NODE_HDR + i * ENTRY + E_COUNT, true);
+  }
+
+  /** Items under node n. */
+  private subtreeCount(n: number): number {
+    const u = this.used(n);
+    if (this.isLeaf(n)) return u;
+    let c = 0;
+    for (let i = 0; i < u; i++) c += this.entryCount(n, i);
+    return c;
+  }
+
+  /** Score and ref of slot i (a leaf's item, or an inner entry's first item: same place). */
+  private slotScore(n: number, i: number): number {
+    return this.dv.getFloat64(n + NODE_HDR + i * this.slotSize(n), true);
+  }
+
+  private slotRef(n: number, i: number): number {
+    return this.dv.getUint32(n + NODE_HDR + i * this.slotSize(n) + 8, true);
+  }
+
+  /** How many of node n's slots (by their first item) are before the bound: binary search. */
+  private countBefore(n: number, before: Before): number {
+    const s = this.slotSize(n);
+    let lo = 0;
+    let hi = this.used(n);
+    const dv = this.dv;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = n + NODE_HDR + mid * s;
+      if (before(dv.getFloat64(at, true), dv.getUint32(at + 8, true))) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Number of items before the bound (the rank of the first item not before it). O(log n). */
+  rankWhere(before: Before): number {
+    let n = this.root();
+    let rank = 0;
+    for (let h = this.height(); h > 1; h--) {
+      const c = this.countBefore(n, before);
+      if (c === 0) return rank;
+      for (let i = 0; i < c - 1; i++) rank += this.entryCount(n, i);
+      n = this.child(n, c - 1);
+    }
+    return rank + this.countBefore(n, before);
+  }
+
+  /** The leaf holding the item of rank r (0 <= r < count) and the item's index in it. */
+  private leafAt(r: number): [number, number] {
+    let n = this.root();
+    for (let h = this.height(); h > 1; h--) {
+      const u = this.used(n);
+      let i = 0;
+      for (; i < u - 1; i++) {
+        const c = this.entryCount(n, i);
+        if (r < c) break;
+        r -= c;
+      }
+      n = this.child(n, i);
+    }
+    return [n, r];
+  }
+
+  /** Score and member ref of the item of rank r. */
+  at(r: number): [number, number] {
+    const [leaf, i] = this.leafAt(r);
+    return [this.slotScore(leaf, i), this.slotRef(leaf, i)];
+  }
+
+  /**
+   * Call fn for the items of rank from, from+1, … (or from, from-1, … when `back`) until it
+   * returns false or the items end. fn must not change the tree.
+   */
+  forEachFrom(from: number, back: boolean, fn: (score: number, ref: number) => boolean | void): void {
+    const total = this.count();
+    const dv = this.dv;
+    let r = from;
+    while (r >= 0 && r < total) {
+      const [leaf, i0] = this.leafAt(r);
+      const u = this.used(leaf);
+      if (!back) {
+        for (let i = i0; i < u; i++, r++) {
+          const at = leaf + NODE_HDR + i * ITEM;
+          if (fn(dv.getFloat64(at, true), dv.getUint32(at + 8, true)) === false) return;
+        }
+      } else {
+        for (let i = i0; i >= 0; i--, r--) {
+          const at = leaf + NODE_HDR + i * ITEM;
+          if (fn(dv.getFloat64(at, true), dv.getUint32(at + 8, true)) === false) return;
+        }
+      }
+    }
+  }
+
+  /** Rank of the item (score, member of chunk ref), or -1 when it is not in the tree. */
+  rankOf(score: number, ref: number): number {
+    const p = Heap.deref(ref);
+    const heap = this.heap;
+    const r = this.rankWhere((s, q) => s < score || (s === score && q !== ref && OSTree.cmpChunks(heap, Heap.deref(q), p) < 0));
+    if (r >= this.count()) return -1;
+    return this.at(r)[1] === ref ? r : -1;
+  }
+
+  static cmpChunks(heap: Heap, a: number, b: number): number {
+    return heap.mem.compare(a + MEMBER_DATA, heap.dv.getUint32(a + MEMBER_LEN, true), heap.mem.u8, b + MEMBER_DATA, heap.dv.getUint32(b + MEMBER_LEN, true));
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /**
+   * The path from the root to the leaf where (score, ref) belongs: nodes and the slot taken
+   * in each inner node; returns the index in the leaf.
+   */
+  private descend(score: number, ref: number, nodes: number[], idx: number[]): number {
+    const heap = this.heap;
+    const p = Heap.deref(ref);
+    const before: Before = (s, q) => s < score || (s === score && q !== ref && OSTree.cmpChunks(heap, Heap.deref(q), p) < 0);
+    // inner nodes: the last child whose first item is not after the item (it may be that first item)
+    const notAfter: Before = (s, q) => s < score || (s === score && (q === ref || OSTree.cmpChunks(heap, Heap.deref(q), p) < 0));
+    let n = this.root();
+    for (let h = this.height(); h > 1; h--) {
+      const c = this.countBefore(n, notAfter);
+      const i = c === 0 ? 0 : c - 1;
+      nodes.push(n);
+      idx.push(i);
+      n = this.child(n, i);
+    }
+    nodes.push(n);
+    return this.countBefore(n, before);
+  }
+
+  /** Insert the item (score, member chunk ref); the member must not be in the tree. */
+  insert(score: number, ref: number): void {
+    const nodes: number[] = [];
+    const idx: number[] = [];
+    const pos = this.descend(score, ref, nodes, idx);
+    const leaf = nodes[nodes.length - 1]!;
+    const item = new Uint8Array(ITEM);
+    const idv = new DataView(item.buffer);
+    idv.setFloat64(0, score, true);
+    idv.setUint32(8, ref, true);
+    let sib = this.insertSlot(leaf, pos, item);
+    let child = leaf;
+    for (let d = idx.length - 1; d >= 0; d--) {
+      const parent = nodes[d]!;
+      const i = idx[d]!;
+      this.refreshEntry(parent, i, child);
+      if (sib !== 0) sib = this.insertSlot(parent, i + 1, this.entryFor(sib));
+      child = parent;
+    }
+    let root = this.root();
+    let height = this.height();
+    if (sib !== 0) {
+      const nr = OSTree.newNode(this.heap, KIND_INNER);
+      const a = this.entryFor(root);
+      const b = this.entryFor(sib);
+      this.heap.mem.write(nr + NODE_HDR, a);
+      this.heap.mem.write(nr + NODE_HDR + ENTRY, b);
+      this.dv.setUint16(nr + N_USED, 2, true);
+      root = nr;
+      height++;
+    }
+    this.setHeader(root, height, this.count() + 1);
+  }
+
+  /** An inner entry describing node n (its first item, ref, count). */
+  private entryFor(n: number): Uint8Array {
+    const e = new Uint8Array(ENTRY);
+    const dv = new DataView(e.buffer);
+    if (this.used(n) > 0) {
+      dv.setFloat64(0, this.slotScore(n, 0), true);
+      dv.setUint32(8, this.slotRef(n, 0), true);
+    }
+    dv.setUint32(E_CHILD, Heap.ref(n), true);
+    dv.setUint32(E_COUNT, this.subtreeCount(n), true);
+    return e;
+  }
+
+  /** Rewrite parent's entry i from its child (first item, count) when they changed. */
+  private refreshEntry(parent: number, i: number, child: number): void {
+    const at = parent + NODE_HDR + i * ENTRY;
+    const dv = this.dv;
+    const count = this.subtreeCount(child);
+    const hasFirst = this.used(child) > 0;
+    const score = hasFirst ? this.slotScore(child, 0) : dv.getFloat64(at, true);
+    const ref = hasFirst ? this.slotRef(child, 0) : dv.getUint32(at + 8, true);
+    if (dv.getUint32(at + E_COUNT, true) === count && dv.getUint32(at + 8, true) === ref && Object.is(dv.getFloat64(at, true), score)) return;
+    this.heap.log(at, ENTRY);
+    dv.setFloat64(at, score, true);
+    dv.setUint32(at + 8, ref, true);
+    dv.setUint32(at + E_COUNT, count, true);
+  }
+
+  /**
+   * Put `slot` (an item or entry's bytes) at index pos of node n, splitting n when it is
+   * full: returns the new right sibling, or 0.
+   */
+  private insertSlot(n: number, pos: number, slot: Uint8Array): number {
+    const heap = this.heap;
+    const s = slot.length;
+    const u = this.used(n);
+    const cap = this.cap(n);
+    if (u < cap) {
+      const at = n + NODE_HDR + pos * s;
+      heap.log(n, NODE_HDR);
+      heap.log(at, (u - pos + 1) * s);
+      if (u > pos) heap.mem.copy(at + s, at, (u - pos) * s);
+      heap.mem.write(at, slot);
+      this.dv.setUint16(n + N_USED, u + 1, true);
+      return 0;
+    }
+    // split: the upper half moves to a new node, then the slot goes where it belongs
+    const sib = OSTree.newNode(heap, this.isLeaf(n) ? KIND_LEAF : KIND_INNER);
+    const keep = u >>> 1;
+    heap.mem.copy(sib + NODE_HDR, n + NODE_HDR + keep * s, (u - keep) * s);
+    this.dv.setUint16(sib + N_USED, u - keep, true);
+    heap.log(n, NODE_HDR);
+    this.dv.setUint16(n + N_USED, keep, true);
+    if (pos <= keep) this.insertSlot(n, pos, slot);
+    else this.insertSlot(sib, pos - keep, slot);
+    return sib;
+  }
+
+  /** Remove the item (score, member chunk ref); false when it is not there. */
+  remove(score: number, ref: number): boolean {
+    const nodes: number[] = [];
+    const idx: number[] = [];
+    const pos = this.descend(score, ref, nodes, idx);
+    const leaf = nodes[nodes.length - 1]!;
+    if (pos >= this.used(leaf) || this.slotRef(leaf, pos) !== ref) return false;
+    this.removeSlots(leaf, pos, 1);
+    let child = leaf;
+    for (let d = idx.length - 1; d >= 0; d--) {
+      const parent = nodes[d]!;
+      this.refreshEntry(parent, idx[d]!, child);
+      if (this.used(child) < this.cap(child) >>> 2) this.rebalance(parent, idx[d]!);
+      child = parent;
+    }
+    let root = this.root();
+    let height = this.height();
+    while (height > 1 && this.used(root) === 1) {
+      const only = this.child(root, 0);
+      this.heap.free(root);
+      root = only;
+      height--;
+    }
+    this.setHeader(root, height, this.count() - 1);
+    return true;
+  }
+
+  /** Remove and return the item of rank r. */
+  removeAt(r: number): [number, number] {
+    const [score, ref] = this.at(r);
+    this.remove(score, ref);
+    return [score, ref];
+  }
+
+  private removeSlots(n: number, pos: number, k: number): void {
+    const s = this.slotSize(n);
+    const u = this.used(n);
+    const at = n + NODE_HDR + pos * s;
+    this.heap.log(n, NODE_HDR);
+    this.heap.log(at, (u - pos) * s);
+    if (u > pos + k) this.heap.mem.copy(at, at + k * s, (u - pos - k) * s);
+    this.dv.setUint16(n + N_USED, u - k, true);
+  }
+
+  /** Child i of parent fell below a quarter: merge it with a neighbour, or share slots with it. */
+  private rebalance(parent: number, i: number): void {
+    const pu = this.used(parent);
+    if (pu < 2) return;
+    const a = i + 1 < pu ? i : i - 1;
+    const left = this.child(parent, a);
+    const right = this.child(parent, a + 1);
+    const s = this.slotSize(left);
+    const lu = this.used(left);
+    const ru = this.used(right);
+    const heap = this.heap;
+    const cap = this.cap(left);
+    if (lu + ru <= (cap * 3) >>> 2) {
+      heap.log(left, NODE_HDR);
+      heap.log(left + NODE_HDR + lu * s, ru * s);
+      heap.mem.copy(left + NODE_HDR + lu * s, right + NODE_HDR, ru * s);
+      this.dv.setUint16(left + N_USED, lu + ru, true);
+      heap.free(right);
+      this.removeSlots(parent, a + 1, 1);
+      this.refreshEntry(parent, a, left);
+      return;
+    }
+    const target = (lu + ru) >>> 1;
+    if (lu < target) {
+      // move right's first (target - lu) slots to left's end
+      const k = target - lu;
+      heap.log(left, NODE_HDR);
+      heap.log(left + NODE_HDR + lu * s, k * s);
+      heap.mem.copy(left + NODE_HDR + lu * s, right + NODE_HDR, k * s);
+      this.dv.setUint16(left + N_USED, target, true);
+      this.removeSlots(right, 0, k);
+    } else {
+      // move left's last (lu - target) slots to right's front
+      const k = lu - target;
+      heap.log(right, NODE_HDR);
+      heap.log(right + NODE_HDR, (ru + k) * s);
+      heap.mem.copy(right + NODE_HDR + k * s, right + NODE_HDR, ru * s);
+      heap.mem.copy(right + NODE_HDR, left + NODE_HDR + target * s, k * s);
+      this.dv.setUint16(right + N_USED, ru + k, true);
+      heap.log(left, NODE_HDR);
+      this.dv.setUint16(left + N_USED, target, true);
+    }
+    this.refreshEntry(parent, a, left);
+    this.refreshEntry(parent, a + 1, right);
+  }
+
+  // ---------------------------------------------------------------- whole tree
+
+  /** Every node's payload offset (the checker, freeing). */
+  forEachNode(fn: (p: number) => void): void {
+    const walk = (n: number, h: number): void => {
+      fn(n);
+      if (h > 1) for (let i = 0; i < this.used(n); i++) walk(this.child(n, i), h - 1);
+    };
+    walk(this.root(), this.height());
+  }
+
+  /** Free every node (not the member chunks, not the header). */
+  destroy(): void {
+    const nodes: number[] = [];
+    this.forEachNode((p) => nodes.push(p));
+    for (const p of nodes) this.heap.free(p);
+  }
+
+  /**
+   * Structure check: kinds by level, fill bounds, counts, first items, strict order of
+   * every item. Returns the member refs in order.
+   */
+  check(errors: string[], what = 'ostree'): number[] {
+    const refs: number[] = [];
+    const heap = this.heap;
+    let prevScore = -Infinity;
+    let prevRef = 0;
+    const walk = (n: number, h: number, isRoot: boolean): number => {
+      const leaf = this.isLeaf(n);
+      if (leaf !== (h === 1)) errors.push(`${what}: node ${n} at height ${h} has kind ${this.dv.getUint8(n + N_KIND)}`);
+      const u = this.used(n);
+      if (u > this.cap(n)) errors.push(`${what}: node ${n} holds ${u} slots`);
+      if (!isRoot && u < this.cap(n) >>> 2) errors.push(`${what}: node ${n} holds only ${u} slots`);
+      if (isRoot && h > 1 && u < 2) errors.push(`${what}: inner root ${n} holds ${u} slots`);
+      if (leaf) {
+        for (let i = 0; i < u; i++) {
+          const s = this.slotScore(n, i);
+          const r = this.slotRef(n, i);
+          const p = Heap.deref(r);
+          if (heap.dv.getFloat64(p + MEMBER_SCORE, true) !== s) errors.push(`${what}: item ${refs.length} score ${s}, its member says ${heap.dv.getFloat64(p + MEMBER_SCORE, true)}`);
+          if (refs.length > 0 && !(prevScore < s || (prevScore === s && OSTree.cmpChunks(heap, Heap.deref(prevRef), p) < 0))) errors.push(`${what}: item ${refs.length} out of order`);
+          prevScore = s;
+          prevRef = r;
+          refs.push(r);
+        }
+        return u;
+      }
+      let total = 0;
+      for (let i = 0; i < u; i++) {
+        const c = this.child(n, i);
+        const first = refs.length;
+        const got = walk(c, h - 1, false);
+        if (got !== this.entryCount(n, i)) errors.push(`${what}: node ${n} entry ${i} counts ${this.entryCount(n, i)}, its subtree holds ${got}`);
+        if (got > 0 && (refs[first] !== this.slotRef(n, i) || !Object.is(heap.dv.getFloat64(Heap.deref(refs[first]!) + MEMBER_SCORE, true), this.slotScore(n, i)))) errors.push(`${what}: node ${n} entry ${i} has a stale first item`);
+        total += got;
+      }
+      return total;
+    };
+    const total = walk(this.root(), this.height(), true);
+    if (total !== this.count()) errors.push(`${what}: header counts ${this.count()}, the tree holds ${total}`);
+    return refs;
+  }
+}
