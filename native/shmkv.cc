@@ -759,6 +759,36 @@ static void ListenTcp(const FunctionCallbackInfo<Value>& args) {
   args.GetReturnValue().Set(fd);
 }
 
+// ---------------------------------------------------------------- libm for GEO
+// Redis's GEO distances and search boxes come from the C library's sin/cos/asin, and
+// GEOSEARCHSTORE STOREDIST stores a distance with all its bits: V8's Math.sin/cos/asin
+// (fdlibm) differ from glibc's in the last bits, so the geo code calls these instead.
+// Plain arithmetic stays in TypeScript; only libm calls cross.
+
+static const double kDegToRad = M_PI / 180.0;
+static const double kEarthRadiusMeters = 6372797.560856;
+
+// haversine great-circle distance in meters, the same operations in the same order as
+// Redis's geohashGetDistance
+static void GeoDistance(const FunctionCallbackInfo<Value>& args) {
+  Local<Context> ctx = args.GetIsolate()->GetCurrentContext();
+  double lon1 = args[0]->NumberValue(ctx).FromJust();
+  double lat1 = args[1]->NumberValue(ctx).FromJust();
+  double lon2 = args[2]->NumberValue(ctx).FromJust();
+  double lat2 = args[3]->NumberValue(ctx).FromJust();
+  double lat1r = lat1 * kDegToRad, lon1r = lon1 * kDegToRad;
+  double lat2r = lat2 * kDegToRad, lon2r = lon2 * kDegToRad;
+  double u = sin((lat2r - lat1r) / 2);
+  double v = sin((lon2r - lon1r) / 2);
+  double d = 2.0 * kEarthRadiusMeters * asin(sqrt(u * u + cos(lat1r) * cos(lat2r) * v * v));
+  args.GetReturnValue().Set(d);
+}
+
+static void LibmCos(const FunctionCallbackInfo<Value>& args) {
+  Local<Context> ctx = args.GetIsolate()->GetCurrentContext();
+  args.GetReturnValue().Set(cos(args[0]->NumberValue(ctx).FromJust()));
+}
+
 static void Init(Local<Object> exports, Local<Value> module, Local<Context> context) {
   Isolate* iso = context->GetIsolate();
   Method(iso, exports, "shmOpen", ShmOpen);
@@ -791,6 +821,8 @@ static void Init(Local<Object> exports, Local<Value> module, Local<Context> cont
   Method(iso, exports, "listenTcp", ListenTcp);
   Method(iso, exports, "ofdLock", OfdLock);
   Method(iso, exports, "ofdTest", OfdTest);
+  Method(iso, exports, "geoDistance", GeoDistance);
+  Method(iso, exports, "cos", LibmCos);
 
   Local<Object> c = Object::New(iso);
 #define C(name) SetNum(iso, c, #name, name)

@@ -187,6 +187,22 @@ test('geo: large sets (skiplist encoding), COUNT over many equal distances, sear
     }
   }
   await same(['hello', 2]);
+  // random searches of every kind over the large set
+  const search: fc.Arbitrary<Cmd> = fc.oneof(
+    fc.tuple(from, by, options(false)).map(([f, b2, o]) => ['geosearch', 'big', ...f, ...b2, ...o]),
+    fc.tuple(from, by, options(true)).map(([f, b2, o]) => ['geosearchstore', 'dst', 'big', ...f, ...b2, ...o]),
+    fc.tuple(point, radius, unit, radiusOptions).map(([p, r, u, o]) => ['georadius', 'big', ...p, r, u, ...o]),
+  );
+  const pMember = fc.integer({ min: 0, max: 549 }).map((i) => `p${i}`);
+  await fc.assert(
+    fc.asyncProperty(search, pMember, async (cmd, m) => {
+      // FROMMEMBER of the small pool would miss: aim at the grid's members
+      const c = cmd.map((x, i) => (i > 0 && cmd[i - 1] === 'FROMMEMBER' ? m : x));
+      await same(c);
+      if (c[0] !== 'geosearch') await same(['zrange', 'dst', '0', '-1', 'withscores']);
+    }),
+    { numRuns: Number(process.env.SHMKV_DIFF_RUNS ?? 80) * 2, includeErrorInReport: true },
+  );
   integrity();
 });
 

@@ -11,12 +11,19 @@
  * - Distances are haversine with Redis's earth radius; replies print them "%.4f" and
  *   coordinates as ld2string's human form ("%.17Lf" trimmed).
  *
+ * Floating point: the arithmetic is the same IEEE operations in the same order as Redis's,
+ * but sin/cos/asin come from the C library through the addon (native.geoDistance,
+ * native.cos): V8's own differ from glibc's in the last bits, which GEOSEARCHSTORE
+ * STOREDIST would show and which can move a point across a search's edge.
+ *
  * Integer parts: JS bit operations are 32-bit, so a hash is kept as its two cell numbers
  * (`lat`, `lon`, each < 2^32) and its step, and converted to the 64-bit value only where
  * Redis does (scores, ranges). A cell can be exactly 2^step (a coordinate on the upper
  * limit: Redis's encoder does not clamp it), which makes a 53- or 54-bit score; such
  * values go through BigInt so they round as Redis's uint64 → double conversion does.
  */
+
+import { native } from '../../shm/native.js';
 
 export const GEO_STEP_MAX = 26;
 export const GEO_LAT_MIN = -85.05112878;
@@ -323,8 +330,8 @@ export function geohashBoundingBox(shape: GeoShape): [number, number, number, nu
   const height = shape.conversion * (shape.type === 'radius' ? shape.radius : shape.height / 2);
   const width = shape.conversion * (shape.type === 'radius' ? shape.radius : shape.width / 2);
   const latDelta = radDeg(height / EARTH_RADIUS_IN_METERS);
-  const longDeltaTop = radDeg(width / EARTH_RADIUS_IN_METERS / Math.cos(degRad(latitude + latDelta)));
-  const longDeltaBottom = radDeg(width / EARTH_RADIUS_IN_METERS / Math.cos(degRad(latitude - latDelta)));
+  const longDeltaTop = radDeg(width / EARTH_RADIUS_IN_METERS / native.cos(degRad(latitude + latDelta)));
+  const longDeltaBottom = radDeg(width / EARTH_RADIUS_IN_METERS / native.cos(degRad(latitude - latDelta)));
   // the box's wider edge is the one nearer the equator
   const southern = latitude < 0;
   return [
@@ -383,15 +390,9 @@ export function geohashCalculateAreasByShape(shape: GeoShape): GeoHashRadius {
 
 // ---------------------------------------------------------------- distances
 
-/** geohashGetDistance: haversine great-circle distance in meters. */
+/** geohashGetDistance: haversine great-circle distance in meters (the C library's trigonometry). */
 export function geohashGetDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
-  const lat1r = degRad(lat1d);
-  const lon1r = degRad(lon1d);
-  const lat2r = degRad(lat2d);
-  const lon2r = degRad(lon2d);
-  const u = Math.sin((lat2r - lat1r) / 2);
-  const v = Math.sin((lon2r - lon1r) / 2);
-  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v));
+  return native.geoDistance(lon1d, lat1d, lon2d, lat2d);
 }
 
 /**
