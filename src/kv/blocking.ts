@@ -1,6 +1,6 @@
 /**
  * Blocking commands in a library process (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, and the
- * sorted-set ones once they exist). The engine never waits for a library caller: the
+ * sorted-set ones: BZPOPMIN, BZPOPMAX, BZMPOP). The engine never waits for a library caller: the
  * command answers null at once when nothing is there. Waiting is done here, around it, on
  * the segment's key-ready futex word (src/keyspace/keyspace.ts readyWord): count this
  * process as a waiter, read the word, try the command, and sleep while the word has not

@@ -89,6 +89,24 @@ export interface SetOptions {
 export type ExecResult = ([null, Reply] | [ReplyError])[] | null;
 
 /** `set` options with `get: true`: the reply is the old value. */
+/** ZADD's options (kv.zaddWith). */
+export interface ZAddOptions {
+  nx?: boolean;
+  xx?: boolean;
+  gt?: boolean;
+  lt?: boolean;
+  ch?: boolean;
+  incr?: boolean;
+}
+
+/** ZRANGE's options (kv.zrange). */
+export interface ZRangeOptions {
+  by?: 'SCORE' | 'LEX';
+  rev?: boolean;
+  limit?: { offset: number; count: number };
+  withScores?: boolean;
+}
+
 export type SetGetOptions = SetOptions & { get: true };
 
 /** Options of `scan`. */
@@ -649,6 +667,112 @@ export class KV {
   /** SCARD: the number of members (0 when the key does not exist). */
   scard(key: Arg): number {
     return this.call('SCARD', key) as number;
+  }
+
+  // ---------------------------------------------------------------- sorted sets
+
+  /** ZADD key score member [score member ...] (scores and members as arguments or arrays): how many members were new. */
+  zadd(key: Arg, ...scoreMembers: (Arg | readonly Arg[])[]): number {
+    return this.call('ZADD', key, ...flat(scoreMembers)) as number;
+  }
+
+  /**
+   * ZADD with options: NX/XX, GT/LT, CH (count changed members, not only new ones). With
+   * `incr`, ZADD INCR: the member's new score as a string, or null when NX/XX/GT/LT refused it.
+   */
+  zaddWith(key: Arg, opts: ZAddOptions, ...scoreMembers: (Arg | readonly Arg[])[]): number | string | null {
+    const tokens: Arg[] = [];
+    if (opts.nx) tokens.push('NX');
+    if (opts.xx) tokens.push('XX');
+    if (opts.gt) tokens.push('GT');
+    if (opts.lt) tokens.push('LT');
+    if (opts.ch) tokens.push('CH');
+    if (opts.incr) tokens.push('INCR');
+    return this.call('ZADD', key, ...tokens, ...flat(scoreMembers)) as number | string | null;
+  }
+
+  /** ZINCRBY: the member's new score (as Redis prints it: "%.17g", "inf"). */
+  zincrby(key: Arg, increment: Arg, member: Arg): string {
+    return this.call('ZINCRBY', key, increment, member) as string;
+  }
+
+  /** ZSCORE: the member's score as a string, or null. */
+  zscore(key: Arg, member: Arg): string | null {
+    return this.call('ZSCORE', key, member) as string | null;
+  }
+
+  /** ZMSCORE: each member's score (null for a missing one). */
+  zmscore(key: Arg, ...members: (Arg | readonly Arg[])[]): (string | null)[] {
+    return this.call('ZMSCORE', key, ...flat(members)) as (string | null)[];
+  }
+
+  /** ZREM: how many of the members were there (and were removed). */
+  zrem(key: Arg, ...members: (Arg | readonly Arg[])[]): number {
+    return this.call('ZREM', key, ...flat(members)) as number;
+  }
+
+  /** ZCARD: the number of members (0 when the key does not exist). */
+  zcard(key: Arg): number {
+    return this.call('ZCARD', key) as number;
+  }
+
+  /** ZRANK: the member's 0-based rank by ascending score, or null. */
+  zrank(key: Arg, member: Arg): number | null {
+    return this.call('ZRANK', key, member) as number | null;
+  }
+
+  /** ZREVRANK: the member's rank by descending score, or null. */
+  zrevrank(key: Arg, member: Arg): number | null {
+    return this.call('ZREVRANK', key, member) as number | null;
+  }
+
+  /** ZCOUNT: members with min <= score <= max ("(" before a bound excludes it; "-inf", "+inf"). */
+  zcount(key: Arg, min: Arg, max: Arg): number {
+    return this.call('ZCOUNT', key, min, max) as number;
+  }
+
+  /**
+   * ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]: members
+   * (with withScores, flat [member, score, member, score, …] as ioredis gives them).
+   */
+  zrange(key: Arg, start: Arg, stop: Arg, opts: ZRangeOptions = {}): string[] {
+    const tokens: Arg[] = [];
+    if (opts.by === 'SCORE') tokens.push('BYSCORE');
+    else if (opts.by === 'LEX') tokens.push('BYLEX');
+    if (opts.rev) tokens.push('REV');
+    if (opts.limit) tokens.push('LIMIT', opts.limit.offset, opts.limit.count);
+    if (opts.withScores) tokens.push('WITHSCORES');
+    return this.call('ZRANGE', key, start, stop, ...tokens) as string[];
+  }
+
+  /** ZRANGEBYSCORE key min max [WITHSCORES]: members by ascending score within the bounds. */
+  zrangebyscore(key: Arg, min: Arg, max: Arg, opts: { withScores?: boolean; limit?: { offset: number; count: number } } = {}): string[] {
+    return this.zrange(key, min, max, { ...opts, by: 'SCORE' });
+  }
+
+  /** ZPOPMIN: the lowest members and their scores, flat [member, score, …] (one pair without a count). */
+  zpopmin(key: Arg, count?: number): string[] {
+    return (count === undefined ? this.call('ZPOPMIN', key) : this.call('ZPOPMIN', key, count)) as string[];
+  }
+
+  /** ZPOPMAX: the highest members and their scores, highest first. */
+  zpopmax(key: Arg, count?: number): string[] {
+    return (count === undefined ? this.call('ZPOPMAX', key) : this.call('ZPOPMAX', key, count)) as string[];
+  }
+
+  /** BZPOPMIN: [key, member, score] of the first non-empty sorted set, waiting up to `timeout` seconds (0: forever); null on timeout. */
+  bzpopmin(keys: Arg | readonly Arg[], timeout: number): [string, string, string] | null {
+    return this.callBlocking('BZPOPMIN', ...(Array.isArray(keys) ? keys : [keys as Arg]), timeout) as [string, string, string] | null;
+  }
+
+  /** BZPOPMAX, as bzpopmin from the high end. */
+  bzpopmax(keys: Arg | readonly Arg[], timeout: number): [string, string, string] | null {
+    return this.callBlocking('BZPOPMAX', ...(Array.isArray(keys) ? keys : [keys as Arg]), timeout) as [string, string, string] | null;
+  }
+
+  /** bzpopmin without blocking the thread. */
+  bzpopminAsync(keys: Arg | readonly Arg[], timeout: number): Promise<[string, string, string] | null> {
+    return this.callBlockingAsync('BZPOPMIN', ...(Array.isArray(keys) ? keys : [keys as Arg]), timeout) as Promise<[string, string, string] | null>;
   }
 
   // ---------------------------------------------------------------- lists
