@@ -56,9 +56,13 @@ export type ZItem = [Buffer, number];
 
 // ---------------------------------------------------------------- helpers
 
+/**
+ * A listpack score entry. Redis writes listpack scores as text with d2string, which prints
+ * -0 as "0": a listpack never holds -0 (a skiplist does).
+ */
 function scoreBytes(score: number): Uint8Array {
   const b = new Uint8Array(8);
-  new DataView(b.buffer).setFloat64(0, score, true);
+  new DataView(b.buffer).setFloat64(0, score === 0 ? 0 : score, true);
   return b;
 }
 
@@ -654,7 +658,7 @@ export const zsetType: ValueType = {
       const ed = new Digest();
       ed.mix(m);
       ed.mix(Buffer.from(formatDouble(s), 'latin1'));
-      d.add(ed);
+      d.xor(ed.bytes);
     }
   },
   serializedLength(ks, e) {

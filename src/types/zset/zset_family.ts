@@ -8,7 +8,7 @@
  * ZUNION…, ZRANDMEMBER, ZPOPMIN/ZPOPMAX with a count, ZMPOP/BZMPOP in both protocols).
  */
 import { REASON } from '../../keyspace/changes.js';
-import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
+import { ReplyError, WrongTypeError, type Keyspace } from '../../keyspace/keyspace.js';
 import { OBJ_SET, OBJ_ZSET } from '../../keyspace/object.js';
 import { formatDouble, parseRedisDouble } from '../../protocol/float.js';
 import { str2ll } from '../../protocol/numbers.js';
@@ -28,7 +28,10 @@ import {
   ZADD_OUT_NAN,
   ZADD_OUT_NOP,
   ZADD_OUT_UPDATED,
+  ENC_LISTPACK,
   emptyZsetEntry,
+  zsetConvertToTree,
+  zsetEncoding,
   findZset,
   storeZset,
   zaddNewScore,
@@ -355,7 +358,6 @@ function zrangeGeneric(ctx: CommandContext, argv: Buffer[], keyAt: number, dst: 
   let withscores = false;
   let offset = 0;
   let limit = -1;
-  let limitGiven = false;
   for (let j = keyAt + 3; j < argv.length; j++) {
     const left = argv.length - j - 1;
     const a = argv[j]!;
@@ -363,7 +365,6 @@ function zrangeGeneric(ctx: CommandContext, argv: Buffer[], keyAt: number, dst: 
     else if (eqi(a, 'limit') && left >= 2) {
       offset = argLong(argv[j + 1]!);
       limit = argLong(argv[j + 2]!);
-      limitGiven = true;
       j += 2;
     } else if (rev === null && eqi(a, 'rev')) rev = true;
     else if (kind === null && eqi(a, 'bylex')) kind = 'lex';
@@ -372,7 +373,8 @@ function zrangeGeneric(ctx: CommandContext, argv: Buffer[], keyAt: number, dst: 
   }
   if (rev === null) rev = false;
   if (kind === null) kind = 'rank';
-  if (limitGiven && kind === 'rank') throw new ReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+  // (as Redis: LIMIT with a count of -1 is no limit, and allowed by rank)
+  if (limit !== -1 && kind === 'rank') throw new ReplyError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
   if (withscores && kind === 'lex') throw new ReplyError('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
   let minArg = argv[keyAt + 1]!;
   let maxArg = argv[keyAt + 2]!;
@@ -830,9 +832,19 @@ function formatScore(s: number): string {
 
 // ---------------------------------------------------------------- SORT
 
+// Redis's SORT converts a listpack zset to a skiplist before reading it (an encoding side
+// effect OBJECT ENCODING shows, and the suite checks): so do we
+function sortConvert(ks: Keyspace, e: number): void {
+  if (zsetEncoding(ks, e) === ENC_LISTPACK) zsetConvertToTree(ks, e);
+}
+
 registerSortSource(OBJ_ZSET, {
-  elements: (ks, e) => zsetAll(ks, e).map((it) => it[0]),
+  elements: (ks, e) => {
+    sortConvert(ks, e);
+    return zsetAll(ks, e).map((it) => it[0]);
+  },
   range: (ks, e, start, end, desc) => {
+    sortConvert(ks, e);
     const n = zsetLength(ks, e);
     return (desc ? zsetItems(ks, e, n - 1 - end, n - start, true) : zsetItems(ks, e, start, end + 1, false)).map((it) => it[0]);
   },
