@@ -1,6 +1,7 @@
 // shmkv native addon: thin wrappers over the Linux system calls the segment
 // layer needs (POSIX shm, System V shm, mmap, futex, robust pthread mutexes,
-// OFD locks), and a listening TCP socket for the server. No policy lives here:
+// OFD locks), a listening TCP socket for the server, and the C library's sin/cos/asin (GEO must
+// round as Redis does). No policy lives here:
 // every decision is made in src/shm/*.ts and src/server/*.ts.
 //
 // Written against node.h / v8.h directly (not N-API) because N-API in Node 20
@@ -759,34 +760,22 @@ static void ListenTcp(const FunctionCallbackInfo<Value>& args) {
   args.GetReturnValue().Set(fd);
 }
 
-// ---------------------------------------------------------------- libm for GEO
-// Redis's GEO distances and search boxes come from the C library's sin/cos/asin, and
-// GEOSEARCHSTORE STOREDIST stores a distance with all its bits: V8's Math.sin/cos/asin
-// (fdlibm) differ from glibc's in the last bits, so the geo code calls these instead.
-// Plain arithmetic stays in TypeScript; only libm calls cross.
+// ---------------------------------------------------------------- libm
+// The C library's sin/cos/asin, for GEO: Redis's distances and search boxes come from
+// them, and GEOSEARCHSTORE STOREDIST stores a distance with all its bits; V8's
+// Math.sin/cos/asin (fdlibm) differ from glibc's in the last bits. The formulas stay in
+// TypeScript (src/types/geo/geohash.ts); only the libm calls cross.
 
-static const double kDegToRad = M_PI / 180.0;
-static const double kEarthRadiusMeters = 6372797.560856;
-
-// haversine great-circle distance in meters, the same operations in the same order as
-// Redis's geohashGetDistance
-static void GeoDistance(const FunctionCallbackInfo<Value>& args) {
-  Local<Context> ctx = args.GetIsolate()->GetCurrentContext();
-  double lon1 = args[0]->NumberValue(ctx).FromJust();
-  double lat1 = args[1]->NumberValue(ctx).FromJust();
-  double lon2 = args[2]->NumberValue(ctx).FromJust();
-  double lat2 = args[3]->NumberValue(ctx).FromJust();
-  double lat1r = lat1 * kDegToRad, lon1r = lon1 * kDegToRad;
-  double lat2r = lat2 * kDegToRad, lon2r = lon2 * kDegToRad;
-  double u = sin((lat2r - lat1r) / 2);
-  double v = sin((lon2r - lon1r) / 2);
-  double d = 2.0 * kEarthRadiusMeters * asin(sqrt(u * u + cos(lat1r) * cos(lat2r) * v * v));
-  args.GetReturnValue().Set(d);
+static void LibmSin(const FunctionCallbackInfo<Value>& args) {
+  args.GetReturnValue().Set(sin(args[0]->NumberValue(args.GetIsolate()->GetCurrentContext()).FromJust()));
 }
 
 static void LibmCos(const FunctionCallbackInfo<Value>& args) {
-  Local<Context> ctx = args.GetIsolate()->GetCurrentContext();
-  args.GetReturnValue().Set(cos(args[0]->NumberValue(ctx).FromJust()));
+  args.GetReturnValue().Set(cos(args[0]->NumberValue(args.GetIsolate()->GetCurrentContext()).FromJust()));
+}
+
+static void LibmAsin(const FunctionCallbackInfo<Value>& args) {
+  args.GetReturnValue().Set(asin(args[0]->NumberValue(args.GetIsolate()->GetCurrentContext()).FromJust()));
 }
 
 static void Init(Local<Object> exports, Local<Value> module, Local<Context> context) {
@@ -821,8 +810,9 @@ static void Init(Local<Object> exports, Local<Value> module, Local<Context> cont
   Method(iso, exports, "listenTcp", ListenTcp);
   Method(iso, exports, "ofdLock", OfdLock);
   Method(iso, exports, "ofdTest", OfdTest);
-  Method(iso, exports, "geoDistance", GeoDistance);
+  Method(iso, exports, "sin", LibmSin);
   Method(iso, exports, "cos", LibmCos);
+  Method(iso, exports, "asin", LibmAsin);
 
   Local<Object> c = Object::New(iso);
 #define C(name) SetNum(iso, c, #name, name)

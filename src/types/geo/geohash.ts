@@ -12,8 +12,8 @@
  *   coordinates as ld2string's human form ("%.17Lf" trimmed).
  *
  * Floating point: the arithmetic is the same IEEE operations in the same order as Redis's,
- * but sin/cos/asin come from the C library through the addon (native.geoDistance,
- * native.cos): V8's own differ from glibc's in the last bits, which GEOSEARCHSTORE
+ * but sin/cos/asin come from the C library through the addon (native.sin,
+ * native.cos, native.asin): V8's own differ from glibc's in the last bits, which GEOSEARCHSTORE
  * STOREDIST would show and which can move a point across a search's edge.
  *
  * Integer parts: JS bit operations are 32-bit, so a hash is kept as its two cell numbers
@@ -392,7 +392,13 @@ export function geohashCalculateAreasByShape(shape: GeoShape): GeoHashRadius {
 
 /** geohashGetDistance: haversine great-circle distance in meters (the C library's trigonometry). */
 export function geohashGetDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
-  return native.geoDistance(lon1d, lat1d, lon2d, lat2d);
+  const lat1r = degRad(lat1d);
+  const lon1r = degRad(lon1d);
+  const lat2r = degRad(lat2d);
+  const lon2r = degRad(lon2d);
+  const u = native.sin((lat2r - lat1r) / 2);
+  const v = native.sin((lon2r - lon1r) / 2);
+  return 2.0 * EARTH_RADIUS_IN_METERS * native.asin(Math.sqrt(u * u + native.cos(lat1r) * native.cos(lat2r) * v * v));
 }
 
 /**
