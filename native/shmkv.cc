@@ -1,6 +1,7 @@
 // shmkv native addon: thin wrappers over the Linux system calls the segment
 // layer needs (POSIX shm, System V shm, mmap, futex, robust pthread mutexes,
-// OFD locks), and a listening TCP socket for the server. No policy lives here:
+// OFD locks), a listening TCP socket for the server, and the C library's sin/cos/asin (GEO must
+// round as Redis does). No policy lives here:
 // every decision is made in src/shm/*.ts and src/server/*.ts.
 //
 // Written against node.h / v8.h directly (not N-API) because N-API in Node 20
@@ -759,6 +760,24 @@ static void ListenTcp(const FunctionCallbackInfo<Value>& args) {
   args.GetReturnValue().Set(fd);
 }
 
+// ---------------------------------------------------------------- libm
+// The C library's sin/cos/asin, for GEO: Redis's distances and search boxes come from
+// them, and GEOSEARCHSTORE STOREDIST stores a distance with all its bits; V8's
+// Math.sin/cos/asin (fdlibm) differ from glibc's in the last bits. The formulas stay in
+// TypeScript (src/types/geo/geohash.ts); only the libm calls cross.
+
+static void LibmSin(const FunctionCallbackInfo<Value>& args) {
+  args.GetReturnValue().Set(sin(args[0]->NumberValue(args.GetIsolate()->GetCurrentContext()).FromJust()));
+}
+
+static void LibmCos(const FunctionCallbackInfo<Value>& args) {
+  args.GetReturnValue().Set(cos(args[0]->NumberValue(args.GetIsolate()->GetCurrentContext()).FromJust()));
+}
+
+static void LibmAsin(const FunctionCallbackInfo<Value>& args) {
+  args.GetReturnValue().Set(asin(args[0]->NumberValue(args.GetIsolate()->GetCurrentContext()).FromJust()));
+}
+
 static void Init(Local<Object> exports, Local<Value> module, Local<Context> context) {
   Isolate* iso = context->GetIsolate();
   Method(iso, exports, "shmOpen", ShmOpen);
@@ -791,6 +810,9 @@ static void Init(Local<Object> exports, Local<Value> module, Local<Context> cont
   Method(iso, exports, "listenTcp", ListenTcp);
   Method(iso, exports, "ofdLock", OfdLock);
   Method(iso, exports, "ofdTest", OfdTest);
+  Method(iso, exports, "sin", LibmSin);
+  Method(iso, exports, "cos", LibmCos);
+  Method(iso, exports, "asin", LibmAsin);
 
   Local<Object> c = Object::New(iso);
 #define C(name) SetNum(iso, c, #name, name)

@@ -19,6 +19,7 @@ import { commands as hashFamily } from '../types/hash/hash_family.js';
 import { commands as zsetFamily } from '../types/zset/zset_family.js';
 import { commands as bitmapFamily } from '../types/string/bitmap_family.js';
 import { commands as hyperloglogFamily } from '../types/string/hyperloglog_family.js';
+import { commands as geoFamily } from '../types/geo/geo_family.js';
 import type { CommandDef } from '../commands/types.js';
 
 export const families: Record<string, CommandDef[]> = {
@@ -37,6 +38,7 @@ export const families: Record<string, CommandDef[]> = {
   zset: zsetFamily,
   bitmap: bitmapFamily,
   hyperloglog: hyperloglogFamily,
+  geo: geoFamily,
 };
 
 /** Every command of every family (the COMMAND family is added by the engine, bound to its registry). */

@@ -182,6 +182,56 @@ class ArgScratch {
  * A transaction being built (`kv.multi()`): commands are queued here, in this process,
  * and run by exec() as MULTI … EXEC — one atomic operation for every process.
  */
+/** GEO distance units. */
+export type GeoUnit = 'm' | 'km' | 'ft' | 'mi';
+
+export interface GeoAddOptions {
+  nx?: boolean;
+  xx?: boolean;
+  ch?: boolean;
+}
+
+/** A GEOSEARCH query: a centre (`member` or `lonlat`), a shape (`radius` or `box` [width, height]) in `unit`. */
+export interface GeoSearchQuery {
+  member?: Arg;
+  lonlat?: readonly [number, number];
+  radius?: number;
+  box?: readonly [number, number];
+  unit?: GeoUnit;
+  sort?: 'ASC' | 'DESC';
+  count?: number;
+  /** with `count`: stop at the first `count` found rather than the nearest */
+  any?: boolean;
+  withCoord?: boolean;
+  withDist?: boolean;
+  withHash?: boolean;
+}
+
+export interface GeoSearchHit {
+  member: string;
+  /** in the query's unit */
+  dist?: number;
+  /** the 52-bit geohash (the sorted-set score) */
+  hash?: number;
+  /** [longitude, latitude] */
+  coord?: [number, number];
+}
+
+function geoSearchArgs(q: GeoSearchQuery): Arg[] {
+  const args: Arg[] = [];
+  if (q.member !== undefined) args.push('FROMMEMBER', q.member);
+  if (q.lonlat !== undefined) args.push('FROMLONLAT', q.lonlat[0], q.lonlat[1]);
+  const unit = q.unit ?? 'm';
+  if (q.radius !== undefined) args.push('BYRADIUS', q.radius, unit);
+  if (q.box !== undefined) args.push('BYBOX', q.box[0], q.box[1], unit);
+  if (q.sort !== undefined) args.push(q.sort);
+  if (q.count !== undefined) {
+    args.push('COUNT', q.count);
+    if (q.any) args.push('ANY');
+  }
+  return args;
+}
+
 export class Transaction {
   private readonly queue: Arg[][] = [];
 
@@ -828,6 +878,68 @@ export class KV {
   /** PFCOUNT: the estimated cardinality of one HyperLogLog, or of the union of several. */
   pfcount(...keys: (Arg | readonly Arg[])[]): number {
     return this.call('PFCOUNT', ...flat(keys)) as number;
+  }
+
+  // ---------------------------------------------------------------- geo
+
+  /**
+   * GEOADD key [NX|XX] [CH] with one [longitude, latitude, member] or several: how many
+   * members were added (with `ch`, added or moved).
+   */
+  geoadd(key: Arg, items: readonly (readonly [number, number, Arg])[], opts: GeoAddOptions = {}): number {
+    const args: Arg[] = [key];
+    if (opts.nx) args.push('NX');
+    if (opts.xx) args.push('XX');
+    if (opts.ch) args.push('CH');
+    for (const [lon, lat, m] of items) args.push(lon, lat, m);
+    return this.call('GEOADD', ...args) as number;
+  }
+
+  /** GEODIST: the distance between two members in `unit` (meters by default), null when one is missing. */
+  geodist(key: Arg, member1: Arg, member2: Arg, unit: GeoUnit = 'm'): number | null {
+    const r = this.call('GEODIST', key, member1, member2, unit) as string | null;
+    return r === null ? null : Number(r);
+  }
+
+  /** GEOPOS: [longitude, latitude] of each member (the centre of its 52-bit cell), null when missing. */
+  geopos(key: Arg, ...members: (Arg | readonly Arg[])[]): ([number, number] | null)[] {
+    const r = this.call('GEOPOS', key, ...flat(members)) as ([string, string] | null)[];
+    return r.map((p) => (p === null ? null : [Number(p[0]), Number(p[1])]));
+  }
+
+  /**
+   * GEOSEARCH: the members inside a circle or a box around a member or a position. Without
+   * `withCoord`/`withDist`/`withHash` the names; with them, one entry per member:
+   * { member, dist?, hash?, coord? }.
+   */
+  geosearch(key: Arg, q: GeoSearchQuery): string[] | GeoSearchHit[] {
+    const args = geoSearchArgs(q);
+    const withAny = q.withCoord || q.withDist || q.withHash;
+    if (q.withCoord) args.push('WITHCOORD');
+    if (q.withDist) args.push('WITHDIST');
+    if (q.withHash) args.push('WITHHASH');
+    const r = this.call('GEOSEARCH', key, ...args) as Reply[];
+    if (!withAny) return r as string[];
+    // Redis's order within an entry: member, distance, hash, coordinates
+    return r.map((e) => {
+      const f = e as Reply[];
+      const hit: GeoSearchHit = { member: f[0] as string };
+      let i = 1;
+      if (q.withDist) hit.dist = Number(f[i++]);
+      if (q.withHash) hit.hash = Number(f[i++]);
+      if (q.withCoord) {
+        const c = f[i++] as string[];
+        hit.coord = [Number(c[0]), Number(c[1])];
+      }
+      return hit;
+    });
+  }
+
+  /** GEOSEARCHSTORE: stores the hits as a sorted set at `destination` (their distances with `storeDist`); how many. */
+  geosearchstore(destination: Arg, key: Arg, q: GeoSearchQuery & { storeDist?: boolean }): number {
+    const args = geoSearchArgs(q);
+    if (q.storeDist) args.push('STOREDIST');
+    return this.call('GEOSEARCHSTORE', destination, key, ...args) as number;
   }
 
   // ---------------------------------------------------------------- keys

@@ -136,6 +136,10 @@ export interface Native {
   ofdTest(fd: number, start: number, len: number, type: number): boolean;
   /** A listening non-blocking TCP socket bound to a numeric address (SO_REUSEADDR, IPv6-only for IPv6); -1 if the address is not numeric. */
   listenTcp(address: string, port: number, backlog: number): number;
+  /** The C library's sin, cos and asin (GEO must match Redis's bits; V8's differ in the last ones). */
+  sin(x: number): number;
+  cos(x: number): number;
+  asin(x: number): number;
 }
 
 /** The package root: the nearest ancestor directory whose package.json is named shmkv. */

@@ -91,7 +91,7 @@ test('ACL categories are derived like Redis', () => {
   assert.deepEqual(reg.byName('command')?.aclCategories, ['slow', 'connection']);
 });
 
-const MINE = new Set(['command', 'latency', 'memory', 'connection', 'server', 'string', 'keys', 'transactions', 'function', 'debug', 'list', 'hash', 'bitmap', 'hyperloglog', 'set', 'sort', 'zset']);
+const MINE = new Set(['command', 'latency', 'memory', 'connection', 'server', 'string', 'keys', 'transactions', 'function', 'debug', 'list', 'hash', 'bitmap', 'hyperloglog', 'set', 'sort', 'zset', 'geo']);
 const owner = new Map<string, string>();
 for (const [fam, defs] of Object.entries({ ...families, command: commandDefs, latency: latencyDefs })) for (const d of defs) owner.set(d.name, fam);
 

@@ -43,6 +43,7 @@ const UNITS = [
   'unit/latency-monitor',
   'unit/lazyfree',
   'unit/other',
+  'unit/geo',
 ];
 
 /** the repository (dist/test/suite/ → ../../..) */
