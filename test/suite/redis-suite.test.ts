@@ -36,6 +36,7 @@ const UNITS = [
   'unit/bitops',
   'unit/bitfield',
   'unit/hyperloglog',
+  'unit/geo',
   'unit/introspection',
   'unit/introspection-2',
   'unit/slowlog',
@@ -43,7 +44,6 @@ const UNITS = [
   'unit/latency-monitor',
   'unit/lazyfree',
   'unit/other',
-  'unit/geo',
 ];
 
 /** the repository (dist/test/suite/ → ../../..) */
