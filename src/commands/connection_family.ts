@@ -10,6 +10,7 @@ import { str2ll } from '../protocol/numbers.js';
 import { replyHelp } from './reply.js';
 import { requireServer, type CommandContext, type CommandDef, type ConnectedClient } from './types.js';
 import { resetTransaction } from './transaction_family.js';
+import { pubsubUnsubscribeAll } from './pubsub_family.js';
 
 const ERR_SYNTAX = 'ERR syntax error';
 
@@ -30,6 +31,13 @@ function ping(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error("ERR wrong number of arguments for 'ping' command");
     return;
   }
+  if (ctx.session.subscribed && ctx.reply.resp === 2) {
+    // subscribed mode (RESP2): a multi-bulk, as a message would be
+    ctx.reply.array(2);
+    ctx.reply.bulk('pong');
+    ctx.reply.bulk(argv.length === 1 ? '' : argv[1]!);
+    return;
+  }
   if (argv.length === 1) ctx.reply.pong();
   else ctx.reply.bulk(argv[1]);
 }
@@ -47,6 +55,7 @@ function quit(ctx: CommandContext): void {
 export function resetClient(ctx: CommandContext): void {
   const c = ctx.session;
   resetTransaction(c);
+  pubsubUnsubscribeAll(c);
   c.db = 0;
   c.resp = 2;
   c.name = '';
@@ -224,9 +233,9 @@ function clientType(name: string): ClientType | null {
   }
 }
 
-/** Type of a client for CLIENT LIST/KILL TYPE (no replication/pubsub here yet: all normal). */
-function typeOf(_c: ConnectedClient): ClientType {
-  return 'normal';
+/** Type of a client for CLIENT LIST/KILL TYPE (no replication here: normal or pubsub). */
+function typeOf(c: ConnectedClient): ClientType {
+  return c.subscribed ? 'pubsub' : 'normal';
 }
 
 function clientId(ctx: CommandContext): void {

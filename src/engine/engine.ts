@@ -128,6 +128,8 @@ export class Engine implements Env {
   /** Commands that run at once inside MULTI instead of being queued. */
   private readonly multiImmediate: Set<Command>;
   private readonly execCmd: Command | null;
+  /** What a RESP2 session in subscribed mode may run (Redis's processCommand pub/sub check). */
+  private readonly subscribedAllowed: Set<Command>;
 
   constructor(opts: EngineOptions) {
     this.ks = opts.ks;
@@ -140,6 +142,9 @@ export class Engine implements Env {
     this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry), ...latencyFamily(() => this.registry, this.latencyMonitor)]);
     this.multiImmediate = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null));
     this.execCmd = this.registry.byName('exec');
+    this.subscribedAllowed = new Set(
+      ['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null),
+    );
     this.dirtyAtSave = this.ks.counters.total(C_DIRTY);
     this.applyConfig();
   }
@@ -377,6 +382,11 @@ export class Engine implements Env {
     // good ones (Redis's checkGoodReplicasStatus); EXEC counts as a write if it holds one
     if (this.minReplicasToWrite > 0 && this.minReplicasMaxLag > 0 && (cmd.isWrite || (cmd === this.execCmd && multi !== null && multi.write))) {
       this.reject(s, cmd, 'NOREPLICAS Not enough good replicas to write.');
+      return;
+    }
+    // RESP2 subscribed mode: only the pub/sub commands, PING, QUIT and RESET
+    if (s.subscribed && s.resp === 2 && !this.subscribedAllowed.has(cmd)) {
+      this.reject(s, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
       return;
     }
     // CLIENT PAUSE: after the checks (their errors come at once), as Redis's blockPostponeClient

@@ -423,6 +423,11 @@ export class Segment implements Backing {
     return this.#live().slot;
   }
 
+  /** Is attach slot `i` held by a live process (its lock byte held)? Ours always is. */
+  slotAlive(i: number): boolean {
+    return this.#live().slotAlive(i);
+  }
+
   committed(): number {
     return this.#live().committed();
   }
