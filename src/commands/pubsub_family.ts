@@ -67,6 +67,7 @@ function stateOf(ctx: CommandContext): SessionPubsub {
 /** The subscribe / unsubscribe confirmation: [kind, name or nil, count]. */
 function confirm(ctx: CommandContext, what: string, name: Buffer | null, count: number): void {
   const w = ctx.reply;
+  ctx.session.pushedReply = true;
   if (w.resp === 3) w.push(3);
   else w.array(3);
   w.bulk(what);

@@ -101,6 +101,8 @@ export class Session {
    */
   pubsub: unknown = null;
   subscribed = false;
+  /** The running command's reply is pub/sub confirmations: CLIENT REPLY OFF/SKIP does not drop it. */
+  pushedReply = false;
   /**
    * Output was written to the reply sink outside any command of this session (a pub/sub
    * message): the server sets it to flush (and to check the output buffer limit).

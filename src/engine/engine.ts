@@ -29,6 +29,7 @@ import { changeReplicationId, genInfo, type ServerInfoSource } from './info.js';
 import { LatencyHistogram, LatencyMonitor } from './latency.js';
 import { latencyFamily } from './latency_family.js';
 import { Slowlog } from './slowlog.js';
+import { installKeyspaceEvents } from '../pubsub/notify.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
 const perf = globalThis.performance;
@@ -146,6 +147,7 @@ export class Engine implements Env {
       ['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null),
     );
     this.dirtyAtSave = this.ks.counters.total(C_DIRTY);
+    installKeyspaceEvents(this.ks);
     this.applyConfig();
   }
 
@@ -255,8 +257,10 @@ export class Engine implements Env {
       s.replySkip = false;
       return;
     }
-    if (s.replyOff || s.replySkip) reply.truncate(mark);
+    // (pub/sub confirmations are pushes: they go out whatever CLIENT REPLY says, as Redis's CLIENT_PUSHING)
+    if ((s.replyOff || s.replySkip) && !s.pushedReply) reply.truncate(mark);
     s.replySkip = false;
+    s.pushedReply = false;
   }
 
   /** One command outside any batch (a library call): its own lock, taken only if needed. */
@@ -453,6 +457,11 @@ export class Engine implements Env {
     const paused = this.expiryPaused;
     const keepExpired = ks.keepExpired;
     if (paused) ks.keepExpired = !cmd.isWrite;
+    // (keyspace notifications name their events after the command: src/pubsub/notify.ts)
+    const outerName = ks.cmdName;
+    const outerArgv = ks.cmdArgv;
+    ks.cmdName = cmd.fullName;
+    ks.cmdArgv = argv;
     try {
       if (cmd.useExec) {
         this.ensureLocked();
@@ -469,6 +478,8 @@ export class Engine implements Env {
       reply.error(this.errorText(cmd, e));
     }
     if (paused) ks.keepExpired = keepExpired;
+    ks.cmdName = outerName;
+    ks.cmdArgv = outerArgv;
     // a blocking command that waits is counted when it is served or times out (its rerun)
     if (s.blockRequest !== null) {
       st.argv = EMPTY_ARGV;

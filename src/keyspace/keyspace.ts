@@ -431,6 +431,17 @@ export class Keyspace {
 
   // ---------------------------------------------------------------- the seam: recording a change
 
+  /** The change being signalled unlinks the key (removeEntry), whatever its reason: for change hooks. */
+  signalRemoves = false;
+  /**
+   * The command this process is running (set by the engine; null outside commands: active
+   * expiry, eviction): keyspace notifications name their events after it.
+   */
+  cmdName: string | null = null;
+  cmdArgv: Buffer[] | null = null;
+  /** Called when a read lookup misses (keyspace notifications' keymiss), or null. */
+  missHook: ((db: number, key: Uint8Array) => void) | null = null;
+
   /** Listen to every change of a key this process makes (keyspace notifications, tracking…). */
   addChangeHook(h: KeyChangeHook): void {
     this.hooks.push(h);
@@ -511,8 +522,10 @@ export class Keyspace {
   /** find() that counts a hit or a miss and, unless `touch` is false (LOOKUP_NOTOUCH), is an access (read commands). */
   lookupRead(db: number, key: Uint8Array, touch = true): number {
     const e = this.find(db, key);
-    if (e === 0) this.counters.add(C_MISSES, 1);
-    else {
+    if (e === 0) {
+      this.counters.add(C_MISSES, 1);
+      if (this.missHook !== null) this.missHook(db, key);
+    } else {
       this.counters.add(C_HITS, 1);
       if (touch) this.touchEntry(e);
     }
@@ -699,7 +712,12 @@ export class Keyspace {
     this.main(db).remove(h, ref);
     if (this.expireAt(e) !== 0) this.expires(db).remove(h, ref);
     this.freeEntry(e);
-    this.signal(db, h, reason, e);
+    this.signalRemoves = true;
+    try {
+      this.signal(db, h, reason, e);
+    } finally {
+      this.signalRemoves = false;
+    }
   }
 
   /** DEL of one key: whether it existed. */
