@@ -20,6 +20,8 @@ import type { Command } from '../engine/registry.js';
 import { ReplyError, ValueSink, type Reply } from '../engine/value-sink.js';
 import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
 import { waitAsync, waitSync } from './blocking.js';
+import { EventEmitter } from 'node:events';
+import { hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type PubsubReceiver, type SubKind } from '../pubsub/hub.js';
 
 export { ReplyError, type Reply } from '../engine/value-sink.js';
 
@@ -99,6 +101,55 @@ export interface ScanOptions {
   count?: number;
   /** Only keys of this type (TYPE). */
   type?: string;
+}
+
+/**
+ * A pub/sub message handler: the message and its channel as strings (utf8), and the pattern
+ * that matched for a psubscribe. `raw` has the same as Buffers.
+ */
+export type MessageHandler = (message: string, channel: string, pattern: string | undefined, raw: { message: Buffer; channel: Buffer; pattern: Buffer | undefined }) => void;
+
+/** Raised (as an 'error' event of the KV) when this process fell behind the pub/sub ring and lost messages. */
+export class PubsubLostError extends Error {
+  constructor() {
+    super('shmkv: this process fell behind the shared pub/sub ring: messages published meanwhile were lost');
+    this.name = 'PubsubLostError';
+  }
+}
+
+/**
+ * The subscriptions of one KV handle: it is one subscriber (as one connection is) per
+ * channel / pattern, whatever the number of handlers on it.
+ */
+class LibrarySubscriptions implements PubsubReceiver {
+  readonly maps: Record<SubKind, Map<string, { name: Buffer; handlers: Set<MessageHandler> }>> = {
+    [K_CHANNEL]: new Map(),
+    [K_PATTERN]: new Map(),
+    [K_SHARD]: new Map(),
+  };
+
+  constructor(private readonly fail: (e: Error) => void) {}
+
+  message(type: 'message' | 'pmessage' | 'smessage', pattern: Buffer | null, channel: Buffer, message: Buffer): void {
+    const kind = type === 'message' ? K_CHANNEL : type === 'pmessage' ? K_PATTERN : K_SHARD;
+    const sub = this.maps[kind].get((pattern ?? channel).toString('latin1'));
+    if (sub === undefined) return;
+    const m = message.toString('utf8');
+    const c = channel.toString('utf8');
+    const p = pattern === null ? undefined : pattern.toString('utf8');
+    const raw = { message, channel, pattern: pattern ?? undefined };
+    for (const h of [...sub.handlers]) {
+      try {
+        h(m, c, p, raw);
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
+  lost(): void {
+    this.fail(new PubsubLostError());
+  }
 }
 
 let nextSessionId = 1;
@@ -284,6 +335,8 @@ const CMD = {
   incr: B('INCR'),
   multi: B('MULTI'),
   exec: B('EXEC'),
+  publish: B('PUBLISH'),
+  spublish: B('SPUBLISH'),
 };
 const TOK = { ex: B('EX'), px: B('PX'), exat: B('EXAT'), pxat: B('PXAT'), nx: B('NX'), xx: B('XX'), keepttl: B('KEEPTTL'), get: B('GET') };
 
@@ -307,8 +360,13 @@ type TypedName = (typeof TYPED)[number];
  * shaped as ioredis returns it (bulk strings as strings, integers as numbers, nil as null).
  * An error reply is thrown as a ReplyError whose message is Redis's.
  */
-export class KV {
+export class KV extends EventEmitter {
   private readonly ks: SegmentKeyspace;
+  private readonly subs = new LibrarySubscriptions((e) => {
+    // an 'error' event (a listener decides); without one, a process warning rather than a crash
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+    else process.emitWarning(e);
+  });
   private readonly engine: Engine;
   private readonly session: Session;
   private readonly sink: ValueSink;
@@ -320,6 +378,7 @@ export class KV {
   private closed = false;
 
   constructor(opts: OpenOptions = {}) {
+    super();
     const segment = opts.segment ?? 'default';
     this.ks = openKeyspace({ segment, create: opts.create ?? true, reserve: opts.size, mode: opts.mode, dir: opts.dir, databases: opts.databases });
     try {
@@ -857,10 +916,94 @@ export class KV {
     return this.call('CONFIG', 'SET', name, typeof value === 'boolean' ? (value ? 'yes' : 'no') : value) as 'OK';
   }
 
+  // ---------------------------------------------------------------- pub/sub
+
+  /**
+   * Receive the messages published to `channel` by any process on the segment (the server's
+   * clients included), in publication order, on this event loop (the wait for them runs on
+   * a worker thread: nothing blocks, and a subscription keeps the process alive until
+   * unsubscribed or closed). Returns this handle's number of channel + pattern subscriptions.
+   */
+  subscribe(channel: Arg, handler: MessageHandler): number {
+    return this.addSub(K_CHANNEL, channel, handler);
+  }
+
+  /** subscribe() to every channel matching a glob-style pattern. */
+  psubscribe(pattern: Arg, handler: MessageHandler): number {
+    return this.addSub(K_PATTERN, pattern, handler);
+  }
+
+  /** subscribe() to a shard channel (SPUBLISH). Returns this handle's shard subscriptions. */
+  ssubscribe(channel: Arg, handler: MessageHandler): number {
+    return this.addSub(K_SHARD, channel, handler);
+  }
+
+  /** Remove `handler` (or every handler) from `channel`; no arguments: from every channel. */
+  unsubscribe(channel?: Arg, handler?: MessageHandler): number {
+    return this.removeSub(K_CHANNEL, channel, handler);
+  }
+
+  punsubscribe(pattern?: Arg, handler?: MessageHandler): number {
+    return this.removeSub(K_PATTERN, pattern, handler);
+  }
+
+  sunsubscribe(channel?: Arg, handler?: MessageHandler): number {
+    return this.removeSub(K_SHARD, channel, handler);
+  }
+
+  /** PUBLISH: returns the number of subscribers that receive it, in every process. */
+  publish(channel: Arg, message: Arg): number {
+    return this.run([CMD.publish, toBuffer(channel), toBuffer(message)]) as number;
+  }
+
+  /** SPUBLISH */
+  spublish(channel: Arg, message: Arg): number {
+    return this.run([CMD.spublish, toBuffer(channel), toBuffer(message)]) as number;
+  }
+
+  private subCount(kind: SubKind): number {
+    const m = this.subs.maps;
+    return kind === K_SHARD ? m[K_SHARD].size : m[K_CHANNEL].size + m[K_PATTERN].size;
+  }
+
+  private addSub(kind: SubKind, name: Arg, handler: MessageHandler): number {
+    if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
+    if (typeof handler !== 'function') throw new TypeError('shmkv: a message handler function is required');
+    const b = Buffer.from(toBuffer(name));
+    const key = b.toString('latin1');
+    const map = this.subs.maps[kind];
+    let sub = map.get(key);
+    if (sub === undefined) {
+      hubOf(this.ks).add(this.subs, kind, b);
+      map.set(key, (sub = { name: b, handlers: new Set() }));
+    }
+    sub.handlers.add(handler);
+    return this.subCount(kind);
+  }
+
+  private removeSub(kind: SubKind, name: Arg | undefined, handler: MessageHandler | undefined): number {
+    if (this.closed) return 0;
+    const map = this.subs.maps[kind];
+    const keys = name === undefined ? [...map.keys()] : [toBuffer(name).toString('latin1')];
+    for (const key of keys) {
+      const sub = map.get(key);
+      if (sub === undefined) continue;
+      if (handler !== undefined && name !== undefined) sub.handlers.delete(handler);
+      else sub.handlers.clear();
+      if (sub.handlers.size === 0) {
+        map.delete(key);
+        hubOf(this.ks).remove(this.subs, kind, sub.name);
+      }
+    }
+    return this.subCount(kind);
+  }
+
   /** Detach from the segment (the data stays for the other processes and the next open). Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    hubOf(this.ks).close();
+    for (const m of Object.values(this.subs.maps)) m.clear();
     this.ks.close();
   }
 }
