@@ -189,6 +189,11 @@ function spublish(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function channelsOf(ctx: CommandContext, kind: SubKind, argv: Buffer[]): void {
+  if (argv.length > 3) {
+    // (Redis's addReplySubcommandSyntaxError: the subcommand as typed)
+    ctx.reply.errorBytes(Buffer.concat([Buffer.from("ERR unknown subcommand or wrong number of arguments for '"), argv[1]!.subarray(0, 128), Buffer.from("'. Try PUBSUB HELP.")]));
+    return;
+  }
   const pat = argv.length > 2 ? argv[2]! : null;
   const names = hubOf(ctx.ks)
     .names(kind)

@@ -260,7 +260,8 @@ export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
     case 'events': {
       const flags = keyspaceEventsFlags(raw);
       if (flags === null) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-      return keyspaceEventsString(flags);
+      // kept lossless ('A' hides 'n' in Redis's printed form, not in its flags); printed canonically
+      return keyspaceEventsLossless(flags);
     }
     case 'obuf':
       return parseObufLimits(raw, def.default as string);
@@ -355,6 +356,13 @@ export function keyspaceEventsString(flags: number): string {
   return s;
 }
 
+/** Every class of a set as its own character (no 'A'): what the configuration keeps. */
+export function keyspaceEventsLossless(flags: number): string {
+  let s = '';
+  for (const [ch, f] of Object.entries(EVENT_CHARS)) if (ch !== 'A' && flags & f) s += ch;
+  return s;
+}
+
 // ------------------------------------------------------------------------------ client-output-buffer-limit
 
 /** One class's limits: bytes (0 = none) and seconds above the soft limit. */
@@ -425,7 +433,7 @@ export function decodeShared(def: ConfigDef, n: number): ConfigValue {
     case 'enum':
       return def.values![n] ?? (def.default as string);
     case 'events':
-      return keyspaceEventsString(n);
+      return keyspaceEventsLossless(n);
     default:
       return n;
   }
@@ -436,6 +444,7 @@ export function formatConfigValue(def: ConfigDef, v: ConfigValue): string {
   if (def.type === 'bool') return v ? 'yes' : 'no';
   if (def.type === 'octal') return (v as number).toString(8);
   if (def.percent && (v as number) < 0) return `${-(v as number)}%`;
+  if (def.type === 'events') return keyspaceEventsString(keyspaceEventsFlags(v as string) ?? 0);
   return String(v);
 }
 

@@ -462,6 +462,7 @@ export class Engine implements Env {
     const outerArgv = ks.cmdArgv;
     ks.cmdName = cmd.fullName;
     ks.cmdArgv = argv;
+    ks.cmdSerial++;
     try {
       if (cmd.useExec) {
         this.ensureLocked();

@@ -439,6 +439,8 @@ export class Keyspace {
    */
   cmdName: string | null = null;
   cmdArgv: Buffer[] | null = null;
+  /** Bumped by the engine for every command run (tells one command's changes from the next's). */
+  cmdSerial = 0;
   /** Called when a read lookup misses (keyspace notifications' keymiss), or null. */
   missHook: ((db: number, key: Uint8Array) => void) | null = null;
 

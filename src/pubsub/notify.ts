@@ -182,7 +182,34 @@ export function installKeyspaceEvents(ks: Keyspace): void {
 }
 
 class Emitter {
+  /** The command run (ks.cmdSerial) whose in-place changes were already announced, and of which keys. */
+  private serial = -1;
+  private announced = new Set<string>();
+  /** Keys of this command removed as a destination before their new value (SORT STORE…): no `new` for them. */
+  private replaced = new Set<string>();
+
   constructor(private readonly ks: Keyspace) {}
+
+  /**
+   * A value changed in place may pass the seam more than once in one command (a string
+   * that grows, then is written): Redis announces the command once per key.
+   */
+  private sync(): void {
+    const ks = this.ks;
+    if (ks.cmdSerial !== this.serial) {
+      this.serial = ks.cmdSerial;
+      this.announced = new Set();
+      this.replaced = new Set();
+    }
+  }
+
+  private firstInPlace(db: number, key: Buffer): boolean {
+    this.sync();
+    const id = `${db}:${key.toString('latin1')}`;
+    if (this.announced.has(id)) return false;
+    this.announced.add(id);
+    return true;
+  }
 
   change(flags: number, db: number, reason: Reason, e: number): void {
     const ks = this.ks;
@@ -194,13 +221,23 @@ class Emitter {
     let evs: Ev[];
     switch (reason) {
       case REASON.added:
-        evs = [[NOTIFY.new, 'new'], ...own()];
+        if (cmd !== null) this.firstInPlace(db, key);
+        evs = cmd !== null && this.replaced.has(`${db}:${key.toString('latin1')}`) ? own() : [[NOTIFY.new, 'new'], ...own()];
         break;
       case REASON.overwritten:
         // a destination removed before its new value is added (RENAME, SORT STORE…): no event of its own
-        evs = ks.signalRemoves ? [] : own();
+        if (ks.signalRemoves) {
+          this.sync();
+          this.replaced.add(`${db}:${key.toString('latin1')}`);
+          evs = [];
+        } else {
+          if (cmd !== null) this.firstInPlace(db, key);
+          evs = own();
+        }
         break;
       case REASON.modified:
+        evs = ks.cmdName !== null && !this.firstInPlace(db, key) ? [] : own();
+        break;
       case REASON.touched:
         evs = own();
         break;
