@@ -101,6 +101,8 @@ export class Session {
    */
   pubsub: unknown = null;
   subscribed = false;
+  /** Client-side caching (CLIENT TRACKING, src/commands/tracking.ts): opaque here, null until first enabled. */
+  tracking: unknown = null;
   /** The running command's reply is pub/sub confirmations: CLIENT REPLY OFF/SKIP does not drop it. */
   pushedReply = false;
   /**

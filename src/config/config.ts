@@ -116,6 +116,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', protected: true },
   { name: 'slowlog-log-slower-than', type: 'int', default: 10000, min: -1, max: LLONG_MAX },
   { name: 'slowlog-max-len', type: 'int', default: 128, min: 0, max: LLONG_MAX },
+  { name: 'tracking-table-max-keys', type: 'int', default: 1000000, min: 0, max: LLONG_MAX },
   { name: 'notify-keyspace-events', type: 'events', default: '', shared: true },
   { name: 'lazyfree-lazy-eviction', type: 'bool', default: false, shared: true },
   { name: 'lazyfree-lazy-expire', type: 'bool', default: false, shared: true },

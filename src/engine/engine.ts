@@ -30,6 +30,7 @@ import { LatencyHistogram, LatencyMonitor } from './latency.js';
 import { latencyFamily } from './latency_family.js';
 import { Slowlog } from './slowlog.js';
 import { installKeyspaceEvents } from '../pubsub/notify.js';
+import { trackerOf, type Tracker, type TrackingState } from '../commands/tracking.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
 const perf = globalThis.performance;
@@ -131,6 +132,8 @@ export class Engine implements Env {
   private readonly execCmd: Command | null;
   /** What a RESP2 session in subscribed mode may run (Redis's processCommand pub/sub check). */
   private readonly subscribedAllowed: Set<Command>;
+  /** Client-side caching of this process (src/commands/tracking.ts): its write-seam hooks are installed with it. */
+  readonly tracker: Tracker;
 
   constructor(opts: EngineOptions) {
     this.ks = opts.ks;
@@ -148,6 +151,9 @@ export class Engine implements Env {
     );
     this.dirtyAtSave = this.ks.counters.total(C_DIRTY);
     installKeyspaceEvents(this.ks);
+    this.tracker = trackerOf(this.ks);
+    const srv = this.server;
+    if (srv !== null) this.tracker.lookup = (id) => srv.clients.get(id);
     this.applyConfig();
   }
 
@@ -250,7 +256,14 @@ export class Engine implements Env {
     // its own OK is then sent)
     s.replySkip = s.replySkipNext;
     s.replySkipNext = false;
-    this.dispatch(s, argv);
+    const tr = this.tracker;
+    const outer = tr.current;
+    tr.current = s;
+    try {
+      this.dispatch(s, argv);
+    } finally {
+      tr.current = outer;
+    }
     if (s.postponed) {
       // not run: the skip still applies to it when it runs
       s.replySkipNext = s.replySkip;
@@ -261,6 +274,8 @@ export class Engine implements Env {
     if ((s.replyOff || s.replySkip) && !s.pushedReply) reply.truncate(mark);
     s.replySkip = false;
     s.pushedReply = false;
+    // client-side caching: invalidations of this session's own command go after its reply
+    if (s.tracking !== null) tr.afterCommand(s, s.tracking as TrackingState);
   }
 
   /** One command outside any batch (a library call): its own lock, taken only if needed. */
@@ -284,8 +299,16 @@ export class Engine implements Env {
     const mark = reply.length;
     const skip = s.replySkipNext;
     s.replySkipNext = false;
-    this.dispatchCommand(s, cmd, argv);
+    const tr = this.tracker;
+    const outer = tr.current;
+    tr.current = s;
+    try {
+      this.dispatchCommand(s, cmd, argv);
+    } finally {
+      tr.current = outer;
+    }
     if (s.replyOff || skip) reply.truncate(mark);
+    if (s.tracking !== null) tr.afterCommand(s, s.tracking as TrackingState);
   }
 
   /** executeResolved() outside any batch, as executeAlone(). */
@@ -341,6 +364,8 @@ export class Engine implements Env {
   private dispatchCommand(s: Session, cmd: Command, argv: Buffer[]): void {
     // (Redis's c->lastcmd: set at lookup, so a rejected or held command shows too; not by EXEC's commands)
     s.lastCmdName = cmd.fullName;
+    // tracking-table-max-keys, before every command (Redis's processCommand)
+    if (this.tracker.sessions.size > 0) this.tracker.limitUsedSlots();
     const a = cmd.arity;
     if ((a > 0 && argv.length !== a) || argv.length < -a || cmd.handler === null) {
       this.reject(s, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
@@ -463,6 +488,9 @@ export class Engine implements Env {
     ks.cmdName = cmd.fullName;
     ks.cmdArgv = argv;
     ks.cmdSerial++;
+    const tr = this.tracker;
+    const top = this.nesting === 0;
+    if (top) tr.executing = true;
     try {
       if (cmd.useExec) {
         this.ensureLocked();
@@ -478,6 +506,10 @@ export class Engine implements Env {
       reply.truncate(mark);
       reply.error(this.errorText(cmd, e));
     }
+    if (top) tr.executing = false;
+    // client-side caching: a tracking session (default mode) remembers the keys it read
+    const ts = s.tracking as TrackingState | null;
+    if (ts !== null && ts.on && !ts.bcast && cmd.isReadonly && !cmd.flags.has('pubsub')) tr.rememberKeys(s, ts, this.registry.getKeys(cmd, argv), argv);
     if (paused) ks.keepExpired = keepExpired;
     ks.cmdName = outerName;
     ks.cmdArgv = outerArgv;
@@ -553,6 +585,7 @@ export class Engine implements Env {
     this.slowlogSlowerThan = cfg.num('slowlog-log-slower-than');
     this.slowlogMaxLen = cfg.num('slowlog-max-len');
     this.latencyThreshold = cfg.num('latency-monitor-threshold');
+    this.tracker.maxKeys = cfg.num('tracking-table-max-keys');
     this.slowlog.trim(this.slowlogMaxLen);
   }
 

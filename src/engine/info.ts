@@ -6,6 +6,7 @@
  * (CPU). shmkv adds a few `shmkv_*` fields to the server and memory sections.
  */
 
+import { existingTracker } from '../commands/tracking.js';
 import { randomBytes } from '../util/random.js';
 import os from 'node:os';
 import { REDIS_VERSION, SHMKV_VERSION, type Config } from '../config/config.js';
@@ -156,7 +157,7 @@ export function genInfo(src: InfoSource, args: string[]): string {
           'client_recent_max_input_buffer:0',
           'client_recent_max_output_buffer:0',
           'blocked_clients:0',
-          'tracking_clients:0',
+          `tracking_clients:${existingTracker(ks)?.sessions.size ?? 0}`,
           'clients_in_timeout_table:0',
         ],
   );
@@ -299,9 +300,9 @@ export function genInfo(src: InfoSource, args: string[]): string {
     'active_defrag_key_misses:0',
     'total_active_defrag_time:0',
     'current_active_defrag_time:0',
-    'tracking_total_keys:0',
-    'tracking_total_items:0',
-    'tracking_total_prefixes:0',
+    `tracking_total_keys:${existingTracker(ks)?.totalKeys ?? 0}`,
+    `tracking_total_items:${existingTracker(ks)?.totalItems ?? 0}`,
+    `tracking_total_prefixes:${existingTracker(ks)?.totalPrefixes ?? 0}`,
     'unexpected_error_replies:0',
     `total_error_replies:${st.totalErrorReplies}`,
     'dump_payload_sanitizations:0',

@@ -443,6 +443,8 @@ export class Keyspace {
   cmdSerial = 0;
   /** Called when a read lookup misses (keyspace notifications' keymiss), or null. */
   missHook: ((db: number, key: Uint8Array) => void) | null = null;
+  /** Called when this process flushes a database (client-side caching's null invalidation), or null. */
+  flushHook: ((db: number) => void) | null = null;
 
   /** Listen to every change of a key this process makes (keyspace notifications, tracking…). */
   addChangeHook(h: KeyChangeHook): void {
@@ -950,6 +952,7 @@ export class Keyspace {
     }
     this.changes.append(CH_FLUSHDB, db, 0, REASON.deleted, this.now);
     this.counters.add(C_DIRTY, removed);
+    if (this.flushHook !== null) this.flushHook(db);
     return removed;
   }
 

@@ -29,17 +29,21 @@
  *   12   i32  parked readers, all processes (Atomics; a crashed reader leaves it high: wasted wakes only)
  *   16   f64  ring write position: bytes ever written (logged)
  *   24   u32  registration entries (logged)
- *   28   u32  reserved
+ *   28   u32  client-side-caching trackers, all processes: the sum of the K_TRACK entries' counts
+ *             (logged; kept with the entries by register / purgeSlot). 0 in an area made before
+ *             tracking existed, which has no K_TRACK entries either: the same layout, version 1.
+ *             A writer reads it on every change of a key: non-zero → it puts the key's name in
+ *             the ring (src/commands/tracking.ts); zero → it pays nothing more.
  *   32   PROC_SLOTS (65) × 8: per process slot {i32 pid that registered, u32 entries of the slot}
  *   552  BUCKETS (1024) × u32: heads of the registration hash chains (ref, 0 = empty)
  *   4648 the ring: capacity bytes
  * A registration entry is a heap chunk of its own:
- *   0 u32 next ref, 4 u8 process slot, 5 u8 kind (K_CHANNEL / K_PATTERN / K_SHARD),
+ *   0 u32 next ref, 4 u8 process slot, 5 u8 kind (K_CHANNEL / K_PATTERN / K_SHARD / K_TRACK),
  *   6 u16 0, 8 u32 subscribers, 12 u32 name hash, 16 u32 name length, 20 name bytes
  * Channels and shard channels go to the bucket of their name's hash (mod 1023); patterns
  * all hang on the last bucket's chain, which PUBLISH walks whole (as Redis walks its
  * pattern list).
- * A ring record: u32 channel length, u32 message length, u32 kind (R_MESSAGE / R_SMESSAGE),
+ * A ring record: u32 channel length, u32 message length, u32 kind (R_MESSAGE / R_SMESSAGE / R_INVALIDATE),
  * u32 0, then the channel and message bytes; records wrap around the ring's end.
  */
 import { Heap } from '../heap/heap.js';
@@ -58,8 +62,13 @@ const PATTERN_BUCKET = BUCKETS - 1;
 export const K_CHANNEL = 1;
 export const K_PATTERN = 2;
 export const K_SHARD = 3;
+/** A process with client-side-caching tracking on (name: TRACK_NAME); not a channel. */
+export const K_TRACK = 4;
+export const TRACK_NAME = new Uint8Array(0);
 export const R_MESSAGE = 1;
 export const R_SMESSAGE = 2;
+/** Client-side-caching invalidation: channel = the key's name, message = 8 bytes (src/commands/tracking.ts). */
+export const R_INVALIDATE = 3;
 
 const P_VERSION = 0;
 const P_CAP = 4;
@@ -67,6 +76,7 @@ const P_WORD = 8;
 const P_WAITERS = 12;
 const P_WPOS = 16;
 const P_ENTRIES = 24;
+const P_TRACKERS = 28;
 const P_PROCS = 32;
 const P_BUCKETS = P_PROCS + PROC_SLOTS * 8;
 const P_RING = P_BUCKETS + BUCKETS * 4;
@@ -179,6 +189,10 @@ export class PubsubArea {
     const hash = hashBytes(name, 0, name.length);
     const e = this.find(slot, kind, name, hash);
     const dv = this.dv;
+    if (kind === K_TRACK) {
+      const had = e === 0 ? 0 : dv.getUint32(e + E_COUNT, true);
+      this.addTrackers(Math.max(had + delta, 0) - had);
+    }
     if (e !== 0) {
       const n = dv.getUint32(e + E_COUNT, true) + delta;
       if (n > 0) {
@@ -203,6 +217,17 @@ export class PubsubArea {
     dv.setUint32(b, Heap.ref(ne), true);
     this.setProc(slot, pid, this.procEntries(slot) + 1);
     this.addEntries(1);
+  }
+
+  private addTrackers(d: number): void {
+    if (d === 0) return;
+    this.heap.log(this.at + P_TRACKERS, 4);
+    this.dv.setUint32(this.at + P_TRACKERS, this.trackers + d, true);
+  }
+
+  /** Sum of the K_TRACK registrations of every process (read without the lock: a hint). */
+  get trackers(): number {
+    return this.dv.getUint32(this.at + P_TRACKERS, true);
   }
 
   private addEntries(d: number): void {
@@ -236,6 +261,7 @@ export class PubsubArea {
       for (let r = dv.getUint32(link, true); r !== 0; r = dv.getUint32(link, true)) {
         const e = Heap.deref(r);
         if (this.u8[e + E_SLOT] === slot) {
+          if (this.u8[e + E_KIND] === K_TRACK) this.addTrackers(-dv.getUint32(e + E_COUNT, true));
           this.heap.log(link, 4);
           dv.setUint32(link, dv.getUint32(e + E_NEXT, true), true);
           this.addEntries(-1);

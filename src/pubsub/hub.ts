@@ -14,7 +14,7 @@
 import { futexWaitAsync, futexWake } from '../shm/futex.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { stringMatch } from '../util/glob.js';
-import { K_CHANNEL, K_PATTERN, K_SHARD, NO_SLOT, R_MESSAGE, R_SMESSAGE, type PubsubArea, type RingRecord } from './area.js';
+import { K_CHANNEL, K_PATTERN, K_SHARD, K_TRACK, NO_SLOT, R_INVALIDATE, R_MESSAGE, R_SMESSAGE, TRACK_NAME, type PubsubArea, type RingRecord } from './area.js';
 
 export type SubKind = typeof K_CHANNEL | typeof K_PATTERN | typeof K_SHARD;
 export { K_CHANNEL, K_PATTERN, K_SHARD, R_MESSAGE, R_SMESSAGE };
@@ -76,6 +76,12 @@ export class PubsubHub {
   syncDelivery = false;
   /** Called after messages were delivered (the server flushes its clients). */
   onDelivered: (() => void) | null = null;
+  /**
+   * Client-side caching (src/commands/tracking.ts): the reader of R_INVALIDATE records,
+   * while this process tracks keys; it keeps the ring watched like a subscription does.
+   * Called with null when this process fell behind the ring (everything may have changed).
+   */
+  private invalidation: ((rec: RingRecord | null) => void) | null = null;
 
   constructor(readonly ks: Keyspace) {
     const seg = (ks as Keyspace & { segment?: SegmentLike }).segment;
@@ -92,6 +98,57 @@ export class PubsubHub {
   /** Local subscriptions (receiver × name) of every kind. */
   get subscriptions(): number {
     return this.count;
+  }
+
+  /** Something here reads the ring: a subscription, or client-side-caching tracking. */
+  private get active(): boolean {
+    return this.count > 0 || this.invalidation !== null;
+  }
+
+  /**
+   * Start (fn) or stop (null) reading invalidation records: registered in the shared area
+   * as K_TRACK, so writers in every process know to put key names in the ring.
+   */
+  setInvalidationReader(fn: ((rec: RingRecord | null) => void) | null): void {
+    if ((fn === null) === (this.invalidation === null)) {
+      this.invalidation = fn;
+      return;
+    }
+    if (fn !== null) {
+      const first = !this.active;
+      this.ks.exec(() => {
+        const a = this.area();
+        if (first && !this.watching) this.pos = a.writePos();
+        a.register(this.slot, process.pid, K_TRACK, TRACK_NAME, 1);
+      });
+      this.invalidation = fn;
+      if (first) this.watch();
+      return;
+    }
+    this.invalidation = null;
+    try {
+      this.ks.exec(() => this.area().register(this.slot, process.pid, K_TRACK, TRACK_NAME, -1));
+    } catch {
+      // the keyspace is closed
+    }
+    if (!this.active) this.unwatch();
+  }
+
+  /** Whether this process reads invalidation records. */
+  get tracking(): boolean {
+    return this.invalidation !== null;
+  }
+
+  /**
+   * An invalidation record (from the write seam, inside the writing operation) for the
+   * other processes that track keys; key null: a flush.
+   */
+  emitInvalidation(key: Uint8Array | null, message: Uint8Array): void {
+    const a = this.ks.pubsubArea(false);
+    if (a === null) return;
+    this.checkLiveness(a);
+    if (!a.append(R_INVALIDATE, key ?? new Uint8Array(0), message)) return;
+    if (a.bump()) futexWake(a.i32, a.wordIndex, 0x7fffffff);
   }
 
   private area(): PubsubArea {
@@ -117,7 +174,7 @@ export class PubsubHub {
       set = s;
     }
     if (set.has(r)) return false;
-    const first = this.count === 0;
+    const first = !this.active;
     this.ks.exec(() => {
       const a = this.area();
       // the first subscription: read from what is published from now on
@@ -148,7 +205,7 @@ export class PubsubHub {
     } catch {
       // the keyspace is closed: nothing left to unregister from
     }
-    if (this.count === 0) this.unwatch();
+    if (!this.active) this.unwatch();
     return true;
   }
 
@@ -179,7 +236,7 @@ export class PubsubHub {
   private afterAppend(wake: boolean): void {
     const a = this.ks.pubsubArea(false)!;
     if (wake) futexWake(a.i32, a.wordIndex, 0x7fffffff);
-    if (this.count === 0) return;
+    if (!this.active) return;
     if (this.syncDelivery) this.drain();
     else this.queueDrain();
   }
@@ -232,7 +289,7 @@ export class PubsubHub {
 
   /** Anything published since this process last read (an unlocked look: a hint). */
   pending(): boolean {
-    if (this.count === 0) return false;
+    if (!this.active) return false;
     const a = this.ks.pubsubArea(false);
     return a !== null && a.writePos() !== this.pos;
   }
@@ -248,7 +305,7 @@ export class PubsubHub {
 
   /** Read what was published since the last read and deliver it to local subscribers. */
   drain(): void {
-    if (this.draining || this.count === 0) return;
+    if (this.draining || !this.active) return;
     const a = this.ks.pubsubArea(false);
     if (a === null) return;
     this.draining = true;
@@ -269,6 +326,7 @@ export class PubsubHub {
   }
 
   private reportLost(): void {
+    if (this.invalidation !== null) this.invalidation(null);
     const all = new Set<PubsubReceiver>();
     for (const s of this.channels.values()) for (const r of s) all.add(r);
     for (const p of this.patterns.values()) for (const r of p.subs) all.add(r);
@@ -277,6 +335,10 @@ export class PubsubHub {
   }
 
   private deliver(rec: RingRecord): void {
+    if (rec.kind === R_INVALIDATE) {
+      if (this.invalidation !== null) this.invalidation(rec);
+      return;
+    }
     const key = rec.channel.toString('latin1');
     if (rec.kind === R_SMESSAGE) {
       const s = this.shard.get(key);
@@ -336,6 +398,14 @@ export class PubsubHub {
 
   /** Stop reading (the keyspace is closing): registrations withdrawn, no parked worker. */
   close(): void {
+    if (this.invalidation !== null) {
+      this.invalidation = null;
+      try {
+        this.ks.exec(() => this.ks.pubsubArea(false)?.register(this.slot, process.pid, K_TRACK, TRACK_NAME, -1));
+      } catch {
+        // already closed
+      }
+    }
     if (this.count > 0) {
       const regs: [SubKind, Buffer, number][] = [];
       for (const [k, s] of this.channels) regs.push([K_CHANNEL, Buffer.from(k, 'latin1'), s.size]);

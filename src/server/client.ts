@@ -10,6 +10,7 @@ import type { ReplySink } from '../commands/reply.js';
 import { Session } from '../commands/session.js';
 import type { ConnectedClient } from '../commands/types.js';
 import { pubsubCounts } from '../commands/pubsub_family.js';
+import { trackingFlags, trackingRedir } from '../commands/tracking.js';
 
 /**
  * The connection's reply sink: RESP bytes collected for one write per event-loop turn
@@ -106,6 +107,7 @@ export class Client extends Session implements ConnectedClient {
     if (this.subscribed) f += 'P';
     if (this.multi !== null) f += 'x';
     if (this.heldByPause || this.blockedForKeys) f += 'b';
+    if (this.tracking !== null) f += trackingFlags(this);
     if (this.closeAfterReply) f += 'c';
     if (this.kind === 'unix') f += 'U';
     if (this.noEvict) f += 'e';
@@ -128,7 +130,7 @@ export class Client extends Session implements ConnectedClient {
       ` age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.floor((now - this.lastInteraction) / 1000)}` +
       ` flags=${this.flagString()} db=${this.db} sub=${sub} psub=${psub} ssub=${ssub} multi=${multi} qbuf=${qbuf} qbuf-free=${Math.max(0, 16384 - qbuf)}` +
       ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=16384 rbp=16384 obl=${obl} oll=0 omem=${omem}` +
-      ` tot-mem=${16384 + qbuf + omem + multiMem} events=${events} cmd=${this.lastCmdName} user=${this.user} redir=-1 resp=${this.resp}`
+      ` tot-mem=${16384 + qbuf + omem + multiMem} events=${events} cmd=${this.lastCmdName} user=${this.user} redir=${trackingRedir(this)} resp=${this.resp}`
     );
   }
 }

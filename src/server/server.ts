@@ -27,6 +27,7 @@ import { Logger, type LogLevel } from '../util/log.js';
 import { reprBytes } from '../protocol/repr.js';
 import { hubOf, type PubsubHub } from '../pubsub/hub.js';
 import { pubsubUnsubscribeAll } from '../commands/pubsub_family.js';
+import { trackingSessionGone } from '../commands/tracking.js';
 import { obufLimits, type ObufLimit } from '../config/config.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
@@ -409,6 +410,7 @@ export class Server implements ServerOps, ServerInfoSource {
     this.pendingArgv.delete(c);
     this.removeMonitor(c);
     if (c.pubsub !== null) pubsubUnsubscribeAll(c);
+    trackingSessionGone(this.ks, c);
     this.log.verbose(`Client closed connection id=${c.id} addr=${c.addr}`);
   }
 
@@ -736,6 +738,8 @@ export class Server implements ServerOps, ServerInfoSource {
         this.engine.endBatch();
       }
     }
+    // tracking-table-max-keys when no command comes (Redis's serverCron)
+    if (this.engine.tracker.sessions.size > 0) this.engine.tracker.limitUsedSlots();
     // client timeouts, once per second
     if (this.cronTicks % Math.max(1, hz) === 0) {
       const timeout = this.config.num('timeout');
@@ -775,7 +779,7 @@ export class Server implements ServerOps, ServerInfoSource {
       `client_recent_max_output_buffer:${maxOut}`,
       // (clients held by CLIENT PAUSE count, as Redis's BLOCKED_POSTPONE clients do)
       `blocked_clients:${this.paused.size + this.blocked.size}`,
-      'tracking_clients:0',
+      `tracking_clients:${this.engine.tracker.sessions.size}`,
       `clients_in_timeout_table:${this.blocked.withTimeout()}`,
     ];
   }
