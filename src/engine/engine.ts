@@ -110,6 +110,8 @@ export class Engine implements Env {
   private minReplicasMaxLag = 10;
   /** DEBUG SET-ACTIVE-EXPIRE: background expiry of this process (the server's cron, the library's lock-time cycle). */
   activeExpire = true;
+  /** DEBUG PAUSE-CRON (the server's cron looks at it) */
+  cronPaused = false;
   private slowlogSlowerThan = 10000;
   private slowlogMaxLen = 128;
   private readonly slowlog = new Slowlog();
@@ -153,7 +155,12 @@ export class Engine implements Env {
     installKeyspaceEvents(this.ks);
     this.tracker = trackerOf(this.ks);
     const srv = this.server;
-    if (srv !== null) this.tracker.lookup = (id) => srv.clients.get(id);
+    // (a connection closing after its reply — QUIT — is gone for REDIRECT, as Redis frees it before the next command runs)
+    if (srv !== null)
+      this.tracker.lookup = (id) => {
+        const c = srv.clients.get(id);
+        return c === undefined || c.closeAfterReply ? undefined : c;
+      };
     this.applyConfig();
   }
 

@@ -699,6 +699,7 @@ export class Server implements ServerOps, ServerInfoSource {
 
   private serverCron(): void {
     const hz = this.config.num('hz');
+    if (this.engine.cronPaused) return;
     this.cronTicks++;
     const now = Date.now();
     // instantaneous metrics every ~100 ms
