@@ -22,6 +22,7 @@ import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
 import { waitAsync, waitSync } from './blocking.js';
 import { EventEmitter } from 'node:events';
 import { hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type PubsubReceiver, type SubKind } from '../pubsub/hub.js';
+import { setTrackingDeliver, trackingSessionGone } from '../commands/tracking.js';
 
 export { ReplyError, type Reply } from '../engine/value-sink.js';
 
@@ -108,6 +109,21 @@ export interface ScanOptions {
  * that matched for a psubscribe. `raw` has the same as Buffers.
  */
 export type MessageHandler = (message: string, channel: string, pattern: string | undefined, raw: { message: Buffer; channel: Buffer; pattern: Buffer | undefined }) => void;
+
+/**
+ * Client-side caching: the keys this handle read that changed since (in any process), or
+ * null when every key may have changed (a FLUSHALL / FLUSHDB, or this process fell behind
+ * the shared ring).
+ */
+export type InvalidationHandler = (keys: string[] | null) => void;
+
+export interface TrackOptions {
+  /** BCAST: be told about every changed key that starts with one of `prefixes` (default: every key), read or not. */
+  bcast?: boolean;
+  prefixes?: string[];
+  /** NOLOOP: not about the changes this handle makes itself. */
+  noloop?: boolean;
+}
 
 /** Raised (as an 'error' event of the KV) when this process fell behind the pub/sub ring and lost messages. */
 export class PubsubLostError extends Error {
@@ -376,6 +392,10 @@ export class KV extends EventEmitter {
   private readonly argv2: Buffer[] = [EMPTY, EMPTY];
   private readonly argv3: Buffer[] = [EMPTY, EMPTY, EMPTY];
   private closed = false;
+  /** kv.track's handler, and the invalidations waiting for the running call to return */
+  private onInvalidate: InvalidationHandler | null = null;
+  private invQueue: (string[] | null)[] = [];
+  private depth = 0;
 
   constructor(opts: OpenOptions = {}) {
     super();
@@ -420,8 +440,14 @@ export class KV extends EventEmitter {
 
   private run(argv: Buffer[]): Reply {
     if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
-    this.engine.executeAlone(this.session, argv);
+    this.depth++;
+    try {
+      this.engine.executeAlone(this.session, argv);
+    } finally {
+      this.depth--;
+    }
     const r = this.sink.take1();
+    if (this.invQueue.length > 0 && this.depth === 0) this.flushInvalidations();
     if (r instanceof ReplyError) throw r;
     return r;
   }
@@ -429,12 +455,15 @@ export class KV extends EventEmitter {
   /** run() of a command looked up at open() with an argv built from the scratch (see ArgScratch). */
   private runScratch(cmd: Command, argv: Buffer[]): Reply {
     if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
+    this.depth++;
     try {
       this.engine.executeResolvedAlone(this.session, cmd, argv);
     } finally {
+      this.depth--;
       this.ks.forgetProbe();
     }
     const r = this.sink.take1();
+    if (this.invQueue.length > 0 && this.depth === 0) this.flushInvalidations();
     if (r instanceof ReplyError) throw r;
     return r;
   }
@@ -886,6 +915,7 @@ export class KV extends EventEmitter {
     const s = this.session;
     engine.beginBatch();
     let replies: Reply[];
+    this.depth++;
     try {
       engine.execute(s, [CMD.multi]);
       for (const q of queue) {
@@ -894,9 +924,11 @@ export class KV extends EventEmitter {
       }
       engine.execute(s, [CMD.exec]);
     } finally {
+      this.depth--;
       engine.endBatch();
       replies = this.sink.takeAll();
     }
+    if (this.invQueue.length > 0 && this.depth === 0) this.flushInvalidations();
     const result = replies[replies.length - 1];
     if (result instanceof ReplyError) throw result;
     if (result === null || result === undefined) return null;
@@ -998,10 +1030,67 @@ export class KV extends EventEmitter {
     return this.subCount(kind);
   }
 
+  // ---------------------------------------------------------------- client-side caching
+
+  /**
+   * Keep an in-process cache coherent (Redis's CLIENT TRACKING for this handle): from now
+   * on, every key this handle reads (get, hget, mget… any read command) is remembered, and
+   * `onInvalidate` is called with the keys when they change — written, deleted, expired or
+   * evicted by ANY process: this one (right after the writing call returns, unless
+   * `noloop`), the server's clients, other library processes (on this event loop, as soon
+   * as the change is published). null means every key (FLUSHALL / FLUSHDB, or this process
+   * fell behind the shared ring). A key is reported once per read: read it again to hear
+   * about it again. With `bcast`, every changed key with one of `prefixes` is reported,
+   * read or not. Calling track() again replaces the handler and options.
+   */
+  track(onInvalidate: InvalidationHandler, opts: TrackOptions = {}): void {
+    if (typeof onInvalidate !== 'function') throw new TypeError('shmkv: an invalidation handler function is required');
+    const args: Arg[] = ['TRACKING', 'ON'];
+    if (opts.bcast) {
+      args.push('BCAST');
+      for (const p of opts.prefixes ?? []) args.push('PREFIX', p);
+    }
+    if (opts.noloop) args.push('NOLOOP');
+    // (turned off first: switching BCAST on/off needs it, as in Redis)
+    if (this.onInvalidate !== null) this.call('CLIENT', 'TRACKING', 'OFF');
+    this.call('CLIENT', ...args);
+    this.onInvalidate = onInvalidate;
+    setTrackingDeliver(this.session, (keys) => {
+      this.invQueue.push(keys === null ? null : keys.map((k) => k.toString('utf8')));
+      if (this.depth === 0) this.flushInvalidations();
+    });
+  }
+
+  /** Stop tracking (track's handler is not called any more). */
+  untrack(): void {
+    if (this.closed || this.onInvalidate === null) return;
+    this.onInvalidate = null;
+    this.invQueue = [];
+    this.call('CLIENT', 'TRACKING', 'OFF');
+  }
+
+  private flushInvalidations(): void {
+    const q = this.invQueue;
+    this.invQueue = [];
+    const h = this.onInvalidate;
+    if (h === null) return;
+    for (const keys of q) {
+      try {
+        h(keys);
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        else process.emitWarning(err);
+      }
+    }
+  }
+
   /** Detach from the segment (the data stays for the other processes and the next open). Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.onInvalidate = null;
+    trackingSessionGone(this.ks, this.session);
     hubOf(this.ks).close();
     for (const m of Object.values(this.subs.maps)) m.clear();
     this.ks.close();
