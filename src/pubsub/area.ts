@@ -43,6 +43,7 @@
  * u32 0, then the channel and message bytes; records wrap around the ring's end.
  */
 import { Heap } from '../heap/heap.js';
+import { HeapFormatError } from '../heap/errors.js';
 import { hashBytes } from '../structs/hash.js';
 import { stringMatch } from '../util/glob.js';
 
@@ -115,9 +116,9 @@ export class PubsubArea {
     this.u8 = heap.mem.u8;
     this.i32 = heap.mem.i32;
     const v = this.dv.getUint32(at + P_VERSION, true);
-    if (v !== PUBSUB_VERSION) throw new Error(`pub/sub area: layout version ${v}, this build reads version ${PUBSUB_VERSION}`);
+    if (v !== PUBSUB_VERSION) throw new HeapFormatError(`pub/sub area: layout version ${v}, this build reads version ${PUBSUB_VERSION}`);
     this.capacity = this.dv.getUint32(at + P_CAP, true);
-    if (this.capacity === 0 || (this.capacity & (this.capacity - 1)) !== 0) throw new Error('pub/sub area: bad ring capacity');
+    if (this.capacity === 0 || (this.capacity & (this.capacity - 1)) !== 0) throw new HeapFormatError('pub/sub area: bad ring capacity');
     this.wordIndex = (at + P_WORD) >> 2;
     this.waitersIndex = (at + P_WAITERS) >> 2;
   }
