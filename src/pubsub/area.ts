@@ -247,11 +247,15 @@ export class PubsubArea {
     this.setProc(slot, 0, 0);
   }
 
-  /** Remove the registrations of slots whose process is gone (inside an operation). */
-  purgeDead(self: number, alive: (slot: number) => boolean): void {
+  /**
+   * Remove the registrations of slots whose process is gone (inside an operation): the
+   * slot's live holder (`holder`: its pid, 0 when none) is not the pid that registered
+   * (dead, or the slot was taken over by a process that has not registered yet).
+   */
+  purgeDead(self: number, holder: (slot: number) => number): void {
     for (let s = 0; s < PROC_SLOTS; s++) {
       if (s === self || s === NO_SLOT || this.procEntries(s) === 0) continue;
-      if (!alive(s)) this.purgeSlot(s);
+      if (holder(s) !== this.procPid(s)) this.purgeSlot(s);
     }
   }
 
