@@ -402,7 +402,7 @@ export const commands: CommandDef[] = [
         complexity: 'O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels',
         args: [{ name: 'shardchannel', type: 'string', flags: ['optional', 'multiple'] }],
       }),
-      sub('help', 2, (ctx) => replyHelp(ctx.reply, PUBSUB_HELP), 'Show helpful text about the different subcommands', { since: '6.2.0', complexity: 'O(1)', flags: ['loading', 'stale'] }),
+      sub('help', 2, (ctx) => replyHelp(ctx.reply, PUBSUB_HELP), 'Show helpful text about the different subcommands', { since: '6.2.0', complexity: 'O(1)', flags: ['loading', 'stale'], acl: ['-@pubsub'] }),
     ],
   },
 ];

@@ -14,6 +14,12 @@ import type { Keyspace } from '../keyspace/keyspace.js';
 import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
 import type { EngineStats } from '../commands/types.js';
 import type { Registry } from './registry.js';
+import { hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type SubKind } from '../pubsub/hub.js';
+
+/** Distinct channels / patterns / shard channels subscribed in any process (0 before any pub/sub). */
+function pubsubNames(ks: Keyspace, kind: SubKind): number {
+  return ks.pubsubArea(false) === null ? 0 : hubOf(ks).names(kind).length;
+}
 
 /** What only a server knows (src/server/server.ts provides it). */
 export interface ServerInfoSource {
@@ -287,9 +293,10 @@ export function genInfo(src: InfoSource, args: string[]): string {
     'current_eviction_exceeded_time:0',
     `keyspace_hits:${counters.total(C_HITS)}`,
     `keyspace_misses:${counters.total(C_MISSES)}`,
-    'pubsub_channels:0',
-    'pubsub_patterns:0',
-    'pubsubshard_channels:0',
+    // (every process's subscriptions: the segment's registration table)
+    `pubsub_channels:${pubsubNames(ks, K_CHANNEL)}`,
+    `pubsub_patterns:${pubsubNames(ks, K_PATTERN)}`,
+    `pubsubshard_channels:${pubsubNames(ks, K_SHARD)}`,
     'latest_fork_usec:0',
     'total_forks:0',
     'migrate_cached_sockets:0',

@@ -168,6 +168,8 @@ export class Keyspace {
     this.settings = new Settings(heap, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), (fn) => this.exec(fn));
     this.counters = new Counters(heap, Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), slot);
     this.changes = new ChangeRing(heap, Heap.deref(this.dv.getUint32(k + K_CHANGES, true)));
+    // a pub/sub area made by another build must not be read (its version is checked here)
+    this.pubsubArea(false);
     this.readyIdx = (k + K_READY_SEQ) >> 2;
     this.waitersIdx = (k + K_KEY_WAITERS) >> 2;
     let fixed = 0;

@@ -21,7 +21,7 @@ import { ReplyError, ValueSink, type Reply } from '../engine/value-sink.js';
 import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
 import { waitAsync, waitSync } from './blocking.js';
 import { EventEmitter } from 'node:events';
-import { hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type PubsubReceiver, type SubKind } from '../pubsub/hub.js';
+import { existingHub, hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type PubsubReceiver, type SubKind } from '../pubsub/hub.js';
 import { setTrackingDeliver, trackingSessionGone } from '../commands/tracking.js';
 
 export { ReplyError, type Reply } from '../engine/value-sink.js';
@@ -1091,7 +1091,7 @@ export class KV extends EventEmitter {
     this.closed = true;
     this.onInvalidate = null;
     trackingSessionGone(this.ks, this.session);
-    hubOf(this.ks).close();
+    existingHub(this.ks)?.close();
     for (const m of Object.values(this.subs.maps)) m.clear();
     this.ks.close();
   }

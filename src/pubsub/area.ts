@@ -47,6 +47,7 @@
  * u32 0, then the channel and message bytes; records wrap around the ring's end.
  */
 import { Heap } from '../heap/heap.js';
+import { HeapFormatError } from '../heap/errors.js';
 import { hashBytes } from '../structs/hash.js';
 import { stringMatch } from '../util/glob.js';
 
@@ -125,9 +126,9 @@ export class PubsubArea {
     this.u8 = heap.mem.u8;
     this.i32 = heap.mem.i32;
     const v = this.dv.getUint32(at + P_VERSION, true);
-    if (v !== PUBSUB_VERSION) throw new Error(`pub/sub area: layout version ${v}, this build reads version ${PUBSUB_VERSION}`);
+    if (v !== PUBSUB_VERSION) throw new HeapFormatError(`pub/sub area: layout version ${v}, this build reads version ${PUBSUB_VERSION}`);
     this.capacity = this.dv.getUint32(at + P_CAP, true);
-    if (this.capacity === 0 || (this.capacity & (this.capacity - 1)) !== 0) throw new Error('pub/sub area: bad ring capacity');
+    if (this.capacity === 0 || (this.capacity & (this.capacity - 1)) !== 0) throw new HeapFormatError('pub/sub area: bad ring capacity');
     this.wordIndex = (at + P_WORD) >> 2;
     this.waitersIndex = (at + P_WAITERS) >> 2;
   }
@@ -272,11 +273,15 @@ export class PubsubArea {
     this.setProc(slot, 0, 0);
   }
 
-  /** Remove the registrations of slots whose process is gone (inside an operation). */
-  purgeDead(self: number, alive: (slot: number) => boolean): void {
+  /**
+   * Remove the registrations of slots whose process is gone (inside an operation): the
+   * slot's live holder (`holder`: its pid, 0 when none) is not the pid that registered
+   * (dead, or the slot was taken over by a process that has not registered yet).
+   */
+  purgeDead(self: number, holder: (slot: number) => number): void {
     for (let s = 0; s < PROC_SLOTS; s++) {
       if (s === self || s === NO_SLOT || this.procEntries(s) === 0) continue;
-      if (!alive(s)) this.purgeSlot(s);
+      if (holder(s) !== this.procPid(s)) this.purgeSlot(s);
     }
   }
 

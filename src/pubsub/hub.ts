@@ -51,7 +51,7 @@ export function existingHub(ks: Keyspace): PubsubHub | undefined {
 
 interface SegmentLike {
   slot: number;
-  slotAlive(i: number): boolean;
+  slotHolder(i: number): number;
 }
 
 export class PubsubHub {
@@ -67,7 +67,8 @@ export class PubsubHub {
   private drainQueued = false;
   private lastLiveness = 0;
   readonly slot: number;
-  private readonly alive: (slot: number) => boolean;
+  /** The live pid attached through a slot (0: none). */
+  private readonly holder: (slot: number) => number;
   /**
    * Deliver the ring's records right after a local publish (a server: its clients' buffers
    * are written at once). A library process delivers on the next turn of its event loop,
@@ -92,7 +93,8 @@ export class PubsubHub {
       // detached
     }
     this.slot = slot;
-    this.alive = seg !== undefined && slot !== NO_SLOT ? (i) => seg.slotAlive(i) : () => true;
+    // (without a segment there is one process: whatever registered is alive)
+    this.holder = seg !== undefined && slot !== NO_SLOT ? (i) => seg.slotHolder(i) : () => process.pid;
   }
 
   /** Local subscriptions (receiver × name) of every kind. */
@@ -258,7 +260,7 @@ export class PubsubHub {
     const now = Date.now();
     if (now - this.lastLiveness < LIVENESS_INTERVAL_MS) return;
     this.lastLiveness = now;
-    a.purgeDead(this.slot, this.alive);
+    a.purgeDead(this.slot, this.holder);
   }
 
   /** PUBSUB NUMSUB / SHARDNUMSUB: subscribers of a channel in every process. */

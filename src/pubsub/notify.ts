@@ -85,8 +85,8 @@ const COMMANDS: Record<string, CmdEvents> = {
   append: fixed(S$, 'append'),
   incr: fixed(S$, 'incrby'),
   incrby: fixed(S$, 'incrby'),
-  decr: fixed(S$, 'decrby'),
-  decrby: fixed(S$, 'decrby'),
+  decr: fixed(S$, 'incrby'),
+  decrby: fixed(S$, 'incrby'),
   incrbyfloat: fixed(S$, 'incrbyfloat'),
   setrange: fixed(S$, 'setrange'),
   setbit: fixed(S$, 'setbit'),
@@ -257,17 +257,22 @@ class Emitter {
       case REASON.evicted:
         evs = [[NOTIFY.evicted, 'evicted']];
         break;
+      // Redis adds the destination (its `new`) before it deletes the source: new, *_from, *_to
       case REASON.renamedFrom:
+        if (argv !== null && argv.length > 2) this.emit(flags, NOTIFY.new, 'new', db, argv[2]!);
         evs = [[G, 'rename_from']];
         break;
       case REASON.renamedTo:
-        evs = [[NOTIFY.new, 'new'], [G, 'rename_to']];
+        evs = argv !== null && argv.length > 2 ? [[G, 'rename_to']] : [[NOTIFY.new, 'new'], [G, 'rename_to']];
         break;
-      case REASON.movedFrom:
+      case REASON.movedFrom: {
+        const to = argv !== null && argv.length > 2 ? Number(argv[2]!.toString('latin1')) : NaN;
+        if (Number.isInteger(to)) this.emit(flags, NOTIFY.new, 'new', to, key);
         evs = [[G, 'move_from']];
         break;
+      }
       case REASON.movedTo:
-        evs = [[NOTIFY.new, 'new'], [G, 'move_to']];
+        evs = argv !== null && argv.length > 2 ? [[G, 'move_to']] : [[NOTIFY.new, 'new'], [G, 'move_to']];
         break;
       case REASON.copiedTo:
         evs = [[NOTIFY.new, 'new'], [G, 'copy_to']];

@@ -33,6 +33,7 @@ const UNITS = [
   'unit/pause',
   'unit/latency-monitor',
   'unit/other',
+  'unit/pubsub',
 ];
 
 /** the repository (dist/test/suite/ → ../../..) */
