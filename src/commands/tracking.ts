@@ -494,7 +494,7 @@ export function clientTracking(ctx: CommandContext, argv: Buffer[]): void {
       return;
     }
     if (opts.optin && opts.optout) {
-      w.error("ERR You can't use both OPTIN and OPTOUT");
+      w.error("ERR You can't specify both OPTIN mode and OPTOUT mode");
       return;
     }
     if (st !== null && st.on && ((opts.optin && st.optout) || (opts.optout && st.optin))) {
