@@ -230,8 +230,19 @@ export class Tracker {
     }
     const m = rec.message;
     if (m.length >= 5 && m.readUInt32LE(0) === this.origin) return;
-    if (m.length >= 5 && (m[4]! & MSG_FLUSH) !== 0) this.invalidateOnFlush();
-    else this.invalidateKey(null, rec.channel, true);
+    // another process's change is nobody's here, even when read during a command (a PUBLISH
+    // drains the ring at once): not NOLOOP's, not held for after that command's reply
+    const cur = this.current;
+    const ex = this.executing;
+    this.current = null;
+    this.executing = false;
+    try {
+      if (m.length >= 5 && (m[4]! & MSG_FLUSH) !== 0) this.invalidateOnFlush();
+      else this.invalidateKey(null, rec.channel, true);
+    } finally {
+      this.current = cur;
+      this.executing = ex;
+    }
   };
 
   /**
