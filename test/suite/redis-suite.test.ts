@@ -34,6 +34,7 @@ const UNITS = [
   'unit/latency-monitor',
   'unit/other',
   'unit/pubsub',
+  'unit/tracking',
 ];
 
 /** the repository (dist/test/suite/ → ../../..) */
