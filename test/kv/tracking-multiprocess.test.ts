@@ -7,7 +7,8 @@
  * - a key a server client writes reaches the `kv.track` callback of a library process
  *   (this test process), and so does a write by another library process (a child);
  * - BCAST prefixes from a library handle; untrack() stops the callbacks;
- * - with nobody tracking, writers put nothing in the ring.
+ * - with nobody tracking, writers put nothing in the ring; a SIGKILLed tracking process stops
+ *   costing writers once they find it dead.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,4 +186,30 @@ test('nobody tracking: writes put no invalidation in the ring', async () => {
   } finally {
     c.close();
   }
+});
+
+test('a tracking process killed with SIGKILL: writers stop publishing for it once they find it dead', async () => {
+  const src = `import { open } from ${JSON.stringify(KV_ENTRY)}; const kv = open({ segment: ${JSON.stringify(srv.segment)}, create: false }); kv.track(() => {}); kv.get('dead:k'); console.log('ready'); setInterval(() => {}, 1000);`;
+  const p = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    p.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+    p.on('exit', (code) => reject(new Error(`child exited ${code}`)));
+  });
+  const ks = (kv as unknown as { ks: { pubsubArea(c: boolean): { trackers: number; writePos(): number } | null } }).ks;
+  const a = ks.pubsubArea(false)!;
+  assert.equal(a.trackers, 1);
+  const exited = new Promise((r) => p.on('exit', r));
+  p.kill('SIGKILL');
+  await exited;
+  // the next writes find the registration dead (liveness is checked at most every 20 ms)
+  for (let i = 0; i < 10 && a.trackers > 0; i++) {
+    kv.set('dead:k', String(i));
+    await sleep(25);
+  }
+  assert.equal(a.trackers, 0);
+  const pos = a.writePos();
+  kv.set('dead:k', 'again');
+  assert.equal(a.writePos(), pos);
 });
