@@ -10,6 +10,8 @@ import { str2ll } from '../protocol/numbers.js';
 import { replyHelp } from './reply.js';
 import { requireServer, type CommandContext, type CommandDef, type ConnectedClient } from './types.js';
 import { resetTransaction } from './transaction_family.js';
+import { pubsubUnsubscribeAll } from './pubsub_family.js';
+import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo, trackingSessionGone } from './tracking.js';
 
 const ERR_SYNTAX = 'ERR syntax error';
 
@@ -30,6 +32,13 @@ function ping(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.error("ERR wrong number of arguments for 'ping' command");
     return;
   }
+  if (ctx.session.subscribed && ctx.reply.resp === 2) {
+    // subscribed mode (RESP2): a multi-bulk, as a message would be
+    ctx.reply.array(2);
+    ctx.reply.bulk('pong');
+    ctx.reply.bulk(argv.length === 1 ? '' : argv[1]!);
+    return;
+  }
   if (argv.length === 1) ctx.reply.pong();
   else ctx.reply.bulk(argv[1]);
 }
@@ -47,6 +56,8 @@ function quit(ctx: CommandContext): void {
 export function resetClient(ctx: CommandContext): void {
   const c = ctx.session;
   resetTransaction(c);
+  pubsubUnsubscribeAll(c);
+  trackingSessionGone(ctx.ks, c);
   c.db = 0;
   c.resp = 2;
   c.name = '';
@@ -224,9 +235,9 @@ function clientType(name: string): ClientType | null {
   }
 }
 
-/** Type of a client for CLIENT LIST/KILL TYPE (no replication/pubsub here yet: all normal). */
-function typeOf(_c: ConnectedClient): ClientType {
-  return 'normal';
+/** Type of a client for CLIENT LIST/KILL TYPE (no replication here: normal or pubsub). */
+function typeOf(c: ConnectedClient): ClientType {
+  return c.subscribed ? 'pubsub' : 'normal';
 }
 
 function clientId(ctx: CommandContext): void {
@@ -418,22 +429,6 @@ function clientPause(ctx: CommandContext, argv: Buffer[]): void {
 function clientUnpause(ctx: CommandContext): void {
   requireServer(ctx, 'CLIENT UNPAUSE').unpause();
   ctx.reply.ok();
-}
-
-function clientGetredir(ctx: CommandContext): void {
-  ctx.reply.integer(-1);
-}
-
-function clientTrackinginfo(ctx: CommandContext): void {
-  const w = ctx.reply;
-  w.map(3);
-  w.bulk('flags');
-  w.set(1);
-  w.bulk('off');
-  w.bulk('redirect');
-  w.integer(-1);
-  w.bulk('prefixes');
-  w.array(0);
 }
 
 function clientUnblock(ctx: CommandContext, argv: Buffer[]): void {
@@ -724,6 +719,58 @@ export const commands: CommandDef[] = [
         summary: 'Resume processing of clients that were paused',
         since: '6.2.0',
         complexity: 'O(N) Where N is the number of paused clients',
+      },
+      {
+        name: 'tracking',
+        handler: clientTracking,
+        arity: -3,
+        flags: ['noscript', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'connection',
+        summary: 'Enable or disable server assisted client side caching support',
+        since: '6.0.0',
+        complexity: 'O(1). Some options may introduce additional complexity.',
+        args: [
+          {
+            name: 'status',
+            type: 'oneof',
+            args: [
+              { name: 'on', type: 'pure-token', token: 'ON' },
+              { name: 'off', type: 'pure-token', token: 'OFF' },
+            ],
+          },
+          { name: 'client-id', type: 'integer', token: 'REDIRECT', flags: ['optional'] },
+          { name: 'prefix', type: 'string', token: 'PREFIX', flags: ['optional', 'multiple', 'multiple_token'] },
+          { name: 'bcast', type: 'pure-token', token: 'BCAST', flags: ['optional'] },
+          { name: 'optin', type: 'pure-token', token: 'OPTIN', flags: ['optional'] },
+          { name: 'optout', type: 'pure-token', token: 'OPTOUT', flags: ['optional'] },
+          { name: 'noloop', type: 'pure-token', token: 'NOLOOP', flags: ['optional'] },
+        ],
+      },
+      {
+        name: 'caching',
+        handler: clientCaching,
+        arity: 3,
+        flags: ['noscript', 'loading', 'stale'],
+        firstKey: 0,
+        lastKey: 0,
+        keyStep: 0,
+        group: 'connection',
+        summary: 'Instruct the server about tracking or not keys in the next request',
+        since: '6.0.0',
+        complexity: 'O(1)',
+        args: [
+          {
+            name: 'mode',
+            type: 'oneof',
+            args: [
+              { name: 'yes', type: 'pure-token', token: 'YES' },
+              { name: 'no', type: 'pure-token', token: 'NO' },
+            ],
+          },
+        ],
       },
       {
         name: 'getredir',

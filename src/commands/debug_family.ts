@@ -267,6 +267,9 @@ function debug(ctx: CommandContext, argv: Buffer[]): void {
   else if (eqi(sub, 'set-active-expire') && argc === 3) {
     ctx.env.activeExpire = atoi(argv[2]!) !== 0;
     w.ok();
+  } else if (eqi(sub, 'pause-cron') && argc === 3) {
+    ctx.env.cronPaused = atoi(argv[2]!) !== 0;
+    w.ok();
   } else if (eqi(sub, 'error') && argc === 3) {
     // the argument is the whole error text (no ERR prefix added)
     w.errorBytes(argv[2]!);

@@ -94,6 +94,24 @@ export class Session {
   lastCmdName = 'NULL';
   /** argv indices of the running command that SLOWLOG and MONITOR must not show (AUTH passwords...) */
   redacted: number[] | null = null;
+  /**
+   * Pub/sub subscriptions (src/commands/pubsub_family.ts), made at the first SUBSCRIBE;
+   * opaque here. `subscribed` is Redis's CLIENT_PUBSUB: some subscription of any kind, so
+   * a RESP2 session may only run the subscribed-mode commands.
+   */
+  pubsub: unknown = null;
+  subscribed = false;
+  /** Client-side caching (CLIENT TRACKING, src/commands/tracking.ts): opaque here, null until first enabled. */
+  tracking: unknown = null;
+  /** The running command's reply is pub/sub confirmations: CLIENT REPLY OFF/SKIP does not drop it. */
+  pushedReply = false;
+  /**
+   * Output was written to the reply sink outside any command of this session (a pub/sub
+   * message): the server sets it to flush (and to check the output buffer limit).
+   */
+  onPush: (() => void) | null = null;
+  /** This process lost pub/sub messages meant for the session (it fell behind the ring): the server closes it. */
+  onPubsubLost: (() => void) | null = null;
   /** The engine's per-session state (its handler context...): opaque here, kept here so finding it costs nothing. */
   engineState: unknown = null;
 

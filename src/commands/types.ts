@@ -95,6 +95,8 @@ export interface Env {
    * it is false (lookups still expire lazily).
    */
   activeExpire: boolean;
+  /** DEBUG PAUSE-CRON: the server's cron does nothing while it is true. */
+  cronPaused: boolean;
   /** DEBUG CHANGE-REPL-ID: a new master_replid (INFO replication). */
   changeReplicationId(): void;
 }

@@ -18,7 +18,7 @@ export type ConfigValue = string | number | boolean;
 export interface ConfigDef {
   name: string;
   alias?: string;
-  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'bind' | 'octal' | 'percentiles' | 'events';
+  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'save' | 'bind' | 'octal' | 'percentiles' | 'events' | 'obuf';
   default: ConfigValue;
   min?: number;
   max?: number;
@@ -91,6 +91,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'databases', type: 'int', default: 16, min: 1, max: INT_MAX, immutable: true },
   { name: 'requirepass', type: 'string', default: '', sensitive: true },
   { name: 'maxclients', type: 'int', default: 10000, min: 1, max: UINT_MAX },
+  { name: 'client-output-buffer-limit', type: 'obuf', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', multiArg: true },
   { name: 'timeout', type: 'int', default: 0, min: 0, max: INT_MAX },
   { name: 'tcp-keepalive', type: 'int', default: 300, min: 0, max: INT_MAX },
   { name: 'tcp-backlog', type: 'int', default: 511, min: 0, max: INT_MAX, immutable: true },
@@ -115,6 +116,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', protected: true },
   { name: 'slowlog-log-slower-than', type: 'int', default: 10000, min: -1, max: LLONG_MAX },
   { name: 'slowlog-max-len', type: 'int', default: 128, min: 0, max: LLONG_MAX },
+  { name: 'tracking-table-max-keys', type: 'int', default: 1000000, min: 0, max: LLONG_MAX },
   { name: 'notify-keyspace-events', type: 'events', default: '', shared: true },
   { name: 'lazyfree-lazy-eviction', type: 'bool', default: false, shared: true },
   { name: 'lazyfree-lazy-expire', type: 'bool', default: false, shared: true },
@@ -259,8 +261,11 @@ export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
     case 'events': {
       const flags = keyspaceEventsFlags(raw);
       if (flags === null) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-      return keyspaceEventsString(flags);
+      // kept lossless ('A' hides 'n' in Redis's printed form, not in its flags); printed canonically
+      return keyspaceEventsLossless(flags);
     }
+    case 'obuf':
+      return parseObufLimits(raw, def.default as string);
     case 'bind': {
       const parts = raw.split(' ').filter((p) => p !== '');
       if (parts.length > 16) throw new ConfigError('Too many bind addresses specified.');
@@ -352,6 +357,60 @@ export function keyspaceEventsString(flags: number): string {
   return s;
 }
 
+/** Every class of a set as its own character (no 'A'): what the configuration keeps. */
+export function keyspaceEventsLossless(flags: number): string {
+  let s = '';
+  for (const [ch, f] of Object.entries(EVENT_CHARS)) if (ch !== 'A' && flags & f) s += ch;
+  return s;
+}
+
+// ------------------------------------------------------------------------------ client-output-buffer-limit
+
+/** One class's limits: bytes (0 = none) and seconds above the soft limit. */
+export interface ObufLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+
+const OBUF_CLASSES = ['normal', 'slave', 'pubsub'];
+
+/**
+ * client-output-buffer-limit: `<class> <hard> <soft> <soft seconds>` groups (class normal,
+ * replica/slave or pubsub), merged into `base` (the classes not given keep their values);
+ * the canonical text CONFIG GET prints (all three classes, bytes).
+ */
+export function parseObufLimits(raw: string, base: string): string {
+  const words = raw.split(' ').filter((w) => w !== '');
+  if (words.length % 4 !== 0) throw new ConfigError('Wrong number of arguments in buffer limit configuration.');
+  const cur = obufLimits(base);
+  for (let i = 0; i < words.length; i += 4) {
+    let cls = words[i]!.toLowerCase();
+    if (cls === 'replica') cls = 'slave';
+    if (!OBUF_CLASSES.includes(cls)) throw new ConfigError('Invalid client class specified in buffer limit configuration.');
+    const hard = memtoll(words[i + 1]!);
+    const soft = memtoll(words[i + 2]!);
+    const secs = parseStrictInt(words[i + 3]!);
+    if (hard === null || soft === null || secs === null || hard < 0 || soft < 0 || secs < 0) {
+      throw new ConfigError('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
+    }
+    cur.set(cls, { hard, soft, softSeconds: secs });
+  }
+  return OBUF_CLASSES.map((c) => {
+    const l = cur.get(c)!;
+    return `${c} ${l.hard} ${l.soft} ${l.softSeconds}`;
+  }).join(' ');
+}
+
+/** The limits per class of a canonical client-output-buffer-limit value. */
+export function obufLimits(v: string): Map<string, ObufLimit> {
+  const out = new Map<string, ObufLimit>();
+  const w = v.split(' ').filter((x) => x !== '');
+  for (let i = 0; i + 3 < w.length; i += 4) out.set(w[i]!, { hard: Number(w[i + 1]), soft: Number(w[i + 2]), softSeconds: Number(w[i + 3]) });
+  for (const c of OBUF_CLASSES) if (!out.has(c)) out.set(c, { hard: 0, soft: 0, softSeconds: 0 });
+  return out;
+}
+
 // ------------------------------------------------------------------------------ shared values as numbers
 
 /** A shared parameter's value as the f64 the segment stores (src/keyspace/settings.ts). */
@@ -375,7 +434,7 @@ export function decodeShared(def: ConfigDef, n: number): ConfigValue {
     case 'enum':
       return def.values![n] ?? (def.default as string);
     case 'events':
-      return keyspaceEventsString(n);
+      return keyspaceEventsLossless(n);
     default:
       return n;
   }
@@ -386,6 +445,7 @@ export function formatConfigValue(def: ConfigDef, v: ConfigValue): string {
   if (def.type === 'bool') return v ? 'yes' : 'no';
   if (def.type === 'octal') return (v as number).toString(8);
   if (def.percent && (v as number) < 0) return `${-(v as number)}%`;
+  if (def.type === 'events') return keyspaceEventsString(keyspaceEventsFlags(v as string) ?? 0);
   return String(v);
 }
 

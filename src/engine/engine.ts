@@ -29,6 +29,8 @@ import { changeReplicationId, genInfo, type ServerInfoSource } from './info.js';
 import { LatencyHistogram, LatencyMonitor } from './latency.js';
 import { latencyFamily } from './latency_family.js';
 import { Slowlog } from './slowlog.js';
+import { installKeyspaceEvents } from '../pubsub/notify.js';
+import { trackerOf, type Tracker, type TrackingState } from '../commands/tracking.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
 const perf = globalThis.performance;
@@ -108,6 +110,8 @@ export class Engine implements Env {
   private minReplicasMaxLag = 10;
   /** DEBUG SET-ACTIVE-EXPIRE: background expiry of this process (the server's cron, the library's lock-time cycle). */
   activeExpire = true;
+  /** DEBUG PAUSE-CRON (the server's cron looks at it) */
+  cronPaused = false;
   private slowlogSlowerThan = 10000;
   private slowlogMaxLen = 128;
   private readonly slowlog = new Slowlog();
@@ -128,6 +132,10 @@ export class Engine implements Env {
   /** Commands that run at once inside MULTI instead of being queued. */
   private readonly multiImmediate: Set<Command>;
   private readonly execCmd: Command | null;
+  /** What a RESP2 session in subscribed mode may run (Redis's processCommand pub/sub check). */
+  private readonly subscribedAllowed: Set<Command>;
+  /** Client-side caching of this process (src/commands/tracking.ts): its write-seam hooks are installed with it. */
+  readonly tracker: Tracker;
 
   constructor(opts: EngineOptions) {
     this.ks = opts.ks;
@@ -140,7 +148,19 @@ export class Engine implements Env {
     this.registry = new Registry([...(opts.commands ?? allCommands), ...commandFamily(() => this.registry), ...latencyFamily(() => this.registry, this.latencyMonitor)]);
     this.multiImmediate = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null));
     this.execCmd = this.registry.byName('exec');
+    this.subscribedAllowed = new Set(
+      ['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null),
+    );
     this.dirtyAtSave = this.ks.counters.total(C_DIRTY);
+    installKeyspaceEvents(this.ks);
+    this.tracker = trackerOf(this.ks);
+    const srv = this.server;
+    // (a connection closing after its reply — QUIT — is gone for REDIRECT, as Redis frees it before the next command runs)
+    if (srv !== null)
+      this.tracker.lookup = (id) => {
+        const c = srv.clients.get(id);
+        return c === undefined || c.closeAfterReply ? undefined : c;
+      };
     this.applyConfig();
   }
 
@@ -243,15 +263,26 @@ export class Engine implements Env {
     // its own OK is then sent)
     s.replySkip = s.replySkipNext;
     s.replySkipNext = false;
-    this.dispatch(s, argv);
+    const tr = this.tracker;
+    const outer = tr.current;
+    tr.current = s;
+    try {
+      this.dispatch(s, argv);
+    } finally {
+      tr.current = outer;
+    }
     if (s.postponed) {
       // not run: the skip still applies to it when it runs
       s.replySkipNext = s.replySkip;
       s.replySkip = false;
       return;
     }
-    if (s.replyOff || s.replySkip) reply.truncate(mark);
+    // (pub/sub confirmations are pushes: they go out whatever CLIENT REPLY says, as Redis's CLIENT_PUSHING)
+    if ((s.replyOff || s.replySkip) && !s.pushedReply) reply.truncate(mark);
     s.replySkip = false;
+    s.pushedReply = false;
+    // client-side caching: invalidations of this session's own command go after its reply
+    if (s.tracking !== null) tr.afterCommand(s, s.tracking as TrackingState);
   }
 
   /** One command outside any batch (a library call): its own lock, taken only if needed. */
@@ -275,8 +306,16 @@ export class Engine implements Env {
     const mark = reply.length;
     const skip = s.replySkipNext;
     s.replySkipNext = false;
-    this.dispatchCommand(s, cmd, argv);
+    const tr = this.tracker;
+    const outer = tr.current;
+    tr.current = s;
+    try {
+      this.dispatchCommand(s, cmd, argv);
+    } finally {
+      tr.current = outer;
+    }
     if (s.replyOff || skip) reply.truncate(mark);
+    if (s.tracking !== null) tr.afterCommand(s, s.tracking as TrackingState);
   }
 
   /** executeResolved() outside any batch, as executeAlone(). */
@@ -332,6 +371,8 @@ export class Engine implements Env {
   private dispatchCommand(s: Session, cmd: Command, argv: Buffer[]): void {
     // (Redis's c->lastcmd: set at lookup, so a rejected or held command shows too; not by EXEC's commands)
     s.lastCmdName = cmd.fullName;
+    // tracking-table-max-keys, before every command (Redis's processCommand)
+    if (this.tracker.sessions.size > 0) this.tracker.limitUsedSlots();
     const a = cmd.arity;
     if ((a > 0 && argv.length !== a) || argv.length < -a || cmd.handler === null) {
       this.reject(s, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
@@ -377,6 +418,11 @@ export class Engine implements Env {
     // good ones (Redis's checkGoodReplicasStatus); EXEC counts as a write if it holds one
     if (this.minReplicasToWrite > 0 && this.minReplicasMaxLag > 0 && (cmd.isWrite || (cmd === this.execCmd && multi !== null && multi.write))) {
       this.reject(s, cmd, 'NOREPLICAS Not enough good replicas to write.');
+      return;
+    }
+    // RESP2 subscribed mode: only the pub/sub commands, PING, QUIT and RESET
+    if (s.subscribed && s.resp === 2 && !this.subscribedAllowed.has(cmd)) {
+      this.reject(s, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
       return;
     }
     // CLIENT PAUSE: after the checks (their errors come at once), as Redis's blockPostponeClient
@@ -443,6 +489,15 @@ export class Engine implements Env {
     const paused = this.expiryPaused;
     const keepExpired = ks.keepExpired;
     if (paused) ks.keepExpired = !cmd.isWrite;
+    // (keyspace notifications name their events after the command: src/pubsub/notify.ts)
+    const outerName = ks.cmdName;
+    const outerArgv = ks.cmdArgv;
+    ks.cmdName = cmd.fullName;
+    ks.cmdArgv = argv;
+    ks.cmdSerial++;
+    const tr = this.tracker;
+    const top = this.nesting === 0;
+    if (top) tr.executing = true;
     try {
       if (cmd.useExec) {
         this.ensureLocked();
@@ -458,7 +513,13 @@ export class Engine implements Env {
       reply.truncate(mark);
       reply.error(this.errorText(cmd, e));
     }
+    if (top) tr.executing = false;
+    // client-side caching: a tracking session (default mode) remembers the keys it read
+    const ts = s.tracking as TrackingState | null;
+    if (ts !== null && ts.on && !ts.bcast && cmd.isReadonly && !cmd.flags.has('pubsub')) tr.rememberKeys(s, ts, this.registry.getKeys(cmd, argv), argv);
     if (paused) ks.keepExpired = keepExpired;
+    ks.cmdName = outerName;
+    ks.cmdArgv = outerArgv;
     // a blocking command that waits is counted when it is served or times out (its rerun)
     if (s.blockRequest !== null) {
       st.argv = EMPTY_ARGV;
@@ -531,6 +592,7 @@ export class Engine implements Env {
     this.slowlogSlowerThan = cfg.num('slowlog-log-slower-than');
     this.slowlogMaxLen = cfg.num('slowlog-max-len');
     this.latencyThreshold = cfg.num('latency-monitor-threshold');
+    this.tracker.maxKeys = cfg.num('tracking-table-max-keys');
     this.slowlog.trim(this.slowlogMaxLen);
   }
 

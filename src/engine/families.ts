@@ -12,6 +12,7 @@ import { commands as functionFamily } from '../commands/function_family.js';
 import { commands as memoryFamily } from '../commands/memory_family.js';
 import { commands as debugFamily } from '../commands/debug_family.js';
 import { commands as sortFamily } from '../commands/sort_family.js';
+import { commands as pubsubFamily } from '../commands/pubsub_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
 import { commands as setFamily } from '../types/set/set_family.js';
 import { commands as listFamily } from '../types/list/list_family.js';
@@ -31,6 +32,7 @@ export const families: Record<string, CommandDef[]> = {
   memory: memoryFamily,
   debug: debugFamily,
   sort: sortFamily,
+  pubsub: pubsubFamily,
   string: stringFamily,
   set: setFamily,
   list: listFamily,

@@ -6,6 +6,7 @@
  * (CPU). shmkv adds a few `shmkv_*` fields to the server and memory sections.
  */
 
+import { existingTracker } from '../commands/tracking.js';
 import { randomBytes } from '../util/random.js';
 import os from 'node:os';
 import { REDIS_VERSION, SHMKV_VERSION, type Config } from '../config/config.js';
@@ -13,6 +14,12 @@ import type { Keyspace } from '../keyspace/keyspace.js';
 import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
 import type { EngineStats } from '../commands/types.js';
 import type { Registry } from './registry.js';
+import { hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type SubKind } from '../pubsub/hub.js';
+
+/** Distinct channels / patterns / shard channels subscribed in any process (0 before any pub/sub). */
+function pubsubNames(ks: Keyspace, kind: SubKind): number {
+  return ks.pubsubArea(false) === null ? 0 : hubOf(ks).names(kind).length;
+}
 
 /** What only a server knows (src/server/server.ts provides it). */
 export interface ServerInfoSource {
@@ -156,7 +163,7 @@ export function genInfo(src: InfoSource, args: string[]): string {
           'client_recent_max_input_buffer:0',
           'client_recent_max_output_buffer:0',
           'blocked_clients:0',
-          'tracking_clients:0',
+          `tracking_clients:${existingTracker(ks)?.sessions.size ?? 0}`,
           'clients_in_timeout_table:0',
         ],
   );
@@ -286,9 +293,10 @@ export function genInfo(src: InfoSource, args: string[]): string {
     'current_eviction_exceeded_time:0',
     `keyspace_hits:${counters.total(C_HITS)}`,
     `keyspace_misses:${counters.total(C_MISSES)}`,
-    'pubsub_channels:0',
-    'pubsub_patterns:0',
-    'pubsubshard_channels:0',
+    // (every process's subscriptions: the segment's registration table)
+    `pubsub_channels:${pubsubNames(ks, K_CHANNEL)}`,
+    `pubsub_patterns:${pubsubNames(ks, K_PATTERN)}`,
+    `pubsubshard_channels:${pubsubNames(ks, K_SHARD)}`,
     'latest_fork_usec:0',
     'total_forks:0',
     'migrate_cached_sockets:0',
@@ -299,9 +307,9 @@ export function genInfo(src: InfoSource, args: string[]): string {
     'active_defrag_key_misses:0',
     'total_active_defrag_time:0',
     'current_active_defrag_time:0',
-    'tracking_total_keys:0',
-    'tracking_total_items:0',
-    'tracking_total_prefixes:0',
+    `tracking_total_keys:${existingTracker(ks)?.totalKeys ?? 0}`,
+    `tracking_total_items:${existingTracker(ks)?.totalItems ?? 0}`,
+    `tracking_total_prefixes:${existingTracker(ks)?.totalPrefixes ?? 0}`,
     'unexpected_error_replies:0',
     `total_error_replies:${st.totalErrorReplies}`,
     'dump_payload_sanitizations:0',

@@ -23,6 +23,7 @@ import { Settings, SETTING_SLOT, formatSettings, settingsBytes } from './setting
 import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, touchedStamp, type AccessPolicy } from './access.js';
 import { Evictor, evictionBudgetMs, type EvictResult } from './evict.js';
 import { valueType } from './valuetypes.js';
+import { DEFAULT_RING_CAPACITY, PubsubArea, formatPubsub, pubsubBytes } from '../pubsub/area.js';
 import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from '../config/config.js';
 import { O_CTIME, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, O_KLEN, O_LRU, O_TYPE, O_VLEN, O_VREF } from './object.js';
 
@@ -44,7 +45,8 @@ const perf = globalThis.performance;
  *          it high, which costs wake-ups that nobody hears, nothing else); not logged
  *   40 u32 lazy-free queue ref: big values deleted but not yet freed (see pushLazy), a chunk of
  *          u32 count, u32 capacity, then capacity × {u32 type code, u32 the type's handle}
- *   44 u32 reserved
+ *   44 u32 pub/sub area ref (src/pubsub/area.ts): 0 until a process first uses pub/sub, then
+ *          made under the write lock (segments made before it have 0 here too)
  *   48 per database: u32 main table ref, u32 expires table ref
  *   48 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
  */
@@ -60,6 +62,7 @@ const K_LAST_CYCLE = 24;
 const K_READY_SEQ = 32;
 const K_KEY_WAITERS = 36;
 const K_LAZY = 40;
+const K_PUBSUB = 44;
 const K_DBS = 48;
 const LAZY_INITIAL = 16;
 const GRAVEYARD_SLOTS = 64;
@@ -124,7 +127,9 @@ export class Keyspace {
    * Bytes of the keyspace's own fixed structures (header, settings, counters, change
    * ring): in used_memory, but not what maxmemory limits (Redis's mem_not_counted_for_evict).
    */
-  readonly fixedBytes: number;
+  private readonly baseFixedBytes: number;
+  /** The pub/sub area, once this process has seen it. */
+  private pubsub: PubsubArea | null = null;
   private settingsGen = -1;
   private batch = false;
   private depth = 0;
@@ -163,11 +168,13 @@ export class Keyspace {
     this.settings = new Settings(heap, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), (fn) => this.exec(fn));
     this.counters = new Counters(heap, Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), slot);
     this.changes = new ChangeRing(heap, Heap.deref(this.dv.getUint32(k + K_CHANGES, true)));
+    // a pub/sub area made by another build must not be read (its version is checked here)
+    this.pubsubArea(false);
     this.readyIdx = (k + K_READY_SEQ) >> 2;
     this.waitersIdx = (k + K_KEY_WAITERS) >> 2;
     let fixed = 0;
     for (const p of this.ownChunks()) fixed += heap.usable(p) + 8;
-    this.fixedBytes = fixed;
+    this.baseFixedBytes = fixed;
     this.refreshSettings();
   }
 
@@ -426,6 +433,21 @@ export class Keyspace {
 
   // ---------------------------------------------------------------- the seam: recording a change
 
+  /** The change being signalled unlinks the key (removeEntry), whatever its reason: for change hooks. */
+  signalRemoves = false;
+  /**
+   * The command this process is running (set by the engine; null outside commands: active
+   * expiry, eviction): keyspace notifications name their events after it.
+   */
+  cmdName: string | null = null;
+  cmdArgv: Buffer[] | null = null;
+  /** Bumped by the engine for every command run (tells one command's changes from the next's). */
+  cmdSerial = 0;
+  /** Called when a read lookup misses (keyspace notifications' keymiss), or null. */
+  missHook: ((db: number, key: Uint8Array) => void) | null = null;
+  /** Called when this process flushes a database (client-side caching's null invalidation), or null. */
+  flushHook: ((db: number) => void) | null = null;
+
   /** Listen to every change of a key this process makes (keyspace notifications, tracking…). */
   addChangeHook(h: KeyChangeHook): void {
     this.hooks.push(h);
@@ -506,8 +528,10 @@ export class Keyspace {
   /** find() that counts a hit or a miss and, unless `touch` is false (LOOKUP_NOTOUCH), is an access (read commands). */
   lookupRead(db: number, key: Uint8Array, touch = true): number {
     const e = this.find(db, key);
-    if (e === 0) this.counters.add(C_MISSES, 1);
-    else {
+    if (e === 0) {
+      this.counters.add(C_MISSES, 1);
+      if (this.missHook !== null) this.missHook(db, key);
+    } else {
       this.counters.add(C_HITS, 1);
       if (touch) this.touchEntry(e);
     }
@@ -694,7 +718,12 @@ export class Keyspace {
     this.main(db).remove(h, ref);
     if (this.expireAt(e) !== 0) this.expires(db).remove(h, ref);
     this.freeEntry(e);
-    this.signal(db, h, reason, e);
+    this.signalRemoves = true;
+    try {
+      this.signal(db, h, reason, e);
+    } finally {
+      this.signalRemoves = false;
+    }
   }
 
   /** DEL of one key: whether it existed. */
@@ -925,6 +954,7 @@ export class Keyspace {
     }
     this.changes.append(CH_FLUSHDB, db, 0, REASON.deleted, this.now);
     this.counters.add(C_DIRTY, removed);
+    if (this.flushHook !== null) this.flushHook(db);
     return removed;
   }
 
@@ -1036,7 +1066,41 @@ export class Keyspace {
   /** Chunks of the keyspace's own structures: header, settings, counters, change ring. */
   ownChunks(): number[] {
     const k = this.meta();
-    return [k, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), Heap.deref(this.dv.getUint32(k + K_CHANGES, true))];
+    const out = [k, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), Heap.deref(this.dv.getUint32(k + K_CHANGES, true))];
+    const ps = this.pubsubArea(false);
+    if (ps !== null) out.push(ps.at, ...ps.chunks());
+    return out;
+  }
+
+  /**
+   * Bytes of the keyspace's own structures (header, settings, counters, change ring, the
+   * pub/sub area once made): in used_memory, not what maxmemory limits.
+   */
+  get fixedBytes(): number {
+    const ps = this.pubsubArea(false);
+    return ps === null ? this.baseFixedBytes : this.baseFixedBytes + this.heap.usable(ps.at) + 8;
+  }
+
+  /**
+   * The shared pub/sub area (src/pubsub/area.ts). With `create`, made if no process has yet:
+   * the caller must be inside an operation (exec). Null when not made and not asked to.
+   */
+  pubsubArea(create: boolean): PubsubArea | null {
+    if (this.pubsub !== null) return this.pubsub;
+    const at = this.meta() + K_PUBSUB;
+    let ref = this.dv.getUint32(at, true);
+    if (ref === 0) {
+      if (!create) return null;
+      if (!this.inOperation) throw new Error('pubsubArea(create) outside an operation');
+      const p = this.heap.alloc(pubsubBytes(DEFAULT_RING_CAPACITY));
+      formatPubsub(this.heap, p, DEFAULT_RING_CAPACITY);
+      this.heap.log(at, 4);
+      this.dv.setUint32(at, (ref = Heap.ref(p)), true);
+      // (not cached: the operation may still roll back)
+      return new PubsubArea(this.heap, p);
+    }
+    this.pubsub = new PubsubArea(this.heap, Heap.deref(ref));
+    return this.pubsub;
   }
 
   // ---------------------------------------------------------------- expiry cycle

@@ -6,4 +6,4 @@
  * The substrate underneath (segments, the cross-process lock, the block heap) is the
  * separate entry `shmkv/shm`.
  */
-export { open, KV, Transaction, ReplyError, type Arg, type GeoAddOptions, type GeoSearchHit, type GeoSearchQuery, type GeoUnit, type ExecResult, type ExpireMode, type OpenOptions, type Pairs, type Reply, type ScanOptions, type SetGetOptions, type SetOptions, type ZAddOptions, type ZRangeOptions } from './kv.js';
+export { open, KV, Transaction, ReplyError, PubsubLostError, type MessageHandler, type InvalidationHandler, type TrackOptions, type Arg, type GeoAddOptions, type GeoSearchHit, type GeoSearchQuery, type GeoUnit, type ExecResult, type ExpireMode, type OpenOptions, type Pairs, type Reply, type ScanOptions, type SetGetOptions, type SetOptions, type ZAddOptions, type ZRangeOptions } from './kv.js';

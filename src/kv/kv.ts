@@ -20,6 +20,9 @@ import type { Command } from '../engine/registry.js';
 import { ReplyError, ValueSink, type Reply } from '../engine/value-sink.js';
 import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
 import { waitAsync, waitSync } from './blocking.js';
+import { EventEmitter } from 'node:events';
+import { existingHub, hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type PubsubReceiver, type SubKind } from '../pubsub/hub.js';
+import { setTrackingDeliver, trackingSessionGone } from '../commands/tracking.js';
 
 export { ReplyError, type Reply } from '../engine/value-sink.js';
 
@@ -117,6 +120,70 @@ export interface ScanOptions {
   count?: number;
   /** Only keys of this type (TYPE). */
   type?: string;
+}
+
+/**
+ * A pub/sub message handler: the message and its channel as strings (utf8), and the pattern
+ * that matched for a psubscribe. `raw` has the same as Buffers.
+ */
+export type MessageHandler = (message: string, channel: string, pattern: string | undefined, raw: { message: Buffer; channel: Buffer; pattern: Buffer | undefined }) => void;
+
+/**
+ * Client-side caching: the keys this handle read that changed since (in any process), or
+ * null when every key may have changed (a FLUSHALL / FLUSHDB, or this process fell behind
+ * the shared ring).
+ */
+export type InvalidationHandler = (keys: string[] | null) => void;
+
+export interface TrackOptions {
+  /** BCAST: be told about every changed key that starts with one of `prefixes` (default: every key), read or not. */
+  bcast?: boolean;
+  prefixes?: string[];
+  /** NOLOOP: not about the changes this handle makes itself. */
+  noloop?: boolean;
+}
+
+/** Raised (as an 'error' event of the KV) when this process fell behind the pub/sub ring and lost messages. */
+export class PubsubLostError extends Error {
+  constructor() {
+    super('shmkv: this process fell behind the shared pub/sub ring: messages published meanwhile were lost');
+    this.name = 'PubsubLostError';
+  }
+}
+
+/**
+ * The subscriptions of one KV handle: it is one subscriber (as one connection is) per
+ * channel / pattern, whatever the number of handlers on it.
+ */
+class LibrarySubscriptions implements PubsubReceiver {
+  readonly maps: Record<SubKind, Map<string, { name: Buffer; handlers: Set<MessageHandler> }>> = {
+    [K_CHANNEL]: new Map(),
+    [K_PATTERN]: new Map(),
+    [K_SHARD]: new Map(),
+  };
+
+  constructor(private readonly fail: (e: Error) => void) {}
+
+  message(type: 'message' | 'pmessage' | 'smessage', pattern: Buffer | null, channel: Buffer, message: Buffer): void {
+    const kind = type === 'message' ? K_CHANNEL : type === 'pmessage' ? K_PATTERN : K_SHARD;
+    const sub = this.maps[kind].get((pattern ?? channel).toString('latin1'));
+    if (sub === undefined) return;
+    const m = message.toString('utf8');
+    const c = channel.toString('utf8');
+    const p = pattern === null ? undefined : pattern.toString('utf8');
+    const raw = { message, channel, pattern: pattern ?? undefined };
+    for (const h of [...sub.handlers]) {
+      try {
+        h(m, c, p, raw);
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
+  lost(): void {
+    this.fail(new PubsubLostError());
+  }
 }
 
 let nextSessionId = 1;
@@ -352,6 +419,8 @@ const CMD = {
   incr: B('INCR'),
   multi: B('MULTI'),
   exec: B('EXEC'),
+  publish: B('PUBLISH'),
+  spublish: B('SPUBLISH'),
 };
 const TOK = { ex: B('EX'), px: B('PX'), exat: B('EXAT'), pxat: B('PXAT'), nx: B('NX'), xx: B('XX'), keepttl: B('KEEPTTL'), get: B('GET') };
 
@@ -375,8 +444,13 @@ type TypedName = (typeof TYPED)[number];
  * shaped as ioredis returns it (bulk strings as strings, integers as numbers, nil as null).
  * An error reply is thrown as a ReplyError whose message is Redis's.
  */
-export class KV {
+export class KV extends EventEmitter {
   private readonly ks: SegmentKeyspace;
+  private readonly subs = new LibrarySubscriptions((e) => {
+    // an 'error' event (a listener decides); without one, a process warning rather than a crash
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+    else process.emitWarning(e);
+  });
   private readonly engine: Engine;
   private readonly session: Session;
   private readonly sink: ValueSink;
@@ -386,8 +460,13 @@ export class KV {
   private readonly argv2: Buffer[] = [EMPTY, EMPTY];
   private readonly argv3: Buffer[] = [EMPTY, EMPTY, EMPTY];
   private closed = false;
+  /** kv.track's handler, and the invalidations waiting for the running call to return */
+  private onInvalidate: InvalidationHandler | null = null;
+  private invQueue: (string[] | null)[] = [];
+  private depth = 0;
 
   constructor(opts: OpenOptions = {}) {
+    super();
     const segment = opts.segment ?? 'default';
     this.ks = openKeyspace({ segment, create: opts.create ?? true, reserve: opts.size, mode: opts.mode, dir: opts.dir, databases: opts.databases });
     try {
@@ -429,8 +508,14 @@ export class KV {
 
   private run(argv: Buffer[]): Reply {
     if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
-    this.engine.executeAlone(this.session, argv);
+    this.depth++;
+    try {
+      this.engine.executeAlone(this.session, argv);
+    } finally {
+      this.depth--;
+    }
     const r = this.sink.take1();
+    if (this.invQueue.length > 0 && this.depth === 0) this.flushInvalidations();
     if (r instanceof ReplyError) throw r;
     return r;
   }
@@ -438,12 +523,15 @@ export class KV {
   /** run() of a command looked up at open() with an argv built from the scratch (see ArgScratch). */
   private runScratch(cmd: Command, argv: Buffer[]): Reply {
     if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
+    this.depth++;
     try {
       this.engine.executeResolvedAlone(this.session, cmd, argv);
     } finally {
+      this.depth--;
       this.ks.forgetProbe();
     }
     const r = this.sink.take1();
+    if (this.invQueue.length > 0 && this.depth === 0) this.flushInvalidations();
     if (r instanceof ReplyError) throw r;
     return r;
   }
@@ -1063,6 +1151,7 @@ export class KV {
     const s = this.session;
     engine.beginBatch();
     let replies: Reply[];
+    this.depth++;
     try {
       engine.execute(s, [CMD.multi]);
       for (const q of queue) {
@@ -1071,9 +1160,11 @@ export class KV {
       }
       engine.execute(s, [CMD.exec]);
     } finally {
+      this.depth--;
       engine.endBatch();
       replies = this.sink.takeAll();
     }
+    if (this.invQueue.length > 0 && this.depth === 0) this.flushInvalidations();
     const result = replies[replies.length - 1];
     if (result instanceof ReplyError) throw result;
     if (result === null || result === undefined) return null;
@@ -1093,10 +1184,151 @@ export class KV {
     return this.call('CONFIG', 'SET', name, typeof value === 'boolean' ? (value ? 'yes' : 'no') : value) as 'OK';
   }
 
+  // ---------------------------------------------------------------- pub/sub
+
+  /**
+   * Receive the messages published to `channel` by any process on the segment (the server's
+   * clients included), in publication order, on this event loop (the wait for them runs on
+   * a worker thread: nothing blocks, and a subscription keeps the process alive until
+   * unsubscribed or closed). Returns this handle's number of channel + pattern subscriptions.
+   */
+  subscribe(channel: Arg, handler: MessageHandler): number {
+    return this.addSub(K_CHANNEL, channel, handler);
+  }
+
+  /** subscribe() to every channel matching a glob-style pattern. */
+  psubscribe(pattern: Arg, handler: MessageHandler): number {
+    return this.addSub(K_PATTERN, pattern, handler);
+  }
+
+  /** subscribe() to a shard channel (SPUBLISH). Returns this handle's shard subscriptions. */
+  ssubscribe(channel: Arg, handler: MessageHandler): number {
+    return this.addSub(K_SHARD, channel, handler);
+  }
+
+  /** Remove `handler` (or every handler) from `channel`; no arguments: from every channel. */
+  unsubscribe(channel?: Arg, handler?: MessageHandler): number {
+    return this.removeSub(K_CHANNEL, channel, handler);
+  }
+
+  punsubscribe(pattern?: Arg, handler?: MessageHandler): number {
+    return this.removeSub(K_PATTERN, pattern, handler);
+  }
+
+  sunsubscribe(channel?: Arg, handler?: MessageHandler): number {
+    return this.removeSub(K_SHARD, channel, handler);
+  }
+
+  /** PUBLISH: returns the number of subscribers that receive it, in every process. */
+  publish(channel: Arg, message: Arg): number {
+    return this.run([CMD.publish, toBuffer(channel), toBuffer(message)]) as number;
+  }
+
+  /** SPUBLISH */
+  spublish(channel: Arg, message: Arg): number {
+    return this.run([CMD.spublish, toBuffer(channel), toBuffer(message)]) as number;
+  }
+
+  private subCount(kind: SubKind): number {
+    const m = this.subs.maps;
+    return kind === K_SHARD ? m[K_SHARD].size : m[K_CHANNEL].size + m[K_PATTERN].size;
+  }
+
+  private addSub(kind: SubKind, name: Arg, handler: MessageHandler): number {
+    if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
+    if (typeof handler !== 'function') throw new TypeError('shmkv: a message handler function is required');
+    const b = Buffer.from(toBuffer(name));
+    const key = b.toString('latin1');
+    const map = this.subs.maps[kind];
+    let sub = map.get(key);
+    if (sub === undefined) {
+      hubOf(this.ks).add(this.subs, kind, b);
+      map.set(key, (sub = { name: b, handlers: new Set() }));
+    }
+    sub.handlers.add(handler);
+    return this.subCount(kind);
+  }
+
+  private removeSub(kind: SubKind, name: Arg | undefined, handler: MessageHandler | undefined): number {
+    if (this.closed) return 0;
+    const map = this.subs.maps[kind];
+    const keys = name === undefined ? [...map.keys()] : [toBuffer(name).toString('latin1')];
+    for (const key of keys) {
+      const sub = map.get(key);
+      if (sub === undefined) continue;
+      if (handler !== undefined && name !== undefined) sub.handlers.delete(handler);
+      else sub.handlers.clear();
+      if (sub.handlers.size === 0) {
+        map.delete(key);
+        hubOf(this.ks).remove(this.subs, kind, sub.name);
+      }
+    }
+    return this.subCount(kind);
+  }
+
+  // ---------------------------------------------------------------- client-side caching
+
+  /**
+   * Keep an in-process cache coherent (Redis's CLIENT TRACKING for this handle): from now
+   * on, every key this handle reads (get, hget, mget… any read command) is remembered, and
+   * `onInvalidate` is called with the keys when they change — written, deleted, expired or
+   * evicted by ANY process: this one (right after the writing call returns, unless
+   * `noloop`), the server's clients, other library processes (on this event loop, as soon
+   * as the change is published). null means every key (FLUSHALL / FLUSHDB, or this process
+   * fell behind the shared ring). A key is reported once per read: read it again to hear
+   * about it again. With `bcast`, every changed key with one of `prefixes` is reported,
+   * read or not. Calling track() again replaces the handler and options.
+   */
+  track(onInvalidate: InvalidationHandler, opts: TrackOptions = {}): void {
+    if (typeof onInvalidate !== 'function') throw new TypeError('shmkv: an invalidation handler function is required');
+    const args: Arg[] = ['TRACKING', 'ON'];
+    if (opts.bcast) {
+      args.push('BCAST');
+      for (const p of opts.prefixes ?? []) args.push('PREFIX', p);
+    }
+    if (opts.noloop) args.push('NOLOOP');
+    // (turned off first: switching BCAST on/off needs it, as in Redis)
+    if (this.onInvalidate !== null) this.call('CLIENT', 'TRACKING', 'OFF');
+    this.call('CLIENT', ...args);
+    this.onInvalidate = onInvalidate;
+    setTrackingDeliver(this.session, (keys) => {
+      this.invQueue.push(keys === null ? null : keys.map((k) => k.toString('utf8')));
+      if (this.depth === 0) this.flushInvalidations();
+    });
+  }
+
+  /** Stop tracking (track's handler is not called any more). */
+  untrack(): void {
+    if (this.closed || this.onInvalidate === null) return;
+    this.onInvalidate = null;
+    this.invQueue = [];
+    this.call('CLIENT', 'TRACKING', 'OFF');
+  }
+
+  private flushInvalidations(): void {
+    const q = this.invQueue;
+    this.invQueue = [];
+    const h = this.onInvalidate;
+    if (h === null) return;
+    for (const keys of q) {
+      try {
+        h(keys);
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        else process.emitWarning(err);
+      }
+    }
+  }
+
   /** Detach from the segment (the data stays for the other processes and the next open). Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.onInvalidate = null;
+    trackingSessionGone(this.ks, this.session);
+    existingHub(this.ks)?.close();
+    for (const m of Object.values(this.subs.maps)) m.clear();
     this.ks.close();
   }
 }

@@ -9,6 +9,8 @@ import { ReplyWriter } from '../protocol/reply.js';
 import type { ReplySink } from '../commands/reply.js';
 import { Session } from '../commands/session.js';
 import type { ConnectedClient } from '../commands/types.js';
+import { pubsubCounts } from '../commands/pubsub_family.js';
+import { trackingFlags, trackingRedir } from '../commands/tracking.js';
 
 /**
  * The connection's reply sink: RESP bytes collected for one write per event-loop turn
@@ -69,6 +71,8 @@ export class Client extends Session implements ConnectedClient {
   heldByPause = false;
   /** a blocking command of it waits for keys (src/server/blocking.ts) */
   blockedForKeys = false;
+  /** since when (ms) its output has been over the soft output buffer limit, 0 = not over */
+  softLimitSince = 0;
   /** the command running (CLIENT LIST argv-mem=) */
   currentArgv: Buffer[] | null = null;
 
@@ -100,8 +104,10 @@ export class Client extends Session implements ConnectedClient {
   flagString(): string {
     let f = '';
     if (this.monitor) f += 'O';
+    if (this.subscribed) f += 'P';
     if (this.multi !== null) f += 'x';
     if (this.heldByPause || this.blockedForKeys) f += 'b';
+    if (this.tracking !== null) f += trackingFlags(this);
     if (this.closeAfterReply) f += 'c';
     if (this.kind === 'unix') f += 'U';
     if (this.noEvict) f += 'e';
@@ -117,13 +123,14 @@ export class Client extends Session implements ConnectedClient {
     const omem = this.socket.writableLength;
     const events = this.outputPaused ? 'w' : this.socket.writableLength > 0 ? 'rw' : 'r';
     const multi = this.multi === null ? -1 : this.multi.commands.length;
+    const [sub, psub, ssub] = pubsubCounts(this);
     const multiMem = this.multi === null ? 0 : this.multi.commands.reduce((n, q) => n + q.argv.reduce((m, a) => m + a.length, 0), 0);
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${this.name}` +
       ` age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.floor((now - this.lastInteraction) / 1000)}` +
-      ` flags=${this.flagString()} db=${this.db} sub=0 psub=0 ssub=0 multi=${multi} qbuf=${qbuf} qbuf-free=${Math.max(0, 16384 - qbuf)}` +
+      ` flags=${this.flagString()} db=${this.db} sub=${sub} psub=${psub} ssub=${ssub} multi=${multi} qbuf=${qbuf} qbuf-free=${Math.max(0, 16384 - qbuf)}` +
       ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=16384 rbp=16384 obl=${obl} oll=0 omem=${omem}` +
-      ` tot-mem=${16384 + qbuf + omem + multiMem} events=${events} cmd=${this.lastCmdName} user=${this.user} redir=-1 resp=${this.resp}`
+      ` tot-mem=${16384 + qbuf + omem + multiMem} events=${events} cmd=${this.lastCmdName} user=${this.user} redir=${trackingRedir(this)} resp=${this.resp}`
     );
   }
 }

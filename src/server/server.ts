@@ -25,6 +25,10 @@ import type { Keyspace } from '../keyspace/keyspace.js';
 import { Client, isLoopback, type ClientKind } from './client.js';
 import { Logger, type LogLevel } from '../util/log.js';
 import { reprBytes } from '../protocol/repr.js';
+import { hubOf, type PubsubHub } from '../pubsub/hub.js';
+import { pubsubUnsubscribeAll } from '../commands/pubsub_family.js';
+import { trackingSessionGone } from '../commands/tracking.js';
+import { obufLimits, type ObufLimit } from '../config/config.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
 const perf = globalThis.performance;
@@ -103,6 +107,10 @@ export class Server implements ServerOps, ServerInfoSource {
   readonly blocked: BlockedClients;
   /** Clients with replies to write at the end of this event-loop turn. */
   private readonly flushQueue: Client[] = [];
+  /** This process's pub/sub side (src/pubsub/hub.ts): subscribers here, the shared ring. */
+  readonly pubsub: PubsubHub;
+  /** client-output-buffer-limit's pubsub class */
+  private pubsubLimit: ObufLimit = { hard: 0, soft: 0, softSeconds: 0 };
 
   // instantaneous ops/s (Redis samples every 100 ms, 16 samples)
   private readonly opsSamples: number[] = new Array(16).fill(0);
@@ -129,6 +137,10 @@ export class Server implements ServerOps, ServerInfoSource {
       heldArgv: (c) => this.pendingArgv.get(c),
       resume: (c) => this.resumeBlocked(c),
     });
+    this.pubsub = hubOf(this.ks);
+    // messages reach our clients' buffers at once (a PUBLISH by one of our clients: before its reply)
+    this.pubsub.syncDelivery = true;
+    this.pubsubLimit = obufLimits(this.config.str('client-output-buffer-limit')).get('pubsub')!;
   }
 
   // ---------------------------------------------------------------- listeners
@@ -373,6 +385,11 @@ export class Server implements ServerOps, ServerInfoSource {
       unixsocket: this.config.str('unixsocket'),
     });
     this.clients.set(c.id, c);
+    c.onPush = () => this.pushed(c);
+    c.onPubsubLost = () => {
+      this.log.warning(`Client ${c.infoLine(Date.now())} closed: this server fell behind the pub/sub ring and lost messages for it.`);
+      this.freeClient(c);
+    };
     this.log.verbose(`Accepted ${c.addr}`);
     socket.on('error', () => {});
     socket.on('close', () => this.onClose(c));
@@ -392,7 +409,32 @@ export class Server implements ServerOps, ServerInfoSource {
     this.blocked.remove(c);
     this.pendingArgv.delete(c);
     this.removeMonitor(c);
+    if (c.pubsub !== null) pubsubUnsubscribeAll(c);
+    trackingSessionGone(this.ks, c);
     this.log.verbose(`Client closed connection id=${c.id} addr=${c.addr}`);
+  }
+
+  /**
+   * A pub/sub message was written to a client's buffer: send it at the end of this turn,
+   * and close a subscriber that does not read fast enough (client-output-buffer-limit
+   * pubsub: over the hard limit, or over the soft limit for its seconds), as Redis does.
+   */
+  private pushed(c: Client): void {
+    if (c.closed) return;
+    this.deferFlush(c);
+    const lim = this.pubsubLimit;
+    if (lim.hard === 0 && lim.soft === 0) return;
+    const used = c.reply.length + c.socket.writableLength;
+    let over = lim.hard > 0 && used >= lim.hard;
+    if (!over && lim.soft > 0 && used >= lim.soft) {
+      const now = Date.now();
+      if (c.softLimitSince === 0) c.softLimitSince = now;
+      else if (now - c.softLimitSince >= lim.softSeconds * 1000) over = true;
+    } else if (!over) c.softLimitSince = 0;
+    if (over) {
+      this.log.warning(`Client ${c.infoLine(Date.now())} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      this.freeClient(c);
+    }
   }
 
   /** Close a client at once (CLIENT KILL, timeout, query buffer limit). */
@@ -494,6 +536,8 @@ export class Server implements ServerOps, ServerInfoSource {
           }
           // a change this command made may serve clients waiting for keys
           if (this.blocked.size > 0) this.blocked.serveReady();
+          // keyspace events this command wrote reach this server's subscribers now
+          if (this.pubsub.subscriptions > 0 && this.pubsub.pending()) this.pubsub.drain();
           if (c.closeAfterReply || c.closed) return;
           argv = parser.next();
         }
@@ -655,6 +699,7 @@ export class Server implements ServerOps, ServerInfoSource {
 
   private serverCron(): void {
     const hz = this.config.num('hz');
+    if (this.engine.cronPaused) return;
     this.cronTicks++;
     const now = Date.now();
     // instantaneous metrics every ~100 ms
@@ -694,6 +739,8 @@ export class Server implements ServerOps, ServerInfoSource {
         this.engine.endBatch();
       }
     }
+    // tracking-table-max-keys when no command comes (Redis's serverCron)
+    if (this.engine.tracker.sessions.size > 0) this.engine.tracker.limitUsedSlots();
     // client timeouts, once per second
     if (this.cronTicks % Math.max(1, hz) === 0) {
       const timeout = this.config.num('timeout');
@@ -733,7 +780,7 @@ export class Server implements ServerOps, ServerInfoSource {
       `client_recent_max_output_buffer:${maxOut}`,
       // (clients held by CLIENT PAUSE count, as Redis's BLOCKED_POSTPONE clients do)
       `blocked_clients:${this.paused.size + this.blocked.size}`,
-      'tracking_clients:0',
+      `tracking_clients:${this.engine.tracker.sessions.size}`,
       `clients_in_timeout_table:${this.blocked.withTimeout()}`,
     ];
   }
@@ -769,6 +816,9 @@ export class Server implements ServerOps, ServerInfoSource {
           break;
         case 'hz':
           this.startCron();
+          break;
+        case 'client-output-buffer-limit':
+          this.pubsubLimit = obufLimits(this.config.str('client-output-buffer-limit')).get('pubsub')!;
           break;
         case 'proto-max-bulk-len':
           for (const c of this.clients.values()) c.parser.maxBulkLen = this.config.num('proto-max-bulk-len');
@@ -821,6 +871,7 @@ export class Server implements ServerOps, ServerInfoSource {
     }
     await Promise.race([Promise.all(closing), new Promise<void>((r) => setTimeout(r, 500).unref())]);
     for (const c of [...this.clients.values()]) c.socket.destroy();
+    this.pubsub.close();
     try {
       this.beforeStoreClose();
     } catch (e) {

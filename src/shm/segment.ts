@@ -247,6 +247,12 @@ export abstract class Mapping {
     return native.ofdTest(this.lockFd, lockSlot(i), 1, LOCK_WR);
   }
 
+  /** The pid attached through slot `i` if its process is alive, else 0. */
+  slotHolder(i: number): number {
+    const pid = Atomics.load(this.i32, i32SlotPid(i));
+    return pid !== 0 && this.slotAlive(i) ? pid : 0;
+  }
+
   /** Live attachments; dead slots are freed on the way (CAS pid → 0, so a racing claimer is never undone). */
   attachments(): Attachment[] {
     const out: Attachment[] = [];
@@ -421,6 +427,16 @@ export class Segment implements Backing {
   /** This process's attach-registry slot (0..63), -1 when it has none. */
   get slot(): number {
     return this.#live().slot;
+  }
+
+  /** Is attach slot `i` held by a live process (its lock byte held)? Ours always is. */
+  slotAlive(i: number): boolean {
+    return this.#live().slotAlive(i);
+  }
+
+  /** The pid attached through slot `i` if its process is alive, else 0. */
+  slotHolder(i: number): number {
+    return this.#live().slotHolder(i);
   }
 
   committed(): number {

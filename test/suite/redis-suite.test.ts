@@ -44,6 +44,8 @@ const UNITS = [
   'unit/latency-monitor',
   'unit/lazyfree',
   'unit/other',
+  'unit/pubsub',
+  'unit/tracking',
 ];
 
 /** the repository (dist/test/suite/ → ../../..) */
