@@ -5,9 +5,9 @@
 //
 //   node scripts/suite-failures.mjs -o test/suite/KNOWN-FAILURES.md LOG_DIR1 LOG_DIR2
 //
-// A reason is kept from the current file when the test is still listed there (reasons are
-// written by hand); otherwise it is guessed from the test's first error line (a missing
-// command names its feature and issue) or left as that error line, marked "(check)" for a
+// A reason is guessed from the test's first error line (a missing command names its
+// feature and issue); where that says nothing, the reason written by hand in the current
+// file for the same test is kept, else the error line is left, marked "(check)" for a
 // human to explain. A test counts as failing when it did not pass in every run.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -101,11 +101,11 @@ for (const unit of units) {
     ofRedis += n;
     passed += got;
     if (got >= n) continue;
-    let reason = kept.get(name);
-    if (reason === undefined) {
-      const i = log.findIndex((l) => l.startsWith(`[err]: ${name} in `) || l.startsWith(`[exception]: ${name}`));
-      reason = i >= 0 ? guess(log.slice(i + 1, i + 3).join(' ').trim()) : 'did not pass in every run (flaky here: check)';
-    }
+    // the error of this run first (a reason written for an older failure goes stale when
+    // the missing command arrives), the hand-written reason where the error says nothing
+    const i = log.findIndex((l) => l.startsWith(`[err]: ${name} in `) || l.startsWith(`[exception]: ${name}`));
+    let reason = i >= 0 ? guess(log.slice(i + 1, i + 3).join(' ').trim()) : 'did not pass in every run (flaky here: check)';
+    if (reason.startsWith('(check)') || reason.startsWith('did not pass')) reason = kept.get(name) ?? reason;
     rows.push(`| ${name} | ${reason} |`);
   }
   total += ofRedis;

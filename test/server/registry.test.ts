@@ -205,6 +205,13 @@ test('COMMAND GETKEYS / GETKEYSANDFLAGS like Redis', async (t) => {
     ['COMMAND', 'GETKEYS', 'rename', 'a', 'b'],
     ['COMMAND', 'GETKEYSANDFLAGS', 'get', 'k'],
     ['COMMAND', 'GETKEYSANDFLAGS', 'del', 'a', 'b'],
+    // variable flags (setGetKeys, bitfieldGetKeys)
+    ['COMMAND', 'GETKEYSANDFLAGS', 'set', 'k1', 'v1'],
+    ['COMMAND', 'GETKEYSANDFLAGS', 'set', 'k1', 'v1', 'EX', '10', 'GET'],
+    ['COMMAND', 'GETKEYSANDFLAGS', 'bitfield', 'k', 'get', 'u8', '0', 'overflow', 'sat'],
+    ['COMMAND', 'GETKEYSANDFLAGS', 'bitfield', 'k', 'get', 'u8', '0', 'incrby', 'u8', '0', '1'],
+    ['COMMAND', 'GETKEYSANDFLAGS', 'bitfield', 'k', 'overflow'],
+    ['COMMAND', 'GETKEYSANDFLAGS', 'bitfield_ro', 'k', 'get', 'u8', '0'],
     ['COMMAND', 'GETKEYSANDFLAGS', 'rename', 'a', 'b'],
   ];
   for (const c of cases) {

@@ -535,6 +535,21 @@ function bitfieldRo(ctx: CommandContext, argv: Buffer[]): void {
 
 // ---------------------------------------------------------------- the table (metadata from redis-server 7.0)
 
+/**
+ * Redis's bitfieldGetKeys: only GET (and OVERFLOW) subcommands make BITFIELD a read of its
+ * key; a SET, an INCRBY or anything unparsable (assumed to write) makes it a write.
+ */
+function bitfieldReadOnly(argv: Buffer[]): boolean {
+  for (let i = 2; i < argv.length; i++) {
+    const rem = argv.length - i - 1;
+    const a = argv[i]!;
+    if (eqi(a, 'get') && rem >= 2) i += 2;
+    else if (eqi(a, 'overflow') && rem >= 1) i += 1;
+    else return false;
+  }
+  return true;
+}
+
 export const commands: CommandDef[] = [
   {
     name: 'setbit',
@@ -688,6 +703,7 @@ export const commands: CommandDef[] = [
   {
     name: 'bitfield',
     handler: bitfield,
+    getKeys: (argv) => [{ pos: 1, flags: bitfieldReadOnly(argv) ? ['RO', 'access'] : ['RW', 'access', 'update'] }],
     arity: -2,
     flags: ['write', 'denyoom'],
     firstKey: 1,

@@ -513,6 +513,8 @@ export const commands: CommandDef[] = [
   {
     name: 'set',
     handler: set,
+    // Redis's setGetKeys: the key is only overwritten unless GET reads it first
+    getKeys: (argv) => [{ pos: 1, flags: argv.slice(3).some((a) => eqi(a, 'get')) ? ['RW', 'access', 'update'] : ['OW', 'update'] }],
     arity: -3,
     flags: ['write', 'denyoom'],
     firstKey: 1,
