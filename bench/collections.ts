@@ -8,10 +8,13 @@
  *    8-byte elements), `probes` of each one at a time: the server's own µs per command
  *    (INFO commandstats usec_per_call: what the O(log n) index saves against quicklist's
  *    walk, without the round trip that hides it) and the median round trip of LINDEX.
- * 2. Bytes per element: used_memory after FLUSHALL, then after `elements` elements of
+ * 2. A sorted set of `elements` 16-byte members (scores 0..n-1): the server's µs per ZRANK
+ *    and ZSCORE of a middle member, ZRANGE of 10 by rank and ZRANGEBYSCORE … LIMIT 0 10 from
+ *    the middle, ZCOUNT over nearly all of it.
+ * 3. Bytes per element: used_memory after FLUSHALL, then after `elements` elements of
  *    16 bytes in one list (RPUSH), one hash (HSET field value, 16-byte fields and values),
- *    one set (SADD): the difference divided by the element count, for each server, and
- *    the ratio. No assertions: figures only.
+ *    one set (SADD), one sorted set (ZADD): the difference divided by the element count,
+ *    for each server, and the ratio. No assertions: figures only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
@@ -158,12 +161,39 @@ async function main(): Promise<void> {
       console.log(`${String(n).padStart(10)} ${f(row[0]!, 13)} ${f(row[3]!, 13)} ${f(row[1]!, 11)} ${f(row[4]!, 11)}               ${f(row[2]!, 13)} ${f(row[5]!, 13)}`);
     }
 
+    console.log(`\nsorted set of ${o.elements} members (16 bytes, scores 0..n-1): µs per command in the server (commandstats, after a warm-up)`);
+    const zq: [string, (mid: number) => string[]][] = [
+      ['zrank', (mid) => ['ZRANK', 'Z', `m${el(mid + Math.floor(Math.random() * 100) - 50, 15)}`]],
+      ['zrange', (mid) => ['ZRANGE', 'Z', String(mid), String(mid + 9)]],
+      ['zrangebyscore', (mid) => ['ZRANGEBYSCORE', 'Z', String(mid), '+inf', 'LIMIT', '0', '10']],
+      ['zcount', () => ['ZCOUNT', 'Z', '1000', String(o.elements - 1000)]],
+      ['zscore', (mid) => ['ZSCORE', 'Z', `m${el(mid, 15)}`]],
+    ];
+    const zrow: number[][] = [];
+    for (const s of servers) {
+      const c = await RawClient.connect(s.port);
+      await flushall(c);
+      await fill(c, o.elements / 100, (i) => ['ZADD', 'Z', ...Array.from({ length: 100 }, (_, j) => [String(i * 100 + j), `m${el(i * 100 + j, 15)}`]).flat()]);
+      const mid = Math.floor(o.elements / 2);
+      for (const [, make] of zq) await timeEach(c, 2000, () => make(mid));
+      await c.call('CONFIG', 'RESETSTAT');
+      for (const [, make] of zq) await timeEach(c, o.probes, () => make(mid));
+      const r: number[] = [];
+      for (const [name] of zq) r.push(await usecPerCall(c, name));
+      zrow.push(r);
+      await flushall(c);
+      c.close();
+    }
+    console.log(`${'command'.padStart(14)} ${'redis'.padStart(8)} ${'shmkv'.padStart(8)} ${'shmkv/redis'.padStart(12)}`);
+    zq.forEach(([name], i) => console.log(`${name.padStart(14)} ${zrow[0]![i]!.toFixed(2).padStart(8)} ${zrow[1]![i]!.toFixed(2).padStart(8)} ${(zrow[1]![i]! / zrow[0]![i]!).toFixed(2).padStart(12)}`));
+
     console.log(`\nbytes per element, ${o.elements} elements of 16 bytes in one key (used_memory after - before)`);
     console.log(`${'type'.padStart(6)} ${'redis'.padStart(8)} ${'shmkv'.padStart(8)} ${'shmkv/redis'.padStart(12)}`);
     const kinds: [string, (i: number) => string[]][] = [
       ['list', (i) => ['RPUSH', 'K', ...Array.from({ length: 100 }, (_, j) => el(i * 100 + j, 16))]],
       ['hash', (i) => ['HSET', 'K', ...Array.from({ length: 100 }, (_, j) => [el(i * 100 + j, 16), el(j, 16)]).flat()]],
       ['set', (i) => ['SADD', 'K', ...Array.from({ length: 100 }, (_, j) => `m${el(i * 100 + j, 15)}`)]],
+      ['zset', (i) => ['ZADD', 'K', ...Array.from({ length: 100 }, (_, j) => [String(i * 100 + j), `m${el(i * 100 + j, 15)}`]).flat()]],
     ];
     for (const [kind, make] of kinds) {
       const per: number[] = [];
