@@ -16,7 +16,7 @@
  * gets a new value (touchWatchedKey's `break`); here that EXEC fails, since the key went
  * from absent to present.
  */
-import { CH_FLUSHDB, CH_KEY, CH_SWAPDB, isRemoval } from '../keyspace/changes.js';
+import { CH_FLUSHDB, CH_KEY, CH_SWAPDB, REASON, isRemoval } from '../keyspace/changes.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { Session, WatchedKey } from './session.js';
 import type { CommandContext, CommandDef } from './types.js';
@@ -72,6 +72,47 @@ function unwatch(ctx: CommandContext): void {
 }
 
 /**
+ * The watched key as a SWAPDB at sequence `swapSeq` (time `time`) left it in its database:
+ * whether it was stored, and whether it was already expired then. Found backwards: the
+ * content that came into w.db is followed through later SWAPDBs to where it is now; the
+ * first later change of the key in it tells what it was before that change, and with no
+ * such change it is what is stored there now. A change that does not tell (FLUSHDB, a
+ * RENAME/COPY/MOVE destination…) counts as a live key — the answer that fails EXEC
+ * (a false positive, never a missed change).
+ */
+function replacementAt(ks: Keyspace, swapSeq: number, w: WatchedKey, time: number): { other: boolean; otherExpired: boolean } {
+  const live = { other: true, otherExpired: false };
+  let cur = w.db;
+  let found: { other: boolean; otherExpired: boolean } | null = null;
+  const complete = ks.changes.readFrom(swapSeq + 1, (_seq, kind, db, hash, reason, at) => {
+    if (found !== null) return;
+    if (kind === CH_SWAPDB) {
+      if (db === cur) cur = hash;
+      else if (hash === cur) cur = db;
+      return;
+    }
+    if (db !== cur) return;
+    if (kind === CH_FLUSHDB) {
+      found = live;
+      return;
+    }
+    if (kind !== CH_KEY || hash !== w.hash) return;
+    if (reason === REASON.added) found = { other: false, otherExpired: false };
+    // an expiry deletion records the key's expiry time (changes.ts)
+    else if (reason === REASON.expired) found = { other: true, otherExpired: at <= time };
+    // any other change (a command's DEL, an overwrite, INCR, EXPIRE…) found the key live
+    // — an expired one would have been deleted by expiry first — or does not say
+    else found = live;
+  });
+  if (!complete) return live;
+  if (found !== null) return found;
+  const e = ks.findRaw(cur, w.key);
+  if (e === 0) return { other: false, otherExpired: false };
+  const exp = ks.expireAt(e);
+  return { other: true, otherExpired: exp !== 0 && exp <= time };
+}
+
+/**
  * Whether a watched key changed since it was watched (EXEC must fail): what the change
  * ring recorded, read with Redis 7.0's touchWatchedKey / touchAllWatchedKeysInDb rules,
  * then isWatchedKeyExpired (a key that expired since, deleted yet or not). Under the lock.
@@ -116,11 +157,9 @@ export function watchedKeysChanged(ks: Keyspace, watched: WatchedKey[]): boolean
         const a = db;
         const b = hash;
         if (w.db !== a && w.db !== b) continue;
-        // what replaced the key: it is in the watched database now, unless changed since
-        // (which the ring would show as a change of its own)
-        const e = ks.findRaw(w.db, w.key);
-        const other = e !== 0;
-        const otherExpired = other && ks.expireAt(e) !== 0 && ks.expireAt(e) <= time;
+        // what replaced the key, as it was at the SWAPDB (not as it is now: it may have
+        // been deleted by expiry since, which must not look like "replaced by nothing")
+        const { other, otherExpired } = replacementAt(ks, seq, w, time);
         const here = atWatch[i]!;
         atWatch[i] = other;
         if (!here && !other) continue;

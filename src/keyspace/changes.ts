@@ -24,7 +24,10 @@
  *         4  u16  database
  *         6  u8   kind: CH_KEY, CH_FLUSHDB, CH_SWAPDB
  *         7  u8   reason (CH_KEY): one of the REASON_* codes below
- *         8  f64  time of the change, ms since the epoch
+ *         8  f64  time of the change, ms since the epoch; for an expiry deletion
+ *                  (REASON.expired) the key's expiry time instead (at or before the
+ *                  change): WATCH needs it to tell whether the key was already expired
+ *                  at an earlier SWAPDB (Redis's touchAllWatchedKeysInDb)
  */
 import type { Heap } from '../heap/heap.js';
 

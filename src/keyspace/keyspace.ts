@@ -459,8 +459,10 @@ export class Keyspace {
   }
 
   /** Record a change of key (db, hash) for every process: ring, counters, hooks. */
-  private signal(db: number, hash: number, reason: Reason, e: number): void {
-    this.changes.append(CH_KEY, db, hash, reason, this.now);
+  private signal(db: number, hash: number, reason: Reason, e: number, expiredAt = 0): void {
+    // an expiry deletion records when the key expired, not when it was deleted: a WATCH
+    // replaying a SWAPDB needs to know whether the key was already expired at that point
+    this.changes.append(CH_KEY, db, hash, reason, reason === REASON.expired && expiredAt !== 0 ? expiredAt : this.now);
     // a key that is there after the change may be what a blocked client waits for
     if (reason !== REASON.expire && reason !== REASON.persist && !isRemoval(reason)) this.keysReady = true;
     if (reason === REASON.expired) this.counters.add(C_EXPIRED, 1);
@@ -715,12 +717,14 @@ export class Keyspace {
   removeEntry(db: number, e: number, reason: Reason = REASON.deleted, hash?: number): void {
     const h = hash ?? this.keyHash(e);
     const ref = Heap.ref(e);
+    const at = this.expireAt(e);
     this.main(db).remove(h, ref);
-    if (this.expireAt(e) !== 0) this.expires(db).remove(h, ref);
+    if (at !== 0) this.expires(db).remove(h, ref);
     this.freeEntry(e);
     this.signalRemoves = true;
     try {
-      this.signal(db, h, reason, e);
+      // the deadline is read before the entry is freed (see signal)
+      this.signal(db, h, reason, e, at);
     } finally {
       this.signalRemoves = false;
     }

@@ -21,7 +21,8 @@ import { ioredisShape, kvReply, type Shaped } from '../helpers/ioredis-shape.js'
 import { removeSegment } from '../helpers/shmkv-server.js';
 import { open, type KV } from '../../src/kv/index.js';
 
-const servers = serverPair();
+// DEBUG SET-ACTIVE-EXPIRE: scenarios that choose when a stale key is deleted by expiry
+const servers = serverPair({ args: ['--enable-debug-command', 'yes'] });
 /** the library's segment (the scenarios also run through kv.call) */
 const libSegment = `test-kv-tx-${process.pid}`;
 after(() => removeSegment(libSegment));
@@ -277,6 +278,66 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/**
+ * SWAPDB against a watched stale key, with each stale `x` deleted by expiry at a chosen
+ * point: active expiry is off on every connection (each kv handle has its own cycle) and a
+ * lazy EXISTS from connection 2 deletes the key — before WATCH, between WATCH and SWAPDB,
+ * after SWAPDB (the key is then in the other database), after MULTI, or never. Redis's
+ * rules (multi.c's watchForKey `expired`, touchWatchedKey, touchAllWatchedKeysInDb) leave
+ * EXEC clean in every ordering; the expiry cron used to make this 1-in-4 flaky.
+ */
+type ExpiryPoint = 'never' | 'before WATCH' | 'after WATCH' | 'after SWAPDB' | 'after MULTI';
+const EXPIRY_POINTS: ExpiryPoint[] = ['never', 'before WATCH', 'after WATCH', 'after SWAPDB', 'after MULTI'];
+
+function swapdbExpiryScenario(watchDb: 0 | 1, stale: { db: 0 | 1; at: ExpiryPoint }[]): Scenario {
+  const otherDb = 1 - watchDb;
+  // a lazy access deletes the stale keys due at `at` (in the database they are in by then)
+  const expireAt = (at: ExpiryPoint): Step[] =>
+    stale.filter((k) => k.at === at).flatMap((k) => {
+      const where = at === 'after SWAPDB' || at === 'after MULTI' ? 1 - k.db : k.db;
+      return [q2('SELECT', where), q2('EXISTS', 'x')];
+    });
+  const steps: Step[] = [q('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), q2('DEBUG', 'SET-ACTIVE-EXPIRE', '0')];
+  for (const k of stale) steps.push(q('SELECT', k.db), q('SET', 'x', `v${k.db}`, 'PX', '1'));
+  steps.push({ sleep: 20 }, q('SELECT', watchDb), ...expireAt('before WATCH'), q('WATCH', 'x'), ...expireAt('after WATCH'));
+  steps.push(q('SWAPDB', '0', '1'), ...expireAt('after SWAPDB'), q('MULTI'), q('PING'), ...expireAt('after MULTI'), q('EXEC'));
+  const what = stale.map((k) => `db ${k.db}'s stale x expired ${k.at}`).join(', ');
+  return { name: `SWAPDB watching db ${watchDb} (other db ${otherDb}): ${what}`, restore: [['DEBUG', 'SET-ACTIVE-EXPIRE', '1']], steps };
+}
+
+// the other way round: a stale watched key replaced with a key still live at the SWAPDB is
+// a change, even when that key expires and is deleted before EXEC
+SCENARIOS.push({
+  name: 'SWAPDB touches a stale key replaced with a live key that is deleted by expiry before EXEC',
+  restore: [['DEBUG', 'SET-ACTIVE-EXPIRE', '1']],
+  steps: [
+    q('DEBUG', 'SET-ACTIVE-EXPIRE', '0'),
+    q2('DEBUG', 'SET-ACTIVE-EXPIRE', '0'),
+    q('SELECT', '1'),
+    q('SET', 'x', 'foo', 'PX', '1'),
+    q('SELECT', '0'),
+    q('SET', 'x', 'bar', 'PX', '150'),
+    { sleep: 20 },
+    q('SELECT', '1'),
+    q('WATCH', 'x'),
+    q('SWAPDB', '0', '1'),
+    { pre: ['PTTL', 'x'], ok: (r) => /^:[1-9]/.test(r) },
+    { sleep: 200 },
+    q2('SELECT', '1'),
+    q2('EXISTS', 'x'),
+    q('MULTI'),
+    q('PING'),
+    q('EXEC'),
+  ],
+});
+
+for (const watchDb of [0, 1] as const) {
+  for (const a of EXPIRY_POINTS) {
+    SCENARIOS.push(swapdbExpiryScenario(watchDb, [{ db: 0, at: a }]), swapdbExpiryScenario(watchDb, [{ db: 1, at: a }]));
+    for (const b of EXPIRY_POINTS) SCENARIOS.push(swapdbExpiryScenario(watchDb, [{ db: 1, at: a }, { db: 0, at: b }]));
+  }
+}
+
 /** CLIENT LIST's fields that must match Redis for this connection (flags, db, multi, cmd). */
 function clientFields(raw: string): string {
   const line = raw.replace(/^\$\d+\r\n/, '').replace(/^=\d+\r\ntxt:/, '');
@@ -314,7 +375,7 @@ interface LibSide {
 }
 
 function openLib(resp: 2 | 3): LibSide {
-  const lib = { l1: open({ segment: libSegment }), l2: open({ segment: libSegment }) };
+  const lib = { l1: open({ segment: libSegment, enableDebugCommand: 'yes' }), l2: open({ segment: libSegment, enableDebugCommand: 'yes' }) };
   lib.l2.flushall();
   if (resp === 3) for (const l of [lib.l1, lib.l2]) l.call('HELLO', '3');
   return lib;

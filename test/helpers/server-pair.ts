@@ -18,11 +18,11 @@ export interface ServerPair {
   shmkvClient: RawClient;
 }
 
-export function serverPair(opts: { connect?: boolean } = {}): ServerPair {
+export function serverPair(opts: { connect?: boolean; /** command-line options for both servers */ args?: string[] } = {}): ServerPair {
   const pair = { redis: null, redisClient: null } as ServerPair;
   before(async () => {
-    pair.redis = await startRedisOracle();
-    pair.shmkv = await startShmkvServer();
+    pair.redis = await startRedisOracle(opts.args);
+    pair.shmkv = await startShmkvServer({ args: opts.args });
     if (opts.connect) {
       if (pair.redis) pair.redisClient = await RawClient.connect(pair.redis.port);
       pair.shmkvClient = await RawClient.connect(pair.shmkv.port);
