@@ -1,5 +1,6 @@
 import { str2ll } from '../protocol/numbers.js';
 import { ReplyError } from '../keyspace/keyspace.js';
+import { compileGlob } from '../util/glob.js';
 
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
 export const ERR_SYNTAX = 'ERR syntax error';
@@ -56,3 +57,27 @@ export function parseCursor(arg: Uint8Array): number {
  */
 export const MAX_RANDOM_REPLY = 1 << 27;
 export const ERR_RANDOM_COUNT = `ERR count is out of range: more than ${MAX_RANDOM_REPLY} random picks would not fit in memory`;
+
+/**
+ * The MATCH and COUNT options of SSCAN, HSCAN and ZSCAN from argv[3] on (Redis's
+ * scanGenericCommand): COUNT below 1 or anything else is a syntax error; MATCH * matches
+ * everything, so it filters nothing (null).
+ */
+export function parseScanOptions(argv: Buffer[]): { count: number; match: ((s: Uint8Array) => boolean) | null } {
+  let count = 10;
+  let match: ((s: Uint8Array) => boolean) | null = null;
+  for (let i = 3; i < argv.length; i++) {
+    const more = argv.length - i - 1;
+    if (eqi(argv[i]!, 'count') && more >= 1) {
+      const v = argInt64(argv[i + 1]!);
+      if (v < 1) throw new ReplyError(ERR_SYNTAX);
+      count = Number(v);
+      i++;
+    } else if (eqi(argv[i]!, 'match') && more >= 1) {
+      const p = argv[i + 1]!;
+      match = p.length === 1 && p[0] === 42 ? null : compileGlob(p);
+      i++;
+    } else throw new ReplyError(ERR_SYNTAX);
+  }
+  return { count, match };
+}

@@ -8,8 +8,7 @@ import { str2ll } from '../../protocol/numbers.js';
 import { OBJ_HASH } from '../../keyspace/object.js';
 import { REASON } from '../../keyspace/changes.js';
 import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
-import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, INT64_MAX, INT64_MIN, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor } from '../../commands/args.js';
-import { compileGlob } from '../../util/glob.js';
+import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, INT64_MAX, INT64_MIN, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor, parseScanOptions } from '../../commands/args.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import { registerSortHashField } from '../../commands/sort_family.js';
 import {
@@ -294,21 +293,7 @@ function hscan(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.array(0);
     return;
   }
-  let count = 10;
-  let match: ((s: Uint8Array) => boolean) | null = null;
-  for (let i = 3; i < argv.length; i++) {
-    const more = argv.length - i - 1;
-    if (eqi(argv[i]!, 'count') && more >= 1) {
-      const v = argInt64(argv[i + 1]!);
-      if (v < 1) throw new ReplyError(ERR_SYNTAX);
-      count = Number(v);
-      i++;
-    } else if (eqi(argv[i]!, 'match') && more >= 1) {
-      const p = argv[i + 1]!;
-      match = p.length === 1 && p[0] === 42 ? null : compileGlob(p);
-      i++;
-    } else throw new ReplyError(ERR_SYNTAX);
-  }
+  const { count, match } = parseScanOptions(argv);
   const pairs: number[] = [];
   // a cursor past 2^32 is past the table's end (a listpack hash is returned whole anyway)
   const next = cursor < 0 && k.encoding(e) === ENC_HT ? 0 : scanPairs(k, e, Math.max(cursor, 0), Math.min(count, 1 << 20), pairs);

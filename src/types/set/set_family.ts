@@ -10,8 +10,7 @@ import { REASON } from '../../keyspace/changes.js';
 import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
 import { OBJ_SET, O_EXPIRE, O_LRU } from '../../keyspace/object.js';
 import { str2ll } from '../../protocol/numbers.js';
-import { compileGlob } from '../../util/glob.js';
-import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor } from '../../commands/args.js';
+import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor, parseScanOptions } from '../../commands/args.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import { registerSortSource } from '../../commands/sort_family.js';
 import {
@@ -412,21 +411,7 @@ function sscan(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.array(0);
     return;
   }
-  let count = 10;
-  let match: ((s: Buffer) => boolean) | null = null;
-  for (let i = 3; i < argv.length; i++) {
-    const more = argv.length - i - 1;
-    if (eqi(argv[i]!, 'count') && more >= 1) {
-      const v = argInt64(argv[i + 1]!);
-      if (v < 1) throw new ReplyError(ERR_SYNTAX);
-      count = Number(v);
-      i++;
-    } else if (eqi(argv[i]!, 'match') && more >= 1) {
-      const p = argv[i + 1]!;
-      match = p.length === 1 && p[0] === 42 ? null : compileGlob(p);
-      i++;
-    } else throw new ReplyError(ERR_SYNTAX);
-  }
+  const { count, match } = parseScanOptions(argv);
   const found: Buffer[] = [];
   // (an intset or a small table answers everything whatever the cursor; a cursor past ours ends a Dash's scan)
   const next = setScan(k, e, cursor, Math.min(count, 1 << 20), found);

@@ -12,8 +12,7 @@ import { ReplyError, WrongTypeError, type Keyspace } from '../../keyspace/keyspa
 import { OBJ_SET, OBJ_ZSET, O_EXPIRE, O_LRU } from '../../keyspace/object.js';
 import { formatDouble, parseRedisDouble } from '../../protocol/float.js';
 import { str2ll } from '../../protocol/numbers.js';
-import { compileGlob } from '../../util/glob.js';
-import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor } from '../../commands/args.js';
+import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor, parseScanOptions } from '../../commands/args.js';
 import { blockForKeys, parseTimeout } from '../../commands/blocking.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import { registerSortSource } from '../../commands/sort_family.js';
@@ -873,21 +872,7 @@ function zscan(ctx: CommandContext, argv: Buffer[]): void {
     ctx.reply.array(0);
     return;
   }
-  let count = 10;
-  let match: ((s: Buffer) => boolean) | null = null;
-  for (let i = 3; i < argv.length; i++) {
-    const more = argv.length - i - 1;
-    if (eqi(argv[i]!, 'count') && more >= 1) {
-      const v = argInt64(argv[i + 1]!);
-      if (v < 1) throw new ReplyError(ERR_SYNTAX);
-      count = Number(v);
-      i++;
-    } else if (eqi(argv[i]!, 'match') && more >= 1) {
-      const p = argv[i + 1]!;
-      match = p.length === 1 && p[0] === 42 ? null : compileGlob(p);
-      i++;
-    } else throw new ReplyError(ERR_SYNTAX);
-  }
+  const { count, match } = parseScanOptions(argv);
   const found: ZItem[] = [];
   const next = zsetScan(k, e, cursor, Math.min(count, 1 << 20), found);
   const out = match === null ? found : found.filter(([m]) => match!(m));
