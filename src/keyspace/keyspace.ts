@@ -134,6 +134,8 @@ export class Keyspace {
   private batch = false;
   private depth = 0;
   private readonly afterCommitTasks: (() => void)[] = [];
+  /** Emissions of the current operation that survive its rollback (see stickyEmit). */
+  private readonly sticky: (() => void)[] = [];
   private readonly hooks: KeyChangeHook[] = [];
   /** An operation since the last unlock added or changed a key: waiting processes are woken at unlock. */
   private keysReady = false;
@@ -296,11 +298,14 @@ export class Keyspace {
     const heap = this.heap;
     if (this.depth > 0) {
       const sp = heap.savepoint();
+      const mark = this.sticky.length;
       this.depth++;
       try {
         return fn();
       } catch (e) {
         heap.rollbackTo(sp);
+        // (inside the outer operation: kept there, and replayed again if it rolls back)
+        for (let i = mark; i < this.sticky.length; i++) this.sticky[i]!();
         throw this.mapError(e);
       } finally {
         this.depth--;
@@ -321,9 +326,12 @@ export class Keyspace {
       try {
         r = fn();
         heap.commit();
+        this.sticky.length = 0;
       } catch (e) {
         heap.abort();
         this.afterCommitTasks.length = 0;
+        this.depth = 0;
+        this.replaySticky();
         throw this.mapError(e);
       } finally {
         this.depth = 0;
@@ -345,6 +353,35 @@ export class Keyspace {
         heap.unlock();
         if (this.keysReady) this.wakeKeyWaiters();
       }
+    }
+  }
+
+  /**
+   * Run `emit` now, and again should the operation around it roll back: for what Redis does
+   * at the moment of a lookup whatever the command does next — a keymiss event of a
+   * command that then fails (SUNION of a missing key and a string) is still sent. What
+   * `emit` writes to the segment is undone with the operation, hence the replay.
+   */
+  stickyEmit(emit: () => void): void {
+    emit();
+    if (this.depth > 0) this.sticky.push(emit);
+  }
+
+  /** After a rollback: the sticky emissions again, in an operation of their own. */
+  private replaySticky(): void {
+    if (this.sticky.length === 0) return;
+    const tasks = this.sticky.splice(0);
+    const heap = this.heap;
+    heap.begin();
+    this.depth = 1;
+    try {
+      for (const t of tasks) t();
+      heap.commit();
+    } catch {
+      heap.abort();
+    } finally {
+      this.depth = 0;
+      this.sticky.length = 0;
     }
   }
 

@@ -177,7 +177,9 @@ export function installKeyspaceEvents(ks: Keyspace): void {
   ks.missHook = (db, key) => {
     const flags = ks.settings.slot(slot);
     if ((flags & NOTIFY.keyMiss) === 0) return;
-    emitter.emit(flags, NOTIFY.keyMiss, 'keymiss', db, Buffer.from(key));
+    const k = Buffer.from(key);
+    // sent even when the command then fails (its other events are rolled back with it)
+    ks.stickyEmit(() => emitter.emit(flags, NOTIFY.keyMiss, 'keymiss', db, k));
   };
 }
 

@@ -282,8 +282,9 @@ function srandmemberWithCount(ctx: CommandContext, argv: Buffer[]): void {
 
 // ---------------------------------------------------------------- intersection, union, difference
 
-function lookupSets(ctx: CommandContext, keys: Buffer[], write: boolean): number[] {
-  return keys.map((key) => findSet(ctx.ks, ctx.session.db, key, !write));
+/** The source sets: read lookups even for the *STORE forms (Redis 7.0: keymiss events, INFO misses). */
+function lookupSets(ctx: CommandContext, keys: Buffer[]): number[] {
+  return keys.map((key) => findSet(ctx.ks, ctx.session.db, key, true));
 }
 
 /**
@@ -296,7 +297,8 @@ function sinterGeneric(ctx: CommandContext, keys: Buffer[], dst: Buffer | null, 
   const sets: number[] = [];
   let empty = false;
   for (const key of keys) {
-    const e = dst !== null ? k.lookupWrite(db, key) : k.lookupRead(db, key);
+    // a read even for SINTERSTORE (Redis 7.0: keymiss events, INFO misses)
+    const e = k.lookupRead(db, key);
     // a missing key is an empty set: the result is empty (every key is still type-checked)
     if (e === 0) empty = true;
     else if (k.type(e) !== OBJ_SET) throw new WrongTypeError();
@@ -331,7 +333,7 @@ const OP_DIFF = 1;
 /** SUNION / SDIFF and their STORE forms (sunionDiffGenericCommand). */
 function sunionDiffGeneric(ctx: CommandContext, keys: Buffer[], dst: Buffer | null, op: number): void {
   const k = ctx.ks;
-  const sets = lookupSets(ctx, keys, dst !== null);
+  const sets = lookupSets(ctx, keys);
   const result = new Map<string, Buffer>();
   if (op === OP_UNION) {
     for (const e of sets) {

@@ -467,7 +467,8 @@ function zrangeGeneric(ctx: CommandContext, argv: Buffer[], keyAt: number, dst: 
   const k = ctx.ks;
   const db = ctx.session.db;
   const key = argv[keyAt]!;
-  const e = dst !== null ? k.lookupWrite(db, key) : k.lookupRead(db, key);
+  // a read even for ZRANGESTORE (Redis 7.0: a missing source is a keymiss and a miss in INFO)
+  const e = k.lookupRead(db, key);
   if (e === 0) {
     if (dst !== null) ctx.reply.integer(storeDistinct(k, db, dst, []));
     else ctx.reply.array(0);
@@ -759,7 +760,8 @@ function zsetOpGeneric(ctx: CommandContext, argv: Buffer[], dst: Buffer | null, 
   const srcs: Src[] = [];
   let j = numkeysIdx + 1;
   for (let i = 0; i < setnum; i++, j++) {
-    const e = dst !== null ? k.lookupWrite(db, argv[j]!) : k.lookupRead(db, argv[j]!);
+    // sources are reads even for the *STORE forms (Redis 7.0: keymiss events, INFO misses)
+    const e = k.lookupRead(db, argv[j]!);
     let type = 0;
     if (e !== 0) {
       type = k.type(e);
