@@ -15,7 +15,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RawClient, decodeReply } from '../helpers/raw-client.js';
+import { RawClient, decodeReply, encodeCommand } from '../helpers/raw-client.js';
 import { show } from '../helpers/differential.js';
 import { startRedisOracle, type RedisOracle } from '../helpers/redis-oracle.js';
 import { startShmkvServer, type ShmkvServer } from '../helpers/shmkv-server.js';
@@ -132,10 +132,10 @@ async function runScript(name: string, n: number, steps: Step[]): Promise<void> 
   const closed = new Set<number>();
   try {
     for (const [i, st] of steps.entries()) {
-      for (const c of st.cmds) {
-        a.conns[st.on]!.send(...a.args(c));
-        b.conns[st.on]!.send(...b.args(c));
-      }
+      // a step's commands in one write: each server reads them together and runs them in
+      // one event-loop turn, so BCAST invalidations of the turn come as one push on both
+      a.conns[st.on]!.sendRaw(Buffer.concat(st.cmds.map((c) => encodeCommand(a.args(c)))));
+      b.conns[st.on]!.sendRaw(Buffer.concat(st.cmds.map((c) => encodeCommand(b.args(c)))));
       if (st.close) {
         // (the replies are read first: the connection is then gone for REDIRECT)
         for (let k = 0; k < st.cmds.length; k++) {
