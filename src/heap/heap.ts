@@ -281,6 +281,12 @@ export class Heap {
     return this.dv.getFloat64(this.base + H.roots + i * 8, true);
   }
 
+  /** Byte offset of root i (an f64) in the mapping: for a layer that reads its root on a hot path. */
+  rootOffset(i: number): number {
+    if (i < 0 || i >= ROOT_COUNT) throw new RangeError('root index');
+    return this.base + H.roots + i * 8;
+  }
+
   setRoot(i: number, v: number): void {
     if (i < 0 || i >= ROOT_COUNT) throw new RangeError('root index');
     this.hset(H.roots + i * 8, v);

@@ -66,6 +66,13 @@ export function checkKeyspace(ks: Keyspace): KeyspaceReport {
     markTable(t);
     t.forEach((r) => markEntry(Heap.deref(r), 'flushed entry'));
   }
+  // a snapshot's state, what it preserved, and tables flushed away from it
+  ks.snapshots.chunks(mark, markEntry);
+  for (const ref of ks.snapshots.detachedTables()) {
+    const t = ks.dashOf(ref);
+    markTable(t);
+    t.forEach((r) => markEntry(Heap.deref(r), 'flushed entry kept for a snapshot'));
+  }
   const lazy = ks.lazyValues();
   mark(lazy.chunk, 'lazy-free queue');
   for (const [type, handle] of lazy.values) {

@@ -23,6 +23,7 @@ import { Settings, SETTING_SLOT, formatSettings, settingsBytes } from './setting
 import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, touchedStamp, type AccessPolicy } from './access.js';
 import { Evictor, evictionBudgetMs, type EvictResult } from './evict.js';
 import { valueType } from './valuetypes.js';
+import { Snapshots } from './snapshot.js';
 import { DEFAULT_RING_CAPACITY, PubsubArea, formatPubsub, pubsubBytes } from '../pubsub/area.js';
 import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from '../config/config.js';
 import { O_CTIME, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, O_KLEN, O_LRU, O_TYPE, O_VLEN, O_VREF } from './object.js';
@@ -119,6 +120,8 @@ export class Keyspace {
   readonly changes: ChangeRing;
   readonly counters: Counters;
   readonly settings: Settings;
+  /** The running point-in-time snapshot, if any (src/keyspace/snapshot.ts): the seam preserves what it still needs. */
+  readonly snapshots: Snapshots;
   /** How accesses are recorded, derived from the shared settings (maxmemory-policy, lfu-*). */
   access: AccessPolicy = { ...DEFAULT_ACCESS };
   /** maxmemory and its policy, derived from the shared settings. */
@@ -170,6 +173,22 @@ export class Keyspace {
     this.settings = new Settings(heap, Heap.deref(this.dv.getUint32(k + K_SETTINGS, true)), (fn) => this.exec(fn));
     this.counters = new Counters(heap, Heap.deref(this.dv.getUint32(k + K_COUNTERS, true)), slot);
     this.changes = new ChangeRing(heap, Heap.deref(this.dv.getUint32(k + K_CHANGES, true)));
+    this.snapshots = new Snapshots({
+      heap,
+      databases: this.databases,
+      mainRef: (db) => this.dv.getUint32(this.meta() + K_DBS + db * 8, true),
+      expiresRef: (db) => this.dv.getUint32(this.meta() + K_DBS + db * 8 + 4, true),
+      dash: (ref) => this.table(ref),
+      deepCopy: (e) => {
+        const ne = this.cloneEntry(e, this.keyOf(e));
+        valueType(this.type(e)).copy(this, e, ne);
+        return ne;
+      },
+      freeEntry: (e) => this.freeEntry(e),
+      memoryUsage: (e) => this.memoryUsage(e),
+      bury: (ref) => this.bury(ref),
+      keyHash: (e) => this.keyHash(e),
+    });
     // a pub/sub area made by another build must not be read (its version is checked here)
     this.pubsubArea(false);
     this.readyIdx = (k + K_READY_SEQ) >> 2;
@@ -580,7 +599,11 @@ export class Keyspace {
   /** find() for a command about to write the key: counts as an access (lookupKeyWrite). */
   lookupWrite(db: number, key: Uint8Array): number {
     const e = this.find(db, key);
-    if (e !== 0) this.touchEntry(e);
+    if (e !== 0) {
+      // a snapshot still walking towards this key keeps its value as it is now
+      if (this.snapshots.running) this.snapshots.preserve(db, this.probeHash, e, 'copy');
+      this.touchEntry(e);
+    }
     return e;
   }
 
@@ -718,6 +741,7 @@ export class Keyspace {
   addEntry(db: number, e: number, reason: Reason = REASON.added, hash?: number): void {
     const h = hash ?? this.keyHash(e);
     const ref = Heap.ref(e);
+    if (this.snapshots.running) this.snapshots.preserve(db, h, e, 'absent');
     this.main(db).insert(h, ref);
     if (this.expireAt(e) !== 0) this.expires(db).insert(h, ref);
     this.signal(db, h, reason, e);
@@ -729,8 +753,15 @@ export class Keyspace {
    */
   replaceEntry(db: number, old: number, ne: number, reason: Reason = REASON.overwritten, hash?: number): void {
     const h = hash ?? this.keyHash(old);
+    let taken = false;
+    if (this.snapshots.running) {
+      // the old entry can go aside whole unless the new one took over its value
+      const vref = this.dv.getUint32(old + O_VREF, true);
+      const shared = vref !== 0 && vref === this.dv.getUint32(ne + O_VREF, true);
+      taken = this.snapshots.preserve(db, h, old, shared ? 'copy' : 'take');
+    }
     this.swapEntry(db, old, ne, h);
-    this.freeEntry(old);
+    if (!taken) this.freeEntry(old);
     this.signal(db, h, reason, ne);
   }
 
@@ -745,9 +776,23 @@ export class Keyspace {
     else if (hasTtl) this.expires(db).insert(h, nref);
   }
 
+  /**
+   * Entry e (found without lookupWrite) is about to change in place: what lookupWrite does
+   * for a running snapshot, for a caller that looked the key up another way.
+   */
+  willModify(db: number, e: number, hash?: number): void {
+    if (this.snapshots.running) this.snapshots.preserve(db, hash ?? this.keyHash(e), e, 'copy');
+  }
+
   /** The value of entry e changed in place (its type logged and wrote the bytes). */
   modified(db: number, e: number, reason: Reason = REASON.modified, hash?: number): void {
-    this.signal(db, hash ?? this.keyHash(e), reason, e);
+    const h = hash ?? this.keyHash(e);
+    if (this.snapshots.running && this.snapshots.missed(db, h, e)) {
+      // the value changed in place without lookupWrite: the snapshot lost its old value, so
+      // the command is refused (rolled back) rather than let a snapshot be wrong
+      throw new Error(`internal error: '${this.cmdName ?? '?'}' changed a key in place without looking it up for writing while a snapshot runs`);
+    }
+    this.signal(db, h, reason, e);
   }
 
   /** Unlink an entry from its database and free it with its value. */
@@ -755,9 +800,10 @@ export class Keyspace {
     const h = hash ?? this.keyHash(e);
     const ref = Heap.ref(e);
     const at = this.expireAt(e);
+    const taken = this.snapshots.running && this.snapshots.preserve(db, h, e, 'take');
     this.main(db).remove(h, ref);
     if (at !== 0) this.expires(db).remove(h, ref);
-    this.freeEntry(e);
+    if (!taken) this.freeEntry(e);
     this.signalRemoves = true;
     try {
       // the deadline is read before the entry is freed (see signal)
@@ -860,6 +906,7 @@ export class Keyspace {
     if (typeof at === 'number' && cur === at) return;
     const h = hash ?? this.keyHash(e);
     const ref = Heap.ref(e);
+    if (this.snapshots.running) this.snapshots.preserve(db, h, e, 'copy');
     this.heap.log(e + O_EXPIRE, 8);
     this.writeExpire(e, at);
     if (cur === 0) this.expires(db).insert(h, ref);
@@ -871,6 +918,7 @@ export class Keyspace {
   rename(db: number, src: number, dstKey: Uint8Array): void {
     const d = this.find(db, dstKey);
     if (d === src) return;
+    if (this.snapshots.running) this.snapshots.preserve(db, this.keyHash(src), src, 'copy');
     if (d !== 0) this.removeEntry(db, d, REASON.overwritten, this.probeHash);
     const ne = this.cloneEntry(src, dstKey);
     const sh = this.keyHash(src);
@@ -907,6 +955,7 @@ export class Keyspace {
     if (this.lookupWrite(dstDb, key) !== 0) return false;
     const h = hashBytes(key, 0, key.length);
     const ref = Heap.ref(e);
+    if (this.snapshots.running) this.snapshots.preserve(db, h, e, 'copy');
     this.main(db).remove(h, ref);
     if (this.expireAt(e) !== 0) this.expires(db).remove(h, ref);
     this.signal(db, h, REASON.movedFrom, e);
@@ -990,7 +1039,8 @@ export class Keyspace {
       dv.setUint32(at + 4, Heap.ref(Dash.create(heap)), true);
       // The expires table only references entries the main table owns: drop it now.
       this.table(oldExp).destroy();
-      this.bury(oldMain);
+      // a snapshot still walking this database takes the old table instead
+      if (!this.snapshots.flushed(db, oldMain)) this.bury(oldMain);
       if (sync) this.afterCommit(() => this.lazyFreeAll());
     }
     this.changes.append(CH_FLUSHDB, db, 0, REASON.deleted, this.now);
@@ -1018,6 +1068,7 @@ export class Keyspace {
     dv.setUint32(pa + 4, dv.getUint32(pb + 4, true), true);
     dv.setUint32(pb, m, true);
     dv.setUint32(pb + 4, x, true);
+    this.snapshots.swapped(a, b);
     this.changes.append(CH_SWAPDB, a, b, REASON.touched, this.now);
     this.keysReady = true;
     this.counters.add(C_DIRTY, 1);

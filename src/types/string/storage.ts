@@ -114,6 +114,7 @@ export function setStringRange(ks: Keyspace, db: number, key: Uint8Array, val: U
   if (old !== 0 && ks.type(old) === OBJ_STRING && dv.getUint32(old + O_VREF, true) === 0 && vlen <= INLINE_MAX) {
     const voff = old + O_KEY + key.length;
     if (voff + vlen <= old + heap.usable(old)) {
+      ks.willModify(db, old, h);
       // One undo record for header, key and the value bytes we overwrite.
       heap.log(old, O_KEY + key.length + vlen);
       heap.mem.u8[old + O_ENC] = e;

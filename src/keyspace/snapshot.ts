@@ -1,0 +1,476 @@
+/**
+ * Point-in-time snapshots of the whole keyspace without fork(): what SAVE, BGSAVE and
+ * DEBUG RELOAD walk while every process (the server, library processes) goes on writing.
+ *
+ * The snapshot walks each database's main table in hash order, a slice per operation, with
+ * the table's SCAN cursor: a key whose hash is below the cursor has been visited. Until the
+ * cursor passes a key, the write seam preserves what the key was when the snapshot began,
+ * before any process changes it (Dragonfly's versioned snapshot, made stateless by Dash's
+ * hash-ordered cursor):
+ *   - a key changed in place (lookupWrite, an expiry set) is copied aside whole;
+ *   - a key removed (DEL, expiry, eviction, overwrite) is not freed but moved aside;
+ *   - a key added where none was leaves a tombstone aside (the snapshot must not see it).
+ * "Aside" is a side table per database (a Dash of entries, keyed like the main tables).
+ * The walk emits a key from its side table when it has one there, else from the table;
+ * side entries are emitted first and freed early. Everything here is in the segment and
+ * undo-logged with the writer's operation, so a library process's write during a server's
+ * BGSAVE is preserved like the server's own, and a writer killed mid-operation rolls its
+ * side entry back with its change.
+ *
+ * FLUSHDB hands the flushed table to the snapshot instead of the graveyard (it is buried
+ * once walked); SWAPDB swaps which snapshot database each table holds.
+ *
+ * State chunk (heap root ROOT_SNAPSHOT; 0 when no snapshot runs), written down once:
+ *   0   u32 SNAPSHOT_VERSION
+ *   4   u32 databases (n)
+ *   8   u32 owner's attach slot (0xffffffff: none)
+ *   12  u32 owner's pid
+ *   16  f64 start time, ms since the epoch
+ *   24  u32 snapshot database being walked (n when all are done)
+ *   28  u32 reserved
+ *   32  f64 bytes preserved so far (INFO's rdb_last_cow_size)
+ *   40  f64 keys preserved so far
+ *   48  per snapshot database s, SDB bytes each:
+ *         +0  u32 live database holding it, plus one (0: its table was flushed: see +4)
+ *         +4  u32 the table flushed away from it (a main table ref) or 0
+ *         +8  u32 cursor (next hash to visit)
+ *         +12 u32 1 when walked
+ *         +16 u32 side table ref (0 until something is preserved)
+ *         +20 u32 keys when the snapshot began (RESIZEDB's hint)
+ *         +24 u32 expiring keys when the snapshot began
+ *         +28 u32 side entries holding a value (not tombstones) not yet emitted
+ *   48 + n*SDB  per live database: u32 snapshot database it holds, plus one (0: none)
+ */
+import { Heap } from '../heap/heap.js';
+import { Dash } from '../structs/dash.js';
+import { O_KEY, O_KLEN, O_TYPE, O_VLEN, O_VREF } from './object.js';
+
+export const ROOT_SNAPSHOT = 1;
+export const SNAPSHOT_VERSION = 1;
+/** The type code of a tombstone (a side entry saying: no such key when the snapshot began). */
+export const OBJ_TOMBSTONE = 255;
+
+const S_VERSION = 0;
+const S_DBS = 4;
+const S_OWNER_SLOT = 8;
+const S_OWNER_PID = 12;
+const S_START = 16;
+const S_CURRENT = 24;
+const S_COW_BYTES = 32;
+const S_COW_KEYS = 40;
+const S_PER_DB = 48;
+const SDB = 32;
+const D_LIVE = 0;
+const D_DETACHED = 4;
+const D_CURSOR = 8;
+const D_DONE = 12;
+const D_SIDE = 16;
+const D_KEYS = 20;
+const D_EXPIRES = 24;
+const D_PENDING = 28;
+const NO_SLOT = 0xffffffff;
+
+/** What the snapshot needs from the keyspace (its private parts, handed over by it). */
+export interface SnapshotHost {
+  readonly heap: Heap;
+  readonly databases: number;
+  /** Main / expires table ref of a live database. */
+  mainRef(db: number): number;
+  expiresRef(db: number): number;
+  dash(ref: number): Dash;
+  /** A deep copy of entry e (same key, value copied by its type), not linked anywhere. */
+  deepCopy(e: number): number;
+  /** Free an entry with its value (big values through the lazy-free queue). */
+  freeEntry(e: number): void;
+  /** Heap bytes of an entry and its value (MEMORY USAGE). */
+  memoryUsage(e: number): number;
+  /** Hand a main table to the graveyard (freed a slice at a time). */
+  bury(tableRef: number): void;
+  keyHash(e: number): number;
+}
+
+/** What a snapshot walk step hands its consumer: a key of snapshot database `db`. */
+export type SnapshotEmit = (db: number, e: number) => void;
+
+export interface SnapshotInfo {
+  ownerSlot: number;
+  ownerPid: number;
+  startedAt: number;
+  cowBytes: number;
+  cowKeys: number;
+  /** Snapshot database being walked; `databases` when done. */
+  current: number;
+}
+
+export class Snapshots {
+  private readonly heap: Heap;
+  private readonly dv: DataView;
+  private readonly u8: Uint8Array;
+  private readonly rootAt: number;
+  private eqKeyAt = 0;
+  private eqKeyLen = 0;
+  private readonly eqKey = (ref: number): boolean => {
+    const e = Heap.deref(ref);
+    return this.dv.getUint32(e + O_KLEN, true) === this.eqKeyLen && this.heap.mem.equals(e + O_KEY, this.u8, this.eqKeyAt, this.eqKeyLen);
+  };
+
+  constructor(private readonly host: SnapshotHost) {
+    this.heap = host.heap;
+    this.dv = host.heap.dv;
+    this.u8 = host.heap.mem.u8;
+    this.rootAt = host.heap.rootOffset(ROOT_SNAPSHOT);
+  }
+
+  /** The state chunk, 0 when no snapshot runs (one read: the seam asks on every change). */
+  state(): number {
+    const r = this.dv.getFloat64(this.rootAt, true);
+    return r === 0 ? 0 : r;
+  }
+
+  get running(): boolean {
+    return this.dv.getFloat64(this.rootAt, true) !== 0;
+  }
+
+  info(): SnapshotInfo | null {
+    const st = this.state();
+    if (st === 0) return null;
+    const dv = this.dv;
+    const slot = dv.getUint32(st + S_OWNER_SLOT, true);
+    return {
+      ownerSlot: slot === NO_SLOT ? -1 : slot,
+      ownerPid: dv.getUint32(st + S_OWNER_PID, true),
+      startedAt: dv.getFloat64(st + S_START, true),
+      cowBytes: dv.getFloat64(st + S_COW_BYTES, true),
+      cowKeys: dv.getFloat64(st + S_COW_KEYS, true),
+      current: dv.getUint32(st + S_CURRENT, true),
+    };
+  }
+
+  /** Begin a snapshot: the keyspace as it is now (inside an operation). */
+  begin(ownerSlot: number, ownerPid: number, now: number): void {
+    if (this.running) throw new Error('a snapshot is already running');
+    const host = this.host;
+    const n = host.databases;
+    const size = S_PER_DB + n * SDB + n * 4;
+    const st = this.heap.alloc(size);
+    this.heap.mem.fill(st, size, 0);
+    const dv = this.dv;
+    dv.setUint32(st + S_VERSION, SNAPSHOT_VERSION, true);
+    dv.setUint32(st + S_DBS, n, true);
+    dv.setUint32(st + S_OWNER_SLOT, ownerSlot < 0 ? NO_SLOT : ownerSlot, true);
+    dv.setUint32(st + S_OWNER_PID, ownerPid, true);
+    dv.setFloat64(st + S_START, now, true);
+    for (let s = 0; s < n; s++) {
+      const d = st + S_PER_DB + s * SDB;
+      dv.setUint32(d + D_LIVE, s + 1, true);
+      dv.setUint32(d + D_KEYS, Math.min(0xffffffff, host.dash(host.mainRef(s)).count()), true);
+      dv.setUint32(d + D_EXPIRES, Math.min(0xffffffff, host.dash(host.expiresRef(s)).count()), true);
+      dv.setUint32(st + S_PER_DB + n * SDB + s * 4, s + 1, true);
+    }
+    this.heap.setRoot(ROOT_SNAPSHOT, st);
+  }
+
+  // ------------------------------------------------------------ the seam's side
+
+  private dbAt(st: number, s: number): number {
+    return st + S_PER_DB + s * SDB;
+  }
+
+  /** The snapshot database live database `db` holds, or -1. */
+  private origin(st: number, db: number): number {
+    const n = this.dv.getUint32(st + S_DBS, true);
+    return this.dv.getUint32(st + S_PER_DB + n * SDB + db * 4, true) - 1;
+  }
+
+  /** Has the walk passed hash h of snapshot database s? */
+  private visited(st: number, s: number, h: number): boolean {
+    const d = this.dbAt(st, s);
+    if (this.dv.getUint32(d + D_DONE, true) !== 0) return true;
+    return h >>> 0 < this.dv.getUint32(d + D_CURSOR, true);
+  }
+
+  private sideOf(st: number, s: number, create: boolean): Dash | null {
+    const d = this.dbAt(st, s);
+    let ref = this.dv.getUint32(d + D_SIDE, true);
+    if (ref === 0) {
+      if (!create) return null;
+      ref = Heap.ref(Dash.create(this.heap));
+      this.heap.log(d + D_SIDE, 4);
+      this.dv.setUint32(d + D_SIDE, ref, true);
+    }
+    return this.host.dash(ref);
+  }
+
+  private findSide(side: Dash, h: number, e: number): number {
+    this.eqKeyAt = e + O_KEY;
+    this.eqKeyLen = this.dv.getUint32(e + O_KLEN, true);
+    return side.find(h, this.eqKey);
+  }
+
+  /**
+   * Called by the seam (only while a snapshot runs) before key `e` (hash h) of live
+   * database `db` changes: 'copy' before an in-place change, 'take' when e is being
+   * unlinked (the snapshot keeps the entry itself: the caller must then not free it),
+   * 'absent' when e is a new entry about to be added where no key was. Returns true when e
+   * was taken.
+   */
+  preserve(db: number, h: number, e: number, how: 'copy' | 'take' | 'absent'): boolean {
+    const st = this.state();
+    if (st === 0) return false;
+    const s = this.origin(st, db);
+    if (s < 0 || this.visited(st, s, h)) return false;
+    const side = this.sideOf(st, s, true)!;
+    if (this.findSide(side, h, e) !== 0) return false;
+    let saved: number;
+    if (how === 'absent') {
+      const klen = this.dv.getUint32(e + O_KLEN, true);
+      saved = this.heap.alloc(O_KEY + klen);
+      this.heap.mem.copy(saved, e, O_KEY + klen);
+      this.u8[saved + O_TYPE] = OBJ_TOMBSTONE;
+      this.dv.setUint32(saved + O_VLEN, 0, true);
+      this.dv.setUint32(saved + O_VREF, 0, true);
+    } else {
+      saved = how === 'take' ? e : this.host.deepCopy(e);
+      const bytes = this.host.memoryUsage(saved);
+      this.heap.log(st + S_COW_BYTES, 16);
+      this.dv.setFloat64(st + S_COW_BYTES, this.dv.getFloat64(st + S_COW_BYTES, true) + bytes, true);
+      this.dv.setFloat64(st + S_COW_KEYS, this.dv.getFloat64(st + S_COW_KEYS, true) + 1, true);
+    }
+    side.insert(h, Heap.ref(saved));
+    if (how !== 'absent') {
+      const d = this.dbAt(st, s);
+      this.heap.log(d + D_PENDING, 4);
+      this.dv.setUint32(d + D_PENDING, this.dv.getUint32(d + D_PENDING, true) + 1, true);
+    }
+    return how === 'take';
+  }
+
+  /**
+   * An in-place change is about to be signalled for e: true when the snapshot still needed
+   * e's old value and nobody preserved it (a command that changed a value it did not look
+   * up for writing: a bug the seam refuses, rolling the command back).
+   */
+  missed(db: number, h: number, e: number): boolean {
+    const st = this.state();
+    if (st === 0) return false;
+    const s = this.origin(st, db);
+    if (s < 0 || this.visited(st, s, h)) return false;
+    const side = this.sideOf(st, s, false);
+    return side === null || this.findSide(side, h, e) === 0;
+  }
+
+  /**
+   * FLUSHDB of live database db, whose old main table is `oldMain`: true when the snapshot
+   * took the table (still to be walked), false when the caller buries it.
+   */
+  flushed(db: number, oldMain: number): boolean {
+    const st = this.state();
+    if (st === 0) return false;
+    const s = this.origin(st, db);
+    if (s < 0) return false;
+    const dv = this.dv;
+    const n = dv.getUint32(st + S_DBS, true);
+    this.heap.log(st + S_PER_DB + n * SDB + db * 4, 4);
+    dv.setUint32(st + S_PER_DB + n * SDB + db * 4, 0, true);
+    const d = this.dbAt(st, s);
+    this.heap.log(d, 8);
+    dv.setUint32(d + D_LIVE, 0, true);
+    if (dv.getUint32(d + D_DONE, true) !== 0) return false;
+    dv.setUint32(d + D_DETACHED, oldMain, true);
+    return true;
+  }
+
+  /** SWAPDB a b (after the tables were swapped). */
+  swapped(a: number, b: number): void {
+    const st = this.state();
+    if (st === 0) return;
+    const dv = this.dv;
+    const n = dv.getUint32(st + S_DBS, true);
+    const oa = st + S_PER_DB + n * SDB + a * 4;
+    const ob = st + S_PER_DB + n * SDB + b * 4;
+    const sa = dv.getUint32(oa, true);
+    const sb = dv.getUint32(ob, true);
+    this.heap.log(oa, 4);
+    this.heap.log(ob, 4);
+    dv.setUint32(oa, sb, true);
+    dv.setUint32(ob, sa, true);
+    if (sa !== 0) {
+      this.heap.log(this.dbAt(st, sa - 1) + D_LIVE, 4);
+      dv.setUint32(this.dbAt(st, sa - 1) + D_LIVE, b + 1, true);
+    }
+    if (sb !== 0) {
+      this.heap.log(this.dbAt(st, sb - 1) + D_LIVE, 4);
+      dv.setUint32(this.dbAt(st, sb - 1) + D_LIVE, a + 1, true);
+    }
+  }
+
+  // ------------------------------------------------------------ the walk
+
+  /** RESIZEDB's hint for snapshot database s: keys and expiring keys when the snapshot began. */
+  sizes(s: number): { keys: number; expires: number } {
+    const st = this.state();
+    const d = this.dbAt(st, s);
+    return { keys: this.dv.getUint32(d + D_KEYS, true), expires: this.dv.getUint32(d + D_EXPIRES, true) };
+  }
+
+  /**
+   * Walk on (inside an operation): emit about `budget` keys of the snapshot as it was when
+   * it began, in database order. True when the walk is over: every key was emitted and the
+   * snapshot's state is gone (the seam preserves nothing more).
+   */
+  step(budget: number, emit: SnapshotEmit): boolean {
+    const st = this.state();
+    if (st === 0) return true;
+    const dv = this.dv;
+    const heap = this.heap;
+    const n = dv.getUint32(st + S_DBS, true);
+    let left = budget;
+    while (left > 0) {
+      const s = dv.getUint32(st + S_CURRENT, true);
+      if (s >= n) {
+        this.release(st);
+        return true;
+      }
+      const d = this.dbAt(st, s);
+      // what was preserved first: its memory goes back early
+      const side = this.sideOf(st, s, false);
+      if (side !== null && dv.getUint32(d + D_PENDING, true) !== 0) left -= this.emitSide(st, s, side, left, emit);
+      if (left <= 0) break;
+      const live = dv.getUint32(d + D_LIVE, true);
+      const detached = dv.getUint32(d + D_DETACHED, true);
+      const tableRef = live !== 0 ? this.host.mainRef(live - 1) : detached;
+      const cursor = dv.getUint32(d + D_CURSOR, true);
+      const refs: number[] = [];
+      let next = 0;
+      if (tableRef !== 0) {
+        const table = this.host.dash(tableRef);
+        next = table.scan(cursor, left, refs);
+        for (const r of refs) {
+          const e = Heap.deref(r);
+          if (side !== null && this.findSide(side, this.host.keyHash(e), e) !== 0) continue;
+          emit(s, e);
+        }
+        left -= Math.max(1, refs.length);
+      }
+      heap.log(d + D_CURSOR, 8);
+      if (next !== 0) {
+        dv.setUint32(d + D_CURSOR, next, true);
+        continue;
+      }
+      // this database is walked: the rest of its side table, then the next one
+      if (side !== null) {
+        this.emitSide(st, s, side, Infinity, emit);
+        this.freeSide(side);
+        heap.log(d + D_SIDE, 4);
+        dv.setUint32(d + D_SIDE, 0, true);
+      }
+      dv.setUint32(d + D_DONE, 1, true);
+      if (detached !== 0) {
+        heap.log(d + D_DETACHED, 4);
+        dv.setUint32(d + D_DETACHED, 0, true);
+        this.host.bury(detached);
+      }
+      heap.log(st + S_CURRENT, 4);
+      dv.setUint32(st + S_CURRENT, s + 1, true);
+    }
+    return false;
+  }
+
+  /** Emit up to `budget` preserved keys of s and free their values, leaving tombstones. */
+  private emitSide(st: number, s: number, side: Dash, budget: number, emit: SnapshotEmit): number {
+    const found: number[] = [];
+    const hashes: number[] = [];
+    side.forEachUntil((r, h) => {
+      if (this.u8[Heap.deref(r) + O_TYPE] !== OBJ_TOMBSTONE) {
+        found.push(r);
+        hashes.push(h);
+      }
+      return found.length < budget;
+    });
+    for (let i = 0; i < found.length; i++) {
+      const e = Heap.deref(found[i]!);
+      emit(s, e);
+      const klen = this.dv.getUint32(e + O_KLEN, true);
+      const t = this.heap.alloc(O_KEY + klen);
+      this.heap.mem.copy(t, e, O_KEY + klen);
+      this.u8[t + O_TYPE] = OBJ_TOMBSTONE;
+      this.dv.setUint32(t + O_VLEN, 0, true);
+      this.dv.setUint32(t + O_VREF, 0, true);
+      side.replace(hashes[i]!, found[i]!, Heap.ref(t));
+      this.host.freeEntry(e);
+    }
+    const d = this.dbAt(st, s);
+    this.heap.log(d + D_PENDING, 4);
+    this.dv.setUint32(d + D_PENDING, Math.max(0, this.dv.getUint32(d + D_PENDING, true) - found.length), true);
+    return found.length;
+  }
+
+  private freeSide(side: Dash): void {
+    side.forEach((r) => {
+      const e = Heap.deref(r);
+      if (this.u8[e + O_TYPE] === OBJ_TOMBSTONE) this.heap.free(e);
+      else this.host.freeEntry(e);
+    });
+    side.destroy();
+  }
+
+  private release(st: number): void {
+    this.heap.setRoot(ROOT_SNAPSHOT, 0);
+    this.heap.free(st);
+  }
+
+  /**
+   * Drop the running snapshot (inside an operation): what was preserved is freed, tables
+   * flushed away from it go to the graveyard. Its owner died, or gave up.
+   */
+  abort(): void {
+    const st = this.state();
+    if (st === 0) return;
+    const dv = this.dv;
+    const n = dv.getUint32(st + S_DBS, true);
+    for (let s = 0; s < n; s++) {
+      const d = this.dbAt(st, s);
+      const side = dv.getUint32(d + D_SIDE, true);
+      if (side !== 0) this.freeSide(this.host.dash(side));
+      const detached = dv.getUint32(d + D_DETACHED, true);
+      if (detached !== 0) this.host.bury(detached);
+    }
+    this.release(st);
+  }
+
+  /** Every chunk the snapshot owns, for the integrity checker (tables flushed to it included). */
+  chunks(mark: (p: number, what: string) => void, markEntry: (e: number, what: string) => void): void {
+    const st = this.state();
+    if (st === 0) return;
+    mark(st, 'snapshot state');
+    const dv = this.dv;
+    const n = dv.getUint32(st + S_DBS, true);
+    for (let s = 0; s < n; s++) {
+      const d = this.dbAt(st, s);
+      const side = dv.getUint32(d + D_SIDE, true);
+      if (side !== 0) {
+        const t = this.host.dash(side);
+        mark(t.table, 'snapshot side table');
+        t.forEachChunk((p) => mark(p, 'snapshot side table chunk'));
+        t.forEach((r) => {
+          const e = Heap.deref(r);
+          if (this.u8[e + O_TYPE] === OBJ_TOMBSTONE) mark(e, 'snapshot tombstone');
+          else markEntry(e, 'snapshot copy');
+        });
+      }
+    }
+  }
+
+  /** Main tables flushed away from the snapshot and not yet walked (the checker walks their entries). */
+  detachedTables(): number[] {
+    const st = this.state();
+    if (st === 0) return [];
+    const out: number[] = [];
+    const n = this.dv.getUint32(st + S_DBS, true);
+    for (let s = 0; s < n; s++) {
+      const r = this.dv.getUint32(this.dbAt(st, s) + D_DETACHED, true);
+      if (r !== 0) out.push(r);
+    }
+    return out;
+  }
+}
