@@ -145,6 +145,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   log.notice('Server initialized');
+  if (process.env.SHMKV_DEBUG_FROZEN_SNAPSHOT === '1') {
+    // tests only: a snapshot that never walks, so every write of every command must
+    // preserve the key first (a handler that changes a value it did not look up for
+    // writing is then refused, which the differential tests show)
+    store.exec(() => {
+      if (!store.snapshots.running) store.snapshots.begin(store.segment.slot, process.pid, Date.now());
+    });
+  }
   log.notice(`Keyspace attached from segment '${segment}' in ${attachMs.toFixed(3)} ms: ${keys} keys in ${store.databases} databases, nothing to load`);
   server.startCron();
   if (server.boundPorts.length) log.notice(`Ready to accept connections tcp${config.num('port') === 0 ? ` (port ${server.port})` : ''}`);
