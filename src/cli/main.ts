@@ -6,6 +6,8 @@
  *   shmkv rm NAME [--force]   remove a segment (refuses while attached)
  *   shmkv check NAME          integrity check: exit 0 clean, 1 damaged, 2 not found/unusable
  *   shmkv info NAME           header, allocator statistics, fragmentation, keyspace
+ *   shmkv save NAME FILE      the keyspace to an RDB file (src/cli/rdb.ts)
+ *   shmkv load NAME FILE      an RDB file into the keyspace
  */
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,6 +19,7 @@ import { openSysvSegment } from '../shm/sysv.js';
 import type { Segment, SegmentStat } from '../shm/segment.js';
 import { Keyspace, ROOT_KEYSPACE } from '../keyspace/keyspace.js';
 import { checkKeyspace } from '../keyspace/check.js';
+import { CliError, loadCommand, saveCommand } from './rdb.js';
 // the checker asks each value's type what it owns
 import '../types/index.js';
 
@@ -24,7 +27,10 @@ const USAGE = `usage: shmkv <command> [options]
   ls [--json] [--dir DIR]               list shmkv segments (POSIX and System V)
   rm NAME [--force] [--sysv] [--dir DIR] remove a segment (refuses while attached)
   check NAME [--sysv] [--dir DIR]       check a segment's integrity (exit 0 clean, 1 damaged, 2 unusable)
-  info NAME [--json] [--sysv] [--dir DIR] header, allocator statistics, keyspace`;
+  info NAME [--json] [--sysv] [--dir DIR] header, allocator statistics, keyspace
+  save NAME FILE [--no-compress] [--dir DIR]  write the keyspace to an RDB file (a server may run)
+  load NAME FILE [--flush|--merge] [--keep-expired] [--dir DIR]
+                                        load an RDB file into a segment (made if absent)`;
 
 class Exit extends Error {
   constructor(
@@ -220,6 +226,12 @@ function main(argv: string[]): number {
       case 'info':
         info(rest);
         return 0;
+      case 'save':
+        saveCommand(rest);
+        return 0;
+      case 'load':
+        loadCommand(rest);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
@@ -231,7 +243,7 @@ function main(argv: string[]): number {
         return 2;
     }
   } catch (e) {
-    if (e instanceof Exit) {
+    if (e instanceof Exit || e instanceof CliError) {
       console.error(e.message);
       return e.code;
     }

@@ -67,8 +67,42 @@ const HELP = [
   '    Prints this help.',
 ];
 
-const NO_PERSISTENCE = (what: string) =>
-  `ERR DEBUG ${what} is not supported: shmkv has no RDB/AOF persistence yet (the keyspace lives in shared memory and survives restarts without loading)`;
+/**
+ * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the RDB file, empty the keyspace and load
+ * the file again (every value rebuilt from its serialisation, as Redis does).
+ */
+function reload(ctx: CommandContext, argv: Buffer[]): void {
+  let merge = false;
+  let flush = true;
+  let save = true;
+  for (let i = 2; i < argv.length; i++) {
+    if (eqi(argv[i]!, 'merge')) merge = true;
+    else if (eqi(argv[i]!, 'noflush')) flush = false;
+    else if (eqi(argv[i]!, 'nosave')) save = false;
+    else throw new ReplyError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+  }
+  const p = ctx.env.persistence;
+  const ks = ctx.ks;
+  if (save) {
+    try {
+      p.save();
+    } catch {
+      throw new ReplyError('ERR Error trying to save the DB');
+    }
+  }
+  if (flush) {
+    ks.exec(() => ks.flushall(true));
+    ks.lazyFreeAll();
+  }
+  try {
+    p.load({ replace: merge });
+  } catch (e) {
+    ctx.env.log.warning(`DEBUG RELOAD: ${(e as Error).message}`);
+    throw new ReplyError('ERR Error trying to load the RDB dump, check server logs.');
+  }
+  ctx.env.log.notice('DB reloaded by DEBUG RELOAD');
+  ctx.reply.ok();
+}
 
 /** C's atoi: optional blanks and sign, then digits; 0 when there are none. */
 function atoi(b: Buffer): number {
@@ -252,8 +286,8 @@ function debug(ctx: CommandContext, argv: Buffer[]): void {
   else if (eqi(sub, 'log') && argc === 3) {
     ctx.env.log.warning(`DEBUG LOG: ${cString(argv[2]!).toString('utf8')}`);
     w.ok();
-  } else if (eqi(sub, 'reload')) throw new ReplyError(NO_PERSISTENCE('RELOAD'));
-  else if (eqi(sub, 'loadaof')) throw new ReplyError(NO_PERSISTENCE('LOADAOF'));
+  } else if (eqi(sub, 'reload')) reload(ctx, argv);
+  else if (eqi(sub, 'loadaof')) throw new ReplyError('ERR DEBUG LOADAOF is not supported: shmkv has no AOF (the keyspace lives in shared memory and survives restarts; RDB snapshots cover reboots)');
   else if (eqi(sub, 'object') && argc === 3) object(ctx, argv[2]!);
   else if (eqi(sub, 'populate') && argc >= 3 && argc <= 5) populate(ctx, argv);
   else if (eqi(sub, 'digest') && argc === 2) w.simple(ctx.ks.exec(() => datasetDigest(ctx.ks)));

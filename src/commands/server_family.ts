@@ -35,10 +35,6 @@ function dbsize(ctx: CommandContext): void {
   ctx.reply.integer(ctx.ks.dbsize(ctx.session.db));
 }
 
-function lastsave(ctx: CommandContext): void {
-  ctx.reply.integer(ctx.env.lastSave());
-}
-
 /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: false after replying a syntax error. */
 /** 'sync' / 'async' (no argument: lazyfree-lazy-user-flush decides, as in Redis), or null after a syntax error reply. */
 function flushMode(ctx: CommandContext, argv: Buffer[]): 'sync' | 'async' | null {
@@ -66,7 +62,12 @@ function flushMode(ctx: CommandContext, argv: Buffer[]): 'sync' | 'async' | null
 function flushGeneric(ctx: CommandContext, argv: Buffer[], all: boolean): void {
   const mode = flushMode(ctx, argv);
   if (mode === null) return;
-  if (all) ctx.ks.flushall(mode === 'sync');
+  if (all) {
+    ctx.ks.flushall(mode === 'sync');
+    // a running BGSAVE is dropped and, with save points, the empty dataset saved (Redis 7.0)
+    const p = ctx.env.persistence;
+    ctx.ks.afterCommit(() => p.afterFlushall());
+  }
   else ctx.ks.flushdb(ctx.session.db, mode === 'sync');
   ctx.reply.ok();
 }
@@ -127,7 +128,11 @@ function shutdown(ctx: CommandContext, argv: Buffer[]): void {
     return;
   }
   const server = requireServer(ctx, 'SHUTDOWN');
-  if (save) ctx.env.log.notice('SHUTDOWN SAVE: the keyspace lives in shared memory and survives the process: nothing to save.');
+  // the segment survives the process, but not a reboot: save as Redis would
+  if (!ctx.env.persistence.shutdownSave(nosave ? false : save ? true : undefined) && !force) {
+    ctx.reply.error('ERR Errors trying to SHUTDOWN. Check logs.');
+    return;
+  }
   // no reply: the connection closes with the server, as in Redis
   server.shutdown('User requested shutdown...');
 }
@@ -636,20 +641,5 @@ export const commands: CommandDef[] = [
     tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
     history: [['7.0.0', 'Added support for taking multiple section arguments.']],
     args: [{ name: 'section', type: 'string', flags: ['optional', 'multiple'] }],
-  },
-  {
-    name: 'lastsave',
-    handler: lastsave,
-    arity: 1,
-    flags: ['loading', 'stale', 'fast'],
-    firstKey: 0,
-    lastKey: 0,
-    keyStep: 0,
-    group: 'server',
-    summary: 'Get the UNIX time stamp of the last successful save to disk',
-    since: '1.0.0',
-    complexity: 'O(1)',
-    acl: ['@admin', '@dangerous'],
-    tips: ['nondeterministic_output'],
   },
 ];

@@ -35,6 +35,7 @@
 
 import type { Config, ConfigValue } from '../config/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
+import type { Persistence } from '../persistence/persistence.js';
 import { ReplyError } from '../keyspace/keyspace.js';
 import type { ReplySink } from './reply.js';
 import type { Session } from './session.js';
@@ -89,6 +90,8 @@ export interface Env {
   call(ctx: CommandContext, cmd: unknown, argv: Buffer[]): void;
   /** unix time (s) of the last save (LASTSAVE) */
   lastSave(): number;
+  /** SAVE, BGSAVE, save points, loading (src/persistence/persistence.ts). */
+  readonly persistence: Persistence;
   /**
    * Background expiry of this process (DEBUG SET-ACTIVE-EXPIRE): the server's cron and a
    * library process's cycle when it takes the lock both skip deleting expired keys while

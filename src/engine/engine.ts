@@ -14,6 +14,7 @@
  * the session, its reply sink, this engine as their environment, and the server's
  * capabilities when there is a server.
  */
+import { Persistence } from '../persistence/persistence.js';
 import { CommandError, newEngineStats, type CommandContext, type CommandDef, type Env, type EngineStats, type LogSink, type ServerOps, type SlowlogEntryView } from '../commands/types.js';
 import { errorCode } from '../commands/reply.js';
 import type { Session } from '../commands/session.js';
@@ -127,8 +128,9 @@ export class Engine implements Env {
   private clock = 0;
   /** commands running inside another (EXEC) */
   private nesting = 0;
-  private lastSaveTime = Math.floor(Date.now() / 1000);
-  private dirtyAtSave = 0;
+  /** SAVE, BGSAVE, save points, loading, INFO persistence (src/persistence/). */
+  readonly persistence: Persistence;
+  private readonly pingCmd: Command | null;
   /** Commands that run at once inside MULTI instead of being queued. */
   private readonly multiImmediate: Set<Command>;
   private readonly execCmd: Command | null;
@@ -151,7 +153,8 @@ export class Engine implements Env {
     this.subscribedAllowed = new Set(
       ['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset'].map((n) => this.registry.byName(n)).filter((c): c is Command => c !== null),
     );
-    this.dirtyAtSave = this.ks.counters.total(C_DIRTY);
+    this.persistence = new Persistence(this.ks, this.config, this.log);
+    this.pingCmd = this.registry.byName('ping');
     installKeyspaceEvents(this.ks);
     this.tracker = trackerOf(this.ks);
     const srv = this.server;
@@ -420,6 +423,14 @@ export class Engine implements Env {
       this.reject(s, cmd, 'NOREPLICAS Not enough good replicas to write.');
       return;
     }
+    // the last BGSAVE failed and stop-writes-on-bgsave-error: writes (and PING) are refused
+    if (!this.persistence.lastBgsaveOk && (cmd.isWrite || cmd === this.pingCmd || (cmd === this.execCmd && multi !== null && multi.write))) {
+      const denied = this.persistence.writeDenied();
+      if (denied !== null) {
+        this.reject(s, cmd, denied);
+        return;
+      }
+    }
     // RESP2 subscribed mode: only the pub/sub commands, PING, QUIT and RESET
     if (s.subscribed && s.resp === 2 && !this.subscribedAllowed.has(cmd)) {
       this.reject(s, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
@@ -650,8 +661,7 @@ export class Engine implements Env {
         stats: this.stats,
         startTime: this.startTime,
         latencyTracking: this.latencyTracking,
-        lastSave: this.lastSaveTime,
-        dirtyAtLastSave: this.dirtyAtSave,
+        persistence: this.persistence,
         server: this.serverInfo,
       },
       sections,
@@ -659,7 +669,7 @@ export class Engine implements Env {
   }
 
   lastSave(): number {
-    return this.lastSaveTime;
+    return this.persistence.lastSave;
   }
 
   changeReplicationId(): void {

@@ -6,6 +6,7 @@
  * (CPU). shmkv adds a few `shmkv_*` fields to the server and memory sections.
  */
 
+import type { Persistence } from '../persistence/persistence.js';
 import { existingTracker } from '../commands/tracking.js';
 import { randomBytes } from '../util/random.js';
 import os from 'node:os';
@@ -45,10 +46,8 @@ export interface InfoSource {
   stats: EngineStats;
   startTime: number;
   latencyTracking: boolean;
-  /** unix time (s) of the last save */
-  lastSave: number;
-  /** keyspace changes counted at the last save (rdb_changes_since_last_save is the difference) */
-  dirtyAtLastSave: number;
+  /** SAVE/BGSAVE state: INFO persistence's rdb_* fields */
+  persistence: Persistence;
   server: ServerInfoSource | null;
 }
 
@@ -237,22 +236,7 @@ export function genInfo(src: InfoSource, args: string[]): string {
   section('persistence', 'Persistence', () => [
     'loading:0',
     'async_loading:0',
-    'current_cow_peak:0',
-    'current_cow_size:0',
-    'current_cow_size_age:0',
-    'current_fork_perc:0.00',
-    'current_save_keys_processed:0',
-    'current_save_keys_total:0',
-    `rdb_changes_since_last_save:${Math.max(0, counters.total(C_DIRTY) - src.dirtyAtLastSave)}`,
-    'rdb_bgsave_in_progress:0',
-    `rdb_last_save_time:${src.lastSave}`,
-    'rdb_last_bgsave_status:ok',
-    'rdb_last_bgsave_time_sec:-1',
-    'rdb_current_bgsave_time_sec:-1',
-    'rdb_saves:0',
-    'rdb_last_cow_size:0',
-    'rdb_last_load_keys_expired:0',
-    'rdb_last_load_keys_loaded:0',
+    ...src.persistence.infoFields(),
     `aof_enabled:${cfg.bool('appendonly') ? 1 : 0}`,
     'aof_rewrite_in_progress:0',
     'aof_rewrite_scheduled:0',

@@ -63,3 +63,14 @@ export function touchedStamp(p: AccessPolicy, stamp: number, nowMs: number): num
 export function idleSeconds(stamp: number, nowMs: number): number {
   return Math.max(0, lruClock(nowMs) - stamp);
 }
+
+/**
+ * The stamp of an object loaded or restored with an idle time (s) or an LFU counter (-1:
+ * none given), as Redis's objectSetLRUOrLFU: the counter counts under an LFU policy, the
+ * idle time under an LRU one; null when neither applies (keep a fresh stamp).
+ */
+export function restoredStamp(p: AccessPolicy, lruPolicy: boolean, idle: number, freq: number, nowMs: number): number | null {
+  if (p.lfu) return freq >= 0 ? ((minutes(nowMs) << 8) | Math.min(255, freq)) >>> 0 : null;
+  if (lruPolicy && idle >= 0) return (lruClock(nowMs) - Math.min(idle, lruClock(nowMs))) >>> 0;
+  return null;
+}

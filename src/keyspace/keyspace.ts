@@ -20,7 +20,7 @@ import { futexWake } from '../shm/futex.js';
 import { ChangeRing, CH_FLUSHDB, CH_KEY, CH_SWAPDB, DEFAULT_CHANGES_CAPACITY, REASON, isRemoval, changesBytes, formatChanges, type Reason } from './changes.js';
 import { Counters, C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES, countersBytes, formatCounters } from './counters.js';
 import { Settings, SETTING_SLOT, formatSettings, settingsBytes } from './settings.js';
-import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, touchedStamp, type AccessPolicy } from './access.js';
+import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, restoredStamp, touchedStamp, type AccessPolicy } from './access.js';
 import { Evictor, evictionBudgetMs, type EvictResult } from './evict.js';
 import { valueType } from './valuetypes.js';
 import { Snapshots } from './snapshot.js';
@@ -214,8 +214,10 @@ export class Keyspace {
     }
     backing.unlock();
     heap.lock();
+    let created = false;
     try {
       if (heap.getRoot(ROOT_KEYSPACE) === 0) {
+        created = true;
         const databases = opts.databases ?? 16;
         heap.atomically(() => {
           const size = K_DBS + databases * 8 + GRAVEYARD_SLOTS * 4;
@@ -247,8 +249,13 @@ export class Keyspace {
     } finally {
       heap.unlock();
     }
-    return new Keyspace(heap, opts.name ?? 'memory', opts.slot ?? -1, opts.onClose ?? null);
+    const ks = new Keyspace(heap, opts.name ?? 'memory', opts.slot ?? -1, opts.onClose ?? null);
+    ks.created = created;
+    return ks;
   }
+
+  /** This open made the keyspace (a new segment): a server then loads its RDB file. */
+  created = false;
 
   private meta(): number {
     return this.heap.getRoot(ROOT_KEYSPACE);
@@ -661,6 +668,15 @@ export class Keyspace {
 
   idleSeconds(e: number): number {
     return idleSeconds(this.dv.getUint32(e + O_LRU, true), this.now);
+  }
+
+  /**
+   * An entry loaded or restored with the idle time (s) or LFU counter its source gave (-1:
+   * none): the stamp Redis's objectSetLRUOrLFU would give it under the current policy.
+   */
+  setRestoredAccess(e: number, idle: number, freq: number): void {
+    const st = restoredStamp(this.access, /-lru$/.test(this.limits.policy), idle, freq, this.now);
+    if (st !== null) this.dv.setUint32(e + O_LRU, st, true);
   }
 
   /** OBJECT FREQ: the decayed LFU counter. */

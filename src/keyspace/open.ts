@@ -31,8 +31,9 @@ export function openKeyspace(opts: OpenKeyspaceOptions): SegmentKeyspace {
   if (opts.mode !== undefined) popts.mode = opts.mode;
   const seg = openPosixSegment(opts.segment, popts);
   try {
-    const ks = Keyspace.open(seg, { name: opts.segment, databases: opts.databases, slot: seg.slot, onClose: () => seg.detach() });
-    return Object.assign(ks, { segment: seg });
+    const ks = Object.assign(Keyspace.open(seg, { name: opts.segment, databases: opts.databases, slot: seg.slot, onClose: () => seg.detach() }), { segment: seg });
+    reapDeadSnapshot(ks);
+    return ks;
   } catch (e) {
     seg.detach();
     if (e instanceof HeapFormatError) {
@@ -43,4 +44,22 @@ export function openKeyspace(opts: OpenKeyspaceOptions): SegmentKeyspace {
     }
     throw e;
   }
+}
+
+/**
+ * A snapshot whose owner died (a BGSAVE's server killed mid-walk) would make every writer
+ * preserve keys for nothing: whoever opens the keyspace (or begins a snapshot) drops it.
+ * True when one was dropped.
+ */
+export function reapDeadSnapshot(ks: SegmentKeyspace): boolean {
+  const info = ks.snapshots.info();
+  if (info === null) return false;
+  const alive = info.ownerSlot >= 0 ? ks.segment.slotHolder(info.ownerSlot) === info.ownerPid : info.ownerPid === process.pid;
+  if (alive) return false;
+  return ks.exec(() => {
+    const again = ks.snapshots.info();
+    if (again === null || again.ownerPid !== info.ownerPid || again.startedAt !== info.startedAt) return false;
+    ks.snapshots.abort();
+    return true;
+  });
 }

@@ -315,17 +315,18 @@ export class Snapshots {
 
   /**
    * Walk on (inside an operation): emit about `budget` keys of the snapshot as it was when
-   * it began, in database order. True when the walk is over: every key was emitted and the
+   * it began, in database order, stopping early once `full()` says the consumer has enough.
+   * True when the walk is over: every key was emitted and the
    * snapshot's state is gone (the seam preserves nothing more).
    */
-  step(budget: number, emit: SnapshotEmit): boolean {
+  step(budget: number, emit: SnapshotEmit, full?: () => boolean): boolean {
     const st = this.state();
     if (st === 0) return true;
     const dv = this.dv;
     const heap = this.heap;
     const n = dv.getUint32(st + S_DBS, true);
     let left = budget;
-    while (left > 0) {
+    while (left > 0 && (full === undefined || !full())) {
       const s = dv.getUint32(st + S_CURRENT, true);
       if (s >= n) {
         this.release(st);
@@ -344,7 +345,8 @@ export class Snapshots {
       let next = 0;
       if (tableRef !== 0) {
         const table = this.host.dash(tableRef);
-        next = table.scan(cursor, left, refs);
+        // small scans, so that `full` is asked often (all of a scan's keys must be emitted)
+        next = table.scan(cursor, Math.min(left, 64), refs);
         for (const r of refs) {
           const e = Heap.deref(r);
           if (side !== null && this.findSide(side, this.host.keyHash(e), e) !== 0) continue;

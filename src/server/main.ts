@@ -135,6 +135,18 @@ async function main(): Promise<void> {
   });
   server.attachMs = attachMs;
 
+  // a new segment (after a reboot, or a new name) is filled from dir/dbfilename if there is one
+  let started: string;
+  try {
+    started = server.engine.persistence.loadAtStart();
+  } catch (e) {
+    const msg = `Can't load the RDB file ${server.engine.persistence.rdbPath}: ${(e as Error).message}`;
+    log.warning(msg);
+    process.stderr.write(msg + '\n');
+    store.segment.serverRelease();
+    store.close();
+    process.exit(1);
+  }
   try {
     await server.listen();
   } catch (e) {
@@ -153,7 +165,8 @@ async function main(): Promise<void> {
       if (!store.snapshots.running) store.snapshots.begin(store.segment.slot, process.pid, Date.now());
     });
   }
-  log.notice(`Keyspace attached from segment '${segment}' in ${attachMs.toFixed(3)} ms: ${keys} keys in ${store.databases} databases, nothing to load`);
+  if (started === 'attached') log.notice(`Keyspace attached from segment '${segment}' in ${attachMs.toFixed(3)} ms: ${keys} keys in ${store.databases} databases, nothing to load`);
+  else if (started === 'no-file') log.notice(`New keyspace in segment '${segment}' (no ${server.engine.persistence.rdbPath} to load)`);
   server.startCron();
   if (server.boundPorts.length) log.notice(`Ready to accept connections tcp${config.num('port') === 0 ? ` (port ${server.port})` : ''}`);
   if (config.str('unixsocket')) log.notice('Ready to accept connections unix');
@@ -165,6 +178,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     log.warning(`Received ${sig} scheduling shutdown...`);
+    // Redis's prepareForShutdown: save when save points are set; a failed save keeps the server up
+    if (!server.engine.persistence.shutdownSave(undefined)) return;
     void server.stop('User requested shutdown...');
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));

@@ -739,6 +739,8 @@ export class Server implements ServerOps, ServerInfoSource {
         this.engine.endBatch();
       }
     }
+    // save points, a scheduled BGSAVE
+    this.engine.persistence.cron();
     // tracking-table-max-keys when no command comes (Redis's serverCron)
     if (this.engine.tracker.sessions.size > 0) this.engine.tracker.limitUsedSlots();
     // client timeouts, once per second

@@ -10,6 +10,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, sleep, waitForPing } from './ports.js';
 
@@ -20,6 +22,8 @@ export interface ShmkvServerOptions {
   segment?: string;
   /** environment additions */
   env?: Record<string, string>;
+  /** working directory (where dir/dbfilename resolve); default: a fresh temporary one, removed by stop() */
+  cwd?: string;
   /** ms to wait for PING (default 15000) */
   startTimeoutMs?: number;
 }
@@ -28,6 +32,8 @@ export interface ShmkvServer {
   port: number;
   pid: number;
   segment: string;
+  /** the process's working directory (its RDB file goes there unless --dir says otherwise) */
+  cwd: string;
   /** everything the process printed (stdout + stderr) since the last (re)start */
   output(): string;
   /** resolves when the current process has exited: its exit code / signal */
@@ -66,16 +72,21 @@ export async function startShmkvServer(opts: ShmkvServerOptions = {}): Promise<S
   let out = '';
   let exitInfo: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({ code: null, signal: null });
   let alive = false;
+  // a directory of its own: a test server's RDB file (SHUTDOWN with save points) must not
+  // land in the repository or be loaded by another test's fresh segment
+  const ownCwd = opts.cwd === undefined;
+  const cwd = opts.cwd ?? fs.mkdtempSync(path.join(os.tmpdir(), 'shmkv-test-srv-'));
 
   async function launch(fixedPort: number | null): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       port = fixedPort ?? (await freePort());
       out = '';
       // a config file (if any) must come first, as for redis-server
-      const first = extra.length > 0 && !extra[0].startsWith('--') ? [extra[0]] : [];
+      const first = extra.length > 0 && !extra[0].startsWith('--') ? [path.resolve(extra[0])] : [];
       const rest = first.length ? extra.slice(1) : extra;
       const c = spawn(process.execPath, [SERVER_MAIN, ...first, '--port', String(port), '--segment', segment, ...rest], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        cwd,
         env: { ...process.env, ...(opts.env ?? {}) },
       });
       child = c;
@@ -103,6 +114,7 @@ export async function startShmkvServer(opts: ShmkvServerOptions = {}): Promise<S
   await launch(null);
 
   const server: ShmkvServer = {
+    cwd,
     get port() {
       return port;
     },
@@ -134,6 +146,7 @@ export async function startShmkvServer(opts: ShmkvServerOptions = {}): Promise<S
         clearTimeout(t);
       }
       if (owned) removeSegment(segment);
+      if (ownCwd) fs.rmSync(cwd, { recursive: true, force: true });
     },
   };
   return server;

@@ -1,0 +1,164 @@
+/**
+ * Loading an RDB file into the keyspace (Redis's rdbLoad). Two passes: the whole file is
+ * read and checked first (structure, every value, the CRC64 trailer) without touching the
+ * keyspace, so a corrupt or truncated file is refused with what is wrong and at which byte
+ * and nothing in memory changes; then it is read again and its keys are built, a batch per
+ * operation, so other processes are never locked out for long and no undo log holds more
+ * than a batch.
+ *
+ * While keys are being built the segment says so (heap root ROOT_LOADING), so a load cut
+ * short by a crash is not mistaken for a keyspace: the next server start empties it and
+ * loads again.
+ */
+import fs from 'node:fs';
+import type { Keyspace } from '../keyspace/keyspace.js';
+import { ReplyError } from '../keyspace/keyspace.js';
+import { REASON } from '../keyspace/changes.js';
+import { valueType } from '../keyspace/valuetypes.js';
+import { FdSource } from '../rdb/decode.js';
+import { readRdbFile, type RdbVisitor } from '../rdb/file.js';
+import type { RdbKeyMeta, RdbValue } from '../rdb/value.js';
+
+/** Heap root: 1 while a load is building keys (written down once, here). */
+export const ROOT_LOADING = 2;
+
+export interface LoadOptions {
+  /** Keys whose expiry has passed are not loaded (a primary's rule); default true. */
+  skipExpired?: boolean;
+  /** A key of the file that exists already replaces it (DEBUG RELOAD MERGE); else it is an error. */
+  replace?: boolean;
+  /** Called now and then with bytes read so far and the file's size (second pass). */
+  onProgress?: (read: number, size: number, phase: 'check' | 'load') => void;
+  /** Called after the file was checked, before any key is built (--flush empties the keyspace there). */
+  beforeBuild?: () => void;
+  /** Applies the file's LRU idle time / LFU counter to a built entry. */
+  setAccess?: (ks: Keyspace, e: number, meta: RdbKeyMeta) => void;
+}
+
+export interface LoadResult {
+  keys: number;
+  expired: number;
+  bytes: number;
+  aux: Map<string, string>;
+}
+
+/** Keys built per operation. */
+const BATCH_KEYS = 512;
+/** ... or about this many bytes of values. */
+const BATCH_BYTES = 4 << 20;
+
+interface Pending {
+  db: number;
+  key: Uint8Array;
+  value: RdbValue;
+  meta: RdbKeyMeta;
+}
+
+function approxBytes(v: RdbValue): number {
+  switch (v.type) {
+    case 0:
+      return v.value.length;
+    case 1: {
+      let n = 0;
+      for (const node of v.nodes) for (const x of node) n += x.length + 8;
+      return n;
+    }
+    case 2: {
+      let n = 0;
+      for (const x of v.members) n += x.length + 8;
+      return n;
+    }
+    case 3: {
+      let n = 0;
+      for (const x of v.members) n += x.length + 16;
+      return n;
+    }
+    default: {
+      let n = 0;
+      for (let i = 0; i < v.fields.length; i++) n += v.fields[i]!.length + v.values[i]!.length + 16;
+      return n;
+    }
+  }
+}
+
+function read(file: string, visit: RdbVisitor, phase: 'check' | 'load', onProgress?: LoadOptions['onProgress']): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    readRdbFile(new FdSource(fd), visit, {
+      progressInterval: 8 << 20,
+      onProgress: onProgress === undefined ? undefined : (read, size) => onProgress(read, size, phase),
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Check the file whole (no keyspace involved); throws RdbError naming what is wrong and
+ * where. Returns the number of keys.
+ */
+export function checkRdbFile(file: string, onProgress?: LoadOptions['onProgress']): number {
+  let keys = 0;
+  read(file, { key: () => void keys++ }, 'check', onProgress);
+  return keys;
+}
+
+/** Load `file` into ks (outside any operation). Throws before changing anything if the file is bad. */
+export function loadRdb(ks: Keyspace, file: string, opts: LoadOptions = {}): LoadResult {
+  checkRdbFile(file, opts.onProgress);
+  opts.beforeBuild?.();
+  const result: LoadResult = { keys: 0, expired: 0, bytes: fs.statSync(file).size, aux: new Map() };
+  const skipExpired = opts.skipExpired ?? true;
+  let batch: Pending[] = [];
+  let batchBytes = 0;
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    const items = batch;
+    batch = [];
+    batchBytes = 0;
+    ks.exec(() => {
+      const now = ks.now;
+      for (const p of items) {
+        if (p.db >= ks.databases) throw new ReplyError(`ERR the RDB file uses database ${p.db}, this keyspace has ${ks.databases} (set databases)`);
+        if (skipExpired && p.meta.expireAt !== 0 && p.meta.expireAt < now) {
+          result.expired++;
+          continue;
+        }
+        const t = valueType(p.value.type);
+        if (t.fromRdb === undefined) throw new Error(`values of type ${t.name} cannot be loaded yet`);
+        const ne = t.fromRdb(ks, p.key, p.value);
+        // (-1: the file said 0 ms, long expired but not "none")
+        if (p.meta.expireAt !== 0) ks.writeExpire(ne, p.meta.expireAt < 0 ? 1 : p.meta.expireAt);
+        opts.setAccess?.(ks, ne, p.meta);
+        const old = ks.findRaw(p.db, p.key);
+        if (old !== 0) {
+          if (!opts.replace) throw new ReplyError(`ERR the RDB file holds key '${Buffer.from(p.key).toString('latin1')}' of database ${p.db} twice (or it exists already)`);
+          ks.replaceEntry(p.db, old, ne, REASON.overwritten);
+        } else ks.addEntry(p.db, ne, REASON.added);
+        result.keys++;
+      }
+    });
+  };
+  ks.exec(() => ks.heap.setRoot(ROOT_LOADING, 1));
+  read(
+    file,
+    {
+      aux: (name, value) => void result.aux.set(Buffer.from(name).toString('latin1'), Buffer.from(value).toString('latin1')),
+      key: (db, key, value, meta) => {
+        batch.push({ db, key, value, meta });
+        batchBytes += approxBytes(value) + key.length;
+        if (batch.length >= BATCH_KEYS || batchBytes >= BATCH_BYTES) flush();
+      },
+    },
+    'load',
+    opts.onProgress,
+  );
+  flush();
+  ks.exec(() => ks.heap.setRoot(ROOT_LOADING, 0));
+  return result;
+}
+
+/** A load was cut short (the process died while building keys): the keyspace is partial. */
+export function loadInterrupted(ks: Keyspace): boolean {
+  return ks.heap.getRoot(ROOT_LOADING) !== 0;
+}
