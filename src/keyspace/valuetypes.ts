@@ -10,6 +10,7 @@
  */
 import type { Keyspace } from './keyspace.js';
 import type { Digest } from './digest.js';
+import type { RdbValue } from '../rdb/value.js';
 
 export interface ValueType {
   /** OBJ_* code stored in the entry. */
@@ -53,6 +54,22 @@ export interface ValueType {
   serializedLength?(ks: Keyspace, e: number): number;
   /** DEBUG OBJECT's type-specific fields after lru_seconds_idle (lists: " ql_nodes:… …"). */
   debugFields?(ks: Keyspace, e: number): string;
+  /**
+   * The value of entry e as the RDB codec sees it (DUMP, MIGRATE, saving), its `encoding`
+   * what Redis 7.0 would write for the value's current encoding. Elements may be views
+   * into the heap: valid until the heap changes (an allocation may move nothing, but a
+   * write or a free may reuse the bytes), so encode them before anything else runs.
+   */
+  toRdb?(ks: Keyspace, e: number): RdbValue;
+  /**
+   * A NEW entry for `key` holding `v` (RESTORE, loading), encoded as Redis 7.0's
+   * rdbLoadObject would encode that RDB value under the current thresholds. Built inside
+   * the caller's operation with newEntry and fresh chunks (nothing undo-logged) and not
+   * linked: the caller adds it through the seam (addEntry / replaceEntry) and sets its
+   * expiry. Throws RdbError for a value Redis refuses to load (a member given twice, a NaN
+   * score, no elements), after freeing what it built.
+   */
+  fromRdb?(ks: Keyspace, key: Uint8Array, v: RdbValue): number;
 }
 
 const registry: (ValueType | undefined)[] = [];

@@ -44,8 +44,19 @@ export class Dash {
     private readonly heap: Heap,
     /** Payload offset of the table header. */
     readonly table: number,
+    /**
+     * The table (every chunk of it) was made in the running operation and nothing older
+     * points into it yet: its writes skip the undo log, since a rollback frees its chunks
+     * and needs none of their bytes back. A bulk build (a value loaded by RESTORE) of a
+     * million entries then logs nothing instead of tens of megabytes of segments.
+     */
+    private readonly fresh = false,
   ) {
     this.dv = heap.dv;
+  }
+
+  private log(off: number, len: number): void {
+    if (!this.fresh) this.heap.log(off, len);
   }
 
   /** Allocate an empty table (inside an operation); returns its payload offset. */
@@ -135,15 +146,15 @@ export class Dash {
     let i = hash & MASK;
     while (dv.getUint32(seg + SEG_HDR + i * 8 + 4, true) !== 0) i = (i + 1) & MASK;
     const at = seg + SEG_HDR + i * 8;
-    this.heap.log(at, 8);
+    this.log(at, 8);
     dv.setUint32(at, hash, true);
     dv.setUint32(at + 4, ref, true);
-    this.heap.log(seg + 4, 4);
+    this.log(seg + 4, 4);
     dv.setUint32(seg + 4, dv.getUint32(seg + 4, true) + 1, true);
   }
 
   private setCount(n: number): void {
-    this.heap.log(this.table + T_COUNT, 8);
+    this.log(this.table + T_COUNT, 8);
     this.dv.setFloat64(this.table + T_COUNT, n, true);
   }
 
@@ -157,7 +168,7 @@ export class Dash {
       const ref = dv.getUint32(at + 4, true);
       if (ref === 0) return false;
       if (ref === oldRef) {
-        this.heap.log(at + 4, 4);
+        this.log(at + 4, 4);
         dv.setUint32(at + 4, newRef, true);
         return true;
       }
@@ -192,7 +203,7 @@ export class Dash {
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!inRange) {
         const h = seg + SEG_HDR + hole * 8;
-        heap.log(h, 8);
+        this.log(h, 8);
         dv.setUint32(h, dv.getUint32(at, true), true);
         dv.setUint32(h + 4, r, true);
         hole = j;
@@ -200,10 +211,10 @@ export class Dash {
       j = (j + 1) & MASK;
     }
     const h = seg + SEG_HDR + hole * 8;
-    heap.log(h, 8);
+    this.log(h, 8);
     dv.setUint32(h, 0, true);
     dv.setUint32(h + 4, 0, true);
-    heap.log(seg + 4, 4);
+    this.log(seg + 4, 4);
     dv.setUint32(seg + 4, dv.getUint32(seg + 4, true) - 1, true);
     this.setCount(this.count() - 1);
     return true;
@@ -220,7 +231,7 @@ export class Dash {
       depth++;
     }
     const sib = Dash.newSegment(heap, local + 1);
-    heap.log(seg, SEG_BYTES);
+    this.log(seg, SEG_BYTES);
     dv.setUint32(seg, local + 1, true);
     const bit = 1 << (31 - local);
     // Re-place everything: entries with the new bit set go to the sibling.
@@ -242,10 +253,10 @@ export class Dash {
     const first = dirIndex(hash, depth) & ~(span - 1);
     const sibRef = Heap.ref(sib);
     for (let i = first + span / 2; i < first + span; i++) {
-      heap.log(dir + i * 4, 4);
+      this.log(dir + i * 4, 4);
       dv.setUint32(dir + i * 4, sibRef, true);
     }
-    heap.log(this.table + T_SEGS, 4);
+    this.log(this.table + T_SEGS, 4);
     dv.setUint32(this.table + T_SEGS, dv.getUint32(this.table + T_SEGS, true) + 1, true);
   }
 
@@ -262,7 +273,7 @@ export class Dash {
       dv.setUint32(dir + i * 8 + 4, s, true);
     }
     heap.free(old);
-    heap.log(this.table, 8);
+    this.log(this.table, 8);
     dv.setUint32(this.table + T_DEPTH, depth + 1, true);
     dv.setUint32(this.table + T_DIR, Heap.ref(dir), true);
   }

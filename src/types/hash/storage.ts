@@ -24,8 +24,9 @@ import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
 import { Dash } from '../../structs/dash.js';
 import { hashBytes } from '../../structs/hash.js';
-import { lpAppend, lpCheck, lpData, lpDelete, lpFind, lpFirst, lpLen, lpNew, lpNext, lpReplace, lpUsed } from '../../structs/listpack.js';
+import { lpAppend, lpCheck, lpData, lpDelete, lpFind, lpFirst, lpFromItems, lpLen, lpNew, lpNext, lpReplace, lpUsed } from '../../structs/listpack.js';
 import { Digest } from '../../keyspace/digest.js';
+import { hashFromRdb, hashToRdb } from './rdb.js';
 
 /** Redis's OBJ_ENCODING_HT and OBJ_ENCODING_LISTPACK codes. */
 export const ENC_HT = 2;
@@ -60,11 +61,13 @@ function setValue(ks: Keyspace, e: number, len: number, p: number): void {
   dv.setUint32(e + O_VREF, Heap.ref(p), true);
 }
 
-function maxEntries(ks: Keyspace): number {
+/** hash-max-listpack-entries */
+export function maxEntries(ks: Keyspace): number {
   return ks.settings.slot(SLOT_ENTRIES);
 }
 
-function maxValue(ks: Keyspace): number {
+/** hash-max-listpack-value */
+export function maxValue(ks: Keyspace): number {
   return ks.settings.slot(SLOT_VALUE);
 }
 
@@ -291,6 +294,55 @@ export function convertToHashtable(ks: Keyspace, e: number): void {
   setValue(ks, e, n, t);
 }
 
+/**
+ * A new, unlinked hash entry of fields[i] → values[i] (a hash loaded from RDB): one
+ * listpack in the given order when `listpack`, else a hashtable built in fresh chunks
+ * (nothing undo-logged, however many fields). Returns 0, having freed what it built, when
+ * a field is there twice (Redis refuses such a value).
+ */
+export function loadHashEntry(ks: Keyspace, key: Uint8Array, fields: readonly Uint8Array[], values: readonly Uint8Array[], listpack: boolean): number {
+  const heap = ks.heap;
+  const n = fields.length;
+  let ref: number;
+  if (listpack) {
+    const seen = new Set<string>();
+    const flat: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const f = fields[i]!;
+      seen.add(Buffer.from(f.buffer, f.byteOffset, f.length).toString('latin1'));
+      flat.push(f, values[i]!);
+    }
+    if (seen.size !== n) return 0;
+    ref = Heap.ref(lpFromItems(heap, flat));
+  } else {
+    const t = Dash.create(heap);
+    const d = new Dash(heap, t, true);
+    for (let i = 0; i < n; i++) {
+      const f = fields[i]!;
+      const v = values[i]!;
+      const h = setProbe(heap, f, 0, f.length);
+      const dup = d.find(h, eqField) !== 0;
+      probeBuf = EMPTY;
+      if (dup) {
+        d.forEach((r) => heap.free(Heap.deref(r)));
+        d.destroy();
+        return 0;
+      }
+      d.insert(h, Heap.ref(newCell(heap, f, 0, f.length, v, 0, v.length)));
+    }
+    ref = Heap.ref(t);
+  }
+  const e = ks.newEntry(OBJ_HASH, listpack ? ENC_LISTPACK : ENC_HT, key, 0, key.length, 0);
+  heap.dv.setUint32(e + O_VLEN, n, true);
+  heap.dv.setUint32(e + O_VREF, ref, true);
+  return e;
+}
+
+/** Whether hash entry e is listpack-encoded. */
+export function hashIsListpack(ks: Keyspace, e: number): boolean {
+  return isListpack(ks, e);
+}
+
 /** hashTypeTryConversion: any of argv[start..end] longer than hash-max-listpack-value converts. */
 export function tryConversion(ks: Keyspace, e: number, argv: Uint8Array[], start: number, end: number): void {
   if (!isListpack(ks, e)) return;
@@ -485,6 +537,8 @@ export const hashType: ValueType = {
       d.xor(el.bytes);
     });
   },
+  toRdb: hashToRdb,
+  fromRdb: hashFromRdb,
   serializedLength(ks, e) {
     if (isListpack(ks, e)) {
       // the listpack saved as one string (Redis: header 6 bytes, entries, end byte)

@@ -35,6 +35,7 @@ import { WrongTypeError, type Keyspace } from '../../keyspace/keyspace.js';
 import { OBJ_LIST, O_ENC, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
+import { listFromRdb, listToRdb } from './rdb.js';
 import {
   LP_HDR,
   lpAppend,
@@ -782,6 +783,108 @@ export function listSettle(ks: Keyspace, db: number, e: number): void {
   settle(ks, db, e);
 }
 
+// ---------------------------------------------------------------- whole lists at once (RDB)
+
+/** Every node of list e, head to tail: its listpack and whether it is a plain node (one element of at least the packed threshold). */
+export function forEachListNode(ks: Keyspace, e: number, fn: (p: number, plain: boolean) => void): void {
+  const heap = ks.heap;
+  walk(ks, e, (p) => fn(p, isPlain(heap, p)), () => {});
+}
+
+/**
+ * The nodes a list loaded from RDB gets (Redis's rdbLoadObject keeps the file's nodes as
+ * they are): a node that fits this list's fill rules stays whole, a plain node or an
+ * element of at least the packed threshold is a node of its own, and a node too big for
+ * the fill rules (written under other settings) is cut where a push would start a new
+ * node. Empty nodes are dropped (Redis skips them too).
+ */
+export function listNodeGroups(ks: Keyspace, nodes: readonly (readonly Uint8Array[])[], plain?: readonly boolean[]): Uint8Array[][] {
+  const fill = fillOf(ks);
+  const out: Uint8Array[][] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const items = nodes[i]!;
+    if (items.length === 0) continue;
+    if (plain?.[i] === true) {
+      for (const it of items) out.push([it]);
+      continue;
+    }
+    let bytes = LP_HDR;
+    let big = false;
+    for (const it of items) {
+      bytes += lpEntrySize(it.length);
+      if (it.length >= packedThreshold) big = true;
+    }
+    if (!big && fits(bytes, items.length, fill)) {
+      out.push(items.slice());
+      continue;
+    }
+    let cur: Uint8Array[] = [];
+    let curBytes = LP_HDR;
+    for (const it of items) {
+      if (it.length >= packedThreshold) {
+        if (cur.length > 0) out.push(cur);
+        out.push([it]);
+        cur = [];
+        curBytes = LP_HDR;
+        continue;
+      }
+      const size = lpEntrySize(it.length);
+      if (cur.length > 0 && !fits(curBytes + size, cur.length + 1, fill)) {
+        out.push(cur);
+        cur = [];
+        curBytes = LP_HDR;
+      }
+      cur.push(it);
+      curBytes += size;
+    }
+    if (cur.length > 0) out.push(cur);
+  }
+  return out;
+}
+
+/**
+ * A new, unlinked list entry whose nodes hold `groups` (each non-empty, head to tail):
+ * one listpack per group and, for more than one, the counted index built bottom-up, its
+ * nodes filled evenly. Fresh chunks only: nothing is undo-logged, however long the list.
+ */
+export function newListFromNodes(ks: Keyspace, key: Uint8Array, groups: readonly (readonly Uint8Array[])[]): number {
+  const heap = ks.heap;
+  const dv = heap.dv;
+  let total = 0;
+  let level: number[] = []; // ref, count pairs
+  for (const g of groups) {
+    level.push(Heap.ref(lpFromItems(heap, g)), g.length);
+    total += g.length;
+  }
+  let enc = ENC_SINGLE;
+  for (let height = 0; level.length > 2; height++) {
+    enc = ENC_TREE;
+    const k = level.length / 2;
+    const parents = Math.ceil(k / FANOUT);
+    const up: number[] = [];
+    for (let p = 0, i = 0; p < parents; p++) {
+      const take = Math.floor((k - i) / (parents - p));
+      const t = heap.alloc(TNODE_BYTES);
+      dv.setUint16(t + T_N, take, true);
+      dv.setUint16(t + T_LEVEL, height, true);
+      dv.setUint32(t + 4, 0, true);
+      let sum = 0;
+      for (let c = 0; c < take; c++) {
+        dv.setUint32(t + T_SLOTS + 8 * c, level[2 * (i + c)]!, true);
+        dv.setUint32(t + T_SLOTS + 8 * c + 4, level[2 * (i + c) + 1]!, true);
+        sum += level[2 * (i + c) + 1]!;
+      }
+      up.push(Heap.ref(t), sum);
+      i += take;
+    }
+    level = up;
+  }
+  const e = ks.newEntry(OBJ_LIST, enc, key, 0, key.length, 0);
+  dv.setUint32(e + O_VLEN, total, true);
+  dv.setUint32(e + O_VREF, level[0]!, true);
+  return e;
+}
+
 // ---------------------------------------------------------------- whole-structure walks
 
 /** Visit every listpack (in order) and every tree node. */
@@ -987,6 +1090,8 @@ export const listType: ValueType = {
     }, () => {});
     return rdbLenBytes(nodes) + total;
   },
+  toRdb: listToRdb,
+  fromRdb: listFromRdb,
   debugFields(ks, e) {
     const { nodes, bytes } = listStats(ks, e);
     const len = listLength(ks, e);

@@ -20,7 +20,7 @@
 import { Heap } from '../../heap/heap.js';
 import { Dash } from '../../structs/dash.js';
 import { hashBytes } from '../../structs/hash.js';
-import { LP_HDR, lpAppend, lpCheck, lpCount, lpDelete, lpFind, lpFirst, lpFromItems, lpGet, lpItems, lpNew, lpNext, lpSeek, lpUsed, lpEntrySize } from '../../structs/listpack.js';
+import { LP_HDR, lpAppend, lpCheck, lpCount, lpData, lpDelete, lpFind, lpFirst, lpFromItems, lpGet, lpItems, lpLen, lpNew, lpNext, lpSeek, lpUsed, lpEntrySize } from '../../structs/listpack.js';
 import { isAdd, isBlobLen, isCheck, isCopy, isCount, isFind, isFromValues, isGet, isNew, isRemove, isValues, type IntValue } from '../../structs/intset.js';
 import { str2ll } from '../../protocol/numbers.js';
 import { REASON } from '../../keyspace/changes.js';
@@ -28,6 +28,7 @@ import { WrongTypeError, type Keyspace } from '../../keyspace/keyspace.js';
 import { OBJ_SET, O_ENC, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
+import { setFromRdb, setToRdb } from './rdb.js';
 
 /** Redis's OBJ_ENCODING_HT / OBJ_ENCODING_INTSET codes. */
 export const ENC_HT = 2;
@@ -121,6 +122,25 @@ export function setMembers(ks: Keyspace, e: number): Buffer[] {
   const out: Buffer[] = [];
   dashOf(ks, e).forEach((r) => out.push(memberBuf(heap, Heap.deref(r))));
   return out;
+}
+
+/**
+ * Call fn with a view of each member of a hashtable-encoded set (either form), in
+ * iteration order; the views point into the heap (an intset has no member bytes).
+ */
+export function setForEachView(ks: Keyspace, e: number, fn: (m: Uint8Array) => void): void {
+  const heap = ks.heap;
+  const enc = setEncoding(ks, e);
+  if (enc === ENC_INTSET) throw new Error('setForEachView: an intset has no member bytes');
+  if (enc === ENC_HT_SMALL) {
+    const p = ks.valueRef(e);
+    for (let at = lpFirst(heap, p); at !== 0; at = lpNext(heap, p, at)) fn(heap.mem.view(lpData(heap, at), lpLen(heap, at)));
+    return;
+  }
+  dashOf(ks, e).forEach((r) => {
+    const p = Heap.deref(r);
+    fn(heap.mem.view(p + 4, heap.dv.getUint32(p, true)));
+  });
 }
 
 /** Call fn for each member until it returns false. */
@@ -319,6 +339,57 @@ export function newSetEntry(ks: Keyspace, key: Uint8Array, members: Uint8Array[]
   return e;
 }
 
+/** Free a Dash of member chunks built in this operation (a load that failed half-way). */
+function destroyDash(heap: Heap, d: Dash): void {
+  d.forEach((r) => heap.free(Heap.deref(r)));
+  d.destroy();
+}
+
+/**
+ * A new, unlinked set entry holding `members` (a set loaded from RDB): an intset of
+ * `ints` (the members as integers, any order) when given, else a hashtable — the small
+ * form when it fits, a Dash built in fresh chunks (nothing undo-logged) beyond. Returns 0,
+ * having freed what it built, when a member is there twice (Redis refuses such a value).
+ */
+export function loadSetEntry(ks: Keyspace, key: Uint8Array, members: readonly Uint8Array[], ints: IntValue[] | null): number {
+  const heap = ks.heap;
+  let enc: number;
+  let ref: number;
+  if (ints !== null) {
+    const sorted = ints.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) return 0;
+    enc = ENC_INTSET;
+    ref = Heap.ref(isFromValues(heap, sorted));
+  } else {
+    let bytes = LP_HDR;
+    for (const m of members) bytes += lpEntrySize(m.length);
+    if (fitsSmall(members.length, bytes)) {
+      const seen = new Set<string>();
+      for (const m of members) seen.add(Buffer.from(m.buffer, m.byteOffset, m.length).toString('latin1'));
+      if (seen.size !== members.length) return 0;
+      enc = ENC_HT_SMALL;
+      ref = Heap.ref(lpFromItems(heap, members as Uint8Array[]));
+    } else {
+      const t = Dash.create(heap);
+      const d = new Dash(heap, t, true);
+      for (const m of members) {
+        const h = hashBytes(m, 0, m.length);
+        if (findRef(ks, d, m, h) !== 0) {
+          destroyDash(heap, d);
+          return 0;
+        }
+        d.insert(h, Heap.ref(newMember(heap, m)));
+      }
+      enc = ENC_HT;
+      ref = Heap.ref(t);
+    }
+  }
+  const e = ks.newEntry(OBJ_SET, enc, key, 0, key.length, 0);
+  heap.dv.setUint32(e + O_VLEN, members.length, true);
+  heap.dv.setUint32(e + O_VREF, ref, true);
+  return e;
+}
+
 /**
  * A new, unlinked, empty set entry encoded for its first member (setTypeCreate): intset
  * when it is an integer, else hashtable. The caller adds the members, then links it.
@@ -494,6 +565,8 @@ export const setType: ValueType = {
       return true;
     });
   },
+  toRdb: setToRdb,
+  fromRdb: setFromRdb,
   serializedLength(ks, e) {
     if (setEncoding(ks, e) === ENC_INTSET) {
       const b = isBlobLen(ks.heap, ks.valueRef(e));

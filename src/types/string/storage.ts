@@ -15,6 +15,7 @@ import { WrongTypeError, type Expiry, type Keyspace } from '../../keyspace/keysp
 import { FLAG_SHARED_INT, OBJ_STRING, O_CTIME, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, O_LRU, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { freshStamp } from '../../keyspace/access.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
+import { stringFromRdb, stringToRdb } from './rdb.js';
 
 export const ENC_RAW = 0;
 export const ENC_INT = 1;
@@ -109,7 +110,7 @@ export function setStringRange(ks: Keyspace, db: number, key: Uint8Array, val: U
   const at = expireAt === -1 ? keep : expireAt;
   const e = enc === -1 ? stringEncoding(val, vstart, vlen) : enc;
   const access = ks.access;
-  const shared = access.sharedIntegers && e === ENC_INT && vlen <= 4 && val[vstart] !== 45 ? FLAG_SHARED_INT : 0;
+  const shared = sharedFlag(ks, e, val, vstart, vlen);
   // Overwrite in place when the old entry is an inline string with room: no alloc, no free.
   if (old !== 0 && ks.type(old) === OBJ_STRING && dv.getUint32(old + O_VREF, true) === 0 && vlen <= INLINE_MAX) {
     const voff = old + O_KEY + key.length;
@@ -136,6 +137,26 @@ export function setStringRange(ks: Keyspace, db: number, key: Uint8Array, val: U
   if (old !== 0) ks.replaceEntry(db, old, ne, REASON.overwritten, h);
   else ks.addEntry(db, ne, REASON.added, h);
   return ne;
+}
+
+/**
+ * FLAG_SHARED_INT when Redis would keep this value as one of its shared integers 0..9999
+ * (tryObjectEncoding: only while maxmemory does not evict by LRU/LFU), else 0.
+ */
+function sharedFlag(ks: Keyspace, enc: number, val: Uint8Array, vstart: number, vlen: number): number {
+  return ks.access.sharedIntegers && enc === ENC_INT && vlen <= 4 && val[vstart] !== 45 ? FLAG_SHARED_INT : 0;
+}
+
+/**
+ * A new, unlinked string entry holding `val`, encoded as Redis encodes a string it loads
+ * (rdbLoadObject's tryObjectEncoding, the same as a SET): int, embstr or raw, a small
+ * integer shared when sharing is allowed. The caller links it through the seam.
+ */
+export function newStringEntry(ks: Keyspace, key: Uint8Array, val: Uint8Array): number {
+  const enc = stringEncoding(val, 0, val.length);
+  const e = newString(ks, key, 0, key.length, val, 0, val.length, enc, val.length);
+  ks.heap.dv.setUint16(e + O_FLAGS, sharedFlag(ks, enc, val, 0, val.length), true);
+  return e;
 }
 
 /** A new, unlinked string entry (inline value when `capacity` fits, else a chunk of that capacity). */
@@ -289,6 +310,8 @@ export const stringType: ValueType = {
   serializedLength(ks, e) {
     return rdbStringLength(ks.heap.mem.u8, stringOffset(ks, e), stringLength(ks, e));
   },
+  toRdb: stringToRdb,
+  fromRdb: stringFromRdb,
 };
 
 /** Bytes of RDB's length prefix for n (rdbSaveLen). */

@@ -34,6 +34,7 @@ import { OBJ_ZSET, O_ENC, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
 import { formatDouble } from '../../protocol/float.js';
+import { zsetFromRdb, zsetToRdb } from './rdb.js';
 
 /** Redis's OBJ_ENCODING_SKIPLIST / OBJ_ENCODING_LISTPACK codes. */
 export const ENC_SKIPLIST = 7;
@@ -608,6 +609,109 @@ export function newZsetEntry(ks: Keyspace, key: Uint8Array, items: ZItem[], list
   return e;
 }
 
+/** Score, then memcmp of the members (the skiplist's order) of (members[i], scores[i]) and (members[j], scores[j]). */
+function cmpAt(members: readonly Uint8Array[], scores: readonly number[], i: number, j: number): number {
+  const a = scores[i]!;
+  const b = scores[j]!;
+  return a < b ? -1 : a > b ? 1 : cmpBytes(members[i]!, members[j]!);
+}
+
+/**
+ * The positions of the items in score-then-member order: the input's own order, or its
+ * reverse (what RDB files hold: Redis saves a skiplist greatest first), without sorting;
+ * any other order is sorted.
+ */
+function sortedOrder(members: readonly Uint8Array[], scores: readonly number[]): number[] {
+  const n = members.length;
+  let asc = true;
+  let desc = true;
+  for (let i = 1; i < n && (asc || desc); i++) {
+    const c = cmpAt(members, scores, i - 1, i);
+    if (c > 0) asc = false;
+    if (c < 0) desc = false;
+  }
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = asc || !desc ? i : n - 1 - i;
+  if (!asc && !desc) order.sort((i, j) => cmpAt(members, scores, i, j));
+  return order;
+}
+
+/**
+ * A new, unlinked zset entry of members[i] with scores[i] (a sorted set loaded from RDB, in
+ * any order): one listpack in score-then-member order when `listpack`, else a skiplist
+ * whose member table and tree are built in fresh chunks (OSTree.build: no insert per
+ * member, nothing undo-logged). Returns 0, having freed what it built, when a member is
+ * there twice (Redis refuses such a value).
+ */
+export function loadZsetEntry(ks: Keyspace, key: Uint8Array, members: readonly Uint8Array[], scores: readonly number[], listpack: boolean): number {
+  const heap = ks.heap;
+  const n = members.length;
+  const order = sortedOrder(members, scores);
+  let ref: number;
+  if (listpack) {
+    const seen = new Set<string>();
+    const items: ZItem[] = [];
+    for (const i of order) {
+      const m = members[i]!;
+      const b = Buffer.from(m.buffer, m.byteOffset, m.length);
+      seen.add(b.toString('latin1'));
+      items.push([b, scores[i]!]);
+    }
+    if (seen.size !== n) return 0;
+    ref = Heap.ref(lpOfItems(heap, items));
+  } else {
+    const hdr = heap.alloc(ZHDR);
+    const t = Dash.create(heap);
+    const d = new Dash(heap, t, true);
+    const sorted: number[] = new Array<number>(n);
+    const refs: number[] = new Array<number>(n);
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const m = members[i]!;
+      const h = hashBytes(m, 0, m.length);
+      if (findChunk(ks, d, m, h) !== 0) {
+        d.forEach((r) => heap.free(Heap.deref(r)));
+        d.destroy();
+        heap.free(hdr);
+        return 0;
+      }
+      const r = Heap.ref(OSTree.newMember(heap, m, scores[i]!));
+      d.insert(h, r);
+      sorted[k] = scores[i]!;
+      refs[k] = r;
+    }
+    OSTree.build(heap, hdr, sorted, refs);
+    heap.dv.setUint32(hdr + Z_DASH, Heap.ref(t), true);
+    ref = Heap.ref(hdr);
+  }
+  const e = ks.newEntry(OBJ_ZSET, listpack ? ENC_LISTPACK : ENC_SKIPLIST, key, 0, key.length, 0);
+  heap.dv.setUint32(e + O_VLEN, n, true);
+  heap.dv.setUint32(e + O_VREF, ref, true);
+  return e;
+}
+
+/**
+ * Call fn with a view of each member (into the heap) and its score, in rank order, or
+ * from the greatest down when `back` (the order Redis saves a skiplist in).
+ */
+export function zsetForEachView(ks: Keyspace, e: number, back: boolean, fn: (member: Uint8Array, score: number) => void): void {
+  const heap = ks.heap;
+  if (zsetEncoding(ks, e) === ENC_LISTPACK) {
+    const p = ks.valueRef(e);
+    const ats: number[] = [];
+    for (let at = lpFirst(heap, p); at !== 0; at = lpNext(heap, p, lpNext(heap, p, at))) ats.push(at);
+    if (back) ats.reverse();
+    for (const at of ats) fn(heap.mem.view(lpData(heap, at), lpLen(heap, at)), lpScore(heap, lpNext(heap, p, at)));
+    return;
+  }
+  const n = zsetLength(ks, e);
+  if (n === 0) return;
+  treeOf(ks, e).forEachFrom(back ? n - 1 : 0, back, (s, r) => {
+    const p = Heap.deref(r);
+    fn(heap.mem.view(p + MEMBER_DATA, heap.dv.getUint32(p + MEMBER_LEN, true)), s);
+  });
+}
+
 /**
  * Replace the key with a new zset of these items (the last score of a repeated member
  * wins), or delete it when there are none (the *STORE commands). Returns the cardinality.
@@ -779,6 +883,8 @@ export const zsetType: ValueType = {
       d.xor(ed.bytes);
     }
   },
+  toRdb: zsetToRdb,
+  fromRdb: zsetFromRdb,
   serializedLength(ks, e) {
     const items = zsetAll(ks, e);
     if (zsetEncoding(ks, e) === ENC_LISTPACK) {

@@ -1,0 +1,424 @@
+/**
+ * Values: an RdbValue to its RDB type byte and body (as rdbSaveObjectType + rdbSaveObject
+ * write them in Redis 7.0), and any value type of RDB versions 1 to 11 back to an RdbValue
+ * (rdbLoadObject), validated as Redis's deep sanitisation does (sanitize-dump-payload yes)
+ * whatever the source: the values go into shared memory, where a malformed one would
+ * outlive this process.
+ *
+ * What Redis 7.0 writes, and so what we write:
+ *   string                 STRING (integer or LZF encodings as rdbSaveRawString picks)
+ *   list                   LIST_QUICKLIST_2: node count, then per node its container
+ *                          (PACKED 2: a listpack blob; PLAIN 1: the element itself)
+ *   set (intset)           SET_INTSET: the intset blob
+ *   set (otherwise)        SET: count, members
+ *   hash (listpack)        HASH_LISTPACK: the listpack blob (field, value, ...)
+ *   hash (hashtable)       HASH: count, field, value, ...
+ *   zset (listpack)        ZSET_LISTPACK: the listpack blob (member, score as d2string, ...)
+ *   zset (skiplist)        ZSET_2: count, then member + binary double, from the greatest
+ *                          to the smallest (Redis walks its skiplist from the tail)
+ *
+ * Empty collections: Redis never writes one, and on load treats one as an "empty key"
+ * (RDB_LOAD_ERR_EMPTY_KEY): a file's loader skips it, RESTORE refuses it. readValue
+ * returns null for it, after reading the whole value, so a caller can do either.
+ */
+
+import { RdbDecoder } from './decode.js';
+import { RdbEncoder } from './encode.js';
+import { asciiBytes, byteKey, d2string, parseScoreText } from './bytes.js';
+import { QUICKLIST_NODE_CONTAINER_PACKED, QUICKLIST_NODE_CONTAINER_PLAIN, RDB_TYPE, moduleTypeName, rdbTypeName } from './format.js';
+import { intsetDecode, intsetEncode } from './intset.js';
+import { lpDecode, lpEncode, lpEntryBytes } from './listpack.js';
+import { ziplistDecode } from './ziplist.js';
+import { zipmapDecode } from './zipmap.js';
+import { OBJ_HASH, OBJ_LIST, OBJ_SET, OBJ_STRING, OBJ_ZSET, RdbError, type RdbHash, type RdbList, type RdbSet, type RdbValue, type RdbZset } from './value.js';
+
+/**
+ * A value this version of shmkv cannot hold (streams, module values, ...). `what` names it
+ * ("a stream"); callers put it in a sentence that says where it was.
+ */
+export class RdbUnsupportedError extends RdbError {
+  constructor(
+    readonly what: string,
+    message = `${what}, which this version of shmkv does not support`,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+/** A value ready to write: its type byte and how to write its body. */
+interface Prepared {
+  type: number;
+  body(enc: RdbEncoder): void;
+}
+
+function prepare(v: RdbValue): Prepared {
+  switch (v.type) {
+    case OBJ_STRING:
+      return { type: RDB_TYPE.STRING, body: (enc) => enc.string(v.value) };
+    case OBJ_LIST:
+      return { type: RDB_TYPE.LIST_QUICKLIST_2, body: (enc) => writeList(enc, v) };
+    case OBJ_SET: {
+      if (v.members.length === 0) throw new RdbError('cannot write an empty set');
+      if (v.encoding === 'intset') {
+        const blob = intsetEncode(v.members);
+        // not all integers: it cannot be an intset; written as the hash table Redis would have
+        if (blob !== null) return { type: RDB_TYPE.SET_INTSET, body: (enc) => enc.string(blob) };
+      }
+      return {
+        type: RDB_TYPE.SET,
+        body: (enc) => {
+          enc.len(v.members.length);
+          for (const m of v.members) enc.string(m);
+        },
+      };
+    }
+    case OBJ_HASH: {
+      if (v.fields.length === 0) throw new RdbError('cannot write an empty hash');
+      if (v.fields.length !== v.values.length) throw new RdbError('hash: fields and values differ in number');
+      if (v.encoding === 'listpack') {
+        return {
+          type: RDB_TYPE.HASH_LISTPACK,
+          body: (enc) => {
+            const els: Uint8Array[] = new Array(v.fields.length * 2);
+            for (let i = 0; i < v.fields.length; i++) {
+              els[2 * i] = v.fields[i];
+              els[2 * i + 1] = v.values[i];
+            }
+            enc.string(lpEncode(els));
+          },
+        };
+      }
+      return {
+        type: RDB_TYPE.HASH,
+        body: (enc) => {
+          enc.len(v.fields.length);
+          for (let i = 0; i < v.fields.length; i++) {
+            enc.string(v.fields[i]);
+            enc.string(v.values[i]);
+          }
+        },
+      };
+    }
+    case OBJ_ZSET: {
+      if (v.members.length === 0) throw new RdbError('cannot write an empty sorted set');
+      if (v.members.length !== v.scores.length) throw new RdbError('sorted set: members and scores differ in number');
+      if (v.encoding === 'listpack') {
+        return {
+          type: RDB_TYPE.ZSET_LISTPACK,
+          body: (enc) => {
+            const els: Uint8Array[] = new Array(v.members.length * 2);
+            for (let i = 0; i < v.members.length; i++) {
+              els[2 * i] = v.members[i];
+              els[2 * i + 1] = asciiBytes(d2string(v.scores[i]));
+            }
+            enc.string(lpEncode(els));
+          },
+        };
+      }
+      return {
+        type: RDB_TYPE.ZSET_2,
+        body: (enc) => {
+          enc.len(v.members.length);
+          for (let i = v.members.length - 1; i >= 0; i--) {
+            enc.string(v.members[i]);
+            enc.binaryDouble(v.scores[i]);
+          }
+        },
+      };
+    }
+  }
+}
+
+function writeList(enc: RdbEncoder, v: RdbList): void {
+  let nodes = 0;
+  for (const n of v.nodes) if (n.length > 0) nodes++;
+  if (nodes === 0) throw new RdbError('cannot write an empty list');
+  enc.len(nodes);
+  for (let i = 0; i < v.nodes.length; i++) {
+    const n = v.nodes[i];
+    if (n.length === 0) continue;
+    if (v.plain?.[i] && n.length === 1) {
+      enc.len(QUICKLIST_NODE_CONTAINER_PLAIN);
+      enc.string(n[0]);
+    } else {
+      enc.len(QUICKLIST_NODE_CONTAINER_PACKED);
+      enc.string(lpEncode(n));
+    }
+  }
+}
+
+/** The RDB type byte `v` is written with. */
+export function rdbValueType(v: RdbValue): number {
+  if (v.type === OBJ_SET && v.encoding === 'intset') return prepare(v).type;
+  switch (v.type) {
+    case OBJ_STRING: return RDB_TYPE.STRING;
+    case OBJ_LIST: return RDB_TYPE.LIST_QUICKLIST_2;
+    case OBJ_SET: return RDB_TYPE.SET;
+    case OBJ_HASH: return v.encoding === 'listpack' ? RDB_TYPE.HASH_LISTPACK : RDB_TYPE.HASH;
+    case OBJ_ZSET: return v.encoding === 'listpack' ? RDB_TYPE.ZSET_LISTPACK : RDB_TYPE.ZSET_2;
+  }
+}
+
+/**
+ * Write the type byte then the body of `v` (what follows a key in a file; a DUMP
+ * payload's start). Returns the type byte. Compression is the encoder's (`compress`).
+ */
+export function writeTypedValue(enc: RdbEncoder, v: RdbValue): number {
+  const p = prepare(v);
+  enc.byte(p.type);
+  p.body(enc);
+  return p.type;
+}
+
+/** Write only the body of `v`; returns the type byte that must precede it. */
+export function writeValueBody(enc: RdbEncoder, v: RdbValue): number {
+  const p = prepare(v);
+  p.body(enc);
+  return p.type;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+/** Redis's default list-max-listpack-size (-2: 8 KiB per node), used to cut lists read element by element into nodes. */
+const NODE_BYTES = 8192;
+const LP_OVERHEAD = 7;
+
+/** Elements of a list read one by one (LIST, LIST_ZIPLIST) as quicklist nodes of at most 8 KiB. */
+function toNodes(els: Uint8Array[]): Uint8Array[][] {
+  const nodes: Uint8Array[][] = [];
+  let cur: Uint8Array[] = [];
+  let bytes = LP_OVERHEAD;
+  for (const e of els) {
+    const b = lpEntryBytes(e);
+    if (cur.length > 0 && (bytes + b > NODE_BYTES || cur.length >= 65535)) {
+      nodes.push(cur);
+      cur = [];
+      bytes = LP_OVERHEAD;
+    }
+    cur.push(e);
+    bytes += b;
+  }
+  if (cur.length > 0) nodes.push(cur);
+  return nodes;
+}
+
+class Dups {
+  private readonly seen = new Set<string>();
+  constructor(private readonly what: string) {}
+  add(b: Uint8Array): void {
+    const k = byteKey(b);
+    if (this.seen.has(k)) throw new RdbError(`duplicate ${this.what}`);
+    this.seen.add(k);
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+/** Alternating member/score elements of a listpack or ziplist sorted set. */
+function zsetFromPairs(els: Uint8Array[]): RdbZset | null {
+  if (els.length % 2 !== 0) throw new RdbError('a sorted set with an odd number of elements');
+  if (els.length === 0) return null;
+  const dups = new Dups('sorted set member');
+  const members: Uint8Array[] = [];
+  const scores: number[] = [];
+  for (let i = 0; i < els.length; i += 2) {
+    const m = els[i];
+    dups.add(m);
+    const s = parseScoreText(els[i + 1]);
+    if (s === null) throw new RdbError(`sorted set member ${members.length} has an unreadable score`);
+    const j = members.length;
+    if (j > 0) {
+      const ps = scores[j - 1];
+      if (s < ps || (s === ps && compareBytes(members[j - 1], m) > 0)) {
+        throw new RdbError(`sorted set member ${j} is out of order`);
+      }
+    }
+    members.push(m);
+    scores.push(s);
+  }
+  return { type: OBJ_ZSET, encoding: 'listpack', members, scores };
+}
+
+/** Alternating field/value elements of a listpack or ziplist hash. */
+function hashFromPairs(els: Uint8Array[]): RdbHash | null {
+  if (els.length % 2 !== 0) throw new RdbError('a hash with an odd number of elements');
+  if (els.length === 0) return null;
+  const dups = new Dups('hash field');
+  const fields: Uint8Array[] = [];
+  const values: Uint8Array[] = [];
+  for (let i = 0; i < els.length; i += 2) {
+    dups.add(els[i]);
+    fields.push(els[i]);
+    values.push(els[i + 1]);
+  }
+  return { type: OBJ_HASH, encoding: 'listpack', fields, values };
+}
+
+function setFromMembers(els: Uint8Array[], encoding: RdbSet['encoding']): RdbSet | null {
+  if (els.length === 0) return null;
+  const dups = new Dups('set member');
+  for (const m of els) dups.add(m);
+  return { type: OBJ_SET, encoding, members: els };
+}
+
+/** A blob-carrying type's blob (a string: maybe LZF-compressed), decoded by `decode`. */
+function blob<T>(dec: RdbDecoder, decode: (b: Uint8Array) => T): T {
+  return decode(dec.string());
+}
+
+/**
+ * Read the body of a value of RDB type `rdbType`. Returns null for an empty collection
+ * (Redis's "empty key": the whole value has been read). Throws RdbError on malformed
+ * input and RdbUnsupportedError for what shmkv cannot hold (streams, module values).
+ */
+export function readValue(dec: RdbDecoder, rdbType: number): RdbValue | null {
+  try {
+    return readValueInner(dec, rdbType);
+  } catch (e) {
+    if (e instanceof RdbError && !(e instanceof RdbUnsupportedError)) {
+      throw new RdbError(`${e.message} (in a ${rdbTypeName(rdbType)} value)`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+function readValueInner(dec: RdbDecoder, rdbType: number): RdbValue | null {
+  switch (rdbType) {
+    case RDB_TYPE.STRING:
+      return { type: OBJ_STRING, value: dec.string() };
+
+    case RDB_TYPE.LIST: {
+      const n = dec.len();
+      const els: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) els.push(dec.string());
+      return els.length === 0 ? null : { type: OBJ_LIST, nodes: toNodes(els) };
+    }
+
+    case RDB_TYPE.SET: {
+      const n = dec.len();
+      const els: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) els.push(dec.string());
+      return setFromMembers(els, 'hashtable');
+    }
+
+    case RDB_TYPE.ZSET:
+    case RDB_TYPE.ZSET_2: {
+      const n = dec.len();
+      const dups = new Dups('sorted set member');
+      const members: Uint8Array[] = [];
+      const scores: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const m = dec.string();
+        const s = rdbType === RDB_TYPE.ZSET_2 ? dec.binaryDouble() : dec.textDouble();
+        if (s !== s) throw new RdbError(`sorted set member ${i} has a NaN score`);
+        dups.add(m);
+        members.push(m);
+        scores.push(s);
+      }
+      if (members.length === 0) return null;
+      // Redis writes a skiplist from the greatest to the smallest: reversed, a file Redis
+      // wrote reads back ascending (another writer's order is kept, reversed)
+      members.reverse();
+      scores.reverse();
+      return { type: OBJ_ZSET, encoding: 'skiplist', members, scores };
+    }
+
+    case RDB_TYPE.HASH: {
+      const n = dec.len();
+      const dups = new Dups('hash field');
+      const fields: Uint8Array[] = [];
+      const values: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) {
+        const f = dec.string();
+        const v = dec.string();
+        dups.add(f);
+        fields.push(f);
+        values.push(v);
+      }
+      return fields.length === 0 ? null : { type: OBJ_HASH, encoding: 'hashtable', fields, values };
+    }
+
+    case RDB_TYPE.HASH_ZIPMAP: {
+      const { fields, values } = blob(dec, zipmapDecode);
+      const dups = new Dups('hash field');
+      for (const f of fields) dups.add(f);
+      return { type: OBJ_HASH, encoding: 'listpack', fields, values };
+    }
+
+    case RDB_TYPE.LIST_ZIPLIST: {
+      const els = blob(dec, ziplistDecode);
+      return els.length === 0 ? null : { type: OBJ_LIST, nodes: toNodes(els) };
+    }
+
+    case RDB_TYPE.SET_INTSET:
+      return { type: OBJ_SET, encoding: 'intset', members: blob(dec, intsetDecode) };
+
+    case RDB_TYPE.SET_LISTPACK:
+      return setFromMembers(blob(dec, lpDecode), 'listpack');
+
+    case RDB_TYPE.ZSET_ZIPLIST:
+      return zsetFromPairs(blob(dec, ziplistDecode));
+
+    case RDB_TYPE.ZSET_LISTPACK:
+      return zsetFromPairs(blob(dec, lpDecode));
+
+    case RDB_TYPE.HASH_ZIPLIST:
+      return hashFromPairs(blob(dec, ziplistDecode));
+
+    case RDB_TYPE.HASH_LISTPACK:
+      return hashFromPairs(blob(dec, lpDecode));
+
+    case RDB_TYPE.LIST_QUICKLIST:
+    case RDB_TYPE.LIST_QUICKLIST_2: {
+      const n = dec.len();
+      const nodes: Uint8Array[][] = [];
+      const plain: boolean[] = [];
+      let anyPlain = false;
+      for (let i = 0; i < n; i++) {
+        let container = QUICKLIST_NODE_CONTAINER_PACKED;
+        if (rdbType === RDB_TYPE.LIST_QUICKLIST_2) {
+          const at = dec.pos;
+          container = dec.len();
+          if (container !== QUICKLIST_NODE_CONTAINER_PACKED && container !== QUICKLIST_NODE_CONTAINER_PLAIN) {
+            throw new RdbError(`quicklist node ${i} has the unknown container ${container} (byte ${at})`);
+          }
+        }
+        const data = dec.string();
+        if (data.length === 0) throw new RdbError(`quicklist node ${i} is empty`);
+        if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
+          nodes.push([data]);
+          plain.push(true);
+          anyPlain = true;
+          continue;
+        }
+        const els = rdbType === RDB_TYPE.LIST_QUICKLIST_2 ? lpDecode(data) : ziplistDecode(data);
+        // Redis skips empty nodes silently; only a list left with nothing is an empty key
+        if (els.length === 0) continue;
+        nodes.push(els);
+        plain.push(false);
+      }
+      if (nodes.length === 0) return null;
+      return anyPlain ? { type: OBJ_LIST, nodes, plain } : { type: OBJ_LIST, nodes };
+    }
+
+    case RDB_TYPE.MODULE:
+    case RDB_TYPE.MODULE_2: {
+      const id = dec.len64();
+      throw new RdbUnsupportedError(`a value of the module type '${moduleTypeName(id)}'`);
+    }
+
+    case RDB_TYPE.STREAM_LISTPACKS:
+    case RDB_TYPE.STREAM_LISTPACKS_2:
+    case RDB_TYPE.STREAM_LISTPACKS_3:
+      throw new RdbUnsupportedError('a stream');
+
+    default:
+      throw new RdbError(`unknown value type ${rdbType}`);
+  }
+}
