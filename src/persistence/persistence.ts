@@ -166,12 +166,12 @@ export class Persistence {
     const end = performance.now() + TURN_MS;
     try {
       let done = false;
-      while (!done && performance.now() < end) done = s.step();
+      while (!done && performance.now() < end) done = s.step(end);
       if (!done) {
         this.timer = setImmediate(() => this.turn());
         return;
       }
-      this.lastCowSize = this.ks.snapshots.info()?.cowBytes ?? this.lastCowSize;
+      this.lastCowSize = s.cowBytes;
       s.finish();
       this.bgsaveEnded(true);
     } catch (e) {

@@ -49,6 +49,8 @@ export class RdbSave {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   readonly progress: SaveProgress = { keys: 0, bytes: 0 };
+  /** Bytes of keys copied or moved aside for the snapshot by writers (INFO's rdb_last_cow_size). */
+  cowBytes = 0;
   private finished = false;
 
   constructor(
@@ -99,10 +101,11 @@ export class RdbSave {
   }
 
   /**
-   * One slice: a few hundred KB of keys encoded under the lock, then written. True when
-   * the whole snapshot is in the file (then call finish()).
+   * One slice: a few hundred KB of keys (or what fits before `deadline`, a performance.now()
+   * time) encoded under the lock, then written. True when the whole snapshot is in the file
+   * (then call finish()).
    */
-  step(): boolean {
+  step(deadline = Infinity): boolean {
     const ks = this.ks;
     const w = this.writer!;
     const access = ks.access;
@@ -110,7 +113,10 @@ export class RdbSave {
     let keys = 0;
     let done = false;
     ks.exec(() => {
-      done = ks.snapshots.step(SLICE_KEYS, (db, e) => {
+      // bytes writers preserved for the snapshot so far (the last step frees the state)
+      this.cowBytes = ks.snapshots.info()?.cowBytes ?? this.cowBytes;
+      // (with rdb-key-save-delay, a few keys per slice: the slice's time stays short)
+      done = ks.snapshots.step(delay > 0 ? 8 : SLICE_KEYS, (db, e) => {
         if (db !== this.curDb) {
           this.curDb = db;
           w.selectDb(db);
@@ -128,7 +134,7 @@ export class RdbSave {
         w.key(ks.keyOf(e), t.toRdb(ks, e), meta);
         keys++;
         if (delay > 0) sleepUs(delay);
-      }, () => this.pendingBytes >= SLICE_BYTES);
+      }, () => this.pendingBytes >= SLICE_BYTES || performance.now() >= deadline);
     });
     this.progress.keys += keys;
     if (done) {

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fork, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { open } from '../../src/kv/index.js';
 import { openKeyspace } from '../../src/keyspace/open.js';
 import { checkKeyspace } from '../../src/keyspace/check.js';
