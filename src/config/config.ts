@@ -114,6 +114,7 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
   { name: 'dir', type: 'string', default: '', protected: true },
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', protected: true },
+  { name: 'rdbcompression', type: 'bool', default: true },
   { name: 'slowlog-log-slower-than', type: 'int', default: 10000, min: -1, max: LLONG_MAX },
   { name: 'slowlog-max-len', type: 'int', default: 128, min: 0, max: LLONG_MAX },
   { name: 'tracking-table-max-keys', type: 'int', default: 1000000, min: 0, max: LLONG_MAX },
