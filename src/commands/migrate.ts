@@ -69,13 +69,22 @@ setInterval(() => {
 
 class Failure { constructor(timedOut) { this.timedOut = timedOut; } }
 
+/**
+ * Redis's connBlockingConnect: a non-blocking connect, then a wait of up to the timeout for
+ * the socket to be writable — after which the connection counts as made whatever happened
+ * (a refused one fails at the first write; one still connecting makes the write wait, and
+ * time out). Only a connect that fails at once (the host does not resolve) is an error.
+ */
 function connect(host, portNo, timeout) {
   return new Promise((resolve) => {
     let sock;
     try { sock = net.connect({ host, port: portNo }); } catch { resolve(null); return; }
-    const t = setTimeout(() => { sock.destroy(); resolve(null); }, timeout);
+    const t = setTimeout(() => resolve(sock), timeout);
     sock.once('connect', () => { clearTimeout(t); sock.setNoDelay(true); resolve(sock); });
-    sock.once('error', () => { clearTimeout(t); sock.destroy(); resolve(null); });
+    sock.once('error', (e) => {
+      clearTimeout(t);
+      if (e && e.syscall === 'getaddrinfo') { sock.destroy(); resolve(null); } else resolve(sock);
+    });
   });
 }
 
@@ -88,12 +97,11 @@ async function getSocket(name, host, portNo, timeout) {
   }
   const sock = await connect(host, portNo, timeout);
   if (sock === null) return null;
-  const cs = { sock, lastDb: -1, lastUse: Date.now(), buf: Buffer.alloc(0), closed: false, wake: null };
+  const cs = { sock, lastDb: -1, lastUse: Date.now(), buf: Buffer.alloc(0), closed: sock.destroyed, wake: null };
   sock.on('data', (d) => { cs.buf = cs.buf.length === 0 ? d : Buffer.concat([cs.buf, d]); if (cs.wake) cs.wake(); });
   sock.on('error', () => {});
   sock.on('close', () => {
     cs.closed = true;
-    if (cache.get(name) === cs) { cache.delete(name); publishCount(); }
     if (cs.wake) cs.wake();
   });
   cache.set(name, cs);
