@@ -75,6 +75,7 @@ const CASES: Case[] = [
   { name: 'small list', type: 'list', cmds: [['rpush', 'k', 'a', '1', '-5', '', '1234567890123', 'x'.repeat(70), '3.5']], exact: true },
   { name: 'list of many nodes', type: 'list', cmds: [['config', 'set', 'list-max-listpack-size', '5'], ['rpush', 'k', ...range(101, (i) => `v${i}`)], ['config', 'set', 'list-max-listpack-size', '-2']], exact: true },
   { name: 'list with big elements', type: 'list', cmds: [['rpush', 'k', ...range(30, (i) => `${i}`.repeat(500))]], exact: true },
+  { name: 'list with plain nodes', type: 'list', cmds: [['debug', 'quicklist-packed-threshold', '100'], ['rpush', 'k', 'a', 'x'.repeat(150), 'b', 'c', 'y'.repeat(100)]], exact: true },
   { name: 'intset 16-bit', type: 'set', cmds: [['sadd', 'k', 1, -2, 300]], exact: true },
   { name: 'intset 64-bit', type: 'set', cmds: [['sadd', 'k', 1, '-9223372036854775808', 5000000000]], exact: true },
   { name: 'small hashtable set', type: 'set', cmds: [['sadd', 'k', 'a', 'b', 'c', 1]], exact: false },
@@ -118,6 +119,7 @@ for (const c of CASES) {
         for (const r of readers(c.type, 'again')) await sameAs(d, r.cmd, r.unordered);
       }
       await d.same(['config', 'set', 'hash-max-listpack-entries', 128, 'zset-max-listpack-entries', 128, 'set-max-intset-entries', 512, 'list-max-listpack-size', -2, 'hash-max-listpack-value', 64, 'zset-max-listpack-value', 64]);
+      await d.same(['debug', 'quicklist-packed-threshold', '0']);
     } finally {
       d.close();
     }
