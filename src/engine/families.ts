@@ -14,6 +14,7 @@ import { commands as debugFamily } from '../commands/debug_family.js';
 import { commands as sortFamily } from '../commands/sort_family.js';
 import { commands as pubsubFamily } from '../commands/pubsub_family.js';
 import { commands as persistenceFamily } from '../commands/persistence_family.js';
+import { commands as dumpFamily } from '../commands/dump_family.js';
 import { commands as stringFamily } from '../types/string/string_family.js';
 import { commands as setFamily } from '../types/set/set_family.js';
 import { commands as listFamily } from '../types/list/list_family.js';
@@ -35,6 +36,7 @@ export const families: Record<string, CommandDef[]> = {
   sort: sortFamily,
   pubsub: pubsubFamily,
   persistence: persistenceFamily,
+  dump: dumpFamily,
   string: stringFamily,
   set: setFamily,
   list: listFamily,

@@ -8,6 +8,7 @@
 
 import type { Persistence } from '../persistence/persistence.js';
 import { existingTracker } from '../commands/tracking.js';
+import { migrateCachedSockets } from '../commands/migrate.js';
 import { randomBytes } from '../util/random.js';
 import os from 'node:os';
 import { REDIS_VERSION, SHMKV_VERSION, type Config } from '../config/config.js';
@@ -283,7 +284,7 @@ export function genInfo(src: InfoSource, args: string[]): string {
     `pubsubshard_channels:${pubsubNames(ks, K_SHARD)}`,
     'latest_fork_usec:0',
     'total_forks:0',
-    'migrate_cached_sockets:0',
+    `migrate_cached_sockets:${migrateCachedSockets()}`,
     'slave_expires_tracked_keys:0',
     'active_defrag_hits:0',
     'active_defrag_misses:0',

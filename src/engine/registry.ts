@@ -367,6 +367,8 @@ export class Registry {
         out.push({ pos: i, flags: spec.flags });
         if (step <= 0) break;
       }
+      // a spec that matched but cannot find every key (MIGRATE's KEYS): the command's getKeys decides (Redis's invalid_spec)
+      if (spec.flags.includes('incomplete')) return null;
     }
     return out;
   }
@@ -522,7 +524,7 @@ function replyArgs(w: ReplySink, args: NonNullable<CommandDef['args']>): void {
     // Redis replies key_spec_index for every argument that has one (SORT's BY/GET patterns too)
     const ksi = a.type === 'key' || a.keySpecIndex !== undefined;
     if (ksi) n++;
-    if (a.token) n++;
+    if (a.token !== undefined) n++;
     if (a.summary) n++;
     if (a.since) n++;
     if (a.deprecatedSince) n++;
@@ -537,7 +539,7 @@ function replyArgs(w: ReplySink, args: NonNullable<CommandDef['args']>): void {
       w.bulk('key_spec_index');
       w.integer(a.keySpecIndex ?? 0);
     }
-    if (a.token) {
+    if (a.token !== undefined) {
       w.bulk('token');
       w.bulk(a.token);
     }

@@ -66,6 +66,8 @@ function moveEvents(argv: Buffer[], key: Buffer, pop: string, push: string): Ev[
 interface CmdEvents {
   events(argv: Buffer[], key: Buffer): Ev[];
   pops?: boolean;
+  /** The command deletes the old value and adds the key anew (dbDelete + dbAdd): an overwrite is announced `new` too (RESTORE … REPLACE). */
+  renews?: boolean;
 }
 
 function fixed(cls: number, name: string, pops = false): CmdEvents {
@@ -154,7 +156,8 @@ const COMMANDS: Record<string, CmdEvents> = {
   zrangestore: fixed(Z, 'zrangestore'),
   geoadd: fixed(Z, 'zadd'),
   // generic
-  restore: fixed(G, 'restore'),
+  restore: { ...fixed(G, 'restore'), renews: true },
+  'restore-asking': { ...fixed(G, 'restore'), renews: true },
   expire: fixed(G, 'expire'),
   pexpire: fixed(G, 'expire'),
   expireat: fixed(G, 'expire'),
@@ -234,7 +237,7 @@ class Emitter {
           evs = [];
         } else {
           if (cmd !== null) this.firstInPlace(db, key);
-          evs = own();
+          evs = spec?.renews === true ? [[NOTIFY.new, 'new'], ...own()] : own();
         }
         break;
       case REASON.modified:

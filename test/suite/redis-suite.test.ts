@@ -46,6 +46,7 @@ const UNITS = [
   'unit/other',
   'unit/pubsub',
   'unit/tracking',
+  'unit/dump',
 ];
 
 /** the repository (dist/test/suite/ → ../../..) */

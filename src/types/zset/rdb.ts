@@ -1,8 +1,8 @@
 /**
- * Sorted sets to and from the RDB value model (src/rdb/value.ts). A listpack is written as
- * RDB_TYPE_ZSET_LISTPACK in score-then-member order; a skiplist as RDB_TYPE_ZSET_2 from
- * the greatest member down, the order Redis's rdbSaveObject walks its skiplist in (so the
- * codec, writing the arrays as given, produces Redis's bytes). Loading encodes as Redis
+ * Sorted sets to and from the RDB value model (src/rdb/value.ts). Both encodings hand the
+ * codec their members in score-then-member order: a listpack is written as
+ * RDB_TYPE_ZSET_LISTPACK in that order, a skiplist as RDB_TYPE_ZSET_2 reversed by the
+ * codec (Redis walks its skiplist from the tail). Loading encodes as Redis
  * 7.0's rdbLoadObject: a listpack stays one unless it has more than
  * zset-max-listpack-entries members (only the count is checked, as Redis); a skiplist's
  * members become a listpack when there are at most zset-max-listpack-entries of them and
@@ -12,12 +12,12 @@ import type { Keyspace } from '../../keyspace/keyspace.js';
 import { OBJ_ZSET, RdbError, type RdbValue, type RdbZset } from '../../rdb/value.js';
 import { ENC_LISTPACK, loadZsetEntry, maxListpackEntries, maxListpackValue, zsetEncoding, zsetForEachView } from './storage.js';
 
-/** The members (views into the heap) and scores of zset entry e. */
+/** The members (views into the heap) and scores of zset entry e, in score-then-member order. */
 export function zsetToRdb(ks: Keyspace, e: number): RdbZset {
   const listpack = zsetEncoding(ks, e) === ENC_LISTPACK;
   const members: Uint8Array[] = [];
   const scores: number[] = [];
-  zsetForEachView(ks, e, !listpack, (m, s) => {
+  zsetForEachView(ks, e, (m, s) => {
     members.push(m);
     scores.push(s);
   });

@@ -690,23 +690,16 @@ export function loadZsetEntry(ks: Keyspace, key: Uint8Array, members: readonly U
   return e;
 }
 
-/**
- * Call fn with a view of each member (into the heap) and its score, in rank order, or
- * from the greatest down when `back` (the order Redis saves a skiplist in).
- */
-export function zsetForEachView(ks: Keyspace, e: number, back: boolean, fn: (member: Uint8Array, score: number) => void): void {
+/** Call fn with a view of each member (into the heap) and its score, in rank order. */
+export function zsetForEachView(ks: Keyspace, e: number, fn: (member: Uint8Array, score: number) => void): void {
   const heap = ks.heap;
   if (zsetEncoding(ks, e) === ENC_LISTPACK) {
     const p = ks.valueRef(e);
-    const ats: number[] = [];
-    for (let at = lpFirst(heap, p); at !== 0; at = lpNext(heap, p, lpNext(heap, p, at))) ats.push(at);
-    if (back) ats.reverse();
-    for (const at of ats) fn(heap.mem.view(lpData(heap, at), lpLen(heap, at)), lpScore(heap, lpNext(heap, p, at)));
+    for (let at = lpFirst(heap, p); at !== 0; at = lpNext(heap, p, lpNext(heap, p, at))) fn(heap.mem.view(lpData(heap, at), lpLen(heap, at)), lpScore(heap, lpNext(heap, p, at)));
     return;
   }
-  const n = zsetLength(ks, e);
-  if (n === 0) return;
-  treeOf(ks, e).forEachFrom(back ? n - 1 : 0, back, (s, r) => {
+  if (zsetLength(ks, e) === 0) return;
+  treeOf(ks, e).forEachFrom(0, false, (s, r) => {
     const p = Heap.deref(r);
     fn(heap.mem.view(p + MEMBER_DATA, heap.dv.getUint32(p + MEMBER_LEN, true)), s);
   });
