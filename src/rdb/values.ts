@@ -48,13 +48,17 @@ export class RdbUnsupportedError extends RdbError {
 // ---------------------------------------------------------------------------------------
 // Writing
 
-/** A value ready to write: its type byte and how to write its body. */
-interface Prepared {
+/**
+ * A value ready to write: its type byte and how to write its body. (Checking and
+ * planning come first, so a value that cannot be written fails before any byte is.)
+ */
+export interface PreparedValue {
   type: number;
   body(enc: RdbEncoder): void;
 }
 
-function prepare(v: RdbValue): Prepared {
+/** Plan the writing of `v`: the type byte it gets and its body's writer. */
+export function prepareValue(v: RdbValue): PreparedValue {
   switch (v.type) {
     case OBJ_STRING:
       return { type: RDB_TYPE.STRING, body: (enc) => enc.string(v.value) };
@@ -152,7 +156,7 @@ function writeList(enc: RdbEncoder, v: RdbList): void {
 
 /** The RDB type byte `v` is written with. */
 export function rdbValueType(v: RdbValue): number {
-  if (v.type === OBJ_SET && v.encoding === 'intset') return prepare(v).type;
+  if (v.type === OBJ_SET && v.encoding === 'intset') return prepareValue(v).type;
   switch (v.type) {
     case OBJ_STRING: return RDB_TYPE.STRING;
     case OBJ_LIST: return RDB_TYPE.LIST_QUICKLIST_2;
@@ -167,7 +171,7 @@ export function rdbValueType(v: RdbValue): number {
  * payload's start). Returns the type byte. Compression is the encoder's (`compress`).
  */
 export function writeTypedValue(enc: RdbEncoder, v: RdbValue): number {
-  const p = prepare(v);
+  const p = prepareValue(v);
   enc.byte(p.type);
   p.body(enc);
   return p.type;
@@ -175,7 +179,7 @@ export function writeTypedValue(enc: RdbEncoder, v: RdbValue): number {
 
 /** Write only the body of `v`; returns the type byte that must precede it. */
 export function writeValueBody(enc: RdbEncoder, v: RdbValue): number {
-  const p = prepare(v);
+  const p = prepareValue(v);
   p.body(enc);
   return p.type;
 }
