@@ -13,74 +13,7 @@ import { ziplistDecode } from '../../src/rdb/ziplist.js';
 import { zipmapDecode } from '../../src/rdb/zipmap.js';
 import { intsetDecode, intsetEncode } from '../../src/rdb/intset.js';
 import { RdbError } from '../../src/rdb/value.js';
-import { b, rng, s } from './helpers.js';
-
-// --- test writers for the formats shmkv only reads -------------------------------------
-
-function canonicalInt(e: Uint8Array): bigint | null {
-  const t = s(e);
-  if (!/^(0|-?[1-9][0-9]*)$/.test(t) || t.length > 20) return null;
-  const v = BigInt(t);
-  return v >= -(2n ** 63n) && v < 2n ** 63n ? v : null;
-}
-
-function le(v: bigint, n: number): number[] {
-  const out: number[] = [];
-  const u = BigInt.asUintN(n * 8, v);
-  for (let i = 0; i < n; i++) out.push(Number((u >> BigInt(8 * i)) & 0xffn));
-  return out;
-}
-
-/** A ziplist of `els`, integers encoded as zipTryEncoding picks. */
-export function ziplistEncode(els: Uint8Array[], opts: { count?: number; bigPrevlen?: boolean } = {}): Uint8Array {
-  const entries: number[][] = [];
-  let prev = 0;
-  const offsets: number[] = [];
-  let at = 10;
-  for (const e of els) {
-    const bytes: number[] = [];
-    if (prev < 254 && !opts.bigPrevlen) bytes.push(prev);
-    else bytes.push(0xfe, ...le(BigInt(prev), 4));
-    const v = e.length <= 32 ? canonicalInt(e) : null;
-    if (v !== null) {
-      if (v >= 0n && v <= 12n) bytes.push(0xf1 + Number(v));
-      else if (v >= -128n && v <= 127n) bytes.push(0xfe, ...le(v, 1));
-      else if (v >= -32768n && v <= 32767n) bytes.push(0xc0, ...le(v, 2));
-      else if (v >= -8388608n && v <= 8388607n) bytes.push(0xf0, ...le(v, 3));
-      else if (v >= -2147483648n && v <= 2147483647n) bytes.push(0xd0, ...le(v, 4));
-      else bytes.push(0xe0, ...le(v, 8));
-    } else {
-      const n = e.length;
-      if (n <= 63) bytes.push(n);
-      else if (n <= 16383) bytes.push(0x40 | (n >> 8), n & 0xff);
-      else bytes.push(0x80, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-      bytes.push(...e);
-    }
-    offsets.push(at);
-    at += bytes.length;
-    entries.push(bytes);
-    prev = bytes.length;
-  }
-  const total = at + 1;
-  const tail = offsets.length ? offsets[offsets.length - 1] : 10;
-  const count = opts.count ?? Math.min(els.length, 65535);
-  return new Uint8Array([...le(BigInt(total), 4), ...le(BigInt(tail), 4), ...le(BigInt(count), 2), ...entries.flat(), 0xff]);
-}
-
-function zipmapLen(n: number): number[] {
-  return n < 254 ? [n] : [254, ...le(BigInt(n), 4)];
-}
-
-/** A zipmap of the pairs, each value followed by `free` unused bytes. */
-function zipmapEncode(pairs: [Uint8Array, Uint8Array][], free = 0, count?: number): Uint8Array {
-  const out: number[] = [count ?? (pairs.length < 254 ? pairs.length : 254)];
-  for (const [f, v] of pairs) {
-    out.push(...zipmapLen(f.length), ...f, ...zipmapLen(v.length), free, ...v);
-    for (let i = 0; i < free; i++) out.push(0);
-  }
-  out.push(0xff);
-  return new Uint8Array(out);
-}
+import { b, rng, s, ziplistEncode, zipmapEncode } from './helpers.js';
 
 // --- element sets ----------------------------------------------------------------------
 
