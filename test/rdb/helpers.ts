@@ -133,8 +133,8 @@ export function bulk(r: Buffer): Buffer {
 }
 
 /** One value of every kind and encoding the model has, small. */
-export function sampleValues(): { name: string; v: RdbValue }[] {
-  const big = 'x'.repeat(5000);
+export function sampleValues(bigLen = 5000): { name: string; v: RdbValue }[] {
+  const big = 'x'.repeat(bigLen);
   return [
     { name: 'string', v: { type: OBJ_STRING, value: b('hello') } },
     { name: 'string empty', v: { type: OBJ_STRING, value: b('') } },
@@ -142,8 +142,8 @@ export function sampleValues(): { name: string; v: RdbValue }[] {
     { name: 'string int32', v: { type: OBJ_STRING, value: b('2147483647') } },
     { name: 'string int64', v: { type: OBJ_STRING, value: b('9223372036854775807') } },
     { name: 'string not canonical', v: { type: OBJ_STRING, value: b('007') } },
-    { name: 'string compressible', v: { type: OBJ_STRING, value: b('ab'.repeat(500)) } },
-    { name: 'string binary', v: { type: OBJ_STRING, value: rng(9).bytes(300) } },
+    { name: 'string compressible', v: { type: OBJ_STRING, value: b('ab'.repeat(Math.min(500, bigLen))) } },
+    { name: 'string binary', v: { type: OBJ_STRING, value: rng(9).bytes(Math.min(300, bigLen)) } },
     {
       name: 'list',
       v: { type: OBJ_LIST, nodes: [[b('a'), b('1'), b('-1'), b('4095'), b('-4096'), b('32767'), b('8388607'), b('-2147483648'), b('-9223372036854775808')], [b(big)]] },
