@@ -85,6 +85,8 @@ export class RdbFileWriter {
    * then type, key and value. Returns the value's RDB type.
    */
   key(key: Uint8Array, value: RdbValue, meta: Partial<RdbKeyMeta> = {}): number {
+    // planned first: a value that cannot be written (an empty collection) fails before any byte
+    const p = prepareValue(value);
     const expireAt = meta.expireAt ?? 0;
     if (expireAt !== 0) {
       this.enc.byte(RDB_OPCODE.EXPIRETIME_MS);
@@ -98,7 +100,6 @@ export class RdbFileWriter {
       this.enc.byte(RDB_OPCODE.FREQ);
       this.enc.byte(meta.freq! & 0xff);
     }
-    const p = prepareValue(value);
     this.enc.byte(p.type);
     this.enc.string(key);
     p.body(this.enc);
