@@ -65,7 +65,8 @@ export class BufferSource implements ByteSource {
 }
 
 /**
- * A ByteSource over an open file descriptor, read with fs.readSync through a window of
+ * A ByteSource over an open file descriptor of a regular file (its size is fstat's when
+ * the source is made; `start` skips a prefix), read with fs.readSync through a window of
  * `bufferSize` bytes (default 1 MiB): memory stays bounded whatever the file's size (a
  * single string larger than the window is read into an array of its own size, which the
  * file's size has already vouched for).
