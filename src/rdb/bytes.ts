@@ -53,7 +53,15 @@ export function int64Bytes(v: number | bigint): Uint8Array {
   return asciiBytes(typeof v === 'number' ? String(v) : v.toString());
 }
 
+const TWO_POW_32 = 4294967296;
 const TWO_POW_52 = 4503599627370496;
+
+/** An int64 from its u32 low half and signed high half: a number when exact, else a bigint. */
+export function int64FromHalves(lo: number, hi: number): number | bigint {
+  if (hi >= -0x200000 && hi < 0x200000) return hi * TWO_POW_32 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
 
 /**
  * Redis 7.0's d2string: how a sorted set's score is written into its listpack.

@@ -65,7 +65,8 @@ export class BufferSource implements ByteSource {
 }
 
 /**
- * A ByteSource over an open file descriptor, read with fs.readSync through a window of
+ * A ByteSource over an open file descriptor of a regular file (its size is fstat's when
+ * the source is made; `start` skips a prefix), read with fs.readSync through a window of
  * `bufferSize` bytes (default 1 MiB): memory stays bounded whatever the file's size (a
  * single string larger than the window is read into an array of its own size, which the
  * file's size has already vouched for).
@@ -206,10 +207,11 @@ export class RdbDecoder {
       const v = this.bytes(8);
       const hi = ((v[0] << 24) | (v[1] << 16) | (v[2] << 8) | v[3]) >>> 0;
       const lo = ((v[4] << 24) | (v[5] << 16) | (v[6] << 8) | v[7]) >>> 0;
-      // Beyond 2^53 no length can be honoured anyway (no input is that large): saturate
-      // so the caller's "longer than what is left" check reports it.
-      const value = hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * TWO_POW_32 + lo;
-      return { value, encoded: false };
+      // no input is 2^53 bytes long: such a length cannot be right, whatever it counts
+      if (hi >= 0x200000) {
+        throw new RdbError(`length ${(BigInt(hi) << 32n) | BigInt(lo)} at byte ${at} is larger than any input can be`);
+      }
+      return { value: hi * TWO_POW_32 + lo, encoded: false };
     }
     throw new RdbError(`unknown length encoding 0x${b.toString(16)} at byte ${at}`);
   }

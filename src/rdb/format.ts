@@ -111,9 +111,6 @@ export const RDB_DOUBLE_NAN = 253;
 export const RDB_DOUBLE_POS_INF = 254;
 export const RDB_DOUBLE_NEG_INF = 255;
 
-/** Module value opcodes (only used to name what we refuse). */
-export const RDB_MODULE_OPCODE_EOF = 0;
-
 /** The characters of a module type's 9-character name, 6 bits each (moduleTypeNameByID). */
 const MODULE_NAME_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 

@@ -9,8 +9,7 @@
  * ascending (no duplicates).
  */
 
-import { int64Bytes, parseInt64 } from './bytes.js';
-import { int64FromHalves } from './listpack.js';
+import { int64Bytes, int64FromHalves, parseInt64 } from './bytes.js';
 import { RdbError } from './value.js';
 
 const INTSET_HDR = 8;

@@ -25,7 +25,7 @@
  * integers come out as their decimal text.
  */
 
-import { int64Bytes, parseInt64, copyBytes } from './bytes.js';
+import { copyBytes, int64Bytes, int64FromHalves, parseInt64 } from './bytes.js';
 import { RdbError } from './value.js';
 
 const LP_HDR_SIZE = 6;
@@ -263,10 +263,4 @@ function decodeInt(lp: Uint8Array, p: number, b: number): Uint8Array {
     v = int64FromHalves(lo, hi);
   }
   return int64Bytes(v);
-}
-
-/** An int64 from its u32 low half and signed high half: a number when exact, else a bigint. */
-export function int64FromHalves(lo: number, hi: number): number | bigint {
-  if (hi >= -0x200000 && hi < 0x200000) return hi * TWO_POW_32 + lo;
-  return (BigInt(hi) << 32n) | BigInt(lo);
 }

@@ -17,6 +17,18 @@
  *   zset (skiplist)        ZSET_2: count, then member + binary double, from the greatest
  *                          to the smallest (Redis walks its skiplist from the tail)
  *
+ * What reading gives (the encoding is the file's; converting to the configured thresholds
+ * is the data types' business):
+ *   LIST, LIST_ZIPLIST     elements cut into nodes of at most 8 KiB (list-max-listpack-size -2)
+ *   LIST_QUICKLIST(_2)     the file's nodes (empty packed nodes dropped, as Redis); PLAIN
+ *                          nodes flagged in `plain`
+ *   SET / SET_INTSET / SET_LISTPACK     'hashtable' / 'intset' (ascending) / 'listpack'
+ *   HASH / HASH_ZIPMAP, HASH_ZIPLIST, HASH_LISTPACK     'hashtable' / 'listpack'
+ *   ZSET, ZSET_2           'skiplist', in the file's order reversed (ascending for a file
+ *                          Redis wrote); ZSET_ZIPLIST, ZSET_LISTPACK: 'listpack', which
+ *                          must be in score-then-member order (checked: the data types
+ *                          rely on it)
+ *
  * Empty collections: Redis never writes one, and on load treats one as an "empty key"
  * (RDB_LOAD_ERR_EMPTY_KEY): a file's loader skips it, RESTORE refuses it. readValue
  * returns null for it, after reading the whole value, so a caller can do either.
@@ -48,17 +60,22 @@ export class RdbUnsupportedError extends RdbError {
 // ---------------------------------------------------------------------------------------
 // Writing
 
-/** A value ready to write: its type byte and how to write its body. */
-interface Prepared {
+/**
+ * A value ready to write: its type byte and how to write its body. (Checking and
+ * planning come first, so a value that cannot be written fails before any byte is.)
+ */
+export interface PreparedValue {
   type: number;
   body(enc: RdbEncoder): void;
 }
 
-function prepare(v: RdbValue): Prepared {
+/** Plan the writing of `v`: the type byte it gets and its body's writer. */
+export function prepareValue(v: RdbValue): PreparedValue {
   switch (v.type) {
     case OBJ_STRING:
       return { type: RDB_TYPE.STRING, body: (enc) => enc.string(v.value) };
     case OBJ_LIST:
+      if (!v.nodes.some((n) => n.length > 0)) throw new RdbError('cannot write an empty list');
       return { type: RDB_TYPE.LIST_QUICKLIST_2, body: (enc) => writeList(enc, v) };
     case OBJ_SET: {
       if (v.members.length === 0) throw new RdbError('cannot write an empty set');
@@ -135,7 +152,6 @@ function prepare(v: RdbValue): Prepared {
 function writeList(enc: RdbEncoder, v: RdbList): void {
   let nodes = 0;
   for (const n of v.nodes) if (n.length > 0) nodes++;
-  if (nodes === 0) throw new RdbError('cannot write an empty list');
   enc.len(nodes);
   for (let i = 0; i < v.nodes.length; i++) {
     const n = v.nodes[i];
@@ -152,7 +168,7 @@ function writeList(enc: RdbEncoder, v: RdbList): void {
 
 /** The RDB type byte `v` is written with. */
 export function rdbValueType(v: RdbValue): number {
-  if (v.type === OBJ_SET && v.encoding === 'intset') return prepare(v).type;
+  if (v.type === OBJ_SET && v.encoding === 'intset') return prepareValue(v).type;
   switch (v.type) {
     case OBJ_STRING: return RDB_TYPE.STRING;
     case OBJ_LIST: return RDB_TYPE.LIST_QUICKLIST_2;
@@ -167,15 +183,18 @@ export function rdbValueType(v: RdbValue): number {
  * payload's start). Returns the type byte. Compression is the encoder's (`compress`).
  */
 export function writeTypedValue(enc: RdbEncoder, v: RdbValue): number {
-  const p = prepare(v);
+  const p = prepareValue(v);
   enc.byte(p.type);
   p.body(enc);
   return p.type;
 }
 
-/** Write only the body of `v`; returns the type byte that must precede it. */
-export function writeValueBody(enc: RdbEncoder, v: RdbValue): number {
-  const p = prepare(v);
+/**
+ * Write only the body of `v`; returns the type byte that must precede it (which the
+ * caller has then already written: see `rdbValueType`, or use `writeTypedValue`).
+ */
+export function writeValue(enc: RdbEncoder, v: RdbValue): number {
+  const p = prepareValue(v);
   p.body(enc);
   return p.type;
 }

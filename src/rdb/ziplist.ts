@@ -16,8 +16,7 @@
  * pointing at the last entry, the count in the header right.
  */
 
-import { copyBytes, int64Bytes } from './bytes.js';
-import { int64FromHalves } from './listpack.js';
+import { copyBytes, int64Bytes, int64FromHalves } from './bytes.js';
 import { RdbError } from './value.js';
 
 const ZL_HDR_SIZE = 10;
