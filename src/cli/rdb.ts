@@ -54,7 +54,7 @@ function open(name: string, dir: string | undefined, create: boolean): SegmentKe
 }
 
 export function saveCommand(args: string[]): void {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { dir: { type: 'string' }, 'no-compress': { type: 'boolean' }, 'no-checksum': { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { dir: { type: 'string' }, 'no-compress': { type: 'boolean' }, 'no-checksum': { type: 'boolean' }, 'key-save-delay': { type: 'string' } } });
   if (positionals.length !== 2) throw new CliError(2, 'shmkv save: give a segment name and a file (shmkv save SEGMENT FILE)');
   const [name, file] = positionals as [string, string];
   const ks = open(name, values.dir, false);
@@ -66,6 +66,8 @@ export function saveCommand(args: string[]): void {
       compress: !values['no-compress'],
       checksum: !values['no-checksum'],
       ownerSlot: ks.segment.slot,
+      // (µs per key, as Redis's rdb-key-save-delay: for tests that need a save in progress)
+      keyDelayUs: Number(values['key-save-delay'] ?? 0),
       aux: [
         ['redis-ver', REDIS_VERSION],
         ['redis-bits', '64'],

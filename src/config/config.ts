@@ -112,7 +112,8 @@ export const CONFIG_DEFS: ConfigDef[] = [
   { name: 'appendonly', type: 'bool', default: false },
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', immutable: true },
   { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
-  { name: 'dir', type: 'string', default: '', protected: true },
+  // (Redis chdir()s there: a directory that does not exist is refused)
+  { name: 'dir', type: 'string', default: '', protected: true, check: (v) => (v === '' || isDirectory(String(v)) ? null : 'No such file or directory') },
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', protected: true },
   { name: 'rdbcompression', type: 'bool', default: true },
   { name: 'rdbchecksum', type: 'bool', default: true, immutable: true },
@@ -286,6 +287,14 @@ export function parseConfigValue(def: ConfigDef, args: string[]): ConfigValue {
         if (err !== null) throw new ConfigError(err);
       }
       return raw;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }
 
