@@ -9,6 +9,8 @@
  * value ref as it is; copying it (COPY) asks the type for copies of its outside chunks.
  */
 import type { Keyspace } from './keyspace.js';
+import type { HeapView } from '../heap/view.js';
+import type { ValueStream } from '../rdb/stream.js';
 import type { Digest } from './digest.js';
 import type { RdbValue } from '../rdb/value.js';
 
@@ -50,6 +52,12 @@ export interface ValueType {
   freeStep?(ks: Keyspace, handle: number, budget: number): number;
   /** The integrity checker: every chunk a queued value still owns. */
   lazyChunks?(ks: Keyspace, handle: number, mark: (p: number, what: string) => void, errors: string[]): void;
+  /**
+   * The value of entry e serialised a slice at a time through `view` (the heap as it was
+   * when the dump began: every read of the value's bytes goes through it, never the live
+   * mapping), for encodings too big to serialise at once; undefined for small ones.
+   */
+  rdbStream?(ks: Keyspace, view: HeapView, e: number): ValueStream | undefined;
   /** DEBUG OBJECT's serializedlength: bytes of the value in an RDB file (Redis's rdbSavedObjectLen). */
   serializedLength?(ks: Keyspace, e: number): number;
   /** DEBUG OBJECT's type-specific fields after lru_seconds_idle (lists: " ql_nodes:… …"). */

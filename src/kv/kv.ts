@@ -21,6 +21,7 @@ import { ReplyError, ValueSink, type Reply } from '../engine/value-sink.js';
 import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
 import { waitAsync, waitSync } from './blocking.js';
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import { existingHub, hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type PubsubReceiver, type SubKind } from '../pubsub/hub.js';
 import { setTrackingDeliver, trackingSessionGone } from '../commands/tracking.js';
 
@@ -60,6 +61,10 @@ export interface OpenOptions {
    * process counts as a local caller, so 'local' allows it too.
    */
   enableDebugCommand?: 'no' | 'yes' | 'local';
+  /** Where this handle's SAVE/BGSAVE write (Redis's `dir`). Default: the working directory. */
+  rdbDir?: string;
+  /** The RDB file's name (Redis's `dbfilename`). Default dump.rdb. */
+  dbfilename?: string;
 }
 
 /**
@@ -473,6 +478,8 @@ export class KV extends EventEmitter {
       const config = new Config();
       if (opts.password !== undefined) config.set('requirepass', opts.password);
       if (opts.enableDebugCommand !== undefined) config.set('enable-debug-command', opts.enableDebugCommand);
+      if (opts.rdbDir !== undefined) config.set('dir', path.resolve(opts.rdbDir));
+      if (opts.dbfilename !== undefined) config.set('dbfilename', opts.dbfilename);
       // the segment's shared settings (maxmemory, its policy...) are kept as they are
       config.attachShared(this.ks.settings, false);
       this.engine = new Engine({ ks: this.ks, config, expireOnLock: true, derivedWallClock: true });
@@ -1169,6 +1176,42 @@ export class KV extends EventEmitter {
     if (result instanceof ReplyError) throw result;
     if (result === null || result === undefined) return null;
     return (result as Reply[]).map((r) => (r instanceof ReplyError ? [r] : [null, r]));
+  }
+
+  // ---------------------------------------------------------------- persistence (RDB)
+
+  /**
+   * SAVE: the keyspace to `dir/dbfilename` (this process's configuration: the working
+   * directory and dump.rdb unless set), by the same fork-free snapshot a server's BGSAVE
+   * takes: other processes keep writing meanwhile.
+   */
+  save(): void {
+    this.call('SAVE');
+  }
+
+  /** BGSAVE: the snapshot walked a slice per event-loop turn of this process. */
+  bgsave(opts: { schedule?: boolean } = {}): string {
+    return (opts.schedule ? this.call('BGSAVE', 'SCHEDULE') : this.call('BGSAVE')) as string;
+  }
+
+  /** LASTSAVE: unix seconds of this process's last successful save. */
+  lastsave(): number {
+    return this.call('LASTSAVE') as number;
+  }
+
+  /** DUMP: the value in Redis's serialisation (RESTORE takes it here or in any Redis), null when absent. */
+  dump(key: Arg): Buffer | null {
+    return this.callBuffer('DUMP', key) as Buffer | null;
+  }
+
+  /** RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]: ttl in ms (0: none). */
+  restore(key: Arg, ttlMs: number, payload: Uint8Array, opts: { replace?: boolean; absttl?: boolean; idleTime?: number; freq?: number } = {}): 'OK' {
+    const args: Arg[] = [key, ttlMs, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
+    if (opts.replace) args.push('REPLACE');
+    if (opts.absttl) args.push('ABSTTL');
+    if (opts.idleTime !== undefined) args.push('IDLETIME', opts.idleTime);
+    if (opts.freq !== undefined) args.push('FREQ', opts.freq);
+    return this.call('RESTORE', ...args) as 'OK';
   }
 
   // ---------------------------------------------------------------- configuration
