@@ -24,6 +24,7 @@ import {
   binOf,
 } from './layout.js';
 import { Mem } from './mem.js';
+import { CowEpochs, ROOT_COW } from './cow.js';
 import { UndoLog } from './undo.js';
 
 export interface HeapOptions {
@@ -87,6 +88,8 @@ export class Heap {
   readonly base: number;
   readonly arenaStart: number;
   private readonly undo: UndoLog;
+  /** The copy-on-write epoch (src/heap/cow.ts): a view of the heap as it was, for incremental dumps. */
+  readonly cow: CowEpochs;
   private locked = false;
   private readonly pendingFrees: number[] = [];
   /**
@@ -108,6 +111,9 @@ export class Heap {
     this.base = backing.base;
     this.arenaStart = this.dv.getFloat64(this.base + H.arenaStart, true);
     this.undo = new UndoLog(this.mem, backing, this.base);
+    this.cow = new CowEpochs(this);
+    this.undo.cow = this.cow;
+    this.undo.cowRootAt = this.rootOffset(ROOT_COW);
   }
 
   /** True when the backing holds a heap header (any version). */
@@ -566,6 +572,8 @@ export class Heap {
     const G = this.size(c);
     const f = this.flags(c);
     if ((f & INUSE) === 0) throw new Error(`heap: chunk at ${p} freed twice in one operation`);
+    // a copy-on-write epoch keeps freed memory until it ends (reuse is written without logging)
+    if (this.cow.quarantine(p, G * GRANULE)) return;
     this.undo.log(c, 16);
     this.hadd(H.usedBytes, -G * GRANULE);
     this.hadd(H.liveChunks, -1);

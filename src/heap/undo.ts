@@ -54,9 +54,17 @@ export class UndoLog {
     this.used = 0;
   }
 
+  /**
+   * The copy-on-write epoch (src/heap/cow.ts), set by the heap: while one is open (its
+   * root, at cowRootAt, is not 0), old bytes are copied aside before they are logged.
+   */
+  cow: { beforeWrite(off: number, len: number): void } | null = null;
+  cowRootAt = 0;
+
   /** Record the current contents of [off, off+len) unless this operation already did. */
   log(off: number, len: number): void {
     if (!this.active) throw new Error('heap: write outside an operation');
+    if (this.cow !== null && this.mem.dv.getFloat64(this.cowRootAt, true) !== 0) this.cow.beforeWrite(off, len);
     if (len <= 16) {
       const first = Math.floor(off / LINE);
       const last = Math.floor((off + len - 1) / LINE);

@@ -66,6 +66,8 @@ export function checkKeyspace(ks: Keyspace): KeyspaceReport {
     markTable(t);
     t.forEach((r) => markEntry(Heap.deref(r), 'flushed entry'));
   }
+  // a copy-on-write epoch's shadow and the chunks it keeps from being reused
+  ks.heap.cow.chunks(mark);
   // a snapshot's state, what it preserved, and tables flushed away from it
   ks.snapshots.chunks(mark, markEntry);
   for (const ref of ks.snapshots.detachedTables()) {

@@ -1,0 +1,329 @@
+/**
+ * The copy-on-write epoch: while it is open, a reader can see the heap exactly as it was
+ * when the epoch began, through a HeapView (src/heap/view.ts), however long it takes and
+ * whatever every process writes meanwhile — what an incremental DUMP of a huge value walks
+ * a slice at a time (the seed's block-level copy-on-write).
+ *
+ * It rides on the crash-safety rule that every change of existing bytes is logged (undo)
+ * before it is made: during the epoch, the undo log's `log()` first copies the old bytes
+ * of each 64-byte line it is asked about aside ("shadows" it), once per line per epoch;
+ * the view reads a shadowed line from its copy, any other line from the mapping. Memory
+ * freed during the epoch is not given back (new allocations are written without logging,
+ * so reused memory would change under the reader): frees are quarantined and released
+ * when the epoch ends. Writers in any process do this (the state is in the segment).
+ *
+ * Shadow entries are written without undo: a writer killed mid-operation leaves shadows
+ * of lines its rollback then restores to exactly the shadowed contents (the epoch-start
+ * ones), and a half-written shadow is not published (its index entry is written last).
+ * When the shadow space is full, the epoch is marked broken: writers stop shadowing, and
+ * the reader must give up and fall back (a synchronous dump).
+ *
+ * State chunk (heap root ROOT_COW, 0 when no epoch; written down once, here):
+ *   0   u32 COW_VERSION
+ *   4   u32 flags: 1 broken (the shadow overflowed), 2 ending (releasing the quarantine)
+ *   8   u32 owner's attach slot (0xffffffff: none)
+ *   12  u32 owner's pid
+ *   16  f64 start time (ms)
+ *   24  u32 index chunk: capacity × {u32 line + 1 (0: empty), u32 data slot}, open addressing
+ *   28  u32 index capacity (a power of two)
+ *   32  u32 data chunk: capacity × 64-byte lines
+ *   36  u32 data capacity (lines)
+ *   40  u32 data lines used
+ *   44  u32 quarantined chunks
+ *   48  f64 first quarantined chunk (payload offset; each holds the next one in its first 8 bytes), 0: none
+ *   56  f64 quarantined bytes
+ */
+import type { Heap } from './heap.js';
+import type { HeapView } from './view.js';
+import { CHUNK_OVERHEAD, GRANULE } from './layout.js';
+
+const refOf = (p: number): number => (p - CHUNK_OVERHEAD) / GRANULE;
+const derefOf = (r: number): number => (r === 0 ? 0 : r * GRANULE + CHUNK_OVERHEAD);
+
+export const ROOT_COW = 63;
+export const COW_VERSION = 1;
+const LINE = 64;
+const C_FLAGS = 4;
+const C_OWNER_SLOT = 8;
+const C_OWNER_PID = 12;
+const C_START = 16;
+const C_INDEX = 24;
+const C_INDEX_CAP = 28;
+const C_DATA = 32;
+const C_DATA_CAP = 36;
+const C_DATA_USED = 40;
+const C_QCOUNT = 44;
+const C_QHEAD = 48;
+const C_QBYTES = 56;
+const STATE_BYTES = 64;
+const F_BROKEN = 1;
+const F_ENDING = 2;
+const NO_SLOT = 0xffffffff;
+
+export interface CowInfo {
+  ownerSlot: number;
+  ownerPid: number;
+  startedAt: number;
+  broken: boolean;
+  ending: boolean;
+  shadowLines: number;
+  quarantined: number;
+  quarantinedBytes: number;
+}
+
+/** Knuth's multiplicative hash of a line number into the index. */
+function slotOf(line: number, mask: number): number {
+  return Math.imul(line, 0x9e3779b1) >>> 0 & mask;
+}
+
+/** The part of the epoch's machinery every process runs (the heap and its undo log call it). */
+export class CowEpochs {
+  private readonly dv: DataView;
+  readonly u8: Uint8Array;
+  private readonly rootAt: number;
+
+  constructor(private readonly heap: Heap) {
+    this.dv = heap.dv;
+    this.u8 = heap.mem.u8;
+    this.rootAt = heap.rootOffset(ROOT_COW);
+  }
+
+  /** The state chunk, 0 when no epoch is open. */
+  state(): number {
+    return this.dv.getFloat64(this.rootAt, true);
+  }
+
+  info(): CowInfo | null {
+    const st = this.state();
+    if (st === 0) return null;
+    const dv = this.dv;
+    const flags = dv.getUint32(st + C_FLAGS, true);
+    const slot = dv.getUint32(st + C_OWNER_SLOT, true);
+    return {
+      ownerSlot: slot === NO_SLOT ? -1 : slot,
+      ownerPid: dv.getUint32(st + C_OWNER_PID, true),
+      startedAt: dv.getFloat64(st + C_START, true),
+      broken: (flags & F_BROKEN) !== 0,
+      ending: (flags & F_ENDING) !== 0,
+      shadowLines: dv.getUint32(st + C_DATA_USED, true),
+      quarantined: dv.getUint32(st + C_QCOUNT, true),
+      quarantinedBytes: dv.getFloat64(st + C_QBYTES, true),
+    };
+  }
+
+  /**
+   * Open an epoch (inside an operation, lock held): from the end of this operation on,
+   * the view sees the heap as it is now. `shadowBytes`: room for old lines (the epoch
+   * breaks when writers change more than that).
+   */
+  begin(ownerSlot: number, ownerPid: number, now: number, shadowBytes = 16 << 20): void {
+    if (this.state() !== 0) throw new Error('a copy-on-write epoch is already open');
+    const heap = this.heap;
+    const dataCap = Math.max(64, Math.floor(shadowBytes / LINE));
+    let indexCap = 1;
+    while (indexCap < dataCap * 2) indexCap *= 2;
+    const st = heap.alloc(STATE_BYTES);
+    const index = heap.alloc(indexCap * 8);
+    const data = heap.alloc(dataCap * LINE);
+    heap.mem.fill(st, STATE_BYTES, 0);
+    heap.mem.fill(index, indexCap * 8, 0);
+    const dv = this.dv;
+    dv.setUint32(st, COW_VERSION, true);
+    dv.setUint32(st + C_OWNER_SLOT, ownerSlot < 0 ? NO_SLOT : ownerSlot, true);
+    dv.setUint32(st + C_OWNER_PID, ownerPid, true);
+    dv.setFloat64(st + C_START, now, true);
+    dv.setUint32(st + C_INDEX, refOf(index), true);
+    dv.setUint32(st + C_INDEX_CAP, indexCap, true);
+    dv.setUint32(st + C_DATA, refOf(data), true);
+    dv.setUint32(st + C_DATA_CAP, dataCap, true);
+    heap.setRoot(ROOT_COW, st);
+  }
+
+  /**
+   * Called by the undo log before [off, off+len) changes (every process, every logged
+   * write, while an epoch is open): shadow the lines not shadowed yet.
+   */
+  beforeWrite(off: number, len: number): void {
+    const st = this.state();
+    if (st === 0) return;
+    const dv = this.dv;
+    if (dv.getUint32(st + C_FLAGS, true) !== 0) return;
+    const index = derefOf(dv.getUint32(st + C_INDEX, true));
+    const mask = dv.getUint32(st + C_INDEX_CAP, true) - 1;
+    const data = derefOf(dv.getUint32(st + C_DATA, true));
+    const cap = dv.getUint32(st + C_DATA_CAP, true);
+    const last = Math.floor((off + len - 1) / LINE);
+    for (let line = Math.floor(off / LINE); line <= last; line++) {
+      let i = slotOf(line, mask);
+      let found = false;
+      for (;;) {
+        const k = dv.getUint32(index + i * 8, true);
+        if (k === 0) break;
+        if (k === line + 1) {
+          found = true;
+          break;
+        }
+        i = (i + 1) & mask;
+      }
+      if (found) continue;
+      const used = dv.getUint32(st + C_DATA_USED, true);
+      if (used >= cap) {
+        // no room: the view can no longer be complete; the reader falls back
+        dv.setUint32(st + C_FLAGS, dv.getUint32(st + C_FLAGS, true) | F_BROKEN, true);
+        return;
+      }
+      dv.setUint32(st + C_DATA_USED, used + 1, true);
+      this.u8.copyWithin(data + used * LINE, line * LINE, line * LINE + LINE);
+      dv.setUint32(index + i * 8 + 4, used, true);
+      // published last: a writer killed before this line leaves the slot empty
+      dv.setUint32(index + i * 8, line + 1, true);
+    }
+  }
+
+  /**
+   * Called by the heap when it is about to release freed chunk p at commit: true when the
+   * epoch keeps it (quarantine) instead. Inside the freeing operation (logged).
+   */
+  quarantine(p: number, bytes: number): boolean {
+    const st = this.state();
+    if (st === 0) return false;
+    const dv = this.dv;
+    if ((dv.getUint32(st + C_FLAGS, true) & F_ENDING) !== 0) return false;
+    const heap = this.heap;
+    // the link overwrites the chunk's first bytes: logged, so shadowed first
+    heap.log(p, 8);
+    dv.setFloat64(p, dv.getFloat64(st + C_QHEAD, true), true);
+    heap.log(st + C_QCOUNT, 20);
+    dv.setUint32(st + C_QCOUNT, dv.getUint32(st + C_QCOUNT, true) + 1, true);
+    dv.setFloat64(st + C_QHEAD, p, true);
+    dv.setFloat64(st + C_QBYTES, dv.getFloat64(st + C_QBYTES, true) + bytes, true);
+    return true;
+  }
+
+  /**
+   * End the epoch a slice at a time (inside an operation each): frees are no longer
+   * quarantined, up to `budget` quarantined chunks are released. True once the epoch is
+   * gone (then call no more).
+   */
+  endStep(budget = 2000): boolean {
+    const st = this.state();
+    if (st === 0) return true;
+    const dv = this.dv;
+    const heap = this.heap;
+    heap.log(st + C_FLAGS, 4);
+    dv.setUint32(st + C_FLAGS, dv.getUint32(st + C_FLAGS, true) | F_ENDING, true);
+    let head = dv.getFloat64(st + C_QHEAD, true);
+    let n = dv.getUint32(st + C_QCOUNT, true);
+    for (let k = 0; k < budget && head !== 0; k++) {
+      const next = dv.getFloat64(head, true);
+      heap.free(head);
+      head = next;
+      n--;
+    }
+    heap.log(st + C_QCOUNT, 12);
+    dv.setUint32(st + C_QCOUNT, n, true);
+    dv.setFloat64(st + C_QHEAD, head, true);
+    if (head !== 0) return false;
+    heap.free(derefOf(dv.getUint32(st + C_INDEX, true)));
+    heap.free(derefOf(dv.getUint32(st + C_DATA, true)));
+    heap.free(st);
+    heap.setRoot(ROOT_COW, 0);
+    return true;
+  }
+
+  /** The heap as it was when the epoch began (valid while it is open and not broken). */
+  view(): HeapView {
+    return new CowView(this);
+  }
+
+  /** Whether the view is still whole (no writer found the shadow full). */
+  get whole(): boolean {
+    const st = this.state();
+    return st !== 0 && (this.dv.getUint32(st + C_FLAGS, true) & F_BROKEN) === 0;
+  }
+
+  /** Chunks the epoch owns, for the integrity checker: state, index, data, quarantined chunks. */
+  chunks(mark: (p: number, what: string) => void): void {
+    const st = this.state();
+    if (st === 0) return;
+    const dv = this.dv;
+    mark(st, 'copy-on-write state');
+    mark(derefOf(dv.getUint32(st + C_INDEX, true)), 'copy-on-write index');
+    mark(derefOf(dv.getUint32(st + C_DATA, true)), 'copy-on-write lines');
+    for (let p = dv.getFloat64(st + C_QHEAD, true); p !== 0; p = dv.getFloat64(p, true)) mark(p, 'quarantined chunk');
+  }
+
+  /** Where line `line`'s epoch-start copy is (a byte offset), or -1 when it was not shadowed. */
+  shadowOf(line: number): number {
+    const st = this.state();
+    const dv = this.dv;
+    if (dv.getUint32(st + C_DATA_USED, true) === 0) return -1;
+    const index = derefOf(dv.getUint32(st + C_INDEX, true));
+    const mask = dv.getUint32(st + C_INDEX_CAP, true) - 1;
+    let i = slotOf(line, mask);
+    for (;;) {
+      const k = dv.getUint32(index + i * 8, true);
+      if (k === 0) return -1;
+      if (k === line + 1) return derefOf(dv.getUint32(st + C_DATA, true)) + dv.getUint32(index + i * 8 + 4, true) * LINE;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Lines shadowed so far (0: the view may read the mapping directly). */
+  shadowLines(): number {
+    const st = this.state();
+    return st === 0 ? 0 : this.dv.getUint32(st + C_DATA_USED, true);
+  }
+}
+
+/** Reads through the shadow: a line copied aside is read from its copy, any other from the mapping. */
+class CowView implements HeapView {
+  private scratch = new Uint8Array(4096);
+  private readonly mem: Uint8Array;
+  private readonly tmp = new DataView(new ArrayBuffer(8));
+  private readonly tmpU8 = new Uint8Array(this.tmp.buffer);
+
+  constructor(private readonly cow: CowEpochs) {
+    this.mem = cow.u8;
+  }
+
+  bytes(off: number, len: number): Uint8Array {
+    if (len === 0) return this.mem.subarray(off, off);
+    if (this.cow.shadowLines() === 0) return this.mem.subarray(off, off + len);
+    if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, this.scratch.length * 2));
+    const out = this.scratch;
+    const end = off + len;
+    let pos = off;
+    while (pos < end) {
+      const line = Math.floor(pos / LINE);
+      const lineEnd = Math.min(end, (line + 1) * LINE);
+      const s = this.cow.shadowOf(line);
+      const src = s < 0 ? pos : s + (pos - line * LINE);
+      out.set(this.mem.subarray(src, src + (lineEnd - pos)), pos - off);
+      pos = lineEnd;
+    }
+    return out.subarray(0, len);
+  }
+
+  private small(off: number, len: number): DataView {
+    const b = this.bytes(off, len);
+    this.tmpU8.set(b);
+    return this.tmp;
+  }
+
+  u8(off: number): number {
+    return this.bytes(off, 1)[0]!;
+  }
+
+  u16(off: number): number {
+    return this.small(off, 2).getUint16(0, true);
+  }
+
+  u32(off: number): number {
+    return this.small(off, 4).getUint32(0, true);
+  }
+
+  f64(off: number): number {
+    return this.small(off, 8).getFloat64(0, true);
+  }
+}
