@@ -5,6 +5,8 @@
  * (toRdb / fromRdb in src/types/<type>/rdb.ts, through valuetypes.ts); keys change only
  * through the keyspace's seam. MIGRATE's socket work is src/commands/migrate.ts.
  */
+import { IncrementalDump } from '../persistence/dump_job.js';
+import { canBlock } from './blocking.js';
 import { REASON } from '../keyspace/changes.js';
 import { ReplyError, type Expiry } from '../keyspace/keyspace.js';
 import { O_LRU } from '../keyspace/object.js';
@@ -32,6 +34,16 @@ function payloadOf(ctx: CommandContext, e: number): Uint8Array {
 function dump(ctx: CommandContext, argv: Buffer[]): void {
   const e = ctx.ks.lookupRead(ctx.session.db, argv[1]!);
   if (e === 0) return ctx.reply.nullBulk();
+  // a huge value, for a server connection that can wait: serialised a slice per event-loop
+  // turn under a copy-on-write epoch (other clients are served meanwhile), replied when done
+  if (canBlock(ctx)) {
+    const slot = (ctx.ks as { segment?: { slot: number } }).segment?.slot ?? -1;
+    const job = IncrementalDump.start(ctx.ks, ctx.session.db, argv[1]!, e, ctx.env.config.bool('rdbcompression'), slot);
+    if (job !== null) {
+      ctx.session.deferred = job;
+      return;
+    }
+  }
   ctx.reply.bulk(payloadOf(ctx, e));
 }
 

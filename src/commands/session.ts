@@ -7,6 +7,7 @@
  */
 import type { ReplySink } from './reply.js';
 import type { BlockRequest } from './blocking.js';
+import type { DeferredReply } from './types.js';
 
 /** A command queued by MULTI (its arguments copied: the originals may be views of a read buffer). */
 export interface QueuedCommand {
@@ -73,6 +74,8 @@ export class Session {
   canBlock = false;
   /** Commands run inside the current one (EXEC's queue): blocking commands must not block there. */
   nestedCalls = 0;
+  /** A reply the running command gives later (src/commands/types.ts DeferredReply): the server runs it. */
+  deferred: DeferredReply | null = null;
   /** Set by a blocking command that found nothing: what to wait for (src/commands/blocking.ts). */
   blockRequest: BlockRequest | null = null;
   /** The server runs a blocked command again because one of its keys changed. */

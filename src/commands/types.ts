@@ -131,6 +131,21 @@ export interface ServerOps {
   unblockClient(id: number, error: boolean): boolean;
 }
 
+/**
+ * A reply a command gives later, after work done a slice at a time between other clients'
+ * commands (an incremental DUMP): a handler in a session that can wait (`canBlock`) sets
+ * `session.deferred`; the server holds the connection's later input, calls step() once per
+ * event-loop turn until it says true, then finish() writes the reply.
+ */
+export interface DeferredReply {
+  /** One slice (taking the segment's lock itself) until about `deadline` (performance.now() ms): true when done. */
+  step(deadline: number): boolean;
+  /** Write the reply (after step() said true). */
+  finish(reply: ReplySink): void;
+  /** The client is gone: give up, releasing what the job holds. */
+  abort(): void;
+}
+
 export interface CommandContext {
   /** The keyspace: lookups and the write seam. */
   readonly ks: Keyspace;

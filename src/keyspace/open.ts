@@ -52,6 +52,7 @@ export function openKeyspace(opts: OpenKeyspaceOptions): SegmentKeyspace {
  * True when one was dropped.
  */
 export function reapDeadSnapshot(ks: SegmentKeyspace): boolean {
+  reapDeadCowEpoch(ks);
   const info = ks.snapshots.info();
   if (info === null) return false;
   const alive = info.ownerSlot >= 0 ? ks.segment.slotHolder(info.ownerSlot) === info.ownerPid : info.ownerPid === process.pid;
@@ -62,4 +63,23 @@ export function reapDeadSnapshot(ks: SegmentKeyspace): boolean {
     ks.snapshots.abort();
     return true;
   });
+}
+
+/**
+ * The same for a copy-on-write epoch (an incremental DUMP's, src/heap/cow.ts) whose owner
+ * died: it is ended, a slice of its quarantined frees per operation.
+ */
+export function reapDeadCowEpoch(ks: SegmentKeyspace): boolean {
+  const info = ks.heap.cow.info();
+  if (info === null) return false;
+  const alive = info.ownerSlot >= 0 ? ks.segment.slotHolder(info.ownerSlot) === info.ownerPid : info.ownerPid === process.pid;
+  if (alive) return false;
+  while (
+    !ks.exec(() => {
+      const again = ks.heap.cow.info();
+      if (again === null || again.ownerPid !== info.ownerPid || again.startedAt !== info.startedAt) return true;
+      return ks.heap.cow.endStep();
+    })
+  );
+  return true;
 }

@@ -11,6 +11,7 @@
  * `socket.write` at the end of the event-loop turn. No closure is allocated per command.
  */
 
+import type { DeferredReply } from '../commands/types.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import { native } from '../shm/native.js';
@@ -527,6 +528,14 @@ export class Server implements ServerOps, ServerInfoSource {
             c.heldByPause = true;
             return;
           }
+          if (c.deferred !== null) {
+            // a reply that comes later (an incremental DUMP): the rest of the input waits
+            const job = c.deferred;
+            c.deferred = null;
+            this.pendingArgv.set(c, []);
+            this.runDeferred(c, job);
+            return;
+          }
           if (c.blockRequest !== null) {
             // a blocking command waits for its keys: it and the rest of the input are held
             this.pendingArgv.set(c, argv);
@@ -586,6 +595,42 @@ export class Server implements ServerOps, ServerInfoSource {
       this.processInput(c, null);
       this.deferFlush(c);
     });
+  }
+
+  /**
+   * A command's deferred reply: a slice of its work per event-loop turn (about 2 ms, the
+   * other clients in between), then the reply and the connection's held input.
+   */
+  private runDeferred(c: Client, job: DeferredReply): void {
+    const turn = (): void => {
+      if (c.closed || this.shuttingDown) {
+        job.abort();
+        return;
+      }
+      let done: boolean;
+      try {
+        done = job.step(perf.now() + 2);
+      } catch (e) {
+        this.log.warning(`deferred reply failed: ${(e as Error).message}`);
+        job.abort();
+        c.reply.error('ERR the command failed while it ran in the background (see the server log)');
+        done = true;
+      }
+      if (!done) {
+        setImmediate(turn);
+        return;
+      }
+      if (!c.closed) job.finish(c.reply);
+      this.pendingArgv.delete(c);
+      if (c.closed) return;
+      this.deferFlush(c);
+      setImmediate(() => {
+        if (c.closed || this.pendingArgv.has(c)) return;
+        this.processInput(c, null);
+        this.deferFlush(c);
+      });
+    };
+    setImmediate(turn);
   }
 
   /** CLIENT UNBLOCK */

@@ -1,0 +1,120 @@
+/**
+ * DUMP of a huge value without stalling anyone (the seed's incremental dump): the value is
+ * serialised a slice at a time through a copy-on-write epoch (src/heap/cow.ts), so every
+ * slice reads the value as it was when the DUMP ran, while the server serves other clients
+ * and every process writes (a write copies the old lines it changes aside; nothing is
+ * copied up front). The reply is sent once the payload is complete (a bulk reply needs its
+ * length first).
+ *
+ * If writers changed more than the epoch's shadow holds, the view is no longer whole: the
+ * job then serialises the key as it is at that moment, at once (a DUMP that took effect
+ * later: still one consistent value).
+ */
+import type { Keyspace } from '../keyspace/keyspace.js';
+import { valueType } from '../keyspace/valuetypes.js';
+import { O_VLEN } from '../keyspace/object.js';
+import { RdbEncoder } from '../rdb/encode.js';
+import { crc64Bytes } from '../rdb/crc64.js';
+import { RDB_VERSION } from '../rdb/format.js';
+import { createDumpPayload } from '../rdb/dump.js';
+import type { ValueStream } from '../rdb/stream.js';
+import type { DeferredReply, ReplySink } from '../commands/types.js';
+
+/** Values with at least this many elements (or string bytes) are dumped incrementally. */
+export const INCREMENTAL_DUMP_ELEMENTS = 32768;
+export const INCREMENTAL_DUMP_BYTES = 4 << 20;
+/** Elements (or bytes) per stream step. */
+const STEP_BUDGET = 512;
+/** Room for old lines: the epoch breaks when writers change more than this meanwhile. */
+const SHADOW_BYTES = 8 << 20;
+
+export class IncrementalDump implements DeferredReply {
+  private readonly enc: RdbEncoder;
+  private readonly chunks: Uint8Array[] = [];
+  private done = false;
+  private payload: Uint8Array | null = null;
+  /** The shadow overflowed: `payload` is the key as it was when that was found (null: gone). */
+  private fallback = false;
+  private ended = false;
+
+  private constructor(
+    private readonly ks: Keyspace,
+    private readonly db: number,
+    private readonly key: Buffer,
+    private readonly stream: ValueStream,
+    private readonly compress: boolean,
+  ) {
+    this.enc = new RdbEncoder({ compress, sink: (c) => void this.chunks.push(Uint8Array.prototype.slice.call(c)) });
+    this.enc.byte(stream.rdbType);
+  }
+
+  /**
+   * Inside DUMP's operation, for entry e of key in db: a job when the value is big enough
+   * and its type streams it and no other epoch is open; null: dump it at once.
+   */
+  static start(ks: Keyspace, db: number, key: Buffer, e: number, compress: boolean, ownerSlot: number): IncrementalDump | null {
+    const cow = ks.heap.cow;
+    if (cow.state() !== 0) return null;
+    const t = valueType(ks.type(e));
+    if (t.rdbStream === undefined) return null;
+    const n = ks.heap.dv.getUint32(e + O_VLEN, true);
+    if (n < (t.type === 0 ? INCREMENTAL_DUMP_BYTES : INCREMENTAL_DUMP_ELEMENTS)) return null;
+    const stream = t.rdbStream(ks, cow.view(), e);
+    if (stream === undefined) return null;
+    // the epoch opens inside this operation: from its end on, writers copy old lines aside
+    cow.begin(ownerSlot, process.pid, Date.now(), SHADOW_BYTES);
+    return new IncrementalDump(ks, db, Buffer.from(key), stream, compress);
+  }
+
+  step(deadline: number): boolean {
+    if (this.done) return true;
+    const ks = this.ks;
+    ks.exec(() => {
+      if (!ks.heap.cow.whole) {
+        // the shadow overflowed: the key as it is now, at once
+        const e = ks.findRaw(this.db, this.key);
+        this.payload = e === 0 || ks.isExpired(e) ? null : createDumpPayload(valueType(ks.type(e)).toRdb!(ks, e), { compress: this.compress });
+        this.fallback = true;
+        this.done = true;
+        return;
+      }
+      while (!this.done && performance.now() < deadline) this.done = this.stream.step(this.enc, STEP_BUDGET);
+    });
+    if (this.done) {
+      if (!this.fallback) this.seal();
+      this.end();
+    }
+    return this.done;
+  }
+
+  private seal(): void {
+    this.enc.byte(RDB_VERSION & 0xff);
+    this.enc.byte((RDB_VERSION >>> 8) & 0xff);
+    this.enc.flush();
+    const body = Buffer.concat(this.chunks);
+    const out = new Uint8Array(body.length + 8);
+    out.set(body, 0);
+    out.set(crc64Bytes(body), body.length);
+    this.payload = out;
+  }
+
+  /** Close the epoch (a slice of quarantined frees per operation). */
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const ks = this.ks;
+    while (!ks.exec(() => ks.heap.cow.endStep())) {
+      // (each slice is its own operation: other processes get the lock in between)
+    }
+  }
+
+  finish(reply: ReplySink): void {
+    if (this.payload === null) reply.nullBulk();
+    else reply.bulk(Buffer.from(this.payload.buffer, this.payload.byteOffset, this.payload.byteLength));
+  }
+
+  abort(): void {
+    this.done = true;
+    this.end();
+  }
+}
