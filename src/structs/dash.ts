@@ -32,6 +32,12 @@ const T_SEGS = 16;
 const T_VERSION = 20;
 const DASH_VERSION = 1;
 
+/**
+ * The layout's offsets, for readers that walk a table through a HeapView (an incremental
+ * DUMP reading the heap as it was: src/structs/dash_view.ts) instead of this class.
+ */
+export const DASH_LAYOUT = { T_DEPTH, T_DIR, T_COUNT, SEG_HDR } as const;
+
 export type EqFn = (ref: number) => boolean;
 
 function dirIndex(hash: number, depth: number): number {

@@ -333,3 +333,41 @@ export function lpEntryOffsets(heap: Heap, p: number, from: number, n: number, o
   for (let at = from, k = 0; at !== 0 && k < n; at = lpNext(heap, p, at), k++) out.push(at);
   return out;
 }
+
+/**
+ * The entries of a listpack given as its bytes (`b` = the `used` bytes from its payload
+ * offset, header included), as subarrays of `b`: for readers that see the heap through a
+ * HeapView (an incremental DUMP reading the heap as it was), which must not use the
+ * heap-based functions above (they read the live mapping). Throws when the bytes are not a
+ * well-formed listpack (a wrong view must fail loudly, not loop or read past the end).
+ */
+export function lpEntriesOfBytes(b: Uint8Array, out: Uint8Array[] = []): Uint8Array[] {
+  if (b.length < LP_HDR) throw new Error(`listpack of ${b.length} bytes: shorter than its header`);
+  const count = (b[L_COUNT]! | (b[L_COUNT + 1]! << 8) | (b[L_COUNT + 2]! << 16) | (b[L_COUNT + 3]! << 24)) >>> 0;
+  const used = (b[L_USED]! | (b[L_USED + 1]! << 8) | (b[L_USED + 2]! << 16) | (b[L_USED + 3]! << 24)) >>> 0;
+  if (used !== b.length) throw new Error(`listpack says it uses ${used} bytes, ${b.length} given`);
+  let at = LP_HDR;
+  let n = 0;
+  while (at < used) {
+    const h = b[at]!;
+    let len: number;
+    let hdr: number;
+    if (h < 128) {
+      len = h;
+      hdr = 1;
+    } else {
+      if (at + 4 > used) throw new Error(`listpack entry ${n}: header runs past the used bytes`);
+      // 4-byte header: big-endian, top bit set (writeEntry)
+      len = (((h & 0x7f) << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+      hdr = 4;
+    }
+    const s = hdr + len;
+    const end = at + s + (s < 128 ? 1 : 4);
+    if (end > used) throw new Error(`listpack entry ${n}: runs past the used bytes`);
+    out.push(b.subarray(at + hdr, at + hdr + len));
+    at = end;
+    n++;
+  }
+  if (n !== count) throw new Error(`listpack: count ${count} but ${n} entries`);
+  return out;
+}

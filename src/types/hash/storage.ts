@@ -27,6 +27,7 @@ import { hashBytes } from '../../structs/hash.js';
 import { lpAppend, lpCheck, lpData, lpDelete, lpFind, lpFirst, lpFromItems, lpLen, lpNew, lpNext, lpReplace, lpUsed } from '../../structs/listpack.js';
 import { Digest } from '../../keyspace/digest.js';
 import { hashFromRdb, hashToRdb } from './rdb.js';
+import { hashRdbStream } from './stream.js';
 
 /** Redis's OBJ_ENCODING_HT and OBJ_ENCODING_LISTPACK codes. */
 export const ENC_HT = 2;
@@ -35,10 +36,10 @@ export const ENC_LISTPACK = 11;
 const SLOT_ENTRIES = SETTING_SLOT['hash-max-listpack-entries']!;
 const SLOT_VALUE = SETTING_SLOT['hash-max-listpack-value']!;
 
-// field chunk layout
-const F_FLEN = 0;
-const F_VLEN = 4;
-const F_DATA = 8;
+// field chunk layout (exported for the streaming serialiser, src/types/hash/stream.ts)
+export const F_FLEN = 0;
+export const F_VLEN = 4;
+export const F_DATA = 8;
 
 // ---------------------------------------------------------------- basics
 
@@ -538,6 +539,7 @@ export const hashType: ValueType = {
     });
   },
   toRdb: hashToRdb,
+  rdbStream: hashRdbStream,
   fromRdb: hashFromRdb,
   serializedLength(ks, e) {
     if (isListpack(ks, e)) {

@@ -36,6 +36,7 @@ import { OBJ_LIST, O_ENC, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
 import { listFromRdb, listToRdb } from './rdb.js';
+import { listRdbStream } from './stream.js';
 import {
   LP_HDR,
   lpAppend,
@@ -67,9 +68,10 @@ export const ENC_TREE = 1;
 
 /** Slots per tree node. */
 export const FANOUT = 64;
-const T_N = 0;
-const T_LEVEL = 2;
-const T_SLOTS = 8;
+// (exported for the streaming serialiser, src/types/list/stream.ts, which reads them through a HeapView)
+export const T_N = 0;
+export const T_LEVEL = 2;
+export const T_SLOTS = 8;
 const TNODE_BYTES = T_SLOTS + FANOUT * 8;
 
 export type Where = 'left' | 'right';
@@ -91,6 +93,11 @@ export function setPackedThreshold(sz: number): boolean {
   if (sz > 2 ** 32 - (1 << 20)) return false;
   packedThreshold = sz === 0 ? 1 << 30 : sz;
   return true;
+}
+
+/** The packed threshold now (a node of one element at least this long is a plain node). */
+export function listPackedThreshold(): number {
+  return packedThreshold;
 }
 
 function fillOf(ks: Keyspace): number {
@@ -1091,6 +1098,7 @@ export const listType: ValueType = {
     return rdbLenBytes(nodes) + total;
   },
   toRdb: listToRdb,
+  rdbStream: listRdbStream,
   fromRdb: listFromRdb,
   debugFields(ks, e) {
     const { nodes, bytes } = listStats(ks, e);

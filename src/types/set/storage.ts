@@ -29,6 +29,7 @@ import { OBJ_SET, O_ENC, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
 import { setFromRdb, setToRdb } from './rdb.js';
+import { setRdbStream } from './stream.js';
 
 /** Redis's OBJ_ENCODING_HT / OBJ_ENCODING_INTSET codes. */
 export const ENC_HT = 2;
@@ -566,6 +567,7 @@ export const setType: ValueType = {
     });
   },
   toRdb: setToRdb,
+  rdbStream: setRdbStream,
   fromRdb: setFromRdb,
   serializedLength(ks, e) {
     if (setEncoding(ks, e) === ENC_INTSET) {

@@ -16,6 +16,7 @@ import { FLAG_SHARED_INT, OBJ_STRING, O_CTIME, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, 
 import { freshStamp } from '../../keyspace/access.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
 import { stringFromRdb, stringToRdb } from './rdb.js';
+import { stringRdbStream } from './stream.js';
 
 export const ENC_RAW = 0;
 export const ENC_INT = 1;
@@ -311,6 +312,7 @@ export const stringType: ValueType = {
     return rdbStringLength(ks.heap.mem.u8, stringOffset(ks, e), stringLength(ks, e));
   },
   toRdb: stringToRdb,
+  rdbStream: stringRdbStream,
   fromRdb: stringFromRdb,
 };
 

@@ -35,6 +35,7 @@ import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
 import { formatDouble } from '../../protocol/float.js';
 import { zsetFromRdb, zsetToRdb } from './rdb.js';
+import { zsetRdbStream } from './stream.js';
 
 /** Redis's OBJ_ENCODING_SKIPLIST / OBJ_ENCODING_LISTPACK codes. */
 export const ENC_SKIPLIST = 7;
@@ -43,7 +44,8 @@ export const ENC_LISTPACK = 11;
 const ZHDR = 16;
 /** Skiplists of more members than this are freed lazily (Redis's LAZYFREE_THRESHOLD). */
 const LAZYFREE_THRESHOLD = 64;
-const Z_DASH = TREE_HDR;
+/** Offset in the skiplist's header chunk of the member table's ref (exported for src/types/zset/stream.ts). */
+export const Z_DASH = TREE_HDR;
 
 const SLOT_MAX_ENTRIES = SETTING_SLOT['zset-max-listpack-entries']!;
 const SLOT_MAX_VALUE = SETTING_SLOT['zset-max-listpack-value']!;
@@ -877,6 +879,7 @@ export const zsetType: ValueType = {
     }
   },
   toRdb: zsetToRdb,
+  rdbStream: zsetRdbStream,
   fromRdb: zsetFromRdb,
   serializedLength(ks, e) {
     const items = zsetAll(ks, e);
