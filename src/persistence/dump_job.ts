@@ -14,7 +14,6 @@ import type { Keyspace } from '../keyspace/keyspace.js';
 import { valueType } from '../keyspace/valuetypes.js';
 import { O_VLEN } from '../keyspace/object.js';
 import { RdbEncoder } from '../rdb/encode.js';
-import { crc64Bytes } from '../rdb/crc64.js';
 import { RDB_VERSION } from '../rdb/format.js';
 import { createDumpPayload } from '../rdb/dump.js';
 import type { ValueStream } from '../rdb/stream.js';
@@ -44,7 +43,8 @@ export class IncrementalDump implements DeferredReply {
     private readonly stream: ValueStream,
     private readonly compress: boolean,
   ) {
-    this.enc = new RdbEncoder({ compress, sink: (c) => void this.chunks.push(Uint8Array.prototype.slice.call(c)) });
+    // (the running CRC64 makes the trailer without another pass over the payload)
+    this.enc = new RdbEncoder({ compress, checksum: true, sink: (c) => void this.chunks.push(Uint8Array.prototype.slice.call(c)) });
     this.enc.byte(stream.rdbType);
   }
 
@@ -90,12 +90,11 @@ export class IncrementalDump implements DeferredReply {
   private seal(): void {
     this.enc.byte(RDB_VERSION & 0xff);
     this.enc.byte((RDB_VERSION >>> 8) & 0xff);
+    const crc = this.enc.crcDigest();
     this.enc.flush();
-    const body = Buffer.concat(this.chunks);
-    const out = new Uint8Array(body.length + 8);
-    out.set(body, 0);
-    out.set(crc64Bytes(body), body.length);
-    this.payload = out;
+    this.chunks.push(crc);
+    this.payload = Buffer.concat(this.chunks);
+    this.chunks.length = 0;
   }
 
   /** Close the epoch (a slice of quarantined frees per operation). */
