@@ -16,11 +16,11 @@
  *    one set (SADD), one sorted set (ZADD): the difference divided by the element count,
  *    for each server, and the ratio. No assertions: figures only.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RawClient, decodeReply } from '../test/helpers/raw-client.js';
-import { freePort, sleep } from '../test/helpers/ports.js';
+import { sleep } from '../test/helpers/ports.js';
+import { haveTaskset, pipelineFill, startServer, stopServer } from './servers.js';
 
 const SERVER_MAIN = fileURLToPath(new URL('../src/server/launch.cjs', import.meta.url));
 
@@ -46,51 +46,6 @@ function parseArgs(): Opts {
   return o;
 }
 
-const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && os.cpus().length >= 2;
-
-interface Proc {
-  name: string;
-  port: number;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-async function start(name: string, cmd: string, args: string[]): Promise<Proc> {
-  const port = await freePort();
-  const full = [...args, '--port', String(port)];
-  const child = haveTaskset ? spawn('taskset', ['-c', '0', cmd, ...full], { stdio: 'ignore' }) : spawn(cmd, full, { stdio: 'ignore' });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (let i = 0; i < 3000; i++) {
-    try {
-      const c = await RawClient.connect(port);
-      c.close();
-      return { name, port, child, exited };
-    } catch {
-      await sleep(10);
-    }
-  }
-  throw new Error(`${name} did not come up`);
-}
-
-async function stop(p: Proc): Promise<void> {
-  p.child.kill('SIGTERM');
-  await p.exited;
-}
-
-/** Send commands built by make(i) for i in [0, n), pipelined in batches. */
-async function fill(c: RawClient, n: number, make: (i: number) => string[]): Promise<void> {
-  const batch = 5000;
-  for (let i = 0; i < n; i += batch) {
-    const parts: string[] = [];
-    const m = Math.min(batch, n - i);
-    for (let j = 0; j < m; j++) {
-      const args = make(i + j);
-      parts.push(`*${args.length}\r\n${args.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`);
-    }
-    c.sendRaw(parts.join(''));
-    await c.readN(m, 600_000);
-  }
-}
 
 /** FLUSHALL, waiting as long as it takes (freeing 1M elements is not a 5-second job everywhere). */
 async function flushall(c: RawClient): Promise<void> {
@@ -131,9 +86,9 @@ const el = (i: number, w: number): string => String(i).padStart(w, '0');
 
 async function main(): Promise<void> {
   const o = parseArgs();
-  const redis = await start('redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '']);
+  const redis = await startServer('redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '']);
   const segment = `bench-coll-${process.pid}`;
-  const shmkv = await start('shmkv', process.execPath, [SERVER_MAIN, '--segment', segment, '--save', '', '--loglevel', 'warning']);
+  const shmkv = await startServer('shmkv', process.execPath, [SERVER_MAIN, '--segment', segment, '--save', '', '--loglevel', 'warning']);
   const servers = [redis, shmkv];
   try {
     console.log(`taskset: ${haveTaskset ? 'servers on CPU 0' : 'not used'}\n`);
@@ -144,7 +99,7 @@ async function main(): Promise<void> {
       for (const s of servers) {
         const c = await RawClient.connect(s.port);
         await flushall(c);
-        await fill(c, Math.ceil(n / 100), (i) => ['RPUSH', 'L', ...Array.from({ length: Math.min(100, n - i * 100) }, (_, j) => el(i * 100 + j, 8))]);
+        await pipelineFill(c, Math.ceil(n / 100), (i) => ['RPUSH', 'L', ...Array.from({ length: Math.min(100, n - i * 100) }, (_, j) => el(i * 100 + j, 8))]);
         const mid = Math.floor(n / 2);
         // warm-up, then measured: right after the fill shmkv's first ~2,000 LINDEX run 3-5×
         // slower (the JIT re-optimising for reads after the pushes)
@@ -173,7 +128,7 @@ async function main(): Promise<void> {
     for (const s of servers) {
       const c = await RawClient.connect(s.port);
       await flushall(c);
-      await fill(c, o.elements / 100, (i) => ['ZADD', 'Z', ...Array.from({ length: 100 }, (_, j) => [String(i * 100 + j), `m${el(i * 100 + j, 15)}`]).flat()]);
+      await pipelineFill(c, o.elements / 100, (i) => ['ZADD', 'Z', ...Array.from({ length: 100 }, (_, j) => [String(i * 100 + j), `m${el(i * 100 + j, 15)}`]).flat()]);
       const mid = Math.floor(o.elements / 2);
       for (const [, make] of zq) await timeEach(c, 2000, () => make(mid));
       await c.call('CONFIG', 'RESETSTAT');
@@ -202,7 +157,7 @@ async function main(): Promise<void> {
         await flushall(c);
         await sleep(1200);
         const before = await usedMemory(c);
-        await fill(c, o.elements / 100, make);
+        await pipelineFill(c, o.elements / 100, make);
         per.push(((await usedMemory(c)) - before) / o.elements);
         await flushall(c);
         c.close();
@@ -210,8 +165,8 @@ async function main(): Promise<void> {
       console.log(`${kind.padStart(6)} ${per[0]!.toFixed(1).padStart(8)} ${per[1]!.toFixed(1).padStart(8)} ${(per[1]! / per[0]!).toFixed(2).padStart(12)}`);
     }
   } finally {
-    await stop(redis);
-    await stop(shmkv);
+    await stopServer(redis);
+    await stopServer(shmkv);
     spawnSync(process.execPath, [fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'rm', segment], { stdio: 'ignore' });
   }
 }

@@ -13,16 +13,16 @@
  * 4. DUMP of the big hash: the longest PING round trip another client saw meanwhile.
  * No assertions: figures only.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawClient, decodeReply } from '../test/helpers/raw-client.js';
-import { freePort, sleep } from '../test/helpers/ports.js';
+import { sleep } from '../test/helpers/ports.js';
+import { haveTaskset, pipelineFill, startServer, stopServer, type Proc as Server } from './servers.js';
 
 const SERVER_MAIN = fileURLToPath(new URL('../src/server/launch.cjs', import.meta.url));
-const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && os.cpus().length >= 2;
 
 interface Opts {
   keys: number;
@@ -43,49 +43,14 @@ function parseArgs(): Opts {
   return o;
 }
 
-interface Proc {
-  name: string;
-  port: number;
+/** A server of this benchmark: its directory and (shmkv) segment besides the process. */
+interface Proc extends Server {
   dir: string;
   segment: string | null;
-  child: ChildProcess;
-  exited: Promise<void>;
 }
 
 async function start(name: string, cmd: string, args: string[], dir: string, segment: string | null): Promise<Proc> {
-  const port = await freePort();
-  const full = [...args, '--port', String(port)];
-  const child = haveTaskset ? spawn('taskset', ['-c', '0', cmd, ...full], { stdio: 'ignore', cwd: dir }) : spawn(cmd, full, { stdio: 'ignore', cwd: dir });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (let i = 0; i < 3000; i++) {
-    try {
-      const c = await RawClient.connect(port);
-      c.close();
-      return { name, port, dir, segment, child, exited };
-    } catch {
-      await sleep(10);
-    }
-  }
-  throw new Error(`${name} did not come up`);
-}
-
-async function stop(p: Proc): Promise<void> {
-  p.child.kill('SIGKILL');
-  await p.exited;
-}
-
-async function fill(c: RawClient, n: number, make: (i: number) => string[]): Promise<void> {
-  const batch = 2000;
-  for (let i = 0; i < n; i += batch) {
-    const parts: string[] = [];
-    const m = Math.min(batch, n - i);
-    for (let j = 0; j < m; j++) {
-      const args = make(i + j);
-      parts.push(`*${args.length}\r\n${args.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`);
-    }
-    c.sendRaw(parts.join(''));
-    await c.readN(m, 600_000);
-  }
+  return { ...(await startServer(name, cmd, args, { cwd: dir })), dir, segment };
 }
 
 async function info(c: RawClient, section: string): Promise<string> {
@@ -164,8 +129,8 @@ async function main(): Promise<void> {
     console.log(`taskset: ${haveTaskset ? 'servers on CPU 0, load on CPU 1' : 'not used'}; ${o.keys} keys × 16 B, a hash of ${o.hash} fields\n`);
     for (const s of servers) {
       const c = await RawClient.connect(s.port);
-      await fill(c, o.keys, (i) => ['SET', `key:${String(i).padStart(8, '0')}`, `value-${String(i).padStart(10, '0')}`]);
-      await fill(c, Math.ceil(o.hash / 1000), (b) => ['HSET', 'bighash', ...Array.from({ length: Math.min(1000, o.hash - b * 1000) }, (_, j) => [`field:${b * 1000 + j}`, `v${j}`]).flat()]);
+      await pipelineFill(c, o.keys, (i) => ['SET', `key:${String(i).padStart(8, '0')}`, `value-${String(i).padStart(10, '0')}`]);
+      await pipelineFill(c, Math.ceil(o.hash / 1000), (b) => ['HSET', 'bighash', ...Array.from({ length: Math.min(1000, o.hash - b * 1000) }, (_, j) => [`field:${b * 1000 + j}`, `v${j}`]).flat()]);
       c.close();
     }
     // 2. SAVE and load
@@ -250,7 +215,7 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|');
     for (const r of table) console.log(`| ${r.join(' | ')} |`);
   } finally {
-    for (const s of servers) await stop(s);
+    for (const s of servers) await stopServer(s, 'SIGKILL');
     spawnSync(process.execPath, [fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'rm', '--force', segment]);
     fs.rmSync(tmp, { recursive: true, force: true });
   }

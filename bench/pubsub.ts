@@ -29,12 +29,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { RawClient, encodeCommand } from '../test/helpers/raw-client.js';
-import { freePort, sleep } from '../test/helpers/ports.js';
+import { sleep } from '../test/helpers/ports.js';
 import { open } from '../src/kv/index.js';
+import { haveTaskset, startServer, stopServer } from './servers.js';
 
 const SERVER_MAIN = fileURLToPath(new URL('../src/server/launch.cjs', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -66,7 +66,6 @@ function parseArgs(): Opts {
   return o;
 }
 
-const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && os.cpus().length >= 2;
 
 // ------------------------------------------------------------------ payloads and records
 
@@ -347,37 +346,6 @@ async function crossProcess(
 
 // ------------------------------------------------------------------ servers
 
-interface Proc {
-  name: string;
-  port: number;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-async function start(name: string, cmd: string, args: string[]): Promise<Proc> {
-  const port = await freePort();
-  const full = [...args, '--port', String(port)];
-  const child = haveTaskset ? spawn('taskset', ['-c', '0', cmd, ...full], { stdio: 'ignore' }) : spawn(cmd, full, { stdio: 'ignore' });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (let i = 0; i < 3000; i++) {
-    try {
-      const c = await RawClient.connect(port);
-      const r = (await c.call('PING')).toString('latin1');
-      c.close();
-      if (r.startsWith('+PONG')) return { name, port, child, exited };
-    } catch {
-      // not yet
-    }
-    await sleep(10);
-  }
-  throw new Error(`${name} did not come up`);
-}
-
-async function stop(p: Proc): Promise<void> {
-  if (p.child.exitCode === null) p.child.kill('SIGTERM');
-  await p.exited;
-}
-
 function removeSegment(name: string): void {
   try {
     fs.unlinkSync(`/dev/shm/shmkv.${name}`);
@@ -395,10 +363,10 @@ async function main(): Promise<void> {
   const t0 = process.hrtime.bigint();
   // this process (publisher, subscribers of part 1, publisher of part 2) on CPU 1, every thread
   if (haveTaskset) spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
-  const redis = await start('redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '']);
+  const redis = await startServer('redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '']);
   const segment = `bench-pubsub-${process.pid}`;
   const libSegment = `bench-pubsub-lib-${process.pid}`;
-  const shmkv = await start('shmkv', process.execPath, [SERVER_MAIN, '--segment', segment, '--save', '', '--loglevel', 'warning']);
+  const shmkv = await startServer('shmkv', process.execPath, [SERVER_MAIN, '--segment', segment, '--save', '', '--loglevel', 'warning']);
   try {
     console.log(`taskset: ${haveTaskset ? 'servers and the part-2 subscriber process on CPU 0, this process on CPU 1' : 'not used'}`);
     console.log(`${o.messages} messages pipelined (throughput), ${o.latencyMessages} one at a time (latency), 16-byte payloads, channel ${CHANNEL}\n`);
@@ -468,8 +436,8 @@ async function main(): Promise<void> {
     console.log(row2(['library / redis', f2(lib.perSec / red.perSec), f2(lib.p50 / red.p50), f2(lib.p99 / red.p99)]));
     console.log(row2(['a round trip to redis-server (PING)', '', f1(pct(rtt, 0.5)), f1(pct(rtt, 0.99))]));
   } finally {
-    await stop(redis);
-    await stop(shmkv);
+    await stopServer(redis);
+    await stopServer(shmkv);
     removeSegment(segment);
     removeSegment(libSegment);
   }

@@ -22,7 +22,7 @@ import { resetTransaction } from '../commands/transaction_family.js';
 import type { Config, ConfigValue } from '../config/config.js';
 import { OOM_ERROR, type EvictResult } from '../keyspace/evict.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
-import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
+import { C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
 import { Registry, type Command } from './registry.js';
 import { commandFamily } from './command_family.js';
 import { allCommands } from './families.js';

@@ -13,7 +13,7 @@ import { randomBytes } from '../util/random.js';
 import os from 'node:os';
 import { REDIS_VERSION, SHMKV_VERSION, type Config } from '../config/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
-import { C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
+import { C_EVICTED, C_EXPIRED, C_HITS, C_MISSES } from '../keyspace/counters.js';
 import type { EngineStats } from '../commands/types.js';
 import type { Registry } from './registry.js';
 import { hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type SubKind } from '../pubsub/hub.js';

@@ -587,6 +587,11 @@ export class Server implements ServerOps, ServerInfoSource {
   /** A client waits for keys no more (served, timed out, unblocked): reply, then its held input. */
   private resumeBlocked(c: Client): void {
     c.blockedForKeys = false;
+    this.resumeHeld(c);
+  }
+
+  /** A held connection goes on: its reply out, then the input it received meanwhile. */
+  private resumeHeld(c: Client): void {
     this.pendingArgv.delete(c);
     if (c.closed) return;
     this.deferFlush(c);
@@ -621,14 +626,7 @@ export class Server implements ServerOps, ServerInfoSource {
         return;
       }
       if (!c.closed) job.finish(c.reply);
-      this.pendingArgv.delete(c);
-      if (c.closed) return;
-      this.deferFlush(c);
-      setImmediate(() => {
-        if (c.closed || this.pendingArgv.has(c)) return;
-        this.processInput(c, null);
-        this.deferFlush(c);
-      });
+      this.resumeHeld(c);
     };
     setImmediate(turn);
   }

@@ -186,7 +186,6 @@ export class Dash {
   /** Remove the entry holding `ref` (found by hash); returns whether it was there. */
   remove(hash: number, ref: number): boolean {
     const dv = this.dv;
-    const heap = this.heap;
     const seg = this.segmentFor(hash);
     let i = hash & MASK;
     let n = 0;

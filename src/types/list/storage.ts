@@ -1043,7 +1043,6 @@ export const listType: ValueType = {
   },
   chunks(ks, e, mark, errors) {
     const heap = ks.heap;
-    const dv = heap.dv;
     const root = rootOf(ks, e);
     const what = `list ${ks.keyOf(e).toString('latin1')}`;
     const len = listLength(ks, e);
