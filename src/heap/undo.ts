@@ -52,7 +52,12 @@ export class UndoLog {
     if (this.active) throw new Error('heap: operation already open');
     this.active = true;
     this.used = 0;
+    // an epoch opens or closes only under the lock, so whether one is open is read once
+    // per operation, not on every log() of the hot path (an epoch opened by this very
+    // operation starts at its commit: what it writes after opening is part of that instant)
+    this.cowOn = this.cow !== null && this.mem.dv.getFloat64(this.cowRootAt, true) !== 0;
   }
+
 
   /**
    * The copy-on-write epoch (src/heap/cow.ts), set by the heap: while one is open (its
@@ -60,11 +65,12 @@ export class UndoLog {
    */
   cow: { beforeWrite(off: number, len: number): void } | null = null;
   cowRootAt = 0;
+  private cowOn = false;
 
   /** Record the current contents of [off, off+len) unless this operation already did. */
   log(off: number, len: number): void {
     if (!this.active) throw new Error('heap: write outside an operation');
-    if (this.cow !== null && this.mem.dv.getFloat64(this.cowRootAt, true) !== 0) this.cow.beforeWrite(off, len);
+    if (this.cowOn) this.cow!.beforeWrite(off, len);
     if (len <= 16) {
       const first = Math.floor(off / LINE);
       const last = Math.floor((off + len - 1) / LINE);
