@@ -478,6 +478,9 @@ export class KV extends EventEmitter {
       const config = new Config();
       if (opts.password !== undefined) config.set('requirepass', opts.password);
       if (opts.enableDebugCommand !== undefined) config.set('enable-debug-command', opts.enableDebugCommand);
+      // no save points in a library process: saving on its own is the server's business
+      // (a FLUSHALL here must not write a file into the application's directory)
+      config.set('save', '');
       if (opts.rdbDir !== undefined) config.set('dir', path.resolve(opts.rdbDir));
       if (opts.dbfilename !== undefined) config.set('dbfilename', opts.dbfilename);
       // the segment's shared settings (maxmemory, its policy...) are kept as they are
