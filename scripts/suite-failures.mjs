@@ -53,7 +53,7 @@ if (fs.existsSync(current)) {
 /** What a missing command means: the feature and the issue that brings it. */
 const MISSING = [
   [/^(sync|psync|replicaof|slaveof|wait)$/, 'replication (no `SYNC`/replicas yet)'],
-  [/^(dump|restore|migrate|save|bgsave|bgrewriteaof|lastsave)$/, 'persistence (`DUMP`/`RESTORE`/RDB: issue 11)'],
+  [/^(bgrewriteaof)$/, 'AOF (`BGREWRITEAOF`): no append-only file'],
   [/^(eval|evalsha|eval_ro|evalsha_ro|script|function|fcall|fcall_ro)$/, 'scripting (`EVAL`/`FUNCTION`)'],
   [/^(subscribe|psubscribe|ssubscribe|publish|spublish|pubsub)$/, 'pub/sub (issue 10)'],
   [/^x/, 'streams (`XADD`…) missing'],
@@ -69,7 +69,7 @@ function guess(err) {
     for (const [re, why] of MISSING) if (re.test(c)) return `${why} (\`${c.toUpperCase()}\`)`;
     return `\`${c.toUpperCase()}\` missing`;
   }
-  if (/RELOAD is not supported|LOADAOF/.test(err)) return 'persistence: `DEBUG RELOAD` (issue 11)';
+  if (/LOADAOF/.test(err)) return 'AOF (`DEBUG LOADAOF`): no append-only file';
   if (/SYNC|replication_stream/.test(err)) return 'replication (the test attaches to the replication stream with `SYNC`)';
   if (/CLIENT TRACKING|tracking/i.test(err)) return 'client tracking (issue 10)';
   return `(check) ${err.replace(/\|/g, '\\|').slice(0, 160)}`;
@@ -122,9 +122,10 @@ const text = `# Redis-suite tests that pass on Redis 7.0.15 and not on shmkv, wi
 For the ${units.length} units \`test/suite/redis-suite.test.ts\` runs (default profile): ${passing} of the ${total}
 tests Redis passes pass here in every one of ${runs.length} runs, and are listed in \`test/suite/must-pass.tsv\`
 (CI fails if one of them fails). A reason is one of: a command or type that does not exist
-yet (it passes once it does), replication (no \`SYNC\`/replica support yet), persistence (no
-RDB/AOF, \`DUMP\`/\`RESTORE\`, \`DEBUG RELOAD\` yet: issue 11), scripting, pub/sub and client
-tracking (issue 10), or a Redis internal we do not copy. Units that pass whole: ${whole.join(', ') || 'none'}.
+yet (it passes once it does), replication (no \`SYNC\`/replica support yet), AOF (shmkv has
+RDB snapshots, \`DUMP\`/\`RESTORE\`/\`MIGRATE\` and \`DEBUG RELOAD\`, but no append-only file: the
+segment itself keeps every acknowledged write across restarts), scripting, \`ACL\`, or a Redis
+internal we do not copy. Units that pass whole: ${whole.join(', ') || 'none'}.
 Made by \`node scripts/suite-failures.mjs -o test/suite/KNOWN-FAILURES.md LOG_DIR…\` (reasons kept by test name).
 
 ${sections.join('\n')}`;
