@@ -12,6 +12,12 @@ import { requireServer, type CommandContext, type CommandDef } from './types.js'
 
 const ERR_SYNTAX = 'ERR syntax error';
 
+/** Redis's allowProtectedAction for enable-protected-configs: 'yes', or 'local' and a local caller. */
+function protectedAllowed(ctx: CommandContext): boolean {
+  const v = ctx.env.config.str('enable-protected-configs');
+  return v === 'yes' || (v === 'local' && ctx.session.local);
+}
+
 function lower(b: Buffer): string {
   return b.toString('latin1').toLowerCase();
 }
@@ -173,7 +179,7 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
     }
     const fail = (msg: string): void => w.error(`ERR CONFIG SET failed (possibly related to argument '${arg.toLowerCase()}') - ${msg}`);
     if (def.immutable) return fail("can't set immutable config");
-    if (def.protected) return fail("can't set protected config");
+    if (def.protected && !protectedAllowed(ctx)) return fail("can't set protected config");
     if (seen.has(def.name)) return fail('duplicate parameter');
     seen.add(def.name);
     if (def.sensitive) ctx.session.redactArg(i + 1);

@@ -103,10 +103,31 @@ export function checkRdbFile(file: string, onProgress?: LoadOptions['onProgress'
   return keys;
 }
 
-/** Load `file` into ks (outside any operation). Throws before changing anything if the file is bad. */
+/**
+ * Load `file` into ks (outside any operation). A bad file changes nothing: into a keyspace
+ * that holds keys the whole file is checked first (two passes); into an empty one (a new
+ * segment, DEBUG RELOAD after its flush, `shmkv load --flush`) it is read once and, if it
+ * turns out bad, what was built is flushed again before the error is thrown.
+ */
 export function loadRdb(ks: Keyspace, file: string, opts: LoadOptions = {}): LoadResult {
-  checkRdbFile(file, opts.onProgress);
+  let empty = true;
+  for (let db = 0; db < ks.databases && empty; db++) if (ks.dbsize(db) > 0) empty = false;
+  if (!empty || opts.beforeBuild !== undefined) checkRdbFile(file, opts.onProgress);
   opts.beforeBuild?.();
+  if (empty && opts.beforeBuild === undefined) {
+    try {
+      return build(ks, file, opts);
+    } catch (e) {
+      // (the loading mark stays: a server starting on this segment loads its file again)
+      ks.exec(() => ks.flushall(true));
+      ks.lazyFreeAll();
+      throw e;
+    }
+  }
+  return build(ks, file, opts);
+}
+
+function build(ks: Keyspace, file: string, opts: LoadOptions): LoadResult {
   const result: LoadResult = { keys: 0, expired: 0, bytes: fs.statSync(file).size, aux: new Map() };
   const skipExpired = opts.skipExpired ?? true;
   let batch: Pending[] = [];

@@ -36,7 +36,7 @@
 
 import { RdbDecoder } from './decode.js';
 import { RdbEncoder } from './encode.js';
-import { asciiBytes, byteKey, d2string, parseScoreText } from './bytes.js';
+import { asciiBytes, d2string, parseScoreText } from './bytes.js';
 import { QUICKLIST_NODE_CONTAINER_PACKED, QUICKLIST_NODE_CONTAINER_PLAIN, RDB_TYPE, moduleTypeName, rdbTypeName } from './format.js';
 import { intsetDecode, intsetEncode } from './intset.js';
 import { lpDecode, lpEncode, lpEntryBytes } from './listpack.js';
@@ -225,14 +225,51 @@ function toNodes(els: Uint8Array[]): Uint8Array[][] {
   return nodes;
 }
 
+/**
+ * Duplicate detection over the elements of one value (members, fields): an open-addressing
+ * table of element indices keyed by a 32-bit FNV-1a hash, the bytes compared on a hash
+ * match. No string per element: a 1M-field hash is checked without 1M allocations.
+ */
 class Dups {
-  private readonly seen = new Set<string>();
+  private slots = new Int32Array(64);
+  private readonly items: Uint8Array[] = [];
+  private readonly hashes: number[] = [];
   constructor(private readonly what: string) {}
   add(b: Uint8Array): void {
-    const k = byteKey(b);
-    if (this.seen.has(k)) throw new RdbError(`duplicate ${this.what}`);
-    this.seen.add(k);
+    const h = fnv1a(b);
+    let mask = this.slots.length - 1;
+    let i = h & mask;
+    for (;;) {
+      const j = this.slots[i]! - 1;
+      if (j < 0) break;
+      if (this.hashes[j] === h && equalBytes(this.items[j]!, b)) throw new RdbError(`duplicate ${this.what}`);
+      i = (i + 1) & mask;
+    }
+    this.slots[i] = this.items.length + 1;
+    this.items.push(b);
+    this.hashes.push(h);
+    if (this.items.length * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 4);
+      mask = this.slots.length - 1;
+      for (let j = 0; j < this.items.length; j++) {
+        let k = this.hashes[j]! & mask;
+        while (this.slots[k] !== 0) k = (k + 1) & mask;
+        this.slots[k] = j + 1;
+      }
+    }
   }
+}
+
+function fnv1a(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
