@@ -40,6 +40,7 @@ function dump(ctx: CommandContext, argv: Buffer[]): void {
     const slot = (ctx.ks as { segment?: { slot: number } }).segment?.slot ?? -1;
     const job = IncrementalDump.start(ctx.ks, ctx.session.db, argv[1]!, e, ctx.env.config.bool('rdbcompression'), slot);
     if (job !== null) {
+      job.silent = ctx.session.replyOff || ctx.session.replySkip;
       ctx.session.deferred = job;
       return;
     }

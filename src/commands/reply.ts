@@ -35,6 +35,8 @@ export interface ReplySink {
   /** Bulk string of bytes [off, off+len) of u8 (e.g. straight from shared memory). */
   bulkFrom(u8: Uint8Array, off: number, len: number): void;
   nullBulk(): void;
+  /** A bulk reply in pieces, written without copying them (socket writers); others may lack it. */
+  bulkParts?(parts: Uint8Array[], total: number): void;
   nullArray(): void;
   array(n: number): void;
   /** n key/value pairs follow (RESP2: an array of 2n). */

@@ -90,7 +90,15 @@ export interface SnapshotHost {
 }
 
 /** What a snapshot walk step hands its consumer: a key of snapshot database `db`. */
-export type SnapshotEmit = (db: number, e: number) => void;
+/**
+ * What a snapshot walk step hands its consumer: a key of snapshot database `db`, from the
+ * table or (`fromSide`) as preserved. Returning false for a table key defers it: the step
+ * stops and the key stays unvisited (writers keep preserving it) until the consumer, having
+ * written it some other way (a slice at a time), calls markWritten.
+ */
+export type SnapshotEmit = (db: number, e: number, fromSide: boolean) => boolean | void;
+/** Preserved keys the consumer holds back (the one it is writing a slice at a time). */
+export type SnapshotHold = (db: number, e: number) => boolean;
 
 export interface SnapshotInfo {
   ownerSlot: number;
@@ -319,7 +327,7 @@ export class Snapshots {
    * True when the walk is over: every key was emitted and the
    * snapshot's state is gone (the seam preserves nothing more).
    */
-  step(budget: number, emit: SnapshotEmit, full?: () => boolean): boolean {
+  step(budget: number, emit: SnapshotEmit, full?: () => boolean, hold?: SnapshotHold): boolean {
     const st = this.state();
     if (st === 0) return true;
     const dv = this.dv;
@@ -335,7 +343,7 @@ export class Snapshots {
       const d = this.dbAt(st, s);
       // what was preserved first: its memory goes back early
       const side = this.sideOf(st, s, false);
-      if (side !== null && dv.getUint32(d + D_PENDING, true) !== 0) left -= this.emitSide(st, s, side, left, emit);
+      if (side !== null && dv.getUint32(d + D_PENDING, true) !== 0) left -= this.emitSide(st, s, side, left, emit, hold);
       if (left <= 0) break;
       const live = dv.getUint32(d + D_LIVE, true);
       const detached = dv.getUint32(d + D_DETACHED, true);
@@ -347,10 +355,21 @@ export class Snapshots {
         const table = this.host.dash(tableRef);
         // small scans, so that `full` is asked often (all of a scan's keys must be emitted)
         next = table.scan(cursor, Math.min(left, 64), refs);
+        let deferredAt = -1;
         for (const r of refs) {
           const e = Heap.deref(r);
-          if (side !== null && this.findSide(side, this.host.keyHash(e), e) !== 0) continue;
-          emit(s, e);
+          const h = this.host.keyHash(e);
+          if (side !== null && this.findSide(side, h, e) !== 0) continue;
+          if (emit(s, e, false) === false) {
+            deferredAt = h;
+            break;
+          }
+        }
+        if (deferredAt >= 0) {
+          // the walk stops before the deferred key: it and what follows stay unvisited
+          heap.log(d + D_CURSOR, 4);
+          dv.setUint32(d + D_CURSOR, deferredAt, true);
+          return false;
         }
         left -= Math.max(1, refs.length);
       }
@@ -379,11 +398,12 @@ export class Snapshots {
   }
 
   /** Emit up to `budget` preserved keys of s and free their values, leaving tombstones. */
-  private emitSide(st: number, s: number, side: Dash, budget: number, emit: SnapshotEmit): number {
+  private emitSide(st: number, s: number, side: Dash, budget: number, emit: SnapshotEmit, hold?: SnapshotHold): number {
     const found: number[] = [];
     const hashes: number[] = [];
     side.forEachUntil((r, h) => {
-      if (this.u8[Heap.deref(r) + O_TYPE] !== OBJ_TOMBSTONE) {
+      const e = Heap.deref(r);
+      if (this.u8[e + O_TYPE] !== OBJ_TOMBSTONE && (hold === undefined || !hold(s, e))) {
         found.push(r);
         hashes.push(h);
       }
@@ -391,7 +411,7 @@ export class Snapshots {
     });
     for (let i = 0; i < found.length; i++) {
       const e = Heap.deref(found[i]!);
-      emit(s, e);
+      emit(s, e, true);
       const klen = this.dv.getUint32(e + O_KLEN, true);
       const t = this.heap.alloc(O_KEY + klen);
       this.heap.mem.copy(t, e, O_KEY + klen);
@@ -405,6 +425,50 @@ export class Snapshots {
     this.heap.log(d + D_PENDING, 4);
     this.dv.setUint32(d + D_PENDING, Math.max(0, this.dv.getUint32(d + D_PENDING, true) - found.length), true);
     return found.length;
+  }
+
+  /** The preserved (not tombstone) side entry of e's key in snapshot database s, or 0. */
+  sideEntry(s: number, e: number): number {
+    const st = this.state();
+    if (st === 0) return 0;
+    const side = this.sideOf(st, s, false);
+    if (side === null) return 0;
+    const r = this.findSide(side, this.host.keyHash(e), e);
+    if (r === 0) return 0;
+    const p = Heap.deref(r);
+    return this.u8[p + O_TYPE] === OBJ_TOMBSTONE ? 0 : p;
+  }
+
+  /**
+   * e's key (deferred by the consumer) is written: a tombstone takes its place in the side
+   * table (a preserved copy is freed), so neither the walk, nor emitSide, nor a writer's
+   * preserve handles it again (inside an operation).
+   */
+  markWritten(s: number, e: number): void {
+    const st = this.state();
+    if (st === 0) return;
+    const side = this.sideOf(st, s, true)!;
+    const h = this.host.keyHash(e);
+    const klen = this.dv.getUint32(e + O_KLEN, true);
+    const t = this.heap.alloc(O_KEY + klen);
+    this.heap.mem.copy(t, e, O_KEY + klen);
+    this.u8[t + O_TYPE] = OBJ_TOMBSTONE;
+    this.dv.setUint32(t + O_VLEN, 0, true);
+    this.dv.setUint32(t + O_VREF, 0, true);
+    const r = this.findSide(side, h, e);
+    if (r === 0) {
+      side.insert(h, Heap.ref(t));
+      return;
+    }
+    const old = Heap.deref(r);
+    side.replace(h, r, Heap.ref(t));
+    if (this.u8[old + O_TYPE] === OBJ_TOMBSTONE) this.heap.free(old);
+    else {
+      this.host.freeEntry(old);
+      const d = this.dbAt(st, s);
+      this.heap.log(d + D_PENDING, 4);
+      this.dv.setUint32(d + D_PENDING, Math.max(0, this.dv.getUint32(d + D_PENDING, true) - 1), true);
+    }
   }
 
   private freeSide(side: Dash): void {

@@ -31,9 +31,13 @@ export class IncrementalDump implements DeferredReply {
   private readonly enc: RdbEncoder;
   private readonly chunks: Uint8Array[] = [];
   private done = false;
-  private payload: Uint8Array | null = null;
+  /** The payload in pieces (the encoder's chunks, then the CRC), or null for a nil reply. */
+  private payload: Uint8Array[] | null = null;
+  private payloadBytes = 0;
   /** The shadow overflowed: `payload` is the key as it was when that was found (null: gone). */
   private fallback = false;
+  /** CLIENT REPLY OFF / SKIP applied to the DUMP: no reply when done. */
+  silent = false;
   private ended = false;
 
   private constructor(
@@ -73,7 +77,9 @@ export class IncrementalDump implements DeferredReply {
       if (!ks.heap.cow.whole) {
         // the shadow overflowed: the key as it is now, at once
         const e = ks.findRaw(this.db, this.key);
-        this.payload = e === 0 || ks.isExpired(e) ? null : createDumpPayload(valueType(ks.type(e)).toRdb!(ks, e), { compress: this.compress });
+        const p = e === 0 || ks.isExpired(e) ? null : createDumpPayload(valueType(ks.type(e)).toRdb!(ks, e), { compress: this.compress });
+        this.payload = p === null ? null : [p];
+        this.payloadBytes = p === null ? 0 : p.length;
         this.fallback = true;
         this.done = true;
         return;
@@ -93,8 +99,8 @@ export class IncrementalDump implements DeferredReply {
     const crc = this.enc.crcDigest();
     this.enc.flush();
     this.chunks.push(crc);
-    this.payload = Buffer.concat(this.chunks);
-    this.chunks.length = 0;
+    this.payload = this.chunks;
+    for (const c of this.chunks) this.payloadBytes += c.length;
   }
 
   /** Close the epoch (a slice of quarantined frees per operation). */
@@ -108,8 +114,11 @@ export class IncrementalDump implements DeferredReply {
   }
 
   finish(reply: ReplySink): void {
+    if (this.silent) return;
     if (this.payload === null) reply.nullBulk();
-    else reply.bulk(Buffer.from(this.payload.buffer, this.payload.byteOffset, this.payload.byteLength));
+    // (a socket writer sends the pieces as they are: no copy of a payload of hundreds of MB)
+    else if (reply.bulkParts !== undefined) reply.bulkParts(this.payload, this.payloadBytes);
+    else reply.bulk(Buffer.concat(this.payload));
   }
 
   abort(): void {

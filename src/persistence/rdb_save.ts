@@ -16,6 +16,10 @@ import { valueType } from '../keyspace/valuetypes.js';
 import { reapDeadSnapshot, type SegmentKeyspace } from '../keyspace/open.js';
 import { RdbFileWriter } from '../rdb/file.js';
 import type { RdbKeyMeta } from '../rdb/value.js';
+import { RdbEncoder } from '../rdb/encode.js';
+import type { ValueStream } from '../rdb/stream.js';
+import { liveView } from '../heap/view.js';
+import { O_VLEN } from '../keyspace/object.js';
 
 export interface SaveOptions {
   /** rdbcompression: LZF for strings longer than 20 bytes that shrink. */
@@ -35,6 +39,9 @@ export interface SaveProgress {
   bytes: number;
 }
 
+/** Values with at least this many elements (or string bytes) are written over several slices. */
+const BIG_ELEMENTS = 32768;
+const BIG_STRING_BYTES = 4 << 20;
 /** Bytes to encode per slice before the lock is let go. */
 const SLICE_BYTES = 256 * 1024;
 /** Keys per slice at most. */
@@ -49,6 +56,8 @@ export class RdbSave {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   readonly progress: SaveProgress = { keys: 0, bytes: 0 };
+  /** The huge value being written a slice at a time (see startBig), or null. */
+  private big: { db: number; key: Buffer; e: number; fromSide: boolean; stream: ValueStream; body: Uint8Array[]; enc: RdbEncoder } | null = null;
   /** Bytes of keys copied or moved aside for the snapshot by writers (INFO's rdb_last_cow_size). */
   cowBytes = 0;
   private finished = false;
@@ -108,33 +117,37 @@ export class RdbSave {
   step(deadline = Infinity): boolean {
     const ks = this.ks;
     const w = this.writer!;
-    const access = ks.access;
     const delay = this.opts.keyDelayUs ?? 0;
     let keys = 0;
     let done = false;
     ks.exec(() => {
       // bytes writers preserved for the snapshot so far (the last step frees the state)
       this.cowBytes = ks.snapshots.info()?.cowBytes ?? this.cowBytes;
+      // a big key being written a slice at a time goes first
+      if (this.big !== null && !this.continueBig(deadline)) return;
+      let lastHash = -1;
       // (with rdb-key-save-delay, a few keys per slice: the slice's time stays short)
-      done = ks.snapshots.step(delay > 0 ? 8 : SLICE_KEYS, (db, e) => {
-        if (db !== this.curDb) {
-          this.curDb = db;
-          w.selectDb(db);
-          const sizes = ks.snapshots.sizes(db);
-          w.resizeDb(sizes.keys, sizes.expires);
-        }
-        const t = valueType(ks.type(e));
-        if (t.toRdb === undefined) throw new Error(`values of type ${t.name} cannot be saved yet`);
-        const meta: RdbKeyMeta = {
-          expireAt: ks.expireAt(e),
-          // (Redis saves LRU idle time or LFU counters only under a policy that uses them)
-          idle: !access.lfu && /-lru$/.test(ks.limits.policy) ? ks.idleSeconds(e) : -1,
-          freq: access.lfu ? ks.lfuFrequency(e) : -1,
-        };
-        w.key(ks.keyOf(e), t.toRdb(ks, e), meta);
-        keys++;
-        if (delay > 0) sleepUs(delay);
-      }, () => this.pendingBytes >= SLICE_BYTES || performance.now() >= deadline);
+      done = ks.snapshots.step(
+        delay > 0 ? 8 : SLICE_KEYS,
+        (db, e, fromSide) => {
+          if (db !== this.curDb) {
+            this.curDb = db;
+            w.selectDb(db);
+            const sizes = ks.snapshots.sizes(db);
+            w.resizeDb(sizes.keys, sizes.expires);
+          }
+          const h = ks.keyHash(e);
+          // a huge value is written over the next slices, not within this one (unless a key
+          // of the same hash went just before it: the walk could not stop between them)
+          if (!fromSide && h !== lastHash && this.startBig(db, e)) return false;
+          lastHash = h;
+          this.writeKey(e);
+          keys++;
+          if (delay > 0) sleepUs(delay);
+        },
+        () => this.pendingBytes >= SLICE_BYTES || performance.now() >= deadline,
+        (db, e) => this.big !== null && this.big.db === db && this.big.key.equals(ks.keyOf(e)),
+      );
     });
     this.progress.keys += keys;
     if (done) {
@@ -143,6 +156,88 @@ export class RdbSave {
     }
     this.drain();
     return done;
+  }
+
+  private meta(e: number): RdbKeyMeta {
+    const ks = this.ks;
+    const access = ks.access;
+    return {
+      expireAt: ks.expireAt(e),
+      // (Redis saves LRU idle time or LFU counters only under a policy that uses them)
+      idle: !access.lfu && /-lru$/.test(ks.limits.policy) ? ks.idleSeconds(e) : -1,
+      freq: access.lfu ? ks.lfuFrequency(e) : -1,
+    };
+  }
+
+  private writeKey(e: number): void {
+    const ks = this.ks;
+    const t = valueType(ks.type(e));
+    if (t.toRdb === undefined) throw new Error(`values of type ${t.name} cannot be saved yet`);
+    this.writer!.key(ks.keyOf(e), t.toRdb(ks, e), this.meta(e));
+  }
+
+  /**
+   * A huge value met by the walk (inside its operation): write it over the next slices.
+   * The walk stops before it, so it stays unvisited: a writer changing it first preserves
+   * it (a copy aside) as for any key the walk has not reached, and the stream then starts
+   * again from that copy. True when taken.
+   */
+  private startBig(db: number, e: number): boolean {
+    const ks = this.ks;
+    const t = valueType(ks.type(e));
+    if (t.rdbStream === undefined) return false;
+    const n = ks.heap.dv.getUint32(e + O_VLEN, true);
+    if (n < (t.type === 0 ? BIG_STRING_BYTES : BIG_ELEMENTS)) return false;
+    const stream = t.rdbStream(ks, liveView(ks.heap), e);
+    if (stream === undefined) return false;
+    this.big = { db, key: ks.keyOf(e), e, fromSide: false, stream, body: [], enc: null as unknown as RdbEncoder };
+    this.big.enc = this.bigEncoder(this.big.body);
+    return true;
+  }
+
+  private bigEncoder(body: Uint8Array[]): RdbEncoder {
+    return new RdbEncoder({ compress: this.opts.compress, sink: (c) => void body.push(Uint8Array.prototype.slice.call(c)) });
+  }
+
+  /** Go on with the big value (inside an operation): true when it is written (the walk may go on). */
+  private continueBig(deadline: number): boolean {
+    const ks = this.ks;
+    const big = this.big!;
+    if (!big.fromSide) {
+      // a writer preserved it since the last slice: the live value is no longer the snapshot's
+      const p = ks.snapshots.sideEntry(big.db, big.e);
+      if (p !== 0) {
+        const t = valueType(ks.type(p));
+        const stream = t.rdbStream?.(ks, liveView(ks.heap), p);
+        big.e = p;
+        big.fromSide = true;
+        big.body.length = 0;
+        big.enc = this.bigEncoder(big.body);
+        if (stream === undefined) {
+          // (the copy is small after all: at once)
+          this.writeKey(p);
+          this.endBig();
+          return true;
+        }
+        big.stream = stream;
+      }
+    }
+    let finished = false;
+    do finished = big.stream.step(big.enc, 512);
+    while (!finished && performance.now() < deadline);
+    if (!finished) return false;
+    big.enc.flush();
+    this.writer!.streamedKey(big.key, big.stream.rdbType, big.body, this.meta(big.e));
+    this.progress.keys++;
+    this.endBig();
+    return true;
+  }
+
+  private endBig(): void {
+    const big = this.big!;
+    // written: neither the walk nor a writer handles it again
+    this.ks.snapshots.markWritten(big.db, big.e);
+    this.big = null;
   }
 
   /** Make the file durable and put it in place (after step() said true). */

@@ -64,6 +64,8 @@ export class ReplyWriter {
   private buf: Buffer;
   private len = 0;
   private readonly initial: number;
+  /** Bytes to go out before the buffer, in order, not copied (bulkParts); null when none. */
+  private parts: Uint8Array[] | null = null;
 
   constructor(resp: 2 | 3 = 2, initialSize = INITIAL_SIZE) {
     this.resp = resp;
@@ -77,8 +79,53 @@ export class ReplyWriter {
   }
 
   /**
+   * A bulk reply given as pieces (an incremental DUMP's payload): they go out as they are,
+   * after what is already written, without being copied into the buffer. Only outside a
+   * command's reply marks (truncate), which cannot reach into them.
+   */
+  bulkParts(parts: Uint8Array[], total: number): void {
+    if (this.len + 32 > this.buf.length) this.grow(32);
+    let p = this.len;
+    this.buf[p++] = 36;
+    p = writeUint(this.buf, p, total);
+    this.buf[p++] = 13;
+    this.buf[p++] = 10;
+    this.len = p;
+    const list = (this.parts ??= []);
+    list.push(this.buf.subarray(0, this.len));
+    this.buf = Buffer.allocUnsafe(this.initial);
+    this.len = 0;
+    for (const x of parts) list.push(x);
+    this.buf[0] = 13;
+    this.buf[1] = 10;
+    this.len = 2;
+  }
+
+  /** bulkParts was used since the last takeParts (take() alone would lose the parts). */
+  get hasParts(): boolean {
+    return this.parts !== null;
+  }
+
+  /**
+   * What take() gives, as a list of pieces to write in order (with the parts of bulkParts
+   * in between), or null if none.
+   */
+  takeParts(): Uint8Array[] | null {
+    if (this.parts === null) {
+      const b = this.take();
+      return b === null ? null : [b];
+    }
+    const list = this.parts;
+    this.parts = null;
+    const rest = this.take();
+    if (rest !== null) list.push(rest);
+    return list;
+  }
+
+  /**
    * The bytes to write (or null if none) and reset. The returned Buffer is the caller's
    * (the writer never touches it again), so it can be passed to socket.write as is.
+   * (A writer given bulkParts is emptied with takeParts.)
    */
   take(): Buffer | null {
     const n = this.len;

@@ -87,6 +87,21 @@ export class RdbFileWriter {
   key(key: Uint8Array, value: RdbValue, meta: Partial<RdbKeyMeta> = {}): number {
     // planned first: a value that cannot be written (an empty collection) fails before any byte
     const p = prepareValue(value);
+    this.keyHead(key, p.type, meta);
+    p.body(this.enc);
+    return p.type;
+  }
+
+  /**
+   * A key whose value body was serialised elsewhere (a ValueStream into an encoder of its
+   * own, a slice at a time): its opcodes, type and name, then the body's bytes as they are.
+   */
+  streamedKey(key: Uint8Array, rdbType: number, body: Uint8Array[], meta: Partial<RdbKeyMeta> = {}): void {
+    this.keyHead(key, rdbType, meta);
+    for (const b of body) this.enc.raw(b);
+  }
+
+  private keyHead(key: Uint8Array, rdbType: number, meta: Partial<RdbKeyMeta>): void {
     const expireAt = meta.expireAt ?? 0;
     if (expireAt !== 0) {
       this.enc.byte(RDB_OPCODE.EXPIRETIME_MS);
@@ -100,10 +115,8 @@ export class RdbFileWriter {
       this.enc.byte(RDB_OPCODE.FREQ);
       this.enc.byte(meta.freq! & 0xff);
     }
-    this.enc.byte(p.type);
+    this.enc.byte(rdbType);
     this.enc.string(key);
-    p.body(this.enc);
-    return p.type;
   }
 
   /** EOF and the checksum; flushes everything to the sink. Returns the file's size. */

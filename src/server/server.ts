@@ -567,11 +567,14 @@ export class Server implements ServerOps, ServerInfoSource {
   /** Send what the client's writer holds (one write), close if asked, apply backpressure. */
   flush(c: Client): void {
     if (c.closed) return;
-    const out = c.reply.take();
-    if (out !== null) {
-      this.stats.totalNetOutputBytes += out.length;
-      this.stats.totalWrites++;
-      c.socket.write(out);
+    if (c.reply.hasParts) this.writeParts(c);
+    else {
+      const out = c.reply.take();
+      if (out !== null) {
+        this.stats.totalNetOutputBytes += out.length;
+        this.stats.totalWrites++;
+        c.socket.write(out);
+      }
     }
     if (c.closeAfterReply) {
       // like Redis closing the fd once the reply is written (not waiting for the peer's FIN)
@@ -582,6 +585,19 @@ export class Server implements ServerOps, ServerInfoSource {
       c.outputPaused = true;
       c.socket.pause();
     }
+  }
+
+  /** A reply with pieces not copied into the buffer (a big DUMP): one writev of them all. */
+  private writeParts(c: Client): void {
+    const parts = c.reply.takeParts();
+    if (parts === null) return;
+    c.socket.cork();
+    for (const p of parts) {
+      this.stats.totalNetOutputBytes += p.length;
+      c.socket.write(p);
+    }
+    this.stats.totalWrites++;
+    c.socket.uncork();
   }
 
   /** A client waits for keys no more (served, timed out, unblocked): reply, then its held input. */
@@ -909,8 +925,11 @@ export class Server implements ServerOps, ServerInfoSource {
     const closing: Promise<void>[] = [];
     for (const c of [...this.clients.values()]) {
       if (c.closed) continue;
-      const out = c.reply.take();
-      if (out) c.socket.write(out);
+      if (c.reply.hasParts) this.writeParts(c);
+      else {
+        const out = c.reply.take();
+        if (out) c.socket.write(out);
+      }
       closing.push(new Promise<void>((resolve) => c.socket.once('close', () => resolve())));
       c.socket.destroySoon();
     }

@@ -196,3 +196,43 @@ test('start-up: a new segment is filled from dir/dbfilename; a corrupt file is r
     await server.stop();
   }
 });
+
+test('BGSAVE writes huge values a slice at a time; writes to them meanwhile are preserved first, and the file is still the instant', async () => {
+  const server = await startShmkvServer({ args: ['--save', ''] });
+  const r = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  await r.connect();
+  const ks = openKeyspace({ segment: server.segment, create: false });
+  try {
+    for (let b = 0; b < 50_000; b += 5000) {
+      await r.hset('big:hash', Object.fromEntries(Array.from({ length: 5000 }, (_, j) => [`f${b + j}`, `v${b + j}`])));
+      await r.rpush('big:list', ...Array.from({ length: 5000 }, (_, j) => `e${b + j}`));
+      await r.zadd('big:zset', ...Array.from({ length: 5000 }, (_, j) => [String(b + j), `z${b + j}`]).flat());
+      await r.sadd('big:set', ...Array.from({ length: 5000 }, (_, j) => `m${b + j}`));
+    }
+    await r.set('big:string', Buffer.alloc(5 << 20, 'q'));
+    for (let i = 0; i < 500; i++) await r.set(`small:${i}`, i);
+    const expected = model(ks);
+    assert.equal(await r.bgsave(), 'Background saving started');
+    // write every big key (and delete one) while the save runs
+    let rounds = 0;
+    while (/rdb_bgsave_in_progress:1/.test(await r.info('persistence'))) {
+      await r.hset('big:hash', `new${rounds}`, 'x');
+      await r.lpush('big:list', `new${rounds}`);
+      await r.zadd('big:zset', -rounds, `new${rounds}`);
+      await r.append('big:string', 'tail');
+      if (rounds === 3) await r.del('big:set');
+      rounds++;
+    }
+    assert.equal(await waitBgsave(r), 'ok');
+    const got = modelOfFile(path.join(server.cwd, 'dump.rdb'));
+    assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort());
+    for (const [k, v] of expected) assert.equal(got.get(k), v, `value of ${k}`);
+    assert.equal(ks.snapshots.running, false);
+    ks.lazyFreeAll();
+    assert.deepEqual(ks.exec(() => checkKeyspace(ks)).errors, []);
+  } finally {
+    ks.close();
+    r.disconnect();
+    await server.stop();
+  }
+});

@@ -180,9 +180,9 @@ function newString(ks: Keyspace, key: Uint8Array, kstart: number, klen: number, 
  * Make room for a string of `newLen` bytes keeping the first `keep` bytes: in place
  * when the value's chunk has room, else grown with slack (so repeated APPENDs do not
  * copy the whole value each time). Returns the entry (it may move) and marks it raw.
- * Bytes in [keep, newLen) that existed before are logged; the caller then writes them.
+ * Bytes in [keep, writeEnd) (default newLen) that existed before are logged; the caller then writes them.
  */
-export function resizeString(ks: Keyspace, db: number, e: number, newLen: number, keep: number): number {
+export function resizeString(ks: Keyspace, db: number, e: number, newLen: number, keep: number, writeEnd = newLen): number {
   const heap = ks.heap;
   const dv = heap.dv;
   const u8 = heap.mem.u8;
@@ -197,8 +197,8 @@ export function resizeString(ks: Keyspace, db: number, e: number, newLen: number
       const want = newLen < 1 << 20 ? newLen * 2 : newLen + (1 << 20);
       const nv = heap.realloc(v, want, Math.min(keep, oldLen));
       if (nv !== v) dv.setUint32(e + O_VREF, Heap.ref(nv), true);
-      if (nv === v) heap.log(v + keep, Math.max(0, Math.min(cap, newLen) - keep));
-    } else heap.log(v + keep, Math.max(0, Math.min(oldLen, newLen) - keep));
+      if (nv === v) heap.log(v + keep, Math.max(0, Math.min(cap, writeEnd) - keep));
+    } else heap.log(v + keep, Math.max(0, Math.min(oldLen, writeEnd) - keep));
     dv.setUint32(e + O_VLEN, newLen, true);
     u8[e + O_ENC] = ENC_RAW;
     dv.setUint16(e + O_FLAGS, 0, true);
@@ -207,7 +207,7 @@ export function resizeString(ks: Keyspace, db: number, e: number, newLen: number
   }
   const voff = e + O_KEY + klen;
   if (O_KEY + klen + newLen <= heap.usable(e)) {
-    heap.log(voff + keep, Math.max(0, Math.min(heap.usable(e) - O_KEY - klen, newLen) - keep));
+    heap.log(voff + keep, Math.max(0, Math.min(heap.usable(e) - O_KEY - klen, writeEnd) - keep));
     dv.setUint32(e + O_VLEN, newLen, true);
     u8[e + O_ENC] = ENC_RAW;
     dv.setUint16(e + O_FLAGS, 0, true);

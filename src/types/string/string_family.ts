@@ -315,7 +315,8 @@ function setrange(ctx: CommandContext, argv: Buffer[]): void {
     return;
   }
   // Keep every old byte; the resize logs those [offset, ...) it lets us overwrite.
-  e = resizeString(k, db, e, newLen, Math.min(olen, offset));
+  // (only the bytes it overwrites are logged, not the whole tail after them)
+  e = resizeString(k, db, e, newLen, Math.min(olen, offset), offset + val.length);
   const voff = stringOffset(k, e);
   if (offset > olen) k.heap.mem.fill(voff + olen, offset - olen, 0);
   k.heap.mem.write(voff + offset, val);
