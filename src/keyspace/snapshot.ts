@@ -230,14 +230,8 @@ export class Snapshots {
     const side = this.sideOf(st, s, true)!;
     if (this.findSide(side, h, e) !== 0) return false;
     let saved: number;
-    if (how === 'absent') {
-      const klen = this.dv.getUint32(e + O_KLEN, true);
-      saved = this.heap.alloc(O_KEY + klen);
-      this.heap.mem.copy(saved, e, O_KEY + klen);
-      this.u8[saved + O_TYPE] = OBJ_TOMBSTONE;
-      this.dv.setUint32(saved + O_VLEN, 0, true);
-      this.dv.setUint32(saved + O_VREF, 0, true);
-    } else {
+    if (how === 'absent') saved = this.tombstoneOf(e);
+    else {
       saved = how === 'take' ? e : this.host.deepCopy(e);
       const bytes = this.host.memoryUsage(saved);
       this.heap.log(st + S_COW_BYTES, 16);
@@ -412,13 +406,7 @@ export class Snapshots {
     for (let i = 0; i < found.length; i++) {
       const e = Heap.deref(found[i]!);
       emit(s, e, true);
-      const klen = this.dv.getUint32(e + O_KLEN, true);
-      const t = this.heap.alloc(O_KEY + klen);
-      this.heap.mem.copy(t, e, O_KEY + klen);
-      this.u8[t + O_TYPE] = OBJ_TOMBSTONE;
-      this.dv.setUint32(t + O_VLEN, 0, true);
-      this.dv.setUint32(t + O_VREF, 0, true);
-      side.replace(hashes[i]!, found[i]!, Heap.ref(t));
+      side.replace(hashes[i]!, found[i]!, Heap.ref(this.tombstoneOf(e)));
       this.host.freeEntry(e);
     }
     const d = this.dbAt(st, s);
@@ -449,12 +437,7 @@ export class Snapshots {
     if (st === 0) return;
     const side = this.sideOf(st, s, true)!;
     const h = this.host.keyHash(e);
-    const klen = this.dv.getUint32(e + O_KLEN, true);
-    const t = this.heap.alloc(O_KEY + klen);
-    this.heap.mem.copy(t, e, O_KEY + klen);
-    this.u8[t + O_TYPE] = OBJ_TOMBSTONE;
-    this.dv.setUint32(t + O_VLEN, 0, true);
-    this.dv.setUint32(t + O_VREF, 0, true);
+    const t = this.tombstoneOf(e);
     const r = this.findSide(side, h, e);
     if (r === 0) {
       side.insert(h, Heap.ref(t));
@@ -469,6 +452,17 @@ export class Snapshots {
       this.heap.log(d + D_PENDING, 4);
       this.dv.setUint32(d + D_PENDING, Math.max(0, this.dv.getUint32(d + D_PENDING, true) - 1), true);
     }
+  }
+
+  /** A new tombstone for e's key: an entry header and the key, type OBJ_TOMBSTONE, no value. */
+  private tombstoneOf(e: number): number {
+    const klen = this.dv.getUint32(e + O_KLEN, true);
+    const t = this.heap.alloc(O_KEY + klen);
+    this.heap.mem.copy(t, e, O_KEY + klen);
+    this.u8[t + O_TYPE] = OBJ_TOMBSTONE;
+    this.dv.setUint32(t + O_VLEN, 0, true);
+    this.dv.setUint32(t + O_VREF, 0, true);
+    return t;
   }
 
   private freeSide(side: Dash): void {
