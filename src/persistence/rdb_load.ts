@@ -1,10 +1,10 @@
 /**
- * Loading an RDB file into the keyspace (Redis's rdbLoad). Two passes: the whole file is
- * read and checked first (structure, every value, the CRC64 trailer) without touching the
- * keyspace, so a corrupt or truncated file is refused with what is wrong and at which byte
- * and nothing in memory changes; then it is read again and its keys are built, a batch per
+ * Loading an RDB file into the keyspace (Redis's rdbLoad): keys are built a batch per
  * operation, so other processes are never locked out for long and no undo log holds more
- * than a batch.
+ * than a batch. A corrupt or truncated file (structure, every value, the CRC64 trailer) is
+ * refused with what is wrong and at which byte, and changes nothing: into an empty keyspace
+ * what was built is flushed again; into one that holds keys the whole file is read and
+ * checked first, then read again to build (two passes).
  *
  * While keys are being built the segment says so (heap root ROOT_LOADING), so a load cut
  * short by a crash is not mistaken for a keyspace: the next server start empties it and
