@@ -8,9 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openKeyspace, type SegmentKeyspace } from '../keyspace/open.js';
-import { RdbSave } from '../persistence/rdb_save.js';
+import { RdbSave, rdbAuxFields } from '../persistence/rdb_save.js';
 import { loadRdb } from '../persistence/rdb_load.js';
-import { REDIS_VERSION } from '../config/config.js';
 import { RdbError } from '../rdb/value.js';
 
 export class CliError extends Error {
@@ -68,21 +67,14 @@ export function saveCommand(args: string[]): void {
       ownerSlot: ks.segment.slot,
       // (µs per key, as Redis's rdb-key-save-delay: for tests that need a save in progress)
       keyDelayUs: Number(values['key-save-delay'] ?? 0),
-      aux: [
-        ['redis-ver', REDIS_VERSION],
-        ['redis-bits', '64'],
-        ['ctime', String(Math.floor(Date.now() / 1000))],
-        ['used-mem', String(ks.usedMemory())],
-        ['aof-base', '0'],
-      ],
+      aux: rdbAuxFields(ks),
     });
     try {
       save.begin();
     } catch (e) {
       throw new CliError(1, `shmkv save: ${(e as Error).message}`);
     }
-    let total = 0;
-    for (let db = 0; db < ks.databases; db++) total += ks.snapshots.sizes(db).keys;
+    const total = ks.snapshots.totalKeys();
     try {
       while (!save.step()) bar.update(save.progress.keys, total, 'keys');
       save.finish();

@@ -315,6 +315,15 @@ export class Snapshots {
     return { keys: this.dv.getUint32(d + D_KEYS, true), expires: this.dv.getUint32(d + D_EXPIRES, true) };
   }
 
+  /** Keys of every database when the snapshot began (a progress bar's total). */
+  totalKeys(): number {
+    const st = this.state();
+    if (st === 0) return 0;
+    let n = 0;
+    for (let s = 0; s < this.dv.getUint32(st + S_DBS, true); s++) n += this.dv.getUint32(this.dbAt(st, s) + D_KEYS, true);
+    return n;
+  }
+
   /**
    * Walk on (inside an operation): emit about `budget` keys of the snapshot as it was when
    * it began, in database order, stopping early once `full()` says the consumer has enough.

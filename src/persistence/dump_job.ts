@@ -12,16 +12,13 @@
  */
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { valueType } from '../keyspace/valuetypes.js';
-import { O_VLEN } from '../keyspace/object.js';
 import { RdbEncoder } from '../rdb/encode.js';
 import { RDB_VERSION } from '../rdb/format.js';
 import { createDumpPayload } from '../rdb/dump.js';
 import type { ValueStream } from '../rdb/stream.js';
+import { isBigValue } from './rdb_save.js';
 import type { DeferredReply, ReplySink } from '../commands/types.js';
 
-/** Values with at least this many elements (or string bytes) are dumped incrementally. */
-export const INCREMENTAL_DUMP_ELEMENTS = 32768;
-export const INCREMENTAL_DUMP_BYTES = 4 << 20;
 /** Elements (or bytes) per stream step. */
 const STEP_BUDGET = 512;
 /** Room for old lines: the epoch breaks when writers change more than this meanwhile. */
@@ -61,8 +58,7 @@ export class IncrementalDump implements DeferredReply {
     if (cow.state() !== 0) return null;
     const t = valueType(ks.type(e));
     if (t.rdbStream === undefined) return null;
-    const n = ks.heap.dv.getUint32(e + O_VLEN, true);
-    if (n < (t.type === 0 ? INCREMENTAL_DUMP_BYTES : INCREMENTAL_DUMP_ELEMENTS)) return null;
+    if (!isBigValue(ks, e)) return null;
     const stream = t.rdbStream(ks, cow.view(), e);
     if (stream === undefined) return null;
     // the epoch opens inside this operation: from its end on, writers copy old lines aside

@@ -7,14 +7,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 import type { Config } from '../config/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { ReplyError } from '../keyspace/keyspace.js';
 import { C_DIRTY } from '../keyspace/counters.js';
-import { RdbSave, type SaveOptions } from './rdb_save.js';
+import { RdbSave, rdbAuxFields, type SaveOptions } from './rdb_save.js';
 import { loadInterrupted, loadRdb, type LoadResult, ROOT_LOADING } from './rdb_load.js';
-import { REDIS_VERSION } from '../config/config.js';
 
 export interface PersistenceLog {
   warning(msg: string): void;
@@ -46,8 +44,6 @@ export class Persistence {
   private bgKeysTotal = 0;
   private scheduled = false;
   private timer: NodeJS.Immediate | null = null;
-  /** Called when a BGSAVE ends (tests, `shmkv save` waiting through a server). */
-  onBgsaveDone: ((ok: boolean) => void) | null = null;
 
   constructor(
     private readonly ks: Keyspace,
@@ -69,13 +65,7 @@ export class Persistence {
       checksum: this.config.bool('rdbchecksum'),
       ownerSlot: slot,
       keyDelayUs: Math.max(0, this.config.num('rdb-key-save-delay')),
-      aux: [
-        ['redis-ver', REDIS_VERSION],
-        ['redis-bits', String(os.arch().endsWith('64') ? 64 : 32)],
-        ['ctime', String(Math.floor(Date.now() / 1000))],
-        ['used-mem', String(this.ks.usedMemory())],
-        ['aof-base', '0'],
-      ],
+      aux: rdbAuxFields(this.ks),
     };
   }
 
@@ -152,8 +142,7 @@ export class Persistence {
     this.bg = s;
     this.bgStart = Date.now();
     this.bgDirty = this.ks.counters.total(C_DIRTY);
-    this.bgKeysTotal = 0;
-    for (let db = 0; db < this.ks.databases; db++) this.bgKeysTotal += this.ks.snapshots.sizes(db).keys;
+    this.bgKeysTotal = this.ks.snapshots.totalKeys();
     this.log.notice(`Background saving started by pid ${process.pid} (fork-free snapshot)`);
     this.timer = setImmediate(() => this.turn());
   }
@@ -194,7 +183,6 @@ export class Persistence {
       this.saved(this.bgDirty);
       this.log.notice(`Background saving terminated with success (${s.progress.keys} keys, ${s.progress.bytes} bytes)`);
     }
-    this.onBgsaveDone?.(ok);
     if (this.scheduled) {
       this.scheduled = false;
       try {

@@ -10,7 +10,9 @@
  * the previous file whole.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { REDIS_VERSION } from '../config/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { valueType } from '../keyspace/valuetypes.js';
 import { reapDeadSnapshot, type SegmentKeyspace } from '../keyspace/open.js';
@@ -39,9 +41,25 @@ export interface SaveProgress {
   bytes: number;
 }
 
-/** Values with at least this many elements (or string bytes) are written over several slices. */
-const BIG_ELEMENTS = 32768;
-const BIG_STRING_BYTES = 4 << 20;
+/**
+ * A value big enough to be serialised over several slices (by BGSAVE's walk and by an
+ * incremental DUMP): 32768+ elements, or a string of 4+ MB.
+ */
+export function isBigValue(ks: Keyspace, e: number): boolean {
+  const n = ks.heap.dv.getUint32(e + O_VLEN, true);
+  return n >= (ks.type(e) === 0 ? 4 << 20 : 32768);
+}
+
+/** The aux fields a save writes after the header (rdbSaveInfoAuxFields, no replication info). */
+export function rdbAuxFields(ks: Keyspace): [string, string][] {
+  return [
+    ['redis-ver', REDIS_VERSION],
+    ['redis-bits', String(os.arch().endsWith('64') ? 64 : 32)],
+    ['ctime', String(Math.floor(Date.now() / 1000))],
+    ['used-mem', String(ks.usedMemory())],
+    ['aof-base', '0'],
+  ];
+}
 /** Bytes to encode per slice before the lock is let go. */
 const SLICE_BYTES = 256 * 1024;
 /** Keys per slice at most. */
@@ -186,8 +204,7 @@ export class RdbSave {
     const ks = this.ks;
     const t = valueType(ks.type(e));
     if (t.rdbStream === undefined) return false;
-    const n = ks.heap.dv.getUint32(e + O_VLEN, true);
-    if (n < (t.type === 0 ? BIG_STRING_BYTES : BIG_ELEMENTS)) return false;
+    if (!isBigValue(ks, e)) return false;
     const stream = t.rdbStream(ks, liveView(ks.heap), e);
     if (stream === undefined) return false;
     this.big = { db, key: ks.keyOf(e), e, fromSide: false, stream, body: [], enc: null as unknown as RdbEncoder };
