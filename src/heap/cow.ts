@@ -16,11 +16,20 @@
  * of lines its rollback then restores to exactly the shadowed contents (the epoch-start
  * ones), and a half-written shadow is not published (its index entry is written last).
  * When the shadow space is full, the epoch is marked broken: writers stop shadowing, and
- * the reader must give up and fall back (a synchronous dump).
+ * the reader must give up and fall back (a synchronous dump). The owner may grow the
+ * space between its slices (grow()), so that only a burst of writes larger than what is
+ * left between two of them can break it.
+ *
+ * Two kinds of owner: an incremental DUMP, and a snapshot (src/keyspace/snapshot.ts) that
+ * reads the big values writers were about to change through the view instead of copying
+ * them whole (flag 4). An epoch opened inside an operation shadows what that operation
+ * writes after opening it (the snapshot's epoch is opened by the writer that first
+ * changes a big value, just before it changes it).
  *
  * State chunk (heap root ROOT_COW, 0 when no epoch; written down once, here):
  *   0   u32 COW_VERSION
- *   4   u32 flags: 1 broken (the shadow overflowed), 2 ending (releasing the quarantine)
+ *   4   u32 flags: 1 broken (the shadow overflowed), 2 ending (releasing the quarantine),
+ *           4 a snapshot's (else an incremental DUMP's)
  *   8   u32 owner's attach slot (0xffffffff: none)
  *   12  u32 owner's pid
  *   16  f64 start time (ms)
@@ -41,7 +50,7 @@ const refOf = (p: number): number => (p - CHUNK_OVERHEAD) / GRANULE;
 const derefOf = (r: number): number => (r === 0 ? 0 : r * GRANULE + CHUNK_OVERHEAD);
 
 export const ROOT_COW = 63;
-export const COW_VERSION = 1;
+export const COW_VERSION = 2;
 const LINE = 64;
 const C_FLAGS = 4;
 const C_OWNER_SLOT = 8;
@@ -58,6 +67,7 @@ const C_QBYTES = 56;
 const STATE_BYTES = 64;
 const F_BROKEN = 1;
 const F_ENDING = 2;
+const F_SNAPSHOT = 4;
 const NO_SLOT = 0xffffffff;
 
 export interface CowInfo {
@@ -66,7 +76,11 @@ export interface CowInfo {
   startedAt: number;
   broken: boolean;
   ending: boolean;
+  /** Opened for a snapshot (else for an incremental DUMP). */
+  forSnapshot: boolean;
   shadowLines: number;
+  /** Lines the shadow has room for. */
+  shadowCapacity: number;
   quarantined: number;
   quarantinedBytes: number;
 }
@@ -105,18 +119,23 @@ export class CowEpochs {
       startedAt: dv.getFloat64(st + C_START, true),
       broken: (flags & F_BROKEN) !== 0,
       ending: (flags & F_ENDING) !== 0,
+      forSnapshot: (flags & F_SNAPSHOT) !== 0,
       shadowLines: dv.getUint32(st + C_DATA_USED, true),
+      shadowCapacity: dv.getUint32(st + C_DATA_CAP, true),
       quarantined: dv.getUint32(st + C_QCOUNT, true),
       quarantinedBytes: dv.getFloat64(st + C_QBYTES, true),
     };
   }
 
+  /** Chunks being freed by grow(): released at commit, never quarantined (this process, this operation). */
+  private readonly own = new Set<number>();
+
   /**
-   * Open an epoch (inside an operation, lock held): from the end of this operation on,
-   * the view sees the heap as it is now. `shadowBytes`: room for old lines (the epoch
-   * breaks when writers change more than that).
+   * Open an epoch (inside an operation, lock held): the view sees the heap as it is now;
+   * what this operation writes from here on is shadowed too. `shadowBytes`: room for old
+   * lines (the epoch breaks when writers change more than that, unless the owner grows it).
    */
-  begin(ownerSlot: number, ownerPid: number, now: number, shadowBytes = 16 << 20): void {
+  begin(ownerSlot: number, ownerPid: number, now: number, shadowBytes = 16 << 20, forSnapshot = false): void {
     if (this.state() !== 0) throw new Error('a copy-on-write epoch is already open');
     const heap = this.heap;
     const dataCap = Math.max(64, Math.floor(shadowBytes / LINE));
@@ -136,7 +155,62 @@ export class CowEpochs {
     dv.setUint32(st + C_INDEX_CAP, indexCap, true);
     dv.setUint32(st + C_DATA, refOf(data), true);
     dv.setUint32(st + C_DATA_CAP, dataCap, true);
+    if (forSnapshot) dv.setUint32(st + C_FLAGS, F_SNAPSHOT, true);
     heap.setRoot(ROOT_COW, st);
+    heap.cowOpened();
+  }
+
+  /**
+   * Double the shadow's room (the owner, inside an operation, between its slices). False
+   * when there is no memory for it: the epoch stays as it is.
+   */
+  grow(): boolean {
+    const st = this.state();
+    if (st === 0) return false;
+    const dv = this.dv;
+    const heap = this.heap;
+    if ((dv.getUint32(st + C_FLAGS, true) & (F_BROKEN | F_ENDING)) !== 0) return false;
+    const oldIndex = derefOf(dv.getUint32(st + C_INDEX, true));
+    const oldIndexCap = dv.getUint32(st + C_INDEX_CAP, true);
+    const oldData = derefOf(dv.getUint32(st + C_DATA, true));
+    const cap = dv.getUint32(st + C_DATA_CAP, true);
+    const used = dv.getUint32(st + C_DATA_USED, true);
+    let index: number;
+    let data: number;
+    try {
+      data = heap.alloc(cap * 2 * LINE);
+    } catch {
+      return false;
+    }
+    try {
+      index = heap.alloc(oldIndexCap * 2 * 8);
+    } catch {
+      this.own.add(data);
+      heap.free(data);
+      return false;
+    }
+    // (new chunks: written without logging; the old ones stay whole until commit)
+    this.u8.copyWithin(data, oldData, oldData + used * LINE);
+    heap.mem.fill(index, oldIndexCap * 16, 0);
+    const mask = oldIndexCap * 2 - 1;
+    for (let i = 0; i < oldIndexCap; i++) {
+      const k = dv.getUint32(oldIndex + i * 8, true);
+      if (k === 0) continue;
+      let j = slotOf(k - 1, mask);
+      while (dv.getUint32(index + j * 8, true) !== 0) j = (j + 1) & mask;
+      dv.setUint32(index + j * 8 + 4, dv.getUint32(oldIndex + i * 8 + 4, true), true);
+      dv.setUint32(index + j * 8, k, true);
+    }
+    heap.log(st + C_INDEX, 16);
+    dv.setUint32(st + C_INDEX, refOf(index), true);
+    dv.setUint32(st + C_INDEX_CAP, oldIndexCap * 2, true);
+    dv.setUint32(st + C_DATA, refOf(data), true);
+    dv.setUint32(st + C_DATA_CAP, cap * 2, true);
+    this.own.add(oldIndex);
+    this.own.add(oldData);
+    heap.free(oldIndex);
+    heap.free(oldData);
+    return true;
   }
 
   /**
@@ -147,7 +221,7 @@ export class CowEpochs {
     const st = this.state();
     if (st === 0) return;
     const dv = this.dv;
-    if (dv.getUint32(st + C_FLAGS, true) !== 0) return;
+    if ((dv.getUint32(st + C_FLAGS, true) & (F_BROKEN | F_ENDING)) !== 0) return;
     const index = derefOf(dv.getUint32(st + C_INDEX, true));
     const mask = dv.getUint32(st + C_INDEX_CAP, true) - 1;
     const data = derefOf(dv.getUint32(st + C_DATA, true));
@@ -187,6 +261,8 @@ export class CowEpochs {
   quarantine(p: number, bytes: number): boolean {
     const st = this.state();
     if (st === 0) return false;
+    // the shadow's own old chunks (grow): nobody reads them through the view
+    if (this.own.delete(p)) return false;
     const dv = this.dv;
     if ((dv.getUint32(st + C_FLAGS, true) & F_ENDING) !== 0) return false;
     const heap = this.heap;
@@ -228,6 +304,7 @@ export class CowEpochs {
     heap.free(derefOf(dv.getUint32(st + C_DATA, true)));
     heap.free(st);
     heap.setRoot(ROOT_COW, 0);
+    this.own.clear();
     return true;
   }
 

@@ -249,6 +249,11 @@ export class Heap {
     return this.undo.active;
   }
 
+  /** The copy-on-write epoch was opened inside the current operation (src/heap/cow.ts). */
+  cowOpened(): void {
+    this.undo.shadowFromNow();
+  }
+
   /** Run fn as one operation (lock held by the caller). */
   atomically<T>(fn: () => T): T {
     this.begin();

@@ -54,8 +54,13 @@ export class UndoLog {
     this.used = 0;
     // an epoch opens or closes only under the lock, so whether one is open is read once
     // per operation, not on every log() of the hot path (an epoch opened by this very
-    // operation starts at its commit: what it writes after opening is part of that instant)
+    // operation says so: shadowFromNow)
     this.cowOn = this.cow !== null && this.mem.dv.getFloat64(this.cowRootAt, true) !== 0;
+  }
+
+  /** This operation just opened a copy-on-write epoch: what it writes from now on is shadowed. */
+  shadowFromNow(): void {
+    this.cowOn = this.cow !== null;
   }
 
 

@@ -22,7 +22,7 @@ import { Counters, C_DIRTY, C_EVICTED, C_EXPIRED, C_HITS, C_MISSES, countersByte
 import { Settings, SETTING_SLOT, formatSettings, settingsBytes } from './settings.js';
 import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, restoredStamp, touchedStamp, type AccessPolicy } from './access.js';
 import { Evictor, evictionBudgetMs, type EvictResult } from './evict.js';
-import { valueType } from './valuetypes.js';
+import { isBigValue, valueType } from './valuetypes.js';
 import { Snapshots } from './snapshot.js';
 import { DEFAULT_RING_CAPACITY, PubsubArea, formatPubsub, pubsubBytes } from '../pubsub/area.js';
 import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from '../config/config.js';
@@ -188,6 +188,7 @@ export class Keyspace {
       memoryUsage: (e) => this.memoryUsage(e),
       bury: (ref) => this.bury(ref),
       keyHash: (e) => this.keyHash(e),
+      pinnable: (e, view) => isBigValue(this, e) && valueType(this.type(e)).rdbStream?.(this, view, e) !== undefined,
     });
     // a pub/sub area made by another build must not be read (its version is checked here)
     this.pubsubArea(false);

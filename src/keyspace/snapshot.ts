@@ -10,6 +10,12 @@
  *   - a key changed in place (lookupWrite, an expiry set) is copied aside whole;
  *   - a key removed (DEL, expiry, eviction, overwrite) is not freed but moved aside;
  *   - a key added where none was leaves a tombstone aside (the snapshot must not see it).
+ * A big value (src/keyspace/valuetypes.ts isBigValue) is not copied before an in-place
+ * change: the snapshot pins it instead — a side entry that points at the live entry — and
+ * opens the heap's copy-on-write epoch (src/heap/cow.ts) if it is not open yet, so that
+ * from then on every writer copies aside only the 64-byte lines it changes, and the walk
+ * reads the value as it was through the epoch's view, a slice at a time. The epoch is
+ * ended once every pinned value is written.
  * "Aside" is a side table per database (a Dash of entries, keyed like the main tables).
  * The walk emits a key from its side table when it has one there, else from the table;
  * side entries are emitted first and freed early. Everything here is in the segment and
@@ -27,28 +33,41 @@
  *   12  u32 owner's pid
  *   16  f64 start time, ms since the epoch
  *   24  u32 snapshot database being walked (n when all are done)
- *   28  u32 reserved
+ *   28  u32 values pinned (read through the copy-on-write epoch) and not yet written
  *   32  f64 bytes preserved so far (INFO's rdb_last_cow_size)
  *   40  f64 keys preserved so far
  *   48  per snapshot database s, SDB bytes each:
  *         +0  u32 live database holding it, plus one (0: its table was flushed: see +4)
  *         +4  u32 the table flushed away from it (a main table ref) or 0
  *         +8  u32 cursor (next hash to visit)
- *         +12 u32 1 when walked
+ *         +12 u32 1 when walked; 2 when its table is walked but side entries are left
  *         +16 u32 side table ref (0 until something is preserved)
  *         +20 u32 keys when the snapshot began (RESIZEDB's hint)
  *         +24 u32 expiring keys when the snapshot began
  *         +28 u32 side entries holding a value (not tombstones) not yet emitted
+ *         +32 u32 where emitting them goes on (a hash: the side table's SCAN cursor)
+ *         +36 u32 reserved
  *   48 + n*SDB  per live database: u32 snapshot database it holds, plus one (0: none)
  */
 import { Heap } from '../heap/heap.js';
+import { liveView, type HeapView } from '../heap/view.js';
 import { Dash } from '../structs/dash.js';
 import { O_KEY, O_KLEN, O_TYPE, O_VLEN, O_VREF } from './object.js';
 
 export const ROOT_SNAPSHOT = 1;
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 /** The type code of a tombstone (a side entry saying: no such key when the snapshot began). */
 export const OBJ_TOMBSTONE = 255;
+/**
+ * The type code of a pin: a side entry with the key's header as it was, whose value ref
+ * is the live entry (read through the copy-on-write epoch's view).
+ */
+export const OBJ_PINNED = 254;
+/** Room for old lines when a snapshot opens the copy-on-write epoch (its owner grows it: tend). */
+const SHADOW_BYTES = 16 << 20;
+const LINE = 64;
+/** Quarantined chunks released per slice when the epoch ends. */
+const END_BUDGET = 256;
 
 const S_VERSION = 0;
 const S_DBS = 4;
@@ -56,10 +75,11 @@ const S_OWNER_SLOT = 8;
 const S_OWNER_PID = 12;
 const S_START = 16;
 const S_CURRENT = 24;
+const S_PINNED = 28;
 const S_COW_BYTES = 32;
 const S_COW_KEYS = 40;
 const S_PER_DB = 48;
-const SDB = 32;
+const SDB = 40;
 const D_LIVE = 0;
 const D_DETACHED = 4;
 const D_CURSOR = 8;
@@ -68,6 +88,7 @@ const D_SIDE = 16;
 const D_KEYS = 20;
 const D_EXPIRES = 24;
 const D_PENDING = 28;
+const D_SIDE_CURSOR = 32;
 const NO_SLOT = 0xffffffff;
 
 /** What the snapshot needs from the keyspace (its private parts, handed over by it). */
@@ -87,6 +108,11 @@ export interface SnapshotHost {
   /** Hand a main table to the graveyard (freed a slice at a time). */
   bury(tableRef: number): void;
   keyHash(e: number): number;
+  /**
+   * Whether e's value is big and its type can stream it through `view` (then it is pinned,
+   * not copied): e as the view shows it.
+   */
+  pinnable(e: number, view: HeapView): boolean;
 }
 
 /** What a snapshot walk step hands its consumer: a key of snapshot database `db`. */
@@ -231,7 +257,10 @@ export class Snapshots {
     if (this.findSide(side, h, e) !== 0) return false;
     let saved: number;
     if (how === 'absent') saved = this.tombstoneOf(e);
-    else {
+    else if (how === 'copy' && (saved = this.pin(st, e)) !== 0) {
+      this.heap.log(st + S_COW_KEYS, 8);
+      this.dv.setFloat64(st + S_COW_KEYS, this.dv.getFloat64(st + S_COW_KEYS, true) + 1, true);
+    } else {
       saved = how === 'take' ? e : this.host.deepCopy(e);
       const bytes = this.host.memoryUsage(saved);
       this.heap.log(st + S_COW_BYTES, 16);
@@ -245,6 +274,98 @@ export class Snapshots {
       this.dv.setUint32(d + D_PENDING, this.dv.getUint32(d + D_PENDING, true) + 1, true);
     }
     return how === 'take';
+  }
+
+  /**
+   * A pin for e (inside the operation about to change it), or 0 when e is not pinnable or
+   * the epoch is someone else's (an incremental DUMP's) or ending: then e is copied.
+   */
+  private pin(st: number, e: number): number {
+    const cow = this.heap.cow;
+    const info = cow.info();
+    if (info === null) {
+      if (!this.host.pinnable(e, liveView(this.heap))) return 0;
+      const slot = this.dv.getUint32(st + S_OWNER_SLOT, true);
+      cow.begin(slot === NO_SLOT ? -1 : slot, this.dv.getUint32(st + S_OWNER_PID, true), Date.now(), SHADOW_BYTES, true);
+    } else if (!info.forSnapshot || info.broken || info.ending) return 0;
+    // The value is the snapshot's (no writer changed it: it has no side entry), but its
+    // bytes may have changed since the epoch began in ways that keep the value (SORT turns
+    // a listpack sorted set into a skiplist): the walk reads what the view shows, so that
+    // is what must stream.
+    else if (!this.host.pinnable(e, cow.view())) return 0;
+    const t = this.tombstoneOf(e);
+    this.u8[t + O_TYPE] = OBJ_PINNED;
+    this.dv.setUint32(t + O_VLEN, this.dv.getUint32(e + O_VLEN, true), true);
+    this.dv.setUint32(t + O_VREF, Heap.ref(e), true);
+    this.heap.log(st + S_PINNED, 4);
+    this.dv.setUint32(st + S_PINNED, this.dv.getUint32(st + S_PINNED, true) + 1, true);
+    return t;
+  }
+
+  /**
+   * The walk met big key e of snapshot database s in its table and its consumer will write
+   * it a slice at a time: pin it now (inside the walk's operation), so that writers copy
+   * only the lines they change. The pin, or 0 when it could not be pinned.
+   */
+  pinTableKey(s: number, e: number): number {
+    const st = this.state();
+    if (st === 0 || !this.host.pinnable(e, liveView(this.heap))) return 0;
+    const side = this.sideOf(st, s, true)!;
+    const h = this.host.keyHash(e);
+    if (this.findSide(side, h, e) !== 0) return 0;
+    const p = this.pin(st, e);
+    if (p === 0) return 0;
+    side.insert(h, Heap.ref(p));
+    const d = this.dbAt(st, s);
+    this.heap.log(d + D_PENDING, 4);
+    this.dv.setUint32(d + D_PENDING, this.dv.getUint32(d + D_PENDING, true) + 1, true);
+    return p;
+  }
+
+  /** Whether side entry e is a pin (its value is read through the epoch's view of pinnedEntry(e)). */
+  isPin(e: number): boolean {
+    return this.u8[e + O_TYPE] === OBJ_PINNED;
+  }
+
+  /** The entry a pin points at (read it through `this.heap.cow.view()` only). */
+  pinnedEntry(pin: number): number {
+    return Heap.deref(this.dv.getUint32(pin + O_VREF, true));
+  }
+
+  /**
+   * The snapshot's copy-on-write epoch between the consumer's slices (inside an operation):
+   * its shadow grown when half full, so that writers do not break it; ended (a slice of
+   * quarantined frees at a time) once no pinned value is left to write. False when the
+   * epoch broke: the pinned values can no longer be read as they were (the save must fail).
+   */
+  tend(): boolean {
+    const st = this.state();
+    if (st === 0) return true;
+    const cow = this.heap.cow;
+    const info = cow.info();
+    if (info === null || !info.forSnapshot) return true;
+    if (this.dv.getUint32(st + S_PINNED, true) === 0) {
+      // (the shadow is what writers copied for the snapshot: INFO's rdb_last_cow_size)
+      if (!info.ending) this.addCowBytes(st, info.shadowLines * LINE);
+      // (a few hundred frees per slice: writers wait for the lock meanwhile)
+      cow.endStep(END_BUDGET);
+      return true;
+    }
+    if (info.broken) return false;
+    if (!info.ending && info.shadowLines * 2 >= info.shadowCapacity) cow.grow();
+    return true;
+  }
+
+  private addCowBytes(st: number, bytes: number): void {
+    this.heap.log(st + S_COW_BYTES, 8);
+    this.dv.setFloat64(st + S_COW_BYTES, this.dv.getFloat64(st + S_COW_BYTES, true) + bytes, true);
+  }
+
+  /** End the snapshot's epoch at once, if one is open (the snapshot ends or is dropped). */
+  private endEpoch(): void {
+    const cow = this.heap.cow;
+    if (cow.info()?.forSnapshot !== true) return;
+    while (!cow.endStep(Infinity));
   }
 
   /**
@@ -346,8 +467,16 @@ export class Snapshots {
       const d = this.dbAt(st, s);
       // what was preserved first: its memory goes back early
       const side = this.sideOf(st, s, false);
-      if (side !== null && dv.getUint32(d + D_PENDING, true) !== 0) left -= this.emitSide(st, s, side, left, emit, hold);
+      if (side !== null && dv.getUint32(d + D_PENDING, true) !== 0) {
+        const n = this.emitSide(st, s, side, left, emit, hold);
+        if (n < 0) return false;
+        left -= n;
+      }
       if (left <= 0) break;
+      if (dv.getUint32(d + D_DONE, true) === 2) {
+        if (!this.finishDb(st, s, emit, hold)) return false;
+        continue;
+      }
       const live = dv.getUint32(d + D_LIVE, true);
       const detached = dv.getUint32(d + D_DETACHED, true);
       const tableRef = live !== 0 ? this.host.mainRef(live - 1) : detached;
@@ -381,47 +510,103 @@ export class Snapshots {
         dv.setUint32(d + D_CURSOR, next, true);
         continue;
       }
-      // this database is walked: the rest of its side table, then the next one
-      if (side !== null) {
-        this.emitSide(st, s, side, Infinity, emit);
-        this.freeSide(side);
-        heap.log(d + D_SIDE, 4);
-        dv.setUint32(d + D_SIDE, 0, true);
-      }
-      dv.setUint32(d + D_DONE, 1, true);
-      if (detached !== 0) {
-        heap.log(d + D_DETACHED, 4);
-        dv.setUint32(d + D_DETACHED, 0, true);
-        this.host.bury(detached);
-      }
-      heap.log(st + S_CURRENT, 4);
-      dv.setUint32(st + S_CURRENT, s + 1, true);
+      // the table is walked (writers preserve nothing more here): the rest of the side table
+      dv.setUint32(d + D_DONE, 2, true);
+      if (!this.finishDb(st, s, emit, hold)) return false;
     }
     return false;
   }
 
-  /** Emit up to `budget` preserved keys of s and free their values, leaving tombstones. */
-  private emitSide(st: number, s: number, side: Dash, budget: number, emit: SnapshotEmit, hold?: SnapshotHold): number {
-    const found: number[] = [];
-    const hashes: number[] = [];
-    side.forEachUntil((r, h) => {
-      const e = Heap.deref(r);
-      if (this.u8[e + O_TYPE] !== OBJ_TOMBSTONE && (hold === undefined || !hold(s, e))) {
-        found.push(r);
-        hashes.push(h);
-      }
-      return found.length < budget;
-    });
-    for (let i = 0; i < found.length; i++) {
-      const e = Heap.deref(found[i]!);
-      emit(s, e, true);
-      side.replace(hashes[i]!, found[i]!, Heap.ref(this.tombstoneOf(e)));
-      this.host.freeEntry(e);
-    }
+  /**
+   * Snapshot database s's table is walked: emit the rest of its side table and go on to the
+   * next database. False when a side entry was deferred or is held (the consumer is
+   * writing it a slice at a time): call again later.
+   */
+  private finishDb(st: number, s: number, emit: SnapshotEmit, hold?: SnapshotHold): boolean {
+    const dv = this.dv;
+    const heap = this.heap;
     const d = this.dbAt(st, s);
-    this.heap.log(d + D_PENDING, 4);
-    this.dv.setUint32(d + D_PENDING, Math.max(0, this.dv.getUint32(d + D_PENDING, true) - found.length), true);
-    return found.length;
+    const side = this.sideOf(st, s, false);
+    if (side !== null) {
+      if (this.emitSide(st, s, side, Infinity, emit, hold) < 0 || dv.getUint32(d + D_PENDING, true) !== 0) return false;
+      this.freeSide(st, side);
+      heap.log(d + D_SIDE, 4);
+      dv.setUint32(d + D_SIDE, 0, true);
+    }
+    heap.log(d + D_DONE, 4);
+    dv.setUint32(d + D_DONE, 1, true);
+    const detached = dv.getUint32(d + D_DETACHED, true);
+    if (detached !== 0) {
+      heap.log(d + D_DETACHED, 4);
+      dv.setUint32(d + D_DETACHED, 0, true);
+      this.host.bury(detached);
+    }
+    heap.log(st + S_CURRENT, 4);
+    dv.setUint32(st + S_CURRENT, s + 1, true);
+    return true;
+  }
+
+  /**
+   * Emit up to `budget` preserved keys of s and free their values, leaving tombstones.
+   * Returns how many, or -1 when the consumer deferred one (the step stops there: the
+   * entry stays until the consumer, having written it a slice at a time, calls markWritten).
+   */
+  private emitSide(st: number, s: number, side: Dash, budget: number, emit: SnapshotEmit, hold?: SnapshotHold): number {
+    const dv = this.dv;
+    const d = this.dbAt(st, s);
+    const pending = dv.getUint32(d + D_PENDING, true);
+    // The side table fills with tombstones (every key written before the walk reached
+    // it): it is scanned from where the last call stopped, a bounded number of entries
+    // per call, not from the start each time. An entry added behind the cursor waits for
+    // the next lap (or the end of the database).
+    let cursor = dv.getUint32(d + D_SIDE_CURSOR, true);
+    let scanLeft = budget === Infinity ? Infinity : Math.max(256, budget * 4);
+    let laps = 0;
+    let n = 0;
+    let deferred = false;
+    const refs: number[] = [];
+    scan: while (n < budget && n < pending && scanLeft > 0) {
+      refs.length = 0;
+      const next = side.scan(cursor, 64, refs);
+      scanLeft -= refs.length;
+      for (const r of refs) {
+        const e = Heap.deref(r);
+        const type = this.u8[e + O_TYPE];
+        if (type === OBJ_TOMBSTONE || (hold !== undefined && hold(s, e))) continue;
+        const h = this.host.keyHash(e);
+        if (n >= budget || emit(s, e, true) === false) {
+          // (going on from its hash: the entries of that hash already emitted are tombstones now)
+          deferred = n < budget;
+          cursor = h;
+          break scan;
+        }
+        side.replace(h, r, Heap.ref(this.tombstoneOf(e)));
+        this.freeSideEntry(st, e);
+        n++;
+      }
+      if (next === 0) {
+        if (++laps > 1) {
+          cursor = 0;
+          break;
+        }
+      }
+      cursor = next;
+    }
+    this.heap.log(d + D_PENDING, 8);
+    dv.setUint32(d + D_PENDING, Math.max(0, pending - n), true);
+    dv.setUint32(d + D_SIDE_CURSOR, cursor, true);
+    return deferred ? -1 : n;
+  }
+
+  /** Free a side entry no longer in its side table: a tombstone or a pin is one chunk; a copy has its value. */
+  private freeSideEntry(st: number, e: number): void {
+    const type = this.u8[e + O_TYPE];
+    if (type === OBJ_PINNED) {
+      this.heap.log(st + S_PINNED, 4);
+      this.dv.setUint32(st + S_PINNED, Math.max(0, this.dv.getUint32(st + S_PINNED, true) - 1), true);
+    }
+    if (type === OBJ_TOMBSTONE || type === OBJ_PINNED) this.heap.free(e);
+    else this.host.freeEntry(e);
   }
 
   /** The preserved (not tombstone) side entry of e's key in snapshot database s, or 0. */
@@ -456,7 +641,7 @@ export class Snapshots {
     side.replace(h, r, Heap.ref(t));
     if (this.u8[old + O_TYPE] === OBJ_TOMBSTONE) this.heap.free(old);
     else {
-      this.host.freeEntry(old);
+      this.freeSideEntry(st, old);
       const d = this.dbAt(st, s);
       this.heap.log(d + D_PENDING, 4);
       this.dv.setUint32(d + D_PENDING, Math.max(0, this.dv.getUint32(d + D_PENDING, true) - 1), true);
@@ -474,16 +659,13 @@ export class Snapshots {
     return t;
   }
 
-  private freeSide(side: Dash): void {
-    side.forEach((r) => {
-      const e = Heap.deref(r);
-      if (this.u8[e + O_TYPE] === OBJ_TOMBSTONE) this.heap.free(e);
-      else this.host.freeEntry(e);
-    });
+  private freeSide(st: number, side: Dash): void {
+    side.forEach((r) => this.freeSideEntry(st, Heap.deref(r)));
     side.destroy();
   }
 
   private release(st: number): void {
+    this.endEpoch();
     this.heap.setRoot(ROOT_SNAPSHOT, 0);
     this.heap.free(st);
   }
@@ -500,7 +682,7 @@ export class Snapshots {
     for (let s = 0; s < n; s++) {
       const d = this.dbAt(st, s);
       const side = dv.getUint32(d + D_SIDE, true);
-      if (side !== 0) this.freeSide(this.host.dash(side));
+      if (side !== 0) this.freeSide(st, this.host.dash(side));
       const detached = dv.getUint32(d + D_DETACHED, true);
       if (detached !== 0) this.host.bury(detached);
     }
@@ -524,6 +706,7 @@ export class Snapshots {
         t.forEach((r) => {
           const e = Heap.deref(r);
           if (this.u8[e + O_TYPE] === OBJ_TOMBSTONE) mark(e, 'snapshot tombstone');
+          else if (this.u8[e + O_TYPE] === OBJ_PINNED) mark(e, 'snapshot pin');
           else markEntry(e, 'snapshot copy');
         });
       }

@@ -13,6 +13,7 @@ import type { HeapView } from '../heap/view.js';
 import type { ValueStream } from '../rdb/stream.js';
 import type { Digest } from './digest.js';
 import type { RdbValue } from '../rdb/value.js';
+import { O_VLEN } from './object.js';
 
 export interface ValueType {
   /** OBJ_* code stored in the entry. */
@@ -103,4 +104,30 @@ export function typeName(type: number): string | undefined {
 /** Every registered type (SCAN's TYPE filter accepts their names). */
 export function valueTypes(): ValueType[] {
   return registry.filter((t): t is ValueType => t !== undefined);
+}
+
+/**
+ * A value big enough to be serialised over several slices (BGSAVE's walk, an incremental
+ * DUMP) and read by a snapshot through the copy-on-write epoch rather than copied whole
+ * before a change: 32768+ elements, or a string of 4+ MB.
+ */
+export function isBigValue(ks: Keyspace, e: number): boolean {
+  const n = ks.heap.dv.getUint32(e + O_VLEN, true);
+  return n >= (ks.type(e) === 0 ? bigString : bigElements);
+}
+
+// (SHMKV_DEBUG_BIG_VALUE=n: n elements make a value big, in this process; crash tests set it
+// in the processes they kill, so that small keyspaces go through the paths of huge values)
+let bigElements = Number(process.env.SHMKV_DEBUG_BIG_VALUE) > 0 ? Number(process.env.SHMKV_DEBUG_BIG_VALUE) : 32768;
+let bigString = 4 << 20;
+
+/**
+ * Move the bar of isBigValue (this process only). For tests: a small keyspace then goes
+ * through the paths of huge values (pins, slices). Returns the previous bar.
+ */
+export function setBigValueBar(elements: number, stringBytes: number): [number, number] {
+  const prev: [number, number] = [bigElements, bigString];
+  bigElements = elements;
+  bigString = stringBytes;
+  return prev;
 }

@@ -11,12 +11,11 @@
  * later: still one consistent value).
  */
 import type { Keyspace } from '../keyspace/keyspace.js';
-import { valueType } from '../keyspace/valuetypes.js';
+import { isBigValue, valueType } from '../keyspace/valuetypes.js';
 import { RdbEncoder } from '../rdb/encode.js';
 import { RDB_VERSION } from '../rdb/format.js';
 import { createDumpPayload } from '../rdb/dump.js';
 import type { ValueStream } from '../rdb/stream.js';
-import { isBigValue } from './rdb_save.js';
 import type { DeferredReply, ReplySink } from '../commands/types.js';
 
 /** Elements (or bytes) per stream step. */

@@ -14,14 +14,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { REDIS_VERSION } from '../config/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
-import { valueType } from '../keyspace/valuetypes.js';
+import { isBigValue, valueType } from '../keyspace/valuetypes.js';
 import { reapDeadSnapshot, type SegmentKeyspace } from '../keyspace/open.js';
 import { RdbFileWriter } from '../rdb/file.js';
 import type { RdbKeyMeta } from '../rdb/value.js';
 import { RdbEncoder } from '../rdb/encode.js';
 import type { ValueStream } from '../rdb/stream.js';
 import { liveView } from '../heap/view.js';
-import { O_VLEN } from '../keyspace/object.js';
+import { O_TYPE } from '../keyspace/object.js';
 
 export interface SaveOptions {
   /** rdbcompression: LZF for strings longer than 20 bytes that shrink. */
@@ -32,22 +32,16 @@ export interface SaveOptions {
   aux: [string, string][];
   /** Attach slot and pid of the process that owns the snapshot (dead owners' snapshots are dropped). */
   ownerSlot: number;
-  /** rdb-key-save-delay: microseconds to sleep per key written (tests slow a BGSAVE down with it). */
+  /**
+   * rdb-key-save-delay: microseconds to sleep per key written, and per 16 elements of a
+   * value written a slice at a time (tests slow a BGSAVE down with it).
+   */
   keyDelayUs?: number;
 }
 
 export interface SaveProgress {
   keys: number;
   bytes: number;
-}
-
-/**
- * A value big enough to be serialised over several slices (by BGSAVE's walk and by an
- * incremental DUMP): 32768+ elements, or a string of 4+ MB.
- */
-export function isBigValue(ks: Keyspace, e: number): boolean {
-  const n = ks.heap.dv.getUint32(e + O_VLEN, true);
-  return n >= (ks.type(e) === 0 ? 4 << 20 : 32768);
 }
 
 /** The aux fields a save writes after the header (rdbSaveInfoAuxFields, no replication info). */
@@ -74,8 +68,11 @@ export class RdbSave {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   readonly progress: SaveProgress = { keys: 0, bytes: 0 };
-  /** The huge value being written a slice at a time (see startBig), or null. */
-  private big: { db: number; key: Buffer; e: number; fromSide: boolean; stream: ValueStream; body: Uint8Array[]; enc: RdbEncoder } | null = null;
+  /**
+   * The huge value being written a slice at a time (see startBig), or null. `e`: its side
+   * entry (a pin, or a copy a writer made), marked written when done.
+   */
+  private big: { db: number; e: number; stream: ValueStream; enc: RdbEncoder } | null = null;
   /** Bytes of keys copied or moved aside for the snapshot by writers (INFO's rdb_last_cow_size). */
   cowBytes = 0;
   private finished = false;
@@ -139,6 +136,8 @@ export class RdbSave {
     let keys = 0;
     let done = false;
     ks.exec(() => {
+      // the copy-on-write epoch pinned values are read through: grown, or ended once unused
+      if (!ks.snapshots.tend()) throw new Error('writers changed more memory than the copy-on-write space could hold while a big value was being saved');
       // bytes writers preserved for the snapshot so far (the last step frees the state)
       this.cowBytes = ks.snapshots.info()?.cowBytes ?? this.cowBytes;
       // a big key being written a slice at a time goes first
@@ -154,17 +153,24 @@ export class RdbSave {
             const sizes = ks.snapshots.sizes(db);
             w.resizeDb(sizes.keys, sizes.expires);
           }
-          const h = ks.keyHash(e);
-          // a huge value is written over the next slices, not within this one (unless a key
-          // of the same hash went just before it: the walk could not stop between them)
-          if (!fromSide && h !== lastHash && this.startBig(db, e)) return false;
-          lastHash = h;
+          // a huge value is written over the next slices, not within this one
+          if (fromSide) {
+            if (this.startBig(db, e)) return false;
+          } else {
+            const h = ks.keyHash(e);
+            // (unless a key of the same hash went just before it: the walk cannot stop between them)
+            if (h !== lastHash) {
+              const pin = ks.snapshots.pinTableKey(db, e);
+              if (pin !== 0 && this.startBig(db, pin)) return false;
+            }
+            lastHash = h;
+          }
           this.writeKey(e);
           keys++;
           if (delay > 0) sleepUs(delay);
         },
         () => this.pendingBytes >= SLICE_BYTES || performance.now() >= deadline,
-        (db, e) => this.big !== null && this.big.db === db && this.big.key.equals(ks.keyOf(e)),
+        (db, e) => this.big !== null && this.big.db === db && ks.keyOf(this.big.e).equals(ks.keyOf(e)),
       );
     });
     this.progress.keys += keys;
@@ -195,66 +201,56 @@ export class RdbSave {
   }
 
   /**
-   * A huge value met by the walk (inside its operation): write it over the next slices.
-   * The walk stops before it, so it stays unvisited: a writer changing it first preserves
-   * it (a copy aside) as for any key the walk has not reached, and the stream then starts
-   * again from that copy. True when taken.
+   * A huge value met by the walk (inside its operation), as side entry e: a pin (the walk
+   * pinned it, or a writer did before changing it: its value is read through the
+   * copy-on-write epoch's view, as it was) or a copy a writer made (which nobody changes).
+   * Its bytes are written over the next slices; true when taken.
    */
   private startBig(db: number, e: number): boolean {
     const ks = this.ks;
-    const t = valueType(ks.type(e));
-    if (t.rdbStream === undefined) return false;
-    if (!isBigValue(ks, e)) return false;
-    const stream = t.rdbStream(ks, liveView(ks.heap), e);
-    if (stream === undefined) return false;
-    this.big = { db, key: ks.keyOf(e), e, fromSide: false, stream, body: [], enc: null as unknown as RdbEncoder };
-    this.big.enc = this.bigEncoder(this.big.body);
+    const snaps = ks.snapshots;
+    let stream: ValueStream | undefined;
+    if (snaps.isPin(e)) {
+      const view = ks.heap.cow.view();
+      const live = snaps.pinnedEntry(e);
+      stream = valueType(view.u8(live + O_TYPE)).rdbStream?.(ks, view, live);
+      // (a pin is made only for a value its type streams)
+      if (stream === undefined) throw new Error('internal error: a pinned value cannot be streamed');
+    } else {
+      if (!isBigValue(ks, e)) return false;
+      stream = valueType(ks.type(e)).rdbStream?.(ks, liveView(ks.heap), e);
+      if (stream === undefined) return false;
+    }
+    // (e's header is the key's as it was: its expiry and access time)
+    const w = this.writer!;
+    w.streamedKeyHead(ks.keyOf(e), stream.rdbType, this.meta(e));
+    // the body goes to the file as it is made, a slice at a time
+    const enc = new RdbEncoder({ compress: this.opts.compress, sink: (c) => w.streamedBody(c) });
+    this.big = { db, e, stream, enc };
     return true;
-  }
-
-  private bigEncoder(body: Uint8Array[]): RdbEncoder {
-    return new RdbEncoder({ compress: this.opts.compress, sink: (c) => void body.push(Uint8Array.prototype.slice.call(c)) });
   }
 
   /** Go on with the big value (inside an operation): true when it is written (the walk may go on). */
   private continueBig(deadline: number): boolean {
-    const ks = this.ks;
     const big = this.big!;
-    if (!big.fromSide) {
-      // a writer preserved it since the last slice: the live value is no longer the snapshot's
-      const p = ks.snapshots.sideEntry(big.db, big.e);
-      if (p !== 0) {
-        const t = valueType(ks.type(p));
-        const stream = t.rdbStream?.(ks, liveView(ks.heap), p);
-        big.e = p;
-        big.fromSide = true;
-        big.body.length = 0;
-        big.enc = this.bigEncoder(big.body);
-        if (stream === undefined) {
-          // (the copy is small after all: at once)
-          this.writeKey(p);
-          this.endBig();
-          return true;
-        }
-        big.stream = stream;
-      }
-    }
+    const delay = this.opts.keyDelayUs ?? 0;
     let finished = false;
-    do finished = big.stream.step(big.enc, 512);
-    while (!finished && performance.now() < deadline);
+    if (delay > 0) {
+      // rdb-key-save-delay: a few elements per slice, the delay after each (tests let
+      // writers in between the slices of a big value with it)
+      finished = big.stream.step(big.enc, 16);
+      sleepUs(delay);
+    } else {
+      do finished = big.stream.step(big.enc, 512);
+      while (!finished && performance.now() < deadline && this.pendingBytes < SLICE_BYTES);
+    }
     if (!finished) return false;
     big.enc.flush();
-    this.writer!.streamedKey(big.key, big.stream.rdbType, big.body, this.meta(big.e));
     this.progress.keys++;
-    this.endBig();
-    return true;
-  }
-
-  private endBig(): void {
-    const big = this.big!;
-    // written: neither the walk nor a writer handles it again
+    // written: the walk does not meet it again, and a pin lets the epoch end
     this.ks.snapshots.markWritten(big.db, big.e);
     this.big = null;
+    return true;
   }
 
   /** Make the file durable and put it in place (after step() said true). */

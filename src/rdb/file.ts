@@ -93,12 +93,17 @@ export class RdbFileWriter {
   }
 
   /**
-   * A key whose value body was serialised elsewhere (a ValueStream into an encoder of its
-   * own, a slice at a time): its opcodes, type and name, then the body's bytes as they are.
+   * A key whose value body is serialised elsewhere (a ValueStream into an encoder of its
+   * own, a slice at a time): its opcodes, type and name now, then the body's bytes as they
+   * come (streamedBody), nothing else in between.
    */
-  streamedKey(key: Uint8Array, rdbType: number, body: Uint8Array[], meta: Partial<RdbKeyMeta> = {}): void {
+  streamedKeyHead(key: Uint8Array, rdbType: number, meta: Partial<RdbKeyMeta> = {}): void {
     this.keyHead(key, rdbType, meta);
-    for (const b of body) this.enc.raw(b);
+  }
+
+  /** Bytes of the body of the key streamedKeyHead began. */
+  streamedBody(b: Uint8Array): void {
+    this.enc.raw(b);
   }
 
   private keyHead(key: Uint8Array, rdbType: number, meta: Partial<RdbKeyMeta>): void {

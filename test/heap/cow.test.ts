@@ -28,8 +28,9 @@ function rng(seed: number): () => number {
   };
 }
 
-for (const seed of [1, 2, 3]) {
-  test(`copy-on-write epoch: the view keeps every old chunk as it was through random writes, frees, reuse and rollbacks (seed ${seed})`, () => {
+for (const [seed, grow] of [[1, false], [2, false], [3, false], [4, true], [5, true]] as const) {
+  const how = grow ? ', a small shadow grown by its owner as it fills' : '';
+  test(`copy-on-write epoch: the view keeps every old chunk as it was through random writes, frees, reuse and rollbacks${how} (seed ${seed})`, () => {
     const heap = fresh();
     const r = rng(seed);
     const chunks: number[] = [];
@@ -43,10 +44,24 @@ for (const seed of [1, 2, 3]) {
     });
     const before = chunks.map((p) => Buffer.from(heap.mem.u8.subarray(p, p + heap.usable(p))));
     const used0 = heap.stats().usedBytes;
-    heap.atomically(() => heap.cow.begin(-1, process.pid, Date.now()));
+    heap.atomically(() => heap.cow.begin(-1, process.pid, Date.now(), grow ? 4096 : undefined));
     const view = heap.cow.view();
     let alive = chunks.slice();
+    let grown = 0;
     for (let op = 0; op < 300; op++) {
+      const info = heap.cow.info()!;
+      if (grow && info.shadowLines * 2 >= info.shadowCapacity) {
+        // (between the writers' operations, as a snapshot's owner does: rolled back now and then too)
+        try {
+          heap.atomically(() => {
+            assert.ok(heap.cow.grow());
+            if (r() < 0.2) throw new Error('roll back');
+            grown++;
+          });
+        } catch (e) {
+          if ((e as Error).message !== 'roll back') throw e;
+        }
+      }
       const rollback = r() < 0.15;
       const aliveBefore = alive.slice();
       try {
@@ -94,6 +109,8 @@ for (const seed of [1, 2, 3]) {
     }
     const info = heap.cow.info()!;
     assert.ok(info.shadowLines > 0 && info.quarantined > 0, JSON.stringify(info));
+    if (grow) assert.ok(grown > 0 && info.shadowCapacity > 64, `grown ${grown} times`);
+    assert.deepEqual(checkHeap(heap).errors, []);
     while (!heap.atomically(() => heap.cow.endStep(50)));
     assert.equal(heap.cow.info(), null);
     assert.deepEqual(checkHeap(heap).errors, []);
@@ -120,6 +137,24 @@ test('copy-on-write epoch: a shadow too small breaks the epoch (the reader must 
   heap.atomically(() => {
     for (const p of ps) heap.free(p);
   });
+  while (!heap.atomically(() => heap.cow.endStep()));
+  assert.deepEqual(checkHeap(heap).errors, []);
+});
+
+test('copy-on-write epoch: one opened inside an operation shadows what that operation writes after opening it', () => {
+  const heap = fresh();
+  let p = 0;
+  heap.atomically(() => {
+    p = heap.alloc(256);
+    heap.mem.u8.fill(7, p, p + 256);
+  });
+  heap.atomically(() => {
+    heap.cow.begin(-1, process.pid, Date.now());
+    heap.log(p, 256);
+    heap.mem.u8.fill(9, p, p + 256);
+  });
+  const view = heap.cow.view();
+  assert.ok(Buffer.from(view.bytes(p, 256)).equals(Buffer.alloc(256, 7)), 'the view has the bytes of the instant the epoch began');
   while (!heap.atomically(() => heap.cow.endStep()));
   assert.deepEqual(checkHeap(heap).errors, []);
 });

@@ -24,8 +24,8 @@ export interface Worker {
 
 const running = new Set<Worker>();
 
-export function startWorker(args: string[]): Worker {
-  const child = fork(KV_WORKER, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+export function startWorker(args: string[], env?: NodeJS.ProcessEnv): Worker {
+  const child = fork(KV_WORKER, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: env ?? process.env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));

@@ -223,7 +223,7 @@ test('BGSAVE writes huge values a slice at a time; writes to them meanwhile are 
       if (rounds === 3) await r.del('big:set');
       rounds++;
     }
-    assert.equal(await waitBgsave(r), 'ok');
+    assert.equal(await waitBgsave(r), 'ok', server.output());
     const got = modelOfFile(path.join(server.cwd, 'dump.rdb'));
     assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort());
     for (const [k, v] of expected) assert.equal(got.get(k), v, `value of ${k}`);

@@ -25,8 +25,13 @@ import '../../src/types/index.js';
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const ITERATIONS = Number(process.env.SHMKV_CRASH_ITERATIONS ?? 8);
 
-test(`SIGKILL of a snapshot walker and of a writer at random points (${ITERATIONS} rounds): clean keyspace, dead snapshots reclaimed, the last file intact`, async () => {
-  const segment = `test-snap-crash-${process.pid}`;
+for (const pins of [false, true]) {
+  const what = pins ? 'big values pinned through the copy-on-write epoch' : 'values copied aside';
+  const rounds = pins ? Math.max(4, Math.floor(ITERATIONS / 2)) : ITERATIONS;
+  // (with the bar of "big" at 100 elements, the workload's collections are pinned, not copied)
+  const env = pins ? { ...process.env, SHMKV_DEBUG_BIG_VALUE: '100' } : process.env;
+  test(`SIGKILL of a snapshot walker and of a writer at random points, ${what} (${rounds} rounds): clean keyspace, dead snapshots reclaimed, the last file intact`, async () => {
+  const segment = `test-snap-crash-${pins ? 'pins-' : ''}${process.pid}`;
   removeSegment(segment);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shmkv-snap-crash-'));
   const file = path.join(dir, 'dump.rdb');
@@ -34,13 +39,21 @@ test(`SIGKILL of a snapshot walker and of a writer at random points (${ITERATION
   try {
     fill(kv, rng(5), 150);
     assert.equal(spawnSync(process.execPath, [CLI, 'save', segment, file], { encoding: 'utf8' }).status, 0);
-    for (let it = 0; it < ITERATIONS; it++) {
+    let epochsSeen = 0;
+    const probe = openKeyspace({ segment, create: false });
+    for (let it = 0; it < rounds; it++) {
       const before = fs.readFileSync(file);
-      const writer = startWorker(['collections', segment]);
+      const writer = startWorker(['collections', segment], env);
       await writer.ready;
-      const saver = spawn(process.execPath, [CLI, 'save', segment, file, '--key-save-delay', '200'], { stdio: 'ignore' });
+      const saver = spawn(process.execPath, [CLI, 'save', segment, file, '--key-save-delay', '200'], { stdio: 'ignore', env });
       const saverExit = new Promise<void>((r) => saver.once('exit', () => r()));
-      await sleep(20 + Math.random() * 150);
+      if (pins) {
+        // into the walk (the saver's start-up takes 100 ms or more), then a random point of it
+        // (the probe reads without the lock: a probe, not a check)
+        for (const end = performance.now() + 3000; !probe.snapshots.running && performance.now() < end; ) await sleep(2);
+        await sleep(Math.random() * 120);
+        if (probe.heap.cow.info()?.forSnapshot) epochsSeen++;
+      } else await sleep(20 + Math.random() * 150);
       const order = Math.random() < 0.5;
       (order ? saver : writer).kill('SIGKILL');
       await sleep(Math.random() * 30);
@@ -63,12 +76,16 @@ test(`SIGKILL of a snapshot walker and of a writer at random points (${ITERATION
       const ks = openKeyspace({ segment, create: false });
       try {
         assert.equal(ks.snapshots.running, false, `round ${it}: the dead snapshot is dropped when the keyspace is opened`);
+        assert.equal(ks.heap.cow.info(), null, `round ${it}: the dead snapshot's copy-on-write epoch is ended`);
         ks.lazyFreeAll();
         assert.deepEqual(ks.exec(() => checkKeyspace(ks)).errors, [], `round ${it}: checker`);
       } finally {
         ks.close();
       }
     }
+    probe.close();
+    if (pins) console.log(`# ${what}: an epoch was open at ${epochsSeen} of ${rounds} kills`);
+    if (pins) assert.ok(epochsSeen > 0, 'values were pinned');
     const ks = openKeyspace({ segment, create: false });
     const want = model(ks);
     ks.close();
@@ -89,3 +106,4 @@ test(`SIGKILL of a snapshot walker and of a writer at random points (${ITERATION
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+}
