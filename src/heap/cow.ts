@@ -357,11 +357,13 @@ export class CowEpochs {
 class CowView implements HeapView {
   private scratch = new Uint8Array(4096);
   private readonly mem: Uint8Array;
+  private readonly dv: DataView;
   private readonly tmp = new DataView(new ArrayBuffer(8));
   private readonly tmpU8 = new Uint8Array(this.tmp.buffer);
 
   constructor(private readonly cow: CowEpochs) {
     this.mem = cow.u8;
+    this.dv = new DataView(cow.u8.buffer, cow.u8.byteOffset, cow.u8.byteLength);
   }
 
   bytes(off: number, len: number): Uint8Array {
@@ -388,19 +390,20 @@ class CowView implements HeapView {
     return this.tmp;
   }
 
+  // (nothing shadowed yet, the usual case while a big value is read: the mapping itself)
   u8(off: number): number {
-    return this.bytes(off, 1)[0]!;
+    return this.cow.shadowLines() === 0 ? this.mem[off]! : this.bytes(off, 1)[0]!;
   }
 
   u16(off: number): number {
-    return this.small(off, 2).getUint16(0, true);
+    return this.cow.shadowLines() === 0 ? this.dv.getUint16(off, true) : this.small(off, 2).getUint16(0, true);
   }
 
   u32(off: number): number {
-    return this.small(off, 4).getUint32(0, true);
+    return this.cow.shadowLines() === 0 ? this.dv.getUint32(off, true) : this.small(off, 4).getUint32(0, true);
   }
 
   f64(off: number): number {
-    return this.small(off, 8).getFloat64(0, true);
+    return this.cow.shadowLines() === 0 ? this.dv.getFloat64(off, true) : this.small(off, 8).getFloat64(0, true);
   }
 }

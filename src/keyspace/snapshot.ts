@@ -45,7 +45,8 @@
  *         +20 u32 keys when the snapshot began (RESIZEDB's hint)
  *         +24 u32 expiring keys when the snapshot began
  *         +28 u32 side entries holding a value (not tombstones) not yet emitted
- *         +32 u32 where emitting them goes on (a hash: the side table's SCAN cursor)
+ *         +32 u32 pending table ref: those entries again (the side table fills with
+ *             tombstones: emitting must not scan past them), 0 until one is preserved
  *         +36 u32 reserved
  *   48 + n*SDB  per live database: u32 snapshot database it holds, plus one (0: none)
  */
@@ -88,7 +89,7 @@ const D_SIDE = 16;
 const D_KEYS = 20;
 const D_EXPIRES = 24;
 const D_PENDING = 28;
-const D_SIDE_CURSOR = 32;
+const D_PENDING_TABLE = 32;
 const NO_SLOT = 0xffffffff;
 
 /** What the snapshot needs from the keyspace (its private parts, handed over by it). */
@@ -235,6 +236,35 @@ export class Snapshots {
     return this.host.dash(ref);
   }
 
+  /** The table of side entries not yet emitted (not tombstones) of snapshot database s. */
+  private pendingOf(st: number, s: number, create: boolean): Dash | null {
+    const d = this.dbAt(st, s);
+    let ref = this.dv.getUint32(d + D_PENDING_TABLE, true);
+    if (ref === 0) {
+      if (!create) return null;
+      ref = Heap.ref(Dash.create(this.heap));
+      this.heap.log(d + D_PENDING_TABLE, 4);
+      this.dv.setUint32(d + D_PENDING_TABLE, ref, true);
+    }
+    return this.host.dash(ref);
+  }
+
+  /** A side entry holding a value (a copy, a taken entry, a pin) joins the pending ones. */
+  private addPending(st: number, s: number, h: number, ref: number): void {
+    this.pendingOf(st, s, true)!.insert(h, ref);
+    const d = this.dbAt(st, s);
+    this.heap.log(d + D_PENDING, 4);
+    this.dv.setUint32(d + D_PENDING, this.dv.getUint32(d + D_PENDING, true) + 1, true);
+  }
+
+  /** It was emitted or written: it leaves them. */
+  private dropPending(st: number, s: number, h: number, ref: number): void {
+    this.pendingOf(st, s, false)?.remove(h, ref);
+    const d = this.dbAt(st, s);
+    this.heap.log(d + D_PENDING, 4);
+    this.dv.setUint32(d + D_PENDING, Math.max(0, this.dv.getUint32(d + D_PENDING, true) - 1), true);
+  }
+
   private findSide(side: Dash, h: number, e: number): number {
     this.eqKeyAt = e + O_KEY;
     this.eqKeyLen = this.dv.getUint32(e + O_KLEN, true);
@@ -268,11 +298,7 @@ export class Snapshots {
       this.dv.setFloat64(st + S_COW_KEYS, this.dv.getFloat64(st + S_COW_KEYS, true) + 1, true);
     }
     side.insert(h, Heap.ref(saved));
-    if (how !== 'absent') {
-      const d = this.dbAt(st, s);
-      this.heap.log(d + D_PENDING, 4);
-      this.dv.setUint32(d + D_PENDING, this.dv.getUint32(d + D_PENDING, true) + 1, true);
-    }
+    if (how !== 'absent') this.addPending(st, s, h, Heap.ref(saved));
     return how === 'take';
   }
 
@@ -316,9 +342,7 @@ export class Snapshots {
     const p = this.pin(st, e);
     if (p === 0) return 0;
     side.insert(h, Heap.ref(p));
-    const d = this.dbAt(st, s);
-    this.heap.log(d + D_PENDING, 4);
-    this.dv.setUint32(d + D_PENDING, this.dv.getUint32(d + D_PENDING, true) + 1, true);
+    this.addPending(st, s, h, Heap.ref(p));
     return p;
   }
 
@@ -530,8 +554,11 @@ export class Snapshots {
     if (side !== null) {
       if (this.emitSide(st, s, side, Infinity, emit, hold) < 0 || dv.getUint32(d + D_PENDING, true) !== 0) return false;
       this.freeSide(st, side);
+      this.pendingOf(st, s, false)?.destroy();
       heap.log(d + D_SIDE, 4);
       dv.setUint32(d + D_SIDE, 0, true);
+      heap.log(d + D_PENDING_TABLE, 4);
+      dv.setUint32(d + D_PENDING_TABLE, 0, true);
     }
     heap.log(d + D_DONE, 4);
     dv.setUint32(d + D_DONE, 1, true);
@@ -552,50 +579,27 @@ export class Snapshots {
    * entry stays until the consumer, having written it a slice at a time, calls markWritten).
    */
   private emitSide(st: number, s: number, side: Dash, budget: number, emit: SnapshotEmit, hold?: SnapshotHold): number {
-    const dv = this.dv;
-    const d = this.dbAt(st, s);
-    const pending = dv.getUint32(d + D_PENDING, true);
-    // The side table fills with tombstones (every key written before the walk reached
-    // it): it is scanned from where the last call stopped, a bounded number of entries
-    // per call, not from the start each time. An entry added behind the cursor waits for
-    // the next lap (or the end of the database).
-    let cursor = dv.getUint32(d + D_SIDE_CURSOR, true);
-    let scanLeft = budget === Infinity ? Infinity : Math.max(256, budget * 4);
-    let laps = 0;
-    let n = 0;
-    let deferred = false;
-    const refs: number[] = [];
-    scan: while (n < budget && n < pending && scanLeft > 0) {
-      refs.length = 0;
-      const next = side.scan(cursor, 64, refs);
-      scanLeft -= refs.length;
-      for (const r of refs) {
-        const e = Heap.deref(r);
-        const type = this.u8[e + O_TYPE];
-        if (type === OBJ_TOMBSTONE || (hold !== undefined && hold(s, e))) continue;
-        const h = this.host.keyHash(e);
-        if (n >= budget || emit(s, e, true) === false) {
-          // (going on from its hash: the entries of that hash already emitted are tombstones now)
-          deferred = n < budget;
-          cursor = h;
-          break scan;
-        }
-        side.replace(h, r, Heap.ref(this.tombstoneOf(e)));
-        this.freeSideEntry(st, e);
-        n++;
+    const pending = this.pendingOf(st, s, false);
+    if (pending === null) return 0;
+    const found: number[] = [];
+    const hashes: number[] = [];
+    pending.forEachUntil((r, h) => {
+      if (hold === undefined || !hold(s, Heap.deref(r))) {
+        found.push(r);
+        hashes.push(h);
       }
-      if (next === 0) {
-        if (++laps > 1) {
-          cursor = 0;
-          break;
-        }
-      }
-      cursor = next;
+      return found.length < budget;
+    });
+    for (let n = 0; n < found.length; n++) {
+      const r = found[n]!;
+      const h = hashes[n]!;
+      const e = Heap.deref(r);
+      if (emit(s, e, true) === false) return -1;
+      side.replace(h, r, Heap.ref(this.tombstoneOf(e)));
+      this.dropPending(st, s, h, r);
+      this.freeSideEntry(st, e);
     }
-    this.heap.log(d + D_PENDING, 8);
-    dv.setUint32(d + D_PENDING, Math.max(0, pending - n), true);
-    dv.setUint32(d + D_SIDE_CURSOR, cursor, true);
-    return deferred ? -1 : n;
+    return found.length;
   }
 
   /** Free a side entry no longer in its side table: a tombstone or a pin is one chunk; a copy has its value. */
@@ -641,10 +645,8 @@ export class Snapshots {
     side.replace(h, r, Heap.ref(t));
     if (this.u8[old + O_TYPE] === OBJ_TOMBSTONE) this.heap.free(old);
     else {
+      this.dropPending(st, s, h, r);
       this.freeSideEntry(st, old);
-      const d = this.dbAt(st, s);
-      this.heap.log(d + D_PENDING, 4);
-      this.dv.setUint32(d + D_PENDING, Math.max(0, this.dv.getUint32(d + D_PENDING, true) - 1), true);
     }
   }
 
@@ -683,6 +685,8 @@ export class Snapshots {
       const d = this.dbAt(st, s);
       const side = dv.getUint32(d + D_SIDE, true);
       if (side !== 0) this.freeSide(st, this.host.dash(side));
+      const pending = dv.getUint32(d + D_PENDING_TABLE, true);
+      if (pending !== 0) this.host.dash(pending).destroy();
       const detached = dv.getUint32(d + D_DETACHED, true);
       if (detached !== 0) this.host.bury(detached);
     }
@@ -709,6 +713,12 @@ export class Snapshots {
           else if (this.u8[e + O_TYPE] === OBJ_PINNED) mark(e, 'snapshot pin');
           else markEntry(e, 'snapshot copy');
         });
+      }
+      const pending = dv.getUint32(d + D_PENDING_TABLE, true);
+      if (pending !== 0) {
+        const t = this.host.dash(pending);
+        mark(t.table, 'snapshot pending table');
+        t.forEachChunk((p) => mark(p, 'snapshot pending table chunk'));
       }
     }
   }
