@@ -54,6 +54,9 @@ export const INNER_CAP = 64;
 const E_CHILD = 12;
 const E_COUNT = 16;
 
+/** Offsets of the header and node fields, for readers that walk a tree another way (src/structs/ostree_view.ts). */
+export const OSTREE_LAYOUT = { T_ROOT, T_HEIGHT, T_COUNT, N_KIND, N_USED, E_CHILD } as const;
+
 export const MEMBER_SCORE = 0;
 export const MEMBER_LEN = 8;
 export const MEMBER_DATA = 12;
