@@ -1130,18 +1130,8 @@ export class Keyspace {
       if (n === 0) break;
       const slot = k + K_DBS + this.databases * 8 + (n - 1) * 4;
       const t = this.table(dv.getUint32(slot, true));
-      const refs: number[] = [];
-      const hashes: number[] = [];
-      t.forEachUntil((r, h) => {
-        refs.push(r);
-        hashes.push(h);
-        return refs.length < budget - freed;
-      });
-      for (let i = 0; i < refs.length; i++) {
-        t.remove(hashes[i]!, refs[i]!);
-        this.freeEntry(Heap.deref(refs[i]!));
-      }
-      freed += refs.length;
+      // (a segment at a time: the table is never looked into again)
+      freed += Math.max(1, t.drain(budget - freed, (r) => this.freeEntry(Heap.deref(r))));
       if (t.count() === 0) {
         t.destroy();
         this.tableCache.clear();

@@ -15,7 +15,8 @@ import { Heap } from '../heap/heap.js';
  * Layout (all little-endian, written down once):
  *   table (TABLE_SIZE bytes): u32 depth, u32 dirRef, f64 count, u32 segments, u32 version
  *   directory: u32 segment ref × 2^depth
- *   segment (SEG_BYTES): u32 localDepth, u32 count, 8 bytes reserved, then SLOTS × {u32 hash, u32 ref}
+ *   segment (SEG_BYTES): u32 localDepth, u32 count, u32 DRAINED when drained (see drain), 4 bytes
+ *   reserved, then SLOTS × {u32 hash, u32 ref}
  */
 export const TABLE_SIZE = 24;
 export const SLOTS = 256;
@@ -30,6 +31,8 @@ const T_DIR = 4;
 const T_COUNT = 8;
 const T_SEGS = 16;
 const T_VERSION = 20;
+/** A drained segment's mark (its slots are stale, its count 0). */
+const DRAINED = 0x44524e44;
 const DASH_VERSION = 1;
 
 /**
@@ -328,6 +331,8 @@ export class Dash {
       if (s === prev) continue;
       prev = s;
       const seg = Heap.deref(s);
+      // (a drained segment keeps stale slots: its count says it is empty)
+      if (dv.getUint32(seg + 4, true) === 0) continue;
       for (let k = 0; k < SLOTS; k++) {
         const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
         if (r !== 0) fn(r, dv.getUint32(seg + SEG_HDR + k * 8, true));
@@ -359,23 +364,50 @@ export class Dash {
   }
 
   /**
+   * Emptying a table that is being thrown away (a flushed database's, a dropped
+   * collection's), a whole segment at a time: hand fn the refs of segments, at most
+   * `budget` of them (at least one segment), inside an operation, and mark each of those segments empty by
+   * its count alone — one logged word per segment, where removing entry by entry logged
+   * every slot and shift. A drained segment's slots keep stale refs: only count-aware
+   * walks (forEach, forEachUntil, drain, destroy) may read such a table, never find or
+   * insert. Returns how many refs were handed; the table's count is 0 once all were.
+   */
+  drain(budget: number, fn: (ref: number) => void): number {
+    const dv = this.dv;
+    const depth = this.depth();
+    const dir = this.dir();
+    let n = 0;
+    let prev = -1;
+    for (let i = 0; i < 2 ** depth && n < budget; i++) {
+      const s = dv.getUint32(dir + i * 4, true);
+      if (s === prev) continue;
+      prev = s;
+      const seg = Heap.deref(s);
+      const c = dv.getUint32(seg + 4, true);
+      if (c === 0) continue;
+      // (whole segments, not past the budget unless the first is bigger than it)
+      if (n > 0 && n + c > budget) break;
+      for (let k = 0; k < SLOTS; k++) {
+        const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
+        if (r !== 0) fn(r);
+      }
+      this.log(seg + 4, 8);
+      dv.setUint32(seg + 4, 0, true);
+      dv.setUint32(seg + 8, DRAINED, true);
+      n += c;
+    }
+    if (n > 0) this.setCount(this.count() - n);
+    return n;
+  }
+
+  /**
    * Lazy freeing of a table whose refs each own one chunk (a collection's large form,
-   * dropped by its key): remove up to `budget` entries, freeing their chunks, and the table
+   * dropped by its key): free the chunks of about `budget` entries (drain), and the table
    * itself once empty (inside an operation). True when the table is gone.
    */
   freeSome(budget: number): boolean {
     const heap = this.heap;
-    const refs: number[] = [];
-    const hashes: number[] = [];
-    this.forEachUntil((r, h) => {
-      refs.push(r);
-      hashes.push(h);
-      return refs.length < budget;
-    });
-    for (let i = 0; i < refs.length; i++) {
-      this.remove(hashes[i]!, refs[i]!);
-      heap.free(Heap.deref(refs[i]!));
-    }
+    this.drain(budget, (r) => heap.free(Heap.deref(r)));
     if (this.count() > 0) return false;
     this.destroy();
     return true;
@@ -479,7 +511,9 @@ export class Dash {
         if (dv.getUint32(dir + k * 4, true) !== s) errors.push(`dash ${this.table}: directory ${k} should point to segment ${seg}`);
       }
       let n = 0;
-      for (let k = 0; k < SLOTS; k++) {
+      // (a drained segment's stale slots are nobody's: the table is being thrown away)
+      const drained = dv.getUint32(seg + 8, true) === DRAINED && dv.getUint32(seg + 4, true) === 0;
+      for (let k = 0; k < SLOTS && !drained; k++) {
         const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
         if (r === 0) continue;
         n++;

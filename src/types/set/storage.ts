@@ -461,22 +461,7 @@ export const setType: ValueType = {
     return ks.heap.dv.getUint32(e + O_VREF, true);
   },
   freeStep(ks, handle, budget) {
-    const heap = ks.heap;
-    const d = new Dash(heap, Heap.deref(handle));
-    const refs: number[] = [];
-    const hashes: number[] = [];
-    d.forEachUntil((r, h) => {
-      refs.push(r);
-      hashes.push(h);
-      return refs.length < budget;
-    });
-    for (let i = 0; i < refs.length; i++) {
-      d.remove(hashes[i]!, refs[i]!);
-      heap.free(Heap.deref(refs[i]!));
-    }
-    if (d.count() > 0) return handle;
-    d.destroy();
-    return 0;
+    return new Dash(ks.heap, Heap.deref(handle)).freeSome(budget) ? 0 : handle;
   },
   lazyChunks(ks, handle, mark, errors) {
     const heap = ks.heap;
