@@ -140,6 +140,16 @@ export interface Native {
   sin(x: number): number;
   cos(x: number): number;
   asin(x: number): number;
+  /**
+   * The C library's memmove inside, into and out of a SharedArrayBuffer (V8 copies shared
+   * memory a byte at a time unless both ends are equally aligned). Ranges are checked:
+   * a TypeError (code EINVAL) when one is outside its buffer.
+   */
+  memmove(sab: SharedArrayBuffer, dst: number, src: number, len: number): void;
+  /** view[start, start+len) to sab[dst, dst+len). */
+  copyIn(sab: SharedArrayBuffer, dst: number, view: ArrayBufferView, start: number, len: number): void;
+  /** sab[src, src+len) to view[start, start+len). */
+  copyOut(sab: SharedArrayBuffer, src: number, view: ArrayBufferView, start: number, len: number): void;
 }
 
 /** The package root: the nearest ancestor directory whose package.json is named shmkv. */
