@@ -55,6 +55,8 @@ function request(test: string): string {
       for (let i = 0; i < 10; i++) a.push(key(r()), 'xxx');
       return cmd(...a);
     }
+    case 'rpush':
+      return cmd('RPUSH', 'mylist', 'xxx');
     case 'lpush':
       return cmd('LPUSH', 'mylist', 'xxx');
     case 'rpop':
@@ -111,8 +113,9 @@ for (const t of TESTS) {
   }
   batches.set(t, list);
 }
+const COLLECTION_TESTS = ['lpush', 'rpush', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin'];
 // preload the keys so SET/GET find them (as after redis-benchmark's first round)
-for (let i = 0; i < KEYS; i += 1000) {
+for (let i = 0; i < KEYS && !TESTS.every((t) => COLLECTION_TESTS.includes(t)); i += 1000) {
   let s = '';
   for (let j = i; j < Math.min(KEYS, i + 1000); j++) s += cmd('SET', key(j), 'xxx');
   onData(client, Buffer.from(s), true);
@@ -121,7 +124,7 @@ for (let i = 0; i < KEYS; i += 1000) {
 for (const t of TESTS) {
   const list = batches.get(t)!;
   const res: number[] = [];
-  const fresh = ['lpush', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin'].includes(t);
+  const fresh = COLLECTION_TESTS.includes(t);
   for (let r = 0; r < ROUNDS + 1; r++) {
     if (fresh) onData(client, Buffer.from(cmd('FLUSHALL', 'SYNC')), true);
     let n = 0;
