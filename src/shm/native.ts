@@ -1,7 +1,8 @@
 /**
  * Loads the native addon (build/Release/shmkv.node) and gives it a type.
  *
- * The addon holds system calls only; all policy lives in the TypeScript above it.
+ * The addon holds system calls (and a few C library calls: sin/cos/asin, memmove) only;
+ * all policy lives in the TypeScript above it.
  * The package root is found by walking up from this file to the package.json named
  * "shmkv", so the same code works from src/shm (ts runners) and from dist/src/shm.
  */
