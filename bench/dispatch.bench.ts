@@ -5,6 +5,11 @@
  *
  *   node dist/bench/dispatch.bench.js [--tests set,get,incr,mset] [--pipeline 16] [--keys 100000] [--ms 500 | --count N] [--rounds 9]
  *
+ * The collection tests (lpush, rpop, sadd, hset, spop, zadd, zpopmin) send what
+ * redis-benchmark sends for them (one key each: mylist, myset, myhash, myzset) and start
+ * each round from an empty keyspace (FLUSHALL, untimed), as redis-benchmark.js does: RPOP,
+ * SPOP and ZPOPMIN then find no key.
+ *
  * Prints commands per CPU-second per test (median and best of the rounds). Asserts nothing.
  */
 import { Server } from '../src/server/server.js';
@@ -50,6 +55,22 @@ function request(test: string): string {
       for (let i = 0; i < 10; i++) a.push(key(r()), 'xxx');
       return cmd(...a);
     }
+    case 'rpush':
+      return cmd('RPUSH', 'mylist', 'xxx');
+    case 'lpush':
+      return cmd('LPUSH', 'mylist', 'xxx');
+    case 'rpop':
+      return cmd('RPOP', 'mylist');
+    case 'sadd':
+      return cmd('SADD', 'myset', 'element:' + String(r()).padStart(12, '0'));
+    case 'hset':
+      return cmd('HSET', 'myhash', 'element:' + String(r()).padStart(12, '0'), 'xxx');
+    case 'spop':
+      return cmd('SPOP', 'myset');
+    case 'zadd':
+      return cmd('ZADD', 'myzset', String(r()).padStart(12, '0'), 'element:' + String(r()).padStart(12, '0'));
+    case 'zpopmin':
+      return cmd('ZPOPMIN', 'myzset');
     default:
       throw new Error(`unknown test ${test}`);
   }
@@ -92,8 +113,9 @@ for (const t of TESTS) {
   }
   batches.set(t, list);
 }
+const COLLECTION_TESTS = ['lpush', 'rpush', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin'];
 // preload the keys so SET/GET find them (as after redis-benchmark's first round)
-for (let i = 0; i < KEYS; i += 1000) {
+for (let i = 0; i < KEYS && !TESTS.every((t) => COLLECTION_TESTS.includes(t)); i += 1000) {
   let s = '';
   for (let j = i; j < Math.min(KEYS, i + 1000); j++) s += cmd('SET', key(j), 'xxx');
   onData(client, Buffer.from(s), true);
@@ -102,7 +124,9 @@ for (let i = 0; i < KEYS; i += 1000) {
 for (const t of TESTS) {
   const list = batches.get(t)!;
   const res: number[] = [];
+  const fresh = COLLECTION_TESTS.includes(t);
   for (let r = 0; r < ROUNDS + 1; r++) {
+    if (fresh) onData(client, Buffer.from(cmd('FLUSHALL', 'SYNC')), true);
     let n = 0;
     let i = 0;
     const t0 = performance.now();

@@ -2,9 +2,22 @@
  * Views over a mapping. A DataView reaches every byte of a 64 GiB mapping, but a typed
  * array holds at most 2^32 elements, so `u8` covers the first `u8Limit` bytes and the
  * byte helpers fall back to a short-lived view above it.
+ *
+ * Copies longer than a few words go through the addon's memmove (`native.memmove`,
+ * `copyIn`, `copyOut`): V8 copies a SharedArrayBuffer's bytes (copyWithin, set) with
+ * relaxed atomic accesses, a byte at a time unless source and destination are equally
+ * aligned, so shifting a 4 KB listpack by one 5-byte entry took ~4 us there (and logging
+ * its old bytes as much again); libc's memmove does it in ~0.1 us, the call included.
  */
-/** Up to this many bytes, copies are JS loops rather than calls into the runtime. */
-const SMALL = 64;
+import { native } from '../shm/native.js';
+
+/** Up to this many bytes, copies are JS loops (a call into the addon costs ~70 ns). */
+const SMALL = 24;
+/**
+ * V8 keeps typed arrays of up to 64 bytes on its heap, and handing one to the addon would
+ * move it off (an allocation): such arrays are copied by JS loops whatever the length.
+ */
+const ON_HEAP_MAX = 64;
 
 export class Mem {
   readonly dv: DataView;
@@ -29,40 +42,45 @@ export class Mem {
   copy(dst: number, src: number, len: number): void {
     if (len === 0) return;
     if (dst + len <= this.u8Limit && src + len <= this.u8Limit) {
-      // copyWithin is a call into C++ (~100 ns): a loop is cheaper for the short ranges
-      // the undo log and the tables move
+      // a call into the addon costs ~70 ns: a loop is cheaper for the short ranges the
+      // undo log and the tables move
       if (len <= SMALL) {
         const u8 = this.u8;
         if (dst < src) for (let i = 0; i < len; i++) u8[dst + i] = u8[src + i]!;
         else for (let i = len - 1; i >= 0; i--) u8[dst + i] = u8[src + i]!;
         return;
       }
-      this.u8.copyWithin(dst, src, src + len);
-    } else {
-      const tmp = new Uint8Array(len);
-      tmp.set(this.view(src, len));
-      this.view(dst, len).set(tmp);
     }
+    native.memmove(this.sab, dst, src, len);
   }
 
   /** Copy bytes in from a JS buffer. */
   write(dst: number, src: Uint8Array, srcStart = 0, len = src.length - srcStart): void {
     if (len === 0) return;
     // (a source inside the mapping itself may overlap: copy() handles that)
-    if (len <= SMALL && dst + len <= this.u8Limit && src !== this.u8) {
+    if (src === this.u8) {
+      this.copy(dst, srcStart, len);
+      return;
+    }
+    if ((len <= SMALL || src.byteLength <= ON_HEAP_MAX) && dst + len <= this.u8Limit) {
       const u8 = this.u8;
       for (let i = 0; i < len; i++) u8[dst + i] = src[srcStart + i]!;
       return;
     }
-    const part = srcStart === 0 && len === src.length ? src : src.subarray(srcStart, srcStart + len);
-    if (dst + len <= this.u8Limit) this.u8.set(part, dst);
-    else this.view(dst, len).set(part);
+    // (reading .buffer is free here: an array this long is not on V8's heap)
+    if (src.buffer === this.sab) this.copy(dst, src.byteOffset + srcStart, len);
+    else native.copyIn(this.sab, dst, src, srcStart, len);
   }
 
   /** Copy bytes out into a JS buffer. */
   read(src: number, len: number, dst: Uint8Array, dstStart = 0): void {
     if (len === 0) return;
-    dst.set(this.view(src, len), dstStart);
+    if ((len <= SMALL || dst.byteLength <= ON_HEAP_MAX) && src + len <= this.u8Limit) {
+      const u8 = this.u8;
+      for (let i = 0; i < len; i++) dst[dstStart + i] = u8[src + i]!;
+      return;
+    }
+    native.copyOut(this.sab, src, dst, dstStart, len);
   }
 
   fill(off: number, len: number, value: number): void {

@@ -31,6 +31,8 @@ export class UndoLog {
   private lineGen = new Uint32Array(LINE_SET);
   private lineCount = 0;
   private gen = 1;
+  /** The last line log() saw logged in this line generation (-1: none). */
+  private lastLine = -1;
   active = false;
 
   constructor(
@@ -79,10 +81,14 @@ export class UndoLog {
     if (len <= 16) {
       const first = Math.floor(off / LINE);
       const last = Math.floor((off + len - 1) / LINE);
+      // the line logged last (a counter bumped again, the next field of a header): known
+      // without probing the set
+      if (first === this.lastLine && last === first) return;
       for (let line = first; line <= last; line++) {
         if (this.seen(line)) continue;
         this.append(line * LINE, LINE);
       }
+      this.lastLine = last;
     } else {
       this.append(off, len);
     }
@@ -202,6 +208,7 @@ export class UndoLog {
 
   private newLineGeneration(): void {
     this.lineCount = 0;
+    this.lastLine = -1;
     if (++this.gen === 0xffffffff) {
       this.gen = 1;
       this.lineGen.fill(0);

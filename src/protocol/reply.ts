@@ -25,6 +25,7 @@
 
 import { digitCount, writeUint } from './numbers.js';
 import { formatDouble } from './float.js';
+import { native } from '../shm/native.js';
 
 export { formatDouble, formatLongDouble, parseRedisDouble, parseRedisLongDouble, incrByFloat, LongDouble } from './float.js';
 export { parseRedisInt } from './numbers.js';
@@ -303,8 +304,13 @@ export class ReplyWriter {
     if (len <= 32) {
       for (let i = 0; i < len; i++) buf[p++] = u8[off + i];
     } else {
+      const ab = u8.buffer;
+      // shared memory (a value in the segment): libc's memmove, as the heap copies it (V8's
+      // set() moves a SharedArrayBuffer's bytes one at a time when the two ends are not
+      // equally aligned: ~1.3 us for 4 KB)
+      if (ab instanceof SharedArrayBuffer) native.copyOut(ab, u8.byteOffset + off, buf, p, len);
       // (a loop beats TypedArray.set up to ~32 bytes; a fresh view beats subarray's species lookup)
-      buf.set(off === 0 && len === u8.length ? u8 : new Uint8Array(u8.buffer, u8.byteOffset + off, len), p);
+      else buf.set(off === 0 && len === u8.length ? u8 : new Uint8Array(ab, u8.byteOffset + off, len), p);
       p += len;
     }
     buf[p++] = 13;

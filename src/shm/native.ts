@@ -1,7 +1,8 @@
 /**
  * Loads the native addon (build/Release/shmkv.node) and gives it a type.
  *
- * The addon holds system calls only; all policy lives in the TypeScript above it.
+ * The addon holds system calls (and a few C library calls: sin/cos/asin, memmove) only;
+ * all policy lives in the TypeScript above it.
  * The package root is found by walking up from this file to the package.json named
  * "shmkv", so the same code works from src/shm (ts runners) and from dist/src/shm.
  */
@@ -140,6 +141,16 @@ export interface Native {
   sin(x: number): number;
   cos(x: number): number;
   asin(x: number): number;
+  /**
+   * The C library's memmove inside, into and out of a SharedArrayBuffer (V8 copies shared
+   * memory a byte at a time unless both ends are equally aligned). Ranges are checked:
+   * a TypeError (code EINVAL) when one is outside its buffer.
+   */
+  memmove(sab: SharedArrayBuffer, dst: number, src: number, len: number): void;
+  /** view[start, start+len) to sab[dst, dst+len). */
+  copyIn(sab: SharedArrayBuffer, dst: number, view: ArrayBufferView, start: number, len: number): void;
+  /** sab[src, src+len) to view[start, start+len). */
+  copyOut(sab: SharedArrayBuffer, src: number, view: ArrayBufferView, start: number, len: number): void;
 }
 
 /** The package root: the nearest ancestor directory whose package.json is named shmkv. */

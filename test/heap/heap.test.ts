@@ -271,3 +271,68 @@ test('open() validates the header', () => {
   new Uint8Array(backing.sab, backing.base, 8).fill(0x41);
   assert.throws(() => Heap.open(backing), /bad heap magic/);
 });
+
+test('Mem copies: overlapping and misaligned ranges of every length move like memmove; in and out of JS arrays', () => {
+  const { heap } = fresh();
+  const mem = heap.mem;
+  const p = heap.atomically(() => heap.alloc(20000));
+  const model = Buffer.alloc(20000);
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let i = 0; i < 20000; i++) model[i] = mem.u8[p + i] = rnd(256);
+  for (const len of [0, 1, 15, 24, 25, 63, 64, 65, 200, 4096, 8191]) {
+    for (let k = 0; k < 6; k++) {
+      const src = rnd(20000 - len);
+      const dst = k < 2 ? Math.min(20000 - len, src + 1 + rnd(7)) : k < 4 ? Math.max(0, src - 1 - rnd(7)) : rnd(20000 - len);
+      mem.copy(p + dst, p + src, len);
+      model.copyWithin(dst, src, src + len);
+      assert.ok(Buffer.from(mem.u8.subarray(p, p + 20000)).equals(model), `copy ${len} bytes ${src} -> ${dst}`);
+    }
+    // out to a JS buffer (pooled, fresh, small on-heap) and back in at another offset
+    for (const out of [Buffer.allocUnsafe(len + 3), new Uint8Array(len + 3)]) {
+      const from = rnd(20000 - len);
+      mem.read(p + from, len, out, 3);
+      assert.ok(Buffer.from(out.subarray(3, 3 + len)).equals(model.subarray(from, from + len)), `read ${len}`);
+      const to = rnd(20000 - len);
+      heap.atomically(() => {
+        heap.log(p + to, len);
+        mem.write(p + to, out, 3, len);
+      });
+      model.set(out.subarray(3, 3 + len), to);
+      assert.ok(Buffer.from(mem.u8.subarray(p, p + 20000)).equals(model), `write ${len}`);
+    }
+  }
+  // a view of the mapping itself as the source of a write (overlapping)
+  mem.write(p + 10, mem.u8.subarray(p + 5, p + 5 + 1000));
+  model.copyWithin(10, 5, 1005);
+  assert.ok(Buffer.from(mem.u8.subarray(p, p + 20000)).equals(model));
+  assert.throws(() => mem.copy(mem.sab.byteLength - 10, p, 100), /outside/);
+});
+
+test('undo log: a line logged again after a savepoint is logged afresh (the last-line shortcut starts over)', () => {
+  const { heap } = fresh();
+  const p = heap.atomically(() => {
+    const q = heap.alloc(64);
+    heap.mem.fill(q, 64, 0);
+    return q;
+  });
+  heap.begin();
+  heap.log(p, 4);
+  heap.dv.setUint32(p, 1, true);
+  const sp = heap.savepoint();
+  heap.log(p, 4); // the same line as the last one logged, but in a new line generation
+  heap.dv.setUint32(p, 2, true);
+  heap.log(p + 4, 4);
+  heap.dv.setUint32(p + 4, 3, true);
+  heap.rollbackTo(sp);
+  assert.equal(heap.dv.getUint32(p, true), 1, 'the savepoint state of the line');
+  assert.equal(heap.dv.getUint32(p + 4, true), 0);
+  heap.log(p, 4); // and again after the rollback
+  heap.dv.setUint32(p, 5, true);
+  heap.abort();
+  assert.equal(heap.dv.getUint32(p, true), 0);
+  assertClean(heap);
+});

@@ -117,6 +117,21 @@ test('parseRedisDouble: strtod rules', () => {
     ['4.9406564584124654e-324', 5e-324],
   ];
   for (const [s, v] of ok) assert.equal(parseRedisDouble(s), v, s);
+  // integers (the digits-only fast path up to 15 digits, and just past it)
+  const ints: [string, number][] = [
+    ['000000012345', 12345],
+    ['0', 0],
+    ['-000000000007', -7],
+    ['999999999999999', 999999999999999],
+    ['-999999999999999', -999999999999999],
+    ['9999999999999999', 1e16],
+    ['12345678901234567890', 12345678901234567000],
+    ['0000000000000000000000001', 1],
+  ];
+  for (const [s, v] of ints) assert.equal(parseRedisDouble(s), v, s);
+  assert.ok(Object.is(parseRedisDouble('-0'), -0));
+  assert.ok(Object.is(parseRedisDouble('-000'), -0));
+  for (const s of ['-', '1-', '12a', '--5', '-+1', '1 2']) assert.equal(parseRedisDouble(s), null, JSON.stringify(s));
   for (const s of ['', ' 1', '1 ', 'nan', 'NaN', '-nan', '1e400', '1e-400', '1\0x', 'abc', '1e', '0x', '--1', '1..2', 'infinit', '0x1p']) {
     assert.equal(parseRedisDouble(s), null, JSON.stringify(s));
   }

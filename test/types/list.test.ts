@@ -124,6 +124,43 @@ test('200k elements on 4-entry nodes: LINDEX/LSET/LINSERT/deletes at random posi
   assertClean(ks);
 });
 
+test('pushes and pops one at a time at both ends of a deep index match a deque (the end paths)', () => {
+  const ks = open();
+  setFill(ks, 2);
+  const model: string[] = [];
+  const r = rng(9);
+  for (let round = 0; round < 6; round++) {
+    ks.exec(() => {
+      // grow (pushes outnumber pops), then shrink to nothing in the last round
+      const grow = round < 5;
+      for (let i = 0; i < 6000; i++) {
+        const op = r(grow ? 6 : 4);
+        const left = r(2) === 0;
+        let e = e0(ks);
+        if (op >= 4 || (op < 4 && grow && op >= 2)) {
+          const v = `r${round}.${i}`;
+          listPush(ks, 0, K, left ? 'left' : 'right', [Buffer.from(v)]);
+          if (left) model.unshift(v);
+          else model.push(v);
+        } else if (e !== 0) {
+          const n = 1 + r(3);
+          const got = listPop(ks, 0, e, left ? 'left' : 'right', n).map((b) => b.toString());
+          const want = left ? model.splice(0, n) : model.splice(Math.max(0, model.length - n), n).reverse();
+          assert.deepEqual(got, want);
+          e = e0(ks);
+        }
+        assert.equal(e0(ks) === 0 ? 0 : listLength(ks, e0(ks)), model.length);
+      }
+    });
+    assertClean(ks);
+    ks.exec(() => {
+      const e = e0(ks);
+      assert.deepEqual(e === 0 ? [] : listItems(ks, e).map((b) => b.toString()), model);
+      if (round === 2) assert.ok(listStats(ks, e).depth >= 2, 'a deep index');
+    });
+  }
+});
+
 test('one edit of a long list logs a bounded amount of undo (not growing with the list)', () => {
   for (const fill of [4, -2]) {
     const ks = open();

@@ -224,6 +224,30 @@ export function locate(ks: Keyspace, e: number, index: number): ListPath {
   }
 }
 
+/**
+ * The path to the first (left) or last (right) listpack: slot 0 or the last slot at every
+ * level, no counts read (what a push or a pop at an end needs; off is 0 at the left, the
+ * listpack's count at the right).
+ */
+function locateEnd(ks: Keyspace, e: number, where: Where): ListPath {
+  const heap = ks.heap;
+  const dv = heap.dv;
+  const root = rootOf(ks, e);
+  const left = where === 'left';
+  if (!isTree(ks, e)) return { nodes: [], slots: [], lp: root, off: left ? 0 : lpCount(heap, root) };
+  const nodes: number[] = [];
+  const slots: number[] = [];
+  let t = root;
+  for (;;) {
+    const i = left ? 0 : tN(dv, t) - 1;
+    nodes.push(t);
+    slots.push(i);
+    const child = Heap.deref(sRef(dv, t, i));
+    if (tLevel(dv, t) === 0) return { nodes, slots, lp: child, off: left ? 0 : lpCount(heap, child) };
+    t = child;
+  }
+}
+
 /** Move a path to the next (dir 1) or previous (dir -1) listpack; returns it, or 0 at the end. */
 function stepPath(dv: DataView, path: ListPath, dir: 1 | -1): number {
   const L = path.nodes.length - 1;
@@ -456,7 +480,7 @@ function maybeMerge(ks: Keyspace, e: number, path: ListPath): void {
 function pushOne(ks: Keyspace, e: number, where: Where, item: Uint8Array): void {
   const heap = ks.heap;
   const len = listLength(ks, e);
-  const path = locate(ks, e, where === 'left' ? 0 : Math.max(0, len - 1));
+  const path = locateEnd(ks, e, where);
   if (allowInsert(heap, path.lp, item.length, fillOf(ks))) {
     const p = where === 'left' ? lpPrepend(heap, path.lp, item) : lpAppend(heap, path.lp, item);
     setLp(ks, e, path, p);
@@ -537,7 +561,7 @@ function popRaw(ks: Keyspace, e: number, where: Where, count: number): Buffer[] 
   const out: Buffer[] = [];
   let len = listLength(ks, e);
   while (count > 0 && len > 0) {
-    const path = locate(ks, e, where === 'left' ? 0 : len - 1);
+    const path = locateEnd(ks, e, where);
     const lp = path.lp;
     const cnt = lpCount(heap, lp);
     const take = Math.min(count, cnt);
