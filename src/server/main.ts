@@ -109,7 +109,7 @@ async function main(): Promise<void> {
 
   const segment = config.str('segment');
   const standby = config.bool('standby');
-  const fail = (msg: string, store?: SegmentKeyspace): never => {
+  const fail: (msg: string, store?: SegmentKeyspace) => never = (msg, store) => {
     log.warning(msg);
     process.stderr.write(msg + '\n');
     store?.close();
@@ -144,6 +144,7 @@ async function main(): Promise<void> {
     });
   let server: Server | null = null;
   let took: { deadPid: number; detectedAt: number } | null = null;
+  let listening: Promise<void> | null = null;
   if (standby) {
     const serving = ((): { pid: number } => {
       try {
@@ -179,6 +180,11 @@ async function main(): Promise<void> {
       process.exit(0);
     }
     took = { deadPid: store.segment.serverTakeOver(), detectedAt };
+    // listen first: the first address's socket is bound and listening (the kernel queues
+    // connections) before the call returns; they are accepted once the synchronous recovery
+    // below is done, so nothing is served from a keyspace not yet rolled back
+    listening = server!.listen(true);
+    listening.catch(() => {}); // (awaited below)
     // its snapshot (a BGSAVE) or copy-on-write epoch (a DUMP): the dead process's attach
     // slot still looks held until the kernel has finished with it, so it is named here
     reapDeadSnapshot(store, took.deadPid);
@@ -207,6 +213,16 @@ async function main(): Promise<void> {
   }
   server.attachMs = attachMs;
 
+  // A failed start lets the role go. A failed take-over exits holding it instead, as a
+  // crash: another standby (if any) then takes over, rather than read it as a SHUTDOWN.
+  const abandon: () => never = () => {
+    if (took === null) {
+      store.segment.serverRelease();
+      store.close();
+    }
+    process.exit(1);
+  };
+
   // a new segment (after a reboot, or a new name) is filled from dir/dbfilename if there is
   // one (and a load its dead server left unfinished is done again by its standby)
   let started: string;
@@ -216,21 +232,20 @@ async function main(): Promise<void> {
     const msg = `Can't load the RDB file ${server.engine.persistence.rdbPath}: ${(e as Error).message}`;
     log.warning(msg);
     process.stderr.write(msg + '\n');
-    store.segment.serverRelease();
-    store.close();
-    process.exit(1);
+    abandon();
   }
   try {
-    await server.listen(took !== null);
+    await (listening ?? server.listen());
   } catch (e) {
     log.warning((e as Error).message);
     log.warning(`Failed listening on port ${config.num('port')} (tcp), aborting.`);
-    store.segment.serverRelease();
-    store.close();
-    process.exit(1);
+    abandon();
   }
   if (took !== null) {
-    log.warning(`The server of segment '${segment}' (pid ${took.deadPid}) died: this standby took over in ${(performance.now() - took.detectedAt).toFixed(3)} ms`);
+    const listening = performance.now();
+    log.warning(`The server of segment '${segment}' (pid ${took.deadPid}) died: this standby took over in ${(listening - took.detectedAt).toFixed(3)} ms`);
+    // (for bench/failover.ts: wall-clock instants, comparable with another process's kill)
+    log.verbose(`Take-over instants (ms since the epoch): death noticed ${(performance.timeOrigin + took.detectedAt).toFixed(3)}, listening ${(performance.timeOrigin + listening).toFixed(3)}`);
     writePidfile();
   }
   log.notice('Server initialized');
