@@ -10,7 +10,10 @@
  * a standby started and standing by; an idle client connection open; kill -9 of the
  * server; a client connecting every millisecond (and again at once when a connection fails)
  * asking GET of a key until the right value comes back. The standby is then the server; the
- * next round starts a new standby. Reported, median and max over the rounds:
+ * next round starts a new standby, after the new server has read every value (so the
+ * process killed next has all the data mapped, as a server that served it has). With
+ * taskset, the server and its standby run on different CPUs (the standby of a server on
+ * CPU 0 runs on CPU 1, and so on). Reported, median and max over the rounds:
  *  - kill → death noticed: the standby's wall-clock instant (its verbose log) less the kill's;
  *  - noticed → listening: the standby's take-over (recovery, listeners);
  *  - kill → first correct reply to a new connection;
@@ -55,8 +58,12 @@ interface Proc {
   exited: Promise<unknown>;
 }
 
-function run(args: string[], cwd: string): Proc {
-  const child = spawn(process.execPath, [SERVER_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+const haveTaskset = spawnSync('taskset', ['--version']).status === 0 && os.cpus().length >= 2;
+
+function run(args: string[], cwd: string, cpu: number): Proc {
+  const cmd = [process.execPath, SERVER_MAIN, ...args];
+  // (taskset execs node: the child's pid is the server's)
+  const child = haveTaskset ? spawn('taskset', ['-c', String(cpu), ...cmd], { stdio: ['ignore', 'pipe', 'pipe'], cwd }) : spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -92,6 +99,25 @@ async function populate(port: number, size: string): Promise<string> {
   return `${keys} keys, used_memory ${/used_memory_human:(\S+)/.exec(info)?.[1]}`;
 }
 
+/** Make the serving process read every value (it then has every page of the data mapped). */
+async function touchAll(port: number, size: string): Promise<void> {
+  const c = await RawClient.connect(port);
+  if (/^\d+$/.test(size)) {
+    let cursor = '0';
+    do {
+      const v = await c.callValue('scan', cursor, 'count', '20000');
+      if (v.type !== 'array' || v.value[0]!.type !== 'bulk' || v.value[1]!.type !== 'array') throw new Error('SCAN');
+      cursor = v.value[0]!.value.toString();
+      const keys = v.value[1]!.value.map((k) => (k.type === 'bulk' ? k.value.toString() : ''));
+      for (let i = 0; i < keys.length; i += 1000) await c.call('mget', ...keys.slice(i, i + 1000));
+    } while (cursor !== '0');
+  } else {
+    const n = Number((await c.call('dbsize')).toString().trim().slice(1));
+    for (let i = 0; i < n; i += 256) for (let j = i; j < Math.min(n, i + 256); j++) await c.call('bitcount', `big${i}:${j - i}`);
+  }
+  c.close();
+}
+
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
   return `${s[s.length >> 1]!.toFixed(2)} / ${s[s.length - 1]!.toFixed(2)}`;
@@ -105,7 +131,8 @@ async function main(): Promise<void> {
     const port = await freePort();
     const segment = `bench-failover-${process.pid}-${size}`;
     const args = ['--port', String(port), '--segment', segment, '--save', '', '--enable-debug-command', 'yes', '--loglevel', 'verbose'];
-    let server = run(args, cwd);
+    let cpu = 0;
+    let server = run(args, cwd, cpu);
     const procs = [server];
     try {
       if (!(await waitForPing(port, 30000))) throw new Error(`server did not start:\n${server.out()}`);
@@ -115,7 +142,8 @@ async function main(): Promise<void> {
       const reply: number[] = [];
       const reset: number[] = [];
       for (let r = 0; r < o.rounds; r++) {
-        const standby = run([...args, '--standby'], cwd);
+        cpu = 1 - cpu;
+        const standby = run([...args, '--standby'], cwd, cpu);
         procs.push(standby);
         await waitOutput(standby, /Standby for segment/);
         const idle = await RawClient.connect(port);
@@ -136,7 +164,7 @@ async function main(): Promise<void> {
         reset.push(resetAt - t0);
         await server.exited;
         server = standby;
-        await sleep(100);
+        if (r + 1 < o.rounds) await touchAll(port, size);
       }
       const row = `| ${size} (${what}) | ${o.rounds} | ${stats(noticed)} | ${stats(takeover)} | ${stats(reply)} | ${stats(reset)} |`;
       console.log(row);
