@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     // listen first: the first address's socket is bound and listening (the kernel queues
     // connections) before the call returns; they are accepted once the synchronous recovery
     // below is done, so nothing is served from a keyspace not yet rolled back
-    listening = server!.listen(true);
+    listening = server.listen(true);
     listening.catch(() => {}); // (awaited below)
     // its snapshot (a BGSAVE) or copy-on-write epoch (a DUMP): the dead process's attach
     // slot still looks held until the kernel has finished with it, so it is named here
@@ -242,10 +242,10 @@ async function main(): Promise<void> {
     abandon();
   }
   if (took !== null) {
-    const listening = performance.now();
-    log.warning(`The server of segment '${segment}' (pid ${took.deadPid}) died: this standby took over in ${(listening - took.detectedAt).toFixed(3)} ms`);
+    const listeningAt = performance.now();
+    log.warning(`The server of segment '${segment}' (pid ${took.deadPid}) died: this standby took over in ${(listeningAt - took.detectedAt).toFixed(3)} ms`);
     // (for bench/failover.ts: wall-clock instants, comparable with another process's kill)
-    log.verbose(`Take-over instants (ms since the epoch): death noticed ${(performance.timeOrigin + took.detectedAt).toFixed(3)}, listening ${(performance.timeOrigin + listening).toFixed(3)}`);
+    log.verbose(`Take-over instants (ms since the epoch): death noticed ${(performance.timeOrigin + took.detectedAt).toFixed(3)}, listening ${(performance.timeOrigin + listeningAt).toFixed(3)}`);
     writePidfile();
   }
   log.notice('Server initialized');
@@ -267,6 +267,8 @@ async function main(): Promise<void> {
     if (exiting) return;
     if (server.shuttingDown) {
       log.warning(`You insist... exiting now.`);
+      // (a stop, not a failure: a standby stops too)
+      store.segment.serverRelease();
       process.exit(1);
     }
     log.warning(`Received ${sig} scheduling shutdown...`);
