@@ -158,6 +158,8 @@ async function main(): Promise<void> {
     // server's and stay so: a failover keeps what CONFIG SET changed in the segment.
     config.attachShared(store.settings, false);
     server = newServer();
+    const problem = server.standbyListenProblem(serving.pid);
+    if (problem !== null) fail(`Can't stand by for segment '${segment}': ${problem}`, store);
     // (SIGTERM/SIGINT stop a standby from now on: installed before the line that says it stands by)
     const stopOnSignal = (sig: string): void => {
       log.warning(`Received ${sig}: the standby stops`);

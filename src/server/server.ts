@@ -224,6 +224,45 @@ export class Server implements ServerOps, ServerInfoSource {
     }
   }
 
+  /**
+   * For a standby, at its start: do its listeners match the server it stands by for? The
+   * first required numeric `bind` address must be in use on `port` (the server's listener:
+   * the exclusive bind fails with EADDRINUSE; if it succeeds nobody listens there, and the
+   * socket is closed at once), and a `unixsocket`'s directory must be writable. A one-line
+   * problem, or null. Host names and optional ('-') addresses are not checked.
+   */
+  standbyListenProblem(serverPid: number): string | null {
+    const port = this.config.num('port');
+    if (port !== 0) {
+      for (const spec of this.config.str('bind').split(' ').filter(Boolean)) {
+        if (spec.startsWith('-')) continue;
+        let host = spec;
+        if (host === '*') host = '0.0.0.0';
+        if (host === '::*') host = '::';
+        let fd: number;
+        try {
+          fd = native.listenTcp(host, port, 1);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') break;
+          return `cannot bind ${host}:${port} (${(e as Error).message})`;
+        }
+        if (fd < 0) continue;
+        fs.closeSync(fd);
+        return `nothing listens on ${host}:${port}: give the standby the port and bind of the server it stands by for (pid ${serverPid})`;
+      }
+    }
+    const path = this.config.str('unixsocket');
+    if (path) {
+      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.';
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch (e) {
+        return `unixsocket ${path}: its directory cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+      }
+    }
+    return null;
+  }
+
   private async bindTcp(port: number, bind: string, takeover = false): Promise<net.Server[]> {
     const out: net.Server[] = [];
     // (a takeover waits at most this long for a port the dead server's listener holds)

@@ -282,6 +282,14 @@ test('SHUTDOWN stops the standby too; a standby with no server to stand by for r
     assert.match(r3.stderr, /port 0 and no unixsocket/);
     // SIGTERM stops a standby (and not its server)
     const server2 = await startServer(s);
+    // a standby whose listeners would not be the server's: another port, an unwritable socket directory
+    const other = await freePort();
+    const r4 = spawnSync(process.execPath, [SERVER_MAIN, '--port', String(other), '--segment', s.segment, '--standby'], { cwd: s.cwd, encoding: 'utf8', timeout: 15000 });
+    assert.equal(r4.status, 1);
+    assert.match(r4.stderr, new RegExp(`^Can't stand by for segment '[^']+': nothing listens on 127\\.0\\.0\\.1:${other}: give the standby the port and bind of the server it stands by for \\(pid ${server2.pid}\\)`, 'm'));
+    const r5 = spawnSync(process.execPath, [SERVER_MAIN, ...s.args, '--standby', '--unixsocket', '/nonexistent-dir/shmkv.sock'], { cwd: s.cwd, encoding: 'utf8', timeout: 15000 });
+    assert.equal(r5.status, 1);
+    assert.match(r5.stderr, /^Can't stand by for segment '[^']+': unixsocket \/nonexistent-dir\/shmkv\.sock: its directory cannot be written \(ENOENT\)/m);
     const standby2 = await startStandby(s);
     standby2.child.kill('SIGTERM');
     const st2 = await standby2.exited;
