@@ -29,7 +29,7 @@
  *   148   44    (reserved, zero)
  *   192   1024  ATTACH           64 slots × 16 bytes:
  *                                  +0 pid i32 (Atomics; 0 = free; claimed by CAS 0 → pid)
- *                                  +4 state u32 (1 = attached)
+ *                                  +4 state u32 (1 = attached, 2 = a standby waiting for the server role)
  *                                  +8 attachedAt f64 ms since the epoch
  *   1216  256   NAME             UTF-8 user name of the segment (≤ 200 bytes)
  *   1472  64    (reserved, zero)
@@ -96,6 +96,8 @@ export const KIND_POSIX = 1;
 export const KIND_SYSV = 2;
 
 export const SLOT_STATE_ATTACHED = 1;
+/** A standby (shmkv-server --standby) waiting for the server role. */
+export const SLOT_STATE_STANDBY = 2;
 
 /** Advisory lock byte of the server role. */
 export const LOCK_SERVER = OFF_SERVER_PID;

@@ -28,6 +28,7 @@ import {
   ROLE_STATE_READY,
   SLOT_SINCE,
   SLOT_STATE_ATTACHED,
+  SLOT_STATE_STANDBY,
   i32SlotPid,
   i32SlotState,
   idHex,
@@ -50,6 +51,8 @@ export interface Attachment {
   since: number;
   /** Attach-registry slot. */
   slot: number;
+  /** A standby waiting for the server role (shmkv-server --standby). */
+  standby?: true;
 }
 
 export interface SegmentStat {
@@ -145,7 +148,7 @@ export function liveSlots(h: HeaderInfo, lockFd: number): Attachment[] {
   const out: Attachment[] = [];
   for (const s of h.slots) {
     const alive = lockFd >= 0 ? native.ofdTest(lockFd, lockSlot(s.index), 1, LOCK_WR) : native.processAlive(s.pid);
-    if (alive) out.push({ pid: s.pid, since: s.since, slot: s.index });
+    if (alive) out.push(s.state === SLOT_STATE_STANDBY ? { pid: s.pid, since: s.since, slot: s.index, standby: true } : { pid: s.pid, since: s.since, slot: s.index });
   }
   return out;
 }
@@ -278,7 +281,9 @@ export abstract class Mapping {
       const pid = Atomics.load(this.i32, i32SlotPid(i));
       if (pid === 0) continue;
       if (this.slotAlive(i)) {
-        out.push({ pid, since: this.dv.getFloat64(slotOffset(i) + SLOT_SINCE, true), slot: i });
+        const a: Attachment = { pid, since: this.dv.getFloat64(slotOffset(i) + SLOT_SINCE, true), slot: i };
+        if (Atomics.load(this.i32, i32SlotState(i)) === SLOT_STATE_STANDBY) a.standby = true;
+        out.push(a);
       } else {
         Atomics.compareExchange(this.i32, i32SlotPid(i), pid, 0);
       }
@@ -415,7 +420,11 @@ export abstract class Mapping {
     }
     this.roleMutex();
     const rc = native.mutexTryLock(this.sab, OFF_ROLE_MUTEX);
-    if (rc === C.EBUSY) return { pid: Atomics.load(this.i32, I32_SERVER_PID) >>> 0 };
+    if (rc === C.EBUSY) {
+      // (shown by `shmkv ls` and stat() until it takes over or stops)
+      this.setSlotState(SLOT_STATE_STANDBY);
+      return { pid: Atomics.load(this.i32, I32_SERVER_PID) >>> 0 };
+    }
     if (rc === C.EOWNERDEAD) native.mutexConsistent(this.sab, OFF_ROLE_MUTEX);
     native.mutexUnlock(this.sab, OFF_ROLE_MUTEX);
     const srv = this.server();
@@ -448,7 +457,12 @@ export abstract class Mapping {
       }
     }
     native.mutexUnlock(this.sab, OFF_ROLE_MUTEX);
+    this.setSlotState(SLOT_STATE_ATTACHED);
     return 'released';
+  }
+
+  private setSlotState(state: number): void {
+    if (this.slot >= 0) Atomics.store(this.i32, i32SlotState(this.slot), state);
   }
 
   /**
@@ -459,6 +473,7 @@ export abstract class Mapping {
   serverTakeOver(owner: Segment): number {
     if (!this.roleHeld || this.serverOwner !== null) throw new ShmError('EINVAL', `serverTakeOver() of ${this.describe()} without roleWait() === 'died'`);
     const dead = Atomics.load(this.i32, I32_SERVER_PID) >>> 0;
+    this.setSlotState(SLOT_STATE_ATTACHED);
     this.dv.setFloat64(OFF_SERVER_SINCE, Date.now(), true);
     Atomics.store(this.i32, I32_SERVER_PID, process.pid);
     this.serverOwner = owner;

@@ -307,6 +307,10 @@ test('two standbys: one takes over, the other stands by for it; a BGSAVE cut by 
     const server = await startServer(s, ['--unixsocket', unixsocket]);
     const b1 = await startStandby(s, ['--unixsocket', unixsocket]);
     const b2 = await startStandby(s, ['--unixsocket', unixsocket]);
+    // shmkv ls: the server and its standbys
+    const ls = spawnSync(process.execPath, [cli, 'ls'], { encoding: 'utf8' });
+    const row = ls.stdout.split('\n').find((l) => l.startsWith(s.segment + ' '));
+    assert.match(row ?? '', new RegExp(` ${server.pid} \\(standby (${b1.pid},${b2.pid}|${b2.pid},${b1.pid})\\) `));
     const c = await RawClient.connect(s.port);
     for (let i = 0; i < 300; i++) await c.call('set', `k${i}`, `v${i}`);
     // a BGSAVE that walks slowly, running when the server dies
@@ -320,6 +324,8 @@ test('two standbys: one takes over, the other stands by for it; a BGSAVE cut by 
     const [taker, other] = first === b1.pid ? [b1, b2] : [b2, b1];
     await taker.waitFor(/took over/);
     assert.ok(other.alive(), 'the other standby still stands by');
+    const ls2 = spawnSync(process.execPath, [cli, 'ls'], { encoding: 'utf8' });
+    assert.match(ls2.stdout.split('\n').find((l) => l.startsWith(s.segment + ' ')) ?? '', new RegExp(` ${taker.pid} \\(standby ${other.pid}\\) `));
     assert.doesNotMatch(other.out(), /took over/);
     // the dead server's snapshot is gone: a new BGSAVE runs
     const c2 = await RawClient.connect(s.port);
