@@ -26,6 +26,7 @@
 #include <sys/ipc.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
+#include <linux/filter.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -707,11 +708,22 @@ static void Method(Isolate* iso, Local<Object> exports, const char* name, v8::Fu
   exports->Set(ctx, Str(iso, name), f).Check();
 }
 
-// listenTcp(address, port, backlog) -> fd of a listening, non-blocking TCP socket, or -1
-// when `address` is not a numeric IPv4/IPv6 address (the caller then lets Node resolve
-// it). Like libuv: SO_REUSEADDR; an IPv6 socket is IPv6-only (Redis binds each address
-// of `bind` separately). Node takes the fd over with server.listen({ fd }); doing the
-// bind here spares the server start Node's dns.lookup and its IP-matching regexes.
+// listenTcp(address, port, backlog, takeover) -> fd of a listening, non-blocking TCP
+// socket, or -1 when `address` is not a numeric IPv4/IPv6 address (the caller then lets
+// Node resolve it). Like libuv: SO_REUSEADDR; an IPv6 socket is IPv6-only (Redis binds
+// each address of `bind` separately). Node takes the fd over with server.listen({ fd });
+// doing the bind here spares the server start Node's dns.lookup and its IP-matching regexes.
+//
+// SO_REUSEPORT (for a standby, src/server/standby.ts):
+//  - a normal listener binds WITHOUT it (so a port in use is EADDRINUSE, as always), then
+//    sets it before listen(): TCP forms its reuseport group at listen(), so the socket is
+//    one a standby of the same user can join later;
+//  - takeover = true (a standby taking the role of a server that just died): SO_REUSEPORT
+//    before bind, so the bind succeeds while the dead process's listener still exists (the
+//    kernel closes a killed process's files only after unmapping its memory: ~40 ms per GB
+//    it had touched), and a classic BPF program on the group that returns index 1 steers
+//    every new connection to this socket, the newest (a group of [dying, ours]); once the
+//    dying socket is gone, index 1 is out of range and the kernel picks the one left, ours.
 static void ListenTcp(const FunctionCallbackInfo<Value>& args) {
   static const char* FN = "listen";
   Isolate* iso = args.GetIsolate();
@@ -719,6 +731,7 @@ static void ListenTcp(const FunctionCallbackInfo<Value>& args) {
   v8::String::Utf8Value addr(iso, args[0]);
   ARG_INT(1, port);
   ARG_INT(2, backlog);
+  bool takeover = args.Length() > 3 && args[3]->BooleanValue(iso);
   if (port < 0 || port > 65535) return ThrowArg(iso, FN, "port must be in 0..65535");
   sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
@@ -742,6 +755,7 @@ static void ListenTcp(const FunctionCallbackInfo<Value>& args) {
   if (fd < 0) return ThrowErrno(iso, errno, "socket", where);
   int on = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      (takeover && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
       (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)) {
     int err = errno;
     close(fd);
@@ -752,10 +766,19 @@ static void ListenTcp(const FunctionCallbackInfo<Value>& args) {
     close(fd);
     return ThrowErrno(iso, err, "bind", where);
   }
+  // (failing to set it only costs a standby its immediate bind: it then waits for the port)
+  if (!takeover) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
   if (listen(fd, static_cast<int>(backlog)) != 0) {
     int err = errno;
     close(fd);
     return ThrowErrno(iso, err, FN, where);
+  }
+  if (takeover) {
+    struct sock_filter code[] = {BPF_STMT(BPF_RET | BPF_K, 1)};
+    struct sock_fprog prog = {1, code};
+    // (an old kernel without it: connections are shared with the dying listener, whose
+    // clients see a dropped connection, until it is gone)
+    setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
   }
   args.GetReturnValue().Set(fd);
 }

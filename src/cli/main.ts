@@ -105,13 +105,19 @@ function ls(args: string[]): void {
       r.resident === null ? '-' : human(r.resident),
       r.used === null ? '-' : human(r.used),
       r.kind === 'sysv' ? `${r.nattch}` : r.attached.map((a) => a.pid).join(',') || '0',
-      r.server ? String(r.server.pid) : '-',
+      serverCell(r.server?.pid ?? 0, r.attached.filter((a) => a.standby).map((a) => a.pid)),
       r.problem ? `${r.state} (${r.problem})` : r.state,
     ]);
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) console.log(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
   if (rows.length === 0) console.log('(no shmkv segments)');
+}
+
+/** The SERVER column: its pid, and the standbys waiting to take over from it ("-": none). */
+function serverCell(pid: number, standbys: number[]): string {
+  const s = pid !== 0 ? String(pid) : '-';
+  return standbys.length ? `${s} (standby ${standbys.join(',')})` : s;
 }
 
 function rm(args: string[]): void {

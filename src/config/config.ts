@@ -177,6 +177,9 @@ export const CONFIG_DEFS: ConfigDef[] = [
   // (hidden: CONFIG GET * lists Redis's parameters; a client setting each of them back, as
   // the Redis suite does, would trip on an immutable one it does not know)
   { name: 'segment', type: 'string', default: 'default', immutable: true, hidden: true },
+  // shmkv: start as the standby of the segment's running server and take its role when it
+  // dies (src/server/main.ts). Hidden, and never appended by CONFIG REWRITE.
+  { name: 'standby', type: 'bool', default: false, immutable: true, hidden: true },
 ];
 
 const BY_NAME = new Map<string, ConfigDef>();
@@ -587,6 +590,10 @@ export function parseCommandLine(args: string[]): { file: string | null; options
         if (a.toLowerCase() === '--save') {
           options += '""';
           handledLast = true;
+        } else if (a.toLowerCase() === '--standby') {
+          // a flag: `--standby` alone means `--standby yes`
+          options += 'yes';
+          handledLast = true;
         }
       } else {
         handledLast = true;
@@ -742,7 +749,9 @@ export function rewriteConfigFile(cfg: Config, forceAll = false): void {
   }
   const extra: string[] = [];
   for (const d of CONFIG_DEFS) {
-    if (done.has(d.name)) continue;
+    // (`--standby` on a command line is how that process started, not a setting to keep:
+    // written to the file, the next start of the server it became would be a standby)
+    if (done.has(d.name) || d.name === 'standby') continue;
     const v = cfg.get(d.name);
     const dflt = d.name === 'dir' ? v : d.default;
     if (v === dflt && !forceAll) continue;

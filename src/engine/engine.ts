@@ -642,14 +642,19 @@ export class Engine implements Env {
   }
 
   resetStats(): void {
+    this.resetProcessStats();
+    // the keyspace's counters are every process's: RESETSTAT resets them for all, as INFO shows them
+    this.ks.exec(() => this.ks.counters.reset([C_HITS, C_MISSES, C_EXPIRED, C_EVICTED]));
+    this.onResetStats?.();
+  }
+
+  /** This process's statistics (not the keyspace's shared counters): commands, errors, per-command stats. */
+  resetProcessStats(): void {
     Object.assign(this.stats, newEngineStats());
     for (const c of this.registry.all()) {
       c.stats.calls = c.stats.usec = c.stats.rejectedCalls = c.stats.failedCalls = 0;
       c.stats.latency = null;
     }
-    // the keyspace's counters are every process's: RESETSTAT resets them for all, as INFO shows them
-    this.ks.exec(() => this.ks.counters.reset([C_HITS, C_MISSES, C_EXPIRED, C_EVICTED]));
-    this.onResetStats?.();
   }
 
   info(sections: string[]): string {

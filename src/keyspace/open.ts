@@ -47,16 +47,25 @@ export function openKeyspace(opts: OpenKeyspaceOptions): SegmentKeyspace {
 }
 
 /**
- * A snapshot whose owner died (a BGSAVE's server killed mid-walk) would make every writer
- * preserve keys for nothing: whoever opens the keyspace (or begins a snapshot) drops it.
- * True when one was dropped.
+ * Is the owner (attach slot, pid) of a snapshot or epoch alive? `deadPid` is a process known
+ * to be dead whose attach slot may still look held: a server a standby took over from (the
+ * kernel drops a killed process's locks only once it has unmapped its memory).
  */
-export function reapDeadSnapshot(ks: SegmentKeyspace): boolean {
-  reapDeadCowEpoch(ks);
+function ownerAlive(ks: SegmentKeyspace, ownerSlot: number, ownerPid: number, deadPid: number): boolean {
+  if (deadPid !== 0 && ownerPid === deadPid) return false;
+  return ownerSlot >= 0 ? ks.segment.slotHolder(ownerSlot) === ownerPid : ownerPid === process.pid;
+}
+
+/**
+ * A snapshot whose owner died (a BGSAVE's server killed mid-walk) would make every writer
+ * preserve keys for nothing: whoever opens the keyspace (or begins a snapshot) drops it,
+ * and a standby taking over from a dead server (`deadPid`). True when one was dropped.
+ */
+export function reapDeadSnapshot(ks: SegmentKeyspace, deadPid = 0): boolean {
+  reapDeadCowEpoch(ks, deadPid);
   const info = ks.snapshots.info();
   if (info === null) return false;
-  const alive = info.ownerSlot >= 0 ? ks.segment.slotHolder(info.ownerSlot) === info.ownerPid : info.ownerPid === process.pid;
-  if (alive) return false;
+  if (ownerAlive(ks, info.ownerSlot, info.ownerPid, deadPid)) return false;
   return ks.exec(() => {
     const again = ks.snapshots.info();
     if (again === null || again.ownerPid !== info.ownerPid || again.startedAt !== info.startedAt) return false;
@@ -69,11 +78,10 @@ export function reapDeadSnapshot(ks: SegmentKeyspace): boolean {
  * The same for a copy-on-write epoch (an incremental DUMP's, src/heap/cow.ts) whose owner
  * died: it is ended, a slice of its quarantined frees per operation.
  */
-export function reapDeadCowEpoch(ks: SegmentKeyspace): boolean {
+export function reapDeadCowEpoch(ks: SegmentKeyspace, deadPid = 0): boolean {
   const info = ks.heap.cow.info();
   if (info === null) return false;
-  const alive = info.ownerSlot >= 0 ? ks.segment.slotHolder(info.ownerSlot) === info.ownerPid : info.ownerPid === process.pid;
-  if (alive) return false;
+  if (ownerAlive(ks, info.ownerSlot, info.ownerPid, deadPid)) return false;
   while (
     !ks.exec(() => {
       const again = ks.heap.cow.info();

@@ -146,11 +146,18 @@ export class Server implements ServerOps, ServerInfoSource {
 
   // ---------------------------------------------------------------- listeners
 
-  /** Bind the TCP addresses of `bind` (a '-' prefix: optional) and the unix socket. */
-  async listen(): Promise<void> {
+  /**
+   * Bind the TCP addresses of `bind` (a '-' prefix: optional) and the unix socket.
+   * `takeover`: a standby taking the place of a server that just died, whose listeners may
+   * still exist for a while (the kernel closes a killed process's files after unmapping its
+   * memory): numeric addresses join the dead listener's SO_REUSEPORT group and take every
+   * new connection (see the addon's listenTcp); anything else is retried until the port is
+   * free. A unix socket path is unlinked and bound again, as at every start.
+   */
+  async listen(takeover = false): Promise<void> {
     const port = this.config.num('port');
     if (port !== 0 || process.env.SHMKV_ALLOW_PORT0) {
-      this.tcpListeners = await this.bindTcp(port, this.config.str('bind'));
+      this.tcpListeners = await this.bindTcp(port, this.config.str('bind'), takeover);
     }
     this.listenPort = port;
     this.listenBind = this.config.str('bind');
@@ -175,8 +182,91 @@ export class Server implements ServerOps, ServerInfoSource {
     }
   }
 
-  private async bindTcp(port: number, bind: string): Promise<net.Server[]> {
+  /**
+   * A standby's rehearsal, before the death it waits for, of what its take-over then runs
+   * for the first time: Node compiles its listen, accept and socket paths lazily, which
+   * cost a cold take-over ~3 ms. A throwaway listener on an ephemeral loopback port, one
+   * connection and a PING through the real accept and engine path warm them; the counters
+   * they moved are put back, so INFO and CLIENT LIST start from zero at the take-over.
+   * (PING only: anything that reads the keyspace would move the shared hit/miss counters.)
+   */
+  async rehearse(): Promise<void> {
+    let fd: number;
+    try {
+      fd = native.listenTcp('127.0.0.1', 0, 16);
+    } catch {
+      return;
+    }
+    if (fd < 0) return;
+    const srv = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s, 'tcp'));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen({ fd, backlog: 16 }, () => resolve());
+      });
+      const port = (srv.address() as net.AddressInfo).port;
+      await new Promise<void>((resolve) => {
+        const c = net.connect({ port, host: '127.0.0.1' }, () => c.write('*1\r\n$4\r\nPING\r\n'));
+        c.setNoDelay(true);
+        c.once('data', () => c.end());
+        c.once('close', () => resolve());
+        c.once('error', () => resolve());
+      });
+      // (the server side of the connection closes in a later turn)
+      for (let i = 0; i < 100 && this.clients.size > 0; i++) await new Promise((r) => setTimeout(r, 1));
+    } catch {
+      // a rehearsal only
+    } finally {
+      srv.close();
+      Object.assign(this.stats, newServerStats());
+      this.engine.resetProcessStats();
+      this.nextClientId = 1;
+    }
+  }
+
+  /**
+   * For a standby, at its start: do its listeners match the server it stands by for? The
+   * first required numeric `bind` address must be in use on `port` (the server's listener:
+   * the exclusive bind fails with EADDRINUSE; if it succeeds nobody listens there, and the
+   * socket is closed at once), and a `unixsocket`'s directory must be writable. A one-line
+   * problem, or null. Host names and optional ('-') addresses are not checked.
+   */
+  standbyListenProblem(serverPid: number): string | null {
+    const port = this.config.num('port');
+    if (port !== 0) {
+      for (const spec of this.config.str('bind').split(' ').filter(Boolean)) {
+        if (spec.startsWith('-')) continue;
+        let host = spec;
+        if (host === '*') host = '0.0.0.0';
+        if (host === '::*') host = '::';
+        let fd: number;
+        try {
+          fd = native.listenTcp(host, port, 1);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') break;
+          return `cannot bind ${host}:${port} (${(e as Error).message})`;
+        }
+        if (fd < 0) continue;
+        fs.closeSync(fd);
+        return `nothing listens on ${host}:${port}: give the standby the port and bind of the server it stands by for (pid ${serverPid})`;
+      }
+    }
+    const path = this.config.str('unixsocket');
+    if (path) {
+      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.';
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch (e) {
+        return `unixsocket ${path}: its directory cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+      }
+    }
+    return null;
+  }
+
+  private async bindTcp(port: number, bind: string, takeover = false): Promise<net.Server[]> {
     const out: net.Server[] = [];
+    // (a takeover waits at most this long for a port the dead server's listener holds)
+    const until = takeover ? Date.now() + 10_000 : 0;
     const addrs = bind.split(' ').filter(Boolean);
     for (const spec of addrs) {
       const optional = spec.startsWith('-');
@@ -188,18 +278,26 @@ export class Server implements ServerOps, ServerInfoSource {
       const p = port === 0 ? (out[0]?.address() as net.AddressInfo | undefined)?.port ?? 0 : port;
       const backlog = this.config.num('tcp-backlog');
       try {
-        // A numeric address is bound by the addon (no dns.lookup: ~6 ms less to start);
-        // a host name goes through Node's resolver.
-        const fd = native.listenTcp(host, p, backlog);
-        await new Promise<void>((resolve, reject) => {
-          srv.once('error', reject);
-          const done = () => {
-            srv.off('error', reject);
-            resolve();
-          };
-          if (fd >= 0) srv.listen({ fd, backlog }, done);
-          else srv.listen({ host, port: p, ipv6Only: host.includes(':'), backlog }, done);
-        });
+        for (;;) {
+          try {
+            // A numeric address is bound by the addon (no dns.lookup: ~6 ms less to start);
+            // a host name goes through Node's resolver.
+            const fd = native.listenTcp(host, p, backlog, takeover);
+            await new Promise<void>((resolve, reject) => {
+              srv.once('error', reject);
+              const done = () => {
+                srv.off('error', reject);
+                resolve();
+              };
+              if (fd >= 0) srv.listen({ fd, backlog }, done);
+              else srv.listen({ host, port: p, ipv6Only: host.includes(':'), backlog }, done);
+            });
+            break;
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= until) throw e;
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        }
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (optional && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT' || err.code === 'EPROTONOSUPPORT')) {

@@ -29,10 +29,21 @@
  *   148   44    (reserved, zero)
  *   192   1024  ATTACH           64 slots × 16 bytes:
  *                                  +0 pid i32 (Atomics; 0 = free; claimed by CAS 0 → pid)
- *                                  +4 state u32 (1 = attached)
+ *                                  +4 state u32 (1 = attached, 2 = a standby waiting for the server role)
  *                                  +8 attachedAt f64 ms since the epoch
  *   1216  256   NAME             UTF-8 user name of the segment (≤ 200 bytes)
- *   1472  2624  (reserved, zero)
+ *   1472  64    (reserved, zero)
+ *   1536  64    ROLE_MUTEX       robust process-shared pthread mutex: the server role.
+ *                                The serving process's main thread holds it for as long as
+ *                                it serves; a standby (src/server/standby.ts) waits on it.
+ *                                The kernel hands it on with EOWNERDEAD when the holder
+ *                                dies, BEFORE it unmaps the dead process's memory (which
+ *                                takes ~40 ms per GB touched): the fastest death notice
+ *                                there is (its files, sockets and OFD locks are closed only
+ *                                after that unmapping).
+ *   1600  4     ROLE_STATE       u32 (Atomics) 0 = ROLE_MUTEX never initialised (a segment
+ *                                of an older build), 2 = being initialised, 1 = ready
+ *   1604  2492  (reserved, zero)
  *
  * Advisory lock bytes (fcntl OFD locks, which never touch memory) live at the same
  * offsets as the fields they guard, on the segment's fd (POSIX) or on its lock file
@@ -73,6 +84,10 @@ export const SLOT_STATE = 4;
 export const SLOT_SINCE = 8;
 export const OFF_NAME = 1216;
 export const NAME_BYTES = 256;
+export const OFF_ROLE_MUTEX = 1536;
+export const OFF_ROLE_STATE = 1600;
+export const ROLE_STATE_READY = 1;
+export const ROLE_STATE_INIT = 2;
 
 /** Unit of COMMITTED_4K. */
 export const COMMIT_UNIT = 4096;
@@ -81,6 +96,8 @@ export const KIND_POSIX = 1;
 export const KIND_SYSV = 2;
 
 export const SLOT_STATE_ATTACHED = 1;
+/** A standby (shmkv-server --standby) waiting for the server role. */
+export const SLOT_STATE_STANDBY = 2;
 
 /** Advisory lock byte of the server role. */
 export const LOCK_SERVER = OFF_SERVER_PID;
@@ -98,6 +115,7 @@ export const I32_MAGIC0 = OFF_MAGIC / 4;
 export const I32_COMMITTED_4K = OFF_COMMITTED_4K / 4;
 export const I32_SIZE_SEQ = OFF_SIZE_SEQ / 4;
 export const I32_SERVER_PID = OFF_SERVER_PID / 4;
+export const I32_ROLE_STATE = OFF_ROLE_STATE / 4;
 export function i32SlotPid(i: number): number {
   return (slotOffset(i) + SLOT_PID) / 4;
 }
@@ -112,7 +130,14 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 
 // Compile-time-ish sanity: these hold by construction; checked once at load so a
 // careless edit fails loudly instead of corrupting segments.
-if (OFF_MUTEX % 64 !== 0 || OFF_ATTACH + ATTACH_SLOTS * ATTACH_SLOT_BYTES > OFF_NAME || OFF_NAME + NAME_BYTES > HEADER_SIZE) {
+if (
+  OFF_MUTEX % 64 !== 0 ||
+  OFF_ATTACH + ATTACH_SLOTS * ATTACH_SLOT_BYTES > OFF_NAME ||
+  OFF_NAME + NAME_BYTES > OFF_ROLE_MUTEX ||
+  OFF_ROLE_MUTEX % 64 !== 0 ||
+  OFF_ROLE_MUTEX + MUTEX_BYTES > OFF_ROLE_STATE ||
+  OFF_ROLE_STATE + 4 > HEADER_SIZE
+) {
   throw new Error('src/shm/header.ts: inconsistent header layout');
 }
 
@@ -228,3 +253,4 @@ export function publishMagic(sab: SharedArrayBuffer): void {
   dv.setUint32(4, m.readUInt32LE(4), true);
   Atomics.store(new Int32Array(sab, 0, 2), 0, m.readInt32LE(0));
 }
+

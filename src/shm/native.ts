@@ -135,8 +135,13 @@ export interface Native {
   ofdLock(fd: number, start: number, len: number, type: number, wait: boolean): boolean;
   /** F_OFD_GETLK: true if another open file description holds a conflicting lock. */
   ofdTest(fd: number, start: number, len: number, type: number): boolean;
-  /** A listening non-blocking TCP socket bound to a numeric address (SO_REUSEADDR, IPv6-only for IPv6); -1 if the address is not numeric. */
-  listenTcp(address: string, port: number, backlog: number): number;
+  /**
+   * A listening non-blocking TCP socket bound to a numeric address (SO_REUSEADDR, IPv6-only
+   * for IPv6; SO_REUSEPORT set after the bind, so a standby can join it); -1 if the address
+   * is not numeric. `takeover`: SO_REUSEPORT before the bind (a dying server's listener
+   * may still hold the port) and new connections steered to this socket.
+   */
+  listenTcp(address: string, port: number, backlog: number, takeover?: boolean): number;
   /** The C library's sin, cos and asin (GEO must match Redis's bits; V8's differ in the last ones). */
   sin(x: number): number;
   cos(x: number): number;

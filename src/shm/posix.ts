@@ -16,6 +16,7 @@ import { HEADER_SIZE, KIND_POSIX, OFF_MUTEX, decodeHeader, magicIsZero, publishM
 import { C, LOCK_WR, PAGE_SIZE, native } from './native.js';
 import {
   MAX_RESERVE,
+  initRoleMutex,
   Mapping,
   Segment,
   checkHeader,
@@ -285,6 +286,7 @@ export function createPosixSegment(name: string, opts: PosixOptions = {}): Segme
       name,
     });
     native.mutexInit(sab, OFF_MUTEX);
+    initRoleMutex(sab);
     const m = new PosixMapping(`posix:${st.dev}:${st.ino}`, name, sab, reserve, fd, path, dir, st.dev, st.ino);
     m.attach();
     publishMagic(sab);

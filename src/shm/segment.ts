@@ -14,6 +14,7 @@ import {
   COMMIT_UNIT,
   HEADER_SIZE,
   I32_COMMITTED_4K,
+  I32_ROLE_STATE,
   I32_SERVER_PID,
   I32_SIZE_SEQ,
   LAYOUT_VERSION as LAYOUT_VERSION_EXPECTED,
@@ -21,9 +22,13 @@ import {
   OFF_ID_HI,
   OFF_ID_LO,
   OFF_MUTEX,
+  OFF_ROLE_MUTEX,
   OFF_SERVER_SINCE,
+  ROLE_STATE_INIT,
+  ROLE_STATE_READY,
   SLOT_SINCE,
   SLOT_STATE_ATTACHED,
+  SLOT_STATE_STANDBY,
   i32SlotPid,
   i32SlotState,
   idHex,
@@ -46,6 +51,8 @@ export interface Attachment {
   since: number;
   /** Attach-registry slot. */
   slot: number;
+  /** A standby waiting for the server role (shmkv-server --standby). */
+  standby?: true;
 }
 
 export interface SegmentStat {
@@ -127,12 +134,21 @@ export function validateName(name: unknown): string {
   return name;
 }
 
+/** Initialise the server-role mutex of a new segment (before its magic is published). */
+export function initRoleMutex(sab: SharedArrayBuffer): void {
+  native.mutexInit(sab, OFF_ROLE_MUTEX);
+  Atomics.store(new Int32Array(sab, 0, HEADER_SIZE / 4), I32_ROLE_STATE, ROLE_STATE_READY);
+}
+
+/** What a standby's wait for the server role ended with (Segment.roleWait). */
+export type RoleWait = 'died' | 'released' | 'timed-out';
+
 /** Live attachments of a decoded header, seen through `lockFd` (-1: fall back to kill(pid, 0)). */
 export function liveSlots(h: HeaderInfo, lockFd: number): Attachment[] {
   const out: Attachment[] = [];
   for (const s of h.slots) {
     const alive = lockFd >= 0 ? native.ofdTest(lockFd, lockSlot(s.index), 1, LOCK_WR) : native.processAlive(s.pid);
-    if (alive) out.push({ pid: s.pid, since: s.since, slot: s.index });
+    if (alive) out.push(s.state === SLOT_STATE_STANDBY ? { pid: s.pid, since: s.since, slot: s.index, standby: true } : { pid: s.pid, since: s.since, slot: s.index });
   }
   return out;
 }
@@ -159,6 +175,11 @@ export abstract class Mapping {
   slot = -1;
   /** The handle that claimed the server role, if any. */
   serverOwner: Segment | null = null;
+  /** This process's main thread holds the role mutex (header ROLE_MUTEX). */
+  private roleHeld = false;
+  /** This process holds the server lock byte (LOCK_SERVER). */
+  private serverByteHeld = false;
+  private serverByteTimer: NodeJS.Timeout | null = null;
   released = false;
   /**
    * This thread holds the write lock. Detaching then is refused: unmapping a locked
@@ -260,7 +281,9 @@ export abstract class Mapping {
       const pid = Atomics.load(this.i32, i32SlotPid(i));
       if (pid === 0) continue;
       if (this.slotAlive(i)) {
-        out.push({ pid, since: this.dv.getFloat64(slotOffset(i) + SLOT_SINCE, true), slot: i });
+        const a: Attachment = { pid, since: this.dv.getFloat64(slotOffset(i) + SLOT_SINCE, true), slot: i };
+        if (Atomics.load(this.i32, i32SlotState(i)) === SLOT_STATE_STANDBY) a.standby = true;
+        out.push(a);
       } else {
         Atomics.compareExchange(this.i32, i32SlotPid(i), pid, 0);
       }
@@ -315,6 +338,38 @@ export abstract class Mapping {
     return { pid, since: this.dv.getFloat64(OFF_SERVER_SINCE, true) };
   }
 
+  /**
+   * The role mutex, initialised: a segment made by an older build has zeros there, and the
+   * first process that needs it initialises it (CAS 0 → INIT, init, READY). One that died
+   * while initialising (a few µs) is replaced after a second.
+   */
+  private roleMutex(): void {
+    for (let waited = 0; ; waited++) {
+      const st = Atomics.load(this.i32, I32_ROLE_STATE);
+      if (st === ROLE_STATE_READY) return;
+      if ((st === 0 && Atomics.compareExchange(this.i32, I32_ROLE_STATE, 0, ROLE_STATE_INIT) === 0) || waited >= 1000) {
+        native.mutexInit(this.sab, OFF_ROLE_MUTEX);
+        Atomics.store(this.i32, I32_ROLE_STATE, ROLE_STATE_READY);
+        return;
+      }
+      sleepMs(1);
+    }
+  }
+
+  private busy(): ShmError {
+    const pid = Atomics.load(this.i32, I32_SERVER_PID) >>> 0;
+    return new ShmError(
+      'EBUSY',
+      `${this.describe()} is already served by pid ${pid === 0 ? '(unknown)' : pid}: stop that server first or use another segment`,
+    );
+  }
+
+  /**
+   * The server role is two things: the role mutex (ROLE_MUTEX, held by the main thread for
+   * as long as it serves: what makes the role exclusive and what a standby waits on) and
+   * the lock byte LOCK_SERVER (what other processes test to see a live server: `shmkv ls`,
+   * INFO, a second server's refusal — and what older builds use alone).
+   */
   serverClaim(owner: Segment): void {
     if (this.serverOwner !== null) {
       throw new ShmError('EBUSY', `${this.describe()} is already served by pid ${process.pid} (this process): release it first`);
@@ -322,13 +377,18 @@ export abstract class Mapping {
     if (this.lockType !== LOCK_WR) {
       throw new ShmError('EACCES', `cannot serve ${this.describe()}: this process may not write its lock file; run as the segment's owner`);
     }
+    this.roleMutex();
+    const rc = native.mutexTryLock(this.sab, OFF_ROLE_MUTEX);
+    if (rc === C.EBUSY) throw this.busy();
+    // (EOWNERDEAD: the last server died serving; nobody took over)
+    if (rc === C.EOWNERDEAD) native.mutexConsistent(this.sab, OFF_ROLE_MUTEX);
     if (!native.ofdLock(this.lockFd, LOCK_SERVER, 1, LOCK_WR, false)) {
-      const pid = Atomics.load(this.i32, I32_SERVER_PID) >>> 0;
-      throw new ShmError(
-        'EBUSY',
-        `${this.describe()} is already served by pid ${pid === 0 ? '(unknown)' : pid}: stop that server first or use another segment`,
-      );
+      // a server of an older build (no role mutex), or one dying this instant
+      native.mutexUnlock(this.sab, OFF_ROLE_MUTEX);
+      throw this.busy();
     }
+    this.roleHeld = true;
+    this.serverByteHeld = true;
     this.dv.setFloat64(OFF_SERVER_SINCE, Date.now(), true);
     Atomics.store(this.i32, I32_SERVER_PID, process.pid);
     this.serverOwner = owner;
@@ -337,8 +397,103 @@ export abstract class Mapping {
   serverRelease(owner: Segment): void {
     if (this.serverOwner !== owner) return;
     this.serverOwner = null;
+    // the pid goes first: a standby woken by the unlock below tells a stop from a death by it
     Atomics.compareExchange(this.i32, I32_SERVER_PID, process.pid, 0);
-    native.ofdLock(this.lockFd, LOCK_SERVER, 1, LOCK_UN, false);
+    if (this.serverByteTimer !== null) clearInterval(this.serverByteTimer);
+    this.serverByteTimer = null;
+    if (this.serverByteHeld) native.ofdLock(this.lockFd, LOCK_SERVER, 1, LOCK_UN, false);
+    this.serverByteHeld = false;
+    if (this.roleHeld) {
+      this.roleHeld = false;
+      native.mutexUnlock(this.sab, OFF_ROLE_MUTEX);
+    }
+  }
+
+  /**
+   * A standby may wait here: a live server holds the role mutex. Throws a one-line error
+   * otherwise (no server; or a server of an older build, which does not hold it).
+   */
+  standbyCheck(): { pid: number } {
+    if (this.serverOwner !== null) throw new ShmError('EBUSY', `this process serves ${this.describe()} already`);
+    if (this.lockType !== LOCK_WR) {
+      throw new ShmError('EACCES', `cannot serve ${this.describe()}: this process may not write its lock file; run as the segment's owner`);
+    }
+    this.roleMutex();
+    const rc = native.mutexTryLock(this.sab, OFF_ROLE_MUTEX);
+    if (rc === C.EBUSY) {
+      // (shown by `shmkv ls` and stat() until it takes over or stops)
+      this.setSlotState(SLOT_STATE_STANDBY);
+      return { pid: Atomics.load(this.i32, I32_SERVER_PID) >>> 0 };
+    }
+    if (rc === C.EOWNERDEAD) native.mutexConsistent(this.sab, OFF_ROLE_MUTEX);
+    native.mutexUnlock(this.sab, OFF_ROLE_MUTEX);
+    const srv = this.server();
+    if (srv !== null) {
+      throw new ShmError(
+        'EPROTO',
+        `${this.describe()} is served by pid ${srv.pid}, a shmkv build without standby support (it does not hold the server role mutex): restart it with this build first`,
+      );
+    }
+    throw new ShmError('ESRCH', `no server serves ${this.describe()}: start the server first (a standby waits for a running server to die)`);
+  }
+
+  /**
+   * Wait up to `timeoutMs` for the server role. 'died': the server died (even `kill -9`),
+   * this thread now holds the role mutex: call serverTakeOver() at once. 'released': the
+   * server let the role go (SHUTDOWN, SIGTERM: a stop, not a failure); nothing is held.
+   * 'timed-out': still serving. The kernel wakes this wait while it is still tearing the
+   * dead process down (see header.ts, ROLE_MUTEX).
+   */
+  roleWait(timeoutMs: number): RoleWait {
+    const rc = native.mutexTimedLock(this.sab, OFF_ROLE_MUTEX, timeoutMs);
+    if (rc === C.ETIMEDOUT) return 'timed-out';
+    if (rc === C.EOWNERDEAD) {
+      native.mutexConsistent(this.sab, OFF_ROLE_MUTEX);
+      // a clean release zeroes the pid first; 0 here is a process that died holding the
+      // mutex without serving (another standby in the instant it looked at a stop)
+      if (Atomics.load(this.i32, I32_SERVER_PID) !== 0) {
+        this.roleHeld = true;
+        return 'died';
+      }
+    }
+    native.mutexUnlock(this.sab, OFF_ROLE_MUTEX);
+    this.setSlotState(SLOT_STATE_ATTACHED);
+    return 'released';
+  }
+
+  private setSlotState(state: number): void {
+    if (this.slot >= 0) Atomics.store(this.i32, i32SlotState(this.slot), state);
+  }
+
+  /**
+   * After roleWait() said 'died': this process is the server. Returns the dead server's
+   * pid. Its lock byte LOCK_SERVER is still held by the dying process until the kernel
+   * closes its files (after unmapping its memory); it is taken as soon as it is free.
+   */
+  serverTakeOver(owner: Segment): number {
+    if (!this.roleHeld || this.serverOwner !== null) throw new ShmError('EINVAL', `serverTakeOver() of ${this.describe()} without roleWait() === 'died'`);
+    const dead = Atomics.load(this.i32, I32_SERVER_PID) >>> 0;
+    this.setSlotState(SLOT_STATE_ATTACHED);
+    this.dv.setFloat64(OFF_SERVER_SINCE, Date.now(), true);
+    Atomics.store(this.i32, I32_SERVER_PID, process.pid);
+    this.serverOwner = owner;
+    if (native.ofdLock(this.lockFd, LOCK_SERVER, 1, LOCK_WR, false)) this.serverByteHeld = true;
+    else {
+      const t = setInterval(() => {
+        if (this.serverOwner !== owner || this.released) {
+          clearInterval(t);
+          return;
+        }
+        if (native.ofdLock(this.lockFd, LOCK_SERVER, 1, LOCK_WR, false)) {
+          this.serverByteHeld = true;
+          clearInterval(t);
+          this.serverByteTimer = null;
+        }
+      }, 2);
+      t.unref();
+      this.serverByteTimer = t;
+    }
+    return dead;
   }
 
   stat(): SegmentStat {
@@ -549,6 +704,25 @@ export class Segment implements Backing {
 
   serverRelease(): void {
     this.#live().serverRelease(this);
+  }
+
+  /** For a standby: the pid of the live server it would wait for; throws when there is none to wait for. */
+  standbyCheck(): { pid: number } {
+    return this.#live().standbyCheck();
+  }
+
+  /**
+   * For a standby: wait up to `timeoutMs` for the server role ('died': call
+   * serverTakeOver() now; 'released': the server stopped on purpose; 'timed-out').
+   * Blocks the thread: call it with short timeouts between event-loop turns.
+   */
+  roleWait(timeoutMs: number): RoleWait {
+    return this.#live().roleWait(timeoutMs);
+  }
+
+  /** After roleWait() === 'died': take the server role. Returns the dead server's pid. */
+  serverTakeOver(): number {
+    return this.#live().serverTakeOver(this);
   }
 
   /**

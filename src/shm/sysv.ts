@@ -17,6 +17,7 @@ import { C, LOCK_RD, LOCK_WR, PAGE_SIZE, native } from './native.js';
 import {
   Mapping,
   Segment,
+  initRoleMutex,
   checkHeader,
   euid,
   registry,
@@ -296,6 +297,7 @@ export function createSysvSegment(nameOrKey: string | number, opts: SysvOptions 
       name,
     });
     native.mutexInit(sab, OFF_MUTEX);
+    initRoleMutex(sab);
     lockPath = sysvLockPath(idHex(idLo, idHi));
     lock = { fd: native.openFile(lockPath, C.O_CREAT | C.O_RDWR, mode), type: LOCK_WR };
     native.fchmod(lock.fd, mode);

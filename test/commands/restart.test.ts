@@ -57,7 +57,11 @@ test(`kill -9 during pipelined writes (${ITERATIONS} times): every acknowledged 
       const base = it * 1_000_000;
       const acks: number[] = [];
       let counterAck = 0n;
-      const killer = sleep(30 + Math.random() * 150).then(() => server.kill('SIGKILL'));
+      // (the kill comes 30-180 ms after the first acknowledged write: on a loaded machine the
+      // connection alone can take longer than 30 ms, and a kill before any reply tests nothing)
+      let firstAck: () => void = () => {};
+      const firstAcked = new Promise<void>((r) => (firstAck = r));
+      const killer = firstAcked.then(() => sleep(30 + Math.random() * 150)).then(() => server.kill('SIGKILL'));
       const { acked } = await writeUntilKilled(
         server.port,
         (i) => (i % 3 === 2 ? ['incr', 'counter'] : i % 3 === 1 ? ['append', `log:${it}`, `<${i}>`] : ['set', `key:${base + i}`, value(base + i)]),
@@ -65,6 +69,7 @@ test(`kill -9 during pipelined writes (${ITERATIONS} times): every acknowledged 
           if (i % 3 === 0) {
             assert.equal(reply.toString(), '+OK\r\n');
             acks.push(base + i);
+            firstAck();
           } else if (i % 3 === 2) {
             const v = decodeReply(reply);
             assert.equal(v.type, 'integer');
