@@ -225,26 +225,23 @@ export class Snapshots {
   }
 
   private sideOf(st: number, s: number, create: boolean): Dash | null {
-    const d = this.dbAt(st, s);
-    let ref = this.dv.getUint32(d + D_SIDE, true);
-    if (ref === 0) {
-      if (!create) return null;
-      ref = Heap.ref(Dash.create(this.heap));
-      this.heap.log(d + D_SIDE, 4);
-      this.dv.setUint32(d + D_SIDE, ref, true);
-    }
-    return this.host.dash(ref);
+    return this.tableOf(st, s, D_SIDE, create);
   }
 
   /** The table of side entries not yet emitted (not tombstones) of snapshot database s. */
   private pendingOf(st: number, s: number, create: boolean): Dash | null {
-    const d = this.dbAt(st, s);
-    let ref = this.dv.getUint32(d + D_PENDING_TABLE, true);
+    return this.tableOf(st, s, D_PENDING_TABLE, create);
+  }
+
+  /** The Dash whose ref is at `field` of snapshot database s, made when `create` and missing. */
+  private tableOf(st: number, s: number, field: number, create: boolean): Dash | null {
+    const at = this.dbAt(st, s) + field;
+    let ref = this.dv.getUint32(at, true);
     if (ref === 0) {
       if (!create) return null;
       ref = Heap.ref(Dash.create(this.heap));
-      this.heap.log(d + D_PENDING_TABLE, 4);
-      this.dv.setUint32(d + D_PENDING_TABLE, ref, true);
+      this.heap.log(at, 4);
+      this.dv.setUint32(at, ref, true);
     }
     return this.host.dash(ref);
   }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RawClient, decodeReply, replyLength } from '../helpers/raw-client.js';
+import { RawClient, assertAcknowledgedSets, decodeReply, replyLength } from '../helpers/raw-client.js';
 import { SERVER_MAIN, startShmkvServer } from '../helpers/shmkv-server.js';
 
 const ITERATIONS = Number(process.env.SHMKV_RESTART_ITERATIONS ?? 12);
@@ -84,16 +84,7 @@ test(`kill -9 during pipelined writes (${ITERATIONS} times): every acknowledged 
       const c = await RawClient.connect(server.port);
       try {
         // Every acknowledged SET is there, whole.
-        for (let k = 0; k < acks.length; k += 200) {
-          const batch = acks.slice(k, k + 200);
-          const reply = await c.callValue('mget', ...batch.map((i) => `key:${i}`));
-          assert.equal(reply.type, 'array');
-          if (reply.type !== 'array') continue;
-          reply.value.forEach((v, j) => {
-            assert.equal(v.type, 'bulk', `key:${batch[j]} lost after kill ${it}`);
-            if (v.type === 'bulk') assert.equal(v.value.toString(), value(batch[j]!));
-          });
-        }
+        await assertAcknowledgedSets(c, acks, value, `after kill ${it}`);
         // The counter is at least the last acknowledged value and moved by whole INCRs.
         const cv = await c.callValue('get', 'counter');
         const counter = cv.type === 'bulk' ? BigInt(cv.value.toString()) : 0n;

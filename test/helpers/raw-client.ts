@@ -363,3 +363,19 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * Every acknowledged `SET key:<i> value(i)` is there, whole (the crash and failover
+ * tests): read back 200 keys per MGET. `what` names the round in the messages.
+ */
+export async function assertAcknowledgedSets(c: RawClient, acks: readonly number[], value: (i: number) => string, what: string): Promise<void> {
+  for (let k = 0; k < acks.length; k += 200) {
+    const batch = acks.slice(k, k + 200);
+    const reply = await c.callValue('mget', ...batch.map((i) => `key:${i}`));
+    if (reply.type !== 'array') throw new Error(`MGET answered ${reply.type} ${what}`);
+    reply.value.forEach((v, j) => {
+      if (v.type !== 'bulk') throw new Error(`key:${batch[j]} lost ${what}`);
+      if (v.value.toString() !== value(batch[j]!)) throw new Error(`key:${batch[j]} is not what was acknowledged ${what}`);
+    });
+  }
+}

@@ -36,15 +36,31 @@ function modelOfFile(file: string): Map<string, string> {
   }
 }
 
+/**
+ * A keyspace (a library handle and a Keyspace on one new segment) with the bar of "big"
+ * at 100 elements, a directory for the file, all undone after fn.
+ */
+function withPinsKeyspace(name: string, fn: (kv: ReturnType<typeof open>, ks: ReturnType<typeof openKeyspace>, dir: string) => void): void {
+  const segment = `test-pins-${name}-${process.pid}`;
+  removeSegment(segment);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shmkv-pins-'));
+  const prev = setBigValueBar(100, 1 << 30);
+  const kv = open({ segment, create: true });
+  const ks = openKeyspace({ segment, create: false });
+  try {
+    fn(kv, ks, dir);
+  } finally {
+    setBigValueBar(...prev);
+    kv.close();
+    ks.close();
+    removeSegment(segment);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 for (const seed of [1, 2, 3]) {
   test(`snapshot pins: big values changed during a save are read through the copy-on-write epoch, and the file is the instant (seed ${seed})`, () => {
-    const segment = `test-pins-${seed}-${process.pid}`;
-    removeSegment(segment);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shmkv-pins-'));
-    const prev = setBigValueBar(100, 1 << 30);
-    const kv = open({ segment, create: true });
-    const ks = openKeyspace({ segment, create: false });
-    try {
+    withPinsKeyspace(String(seed), (kv, ks, dir) => {
       const r = rng(seed * 104729);
       const keys = 150;
       fill(kv, r, keys);
@@ -70,24 +86,12 @@ for (const seed of [1, 2, 3]) {
       assert.deepEqual(ks.exec(() => checkKeyspace(ks)).errors, []);
       ks.lazyFreeAll();
       assert.ok(ks.exec(() => ks.heap.usedBytes()) < base * 3, 'memory comes back');
-    } finally {
-      setBigValueBar(...prev);
-      kv.close();
-      ks.close();
-      removeSegment(segment);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
 test('snapshot pins: a save dropped while values are pinned ends the epoch and frees every pin', () => {
-  const segment = `test-pins-abort-${process.pid}`;
-  removeSegment(segment);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shmkv-pins-'));
-  const prev = setBigValueBar(100, 1 << 30);
-  const kv = open({ segment, create: true });
-  const ks = openKeyspace({ segment, create: false });
-  try {
+  withPinsKeyspace('abort', (kv, ks, dir) => {
     kv.call('HSET', 'h', ...Array.from({ length: 300 }, (_, j) => [`f${j}`, `${j}`]).flat());
     kv.call('SADD', 's', ...Array.from({ length: 300 }, (_, j) => `m${j}`));
     const save = new RdbSave(ks, path.join(dir, 'dump.rdb'), { compress: false, checksum: true, aux: [], ownerSlot: ks.segment.slot });
@@ -104,11 +108,5 @@ test('snapshot pins: a save dropped while values are pinned ends the epoch and f
     assert.deepEqual(ks.exec(() => checkKeyspace(ks)).errors, []);
     assert.equal(kv.call('HLEN', 'h'), 301);
     assert.equal(kv.call('SCARD', 's2'), 301);
-  } finally {
-    setBigValueBar(...prev);
-    kv.close();
-    ks.close();
-    removeSegment(segment);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -16,7 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RawClient, decodeReply, replyLength } from '../helpers/raw-client.js';
+import { RawClient, assertAcknowledgedSets, decodeReply, replyLength } from '../helpers/raw-client.js';
 import { freePort, sleep, waitForPing } from '../helpers/ports.js';
 import { SERVER_MAIN } from '../helpers/shmkv-server.js';
 import { firstCorrectReply } from '../helpers/failover.js';
@@ -221,16 +221,7 @@ test(`kill -9 of the serving process under a write load (${ROUNDS} rounds): the 
 
       const c = await RawClient.connect(s.port);
       try {
-        for (let k = 0; k < load.acks.length; k += 200) {
-          const batch = load.acks.slice(k, k + 200);
-          const reply = await c.callValue('mget', ...batch.map((i) => `key:${i}`));
-          assert.equal(reply.type, 'array');
-          if (reply.type !== 'array') continue;
-          reply.value.forEach((v, j) => {
-            assert.equal(v.type, 'bulk', `key:${batch[j]} lost in round ${round}`);
-            if (v.type === 'bulk') assert.equal(v.value.toString(), value(batch[j]!));
-          });
-        }
+        await assertAcknowledgedSets(c, load.acks, value, `in round ${round}`);
         const cv = await c.callValue('get', 'counter');
         const counter = cv.type === 'bulk' ? BigInt(cv.value.toString()) : 0n;
         assert.ok(counter >= load.counter() && counter >= lastCounter, `counter ${counter} < acknowledged ${load.counter()}`);
