@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RawClient, assertAcknowledgedSets, decodeReply, replyLength } from '../helpers/raw-client.js';
+import { RawClient, assertAcknowledgedSets, decodeReply, pipelineUntilClosed } from '../helpers/raw-client.js';
 import { SERVER_MAIN, startShmkvServer } from '../helpers/shmkv-server.js';
 
 const ITERATIONS = Number(process.env.SHMKV_RESTART_ITERATIONS ?? 12);
@@ -16,35 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Pipeline commands and count the replies that come back, until the connection dies. */
 async function writeUntilKilled(port: number, make: (i: number) => (string | number)[], onReply: (i: number, reply: Buffer) => void) {
-  const c = await RawClient.connect(port);
-  let sent = 0;
-  let acked = 0;
-  let pending: Buffer = Buffer.alloc(0);
-  c.socket.removeAllListeners('data');
-  c.socket.on('data', (d: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, d]) : d;
-    for (;;) {
-      const n = replyLength(pending);
-      if (n < 0) break;
-      onReply(acked++, pending.subarray(0, n));
-      pending = pending.subarray(n);
-    }
-  });
-  const done = new Promise<void>((resolve) => c.socket.once('close', () => resolve()));
-  c.socket.on('error', () => {});
-  let alive = true;
-  void done.then(() => (alive = false));
-  while (alive) {
-    const parts: string[] = [];
-    for (let k = 0; k < 64; k++) {
-      const args = make(sent++).map(String);
-      parts.push(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
-    }
-    if (!c.socket.write(parts.join(''))) await new Promise((r) => c.socket.once('drain', r).once('close', r));
-    await sleep(0);
-  }
-  await done;
-  return { sent, acked };
+  return pipelineUntilClosed(await RawClient.connect(port), make, onReply);
 }
 
 test(`kill -9 during pipelined writes (${ITERATIONS} times): every acknowledged write survives, nothing half-applied`, async () => {

@@ -379,3 +379,44 @@ export async function assertAcknowledgedSets(c: RawClient, acks: readonly number
     });
   }
 }
+
+/**
+ * Pipeline commands on `c` — `batch` of make(0), make(1), … per write — and hand each reply
+ * to onReply in order, until the connection closes (the crash and failover tests kill the
+ * server under this load). Resolves with the commands sent and the replies seen.
+ */
+export async function pipelineUntilClosed(
+  c: RawClient,
+  make: (i: number) => (string | number)[],
+  onReply: (i: number, reply: Buffer) => void,
+  batch = 64,
+): Promise<{ sent: number; acked: number }> {
+  let sent = 0;
+  let acked = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  c.socket.removeAllListeners('data');
+  c.socket.on('data', (d: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, d]) : d;
+    for (;;) {
+      const n = replyLength(pending);
+      if (n < 0) break;
+      onReply(acked++, pending.subarray(0, n));
+      pending = pending.subarray(n);
+    }
+  });
+  const done = new Promise<void>((resolve) => c.socket.once('close', () => resolve()));
+  c.socket.on('error', () => {});
+  let alive = true;
+  void done.then(() => (alive = false));
+  while (alive) {
+    const parts: string[] = [];
+    for (let k = 0; k < batch; k++) {
+      const args = make(sent++).map(String);
+      parts.push(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
+    }
+    if (!c.socket.write(parts.join(''))) await new Promise((r) => c.socket.once('drain', r).once('close', r));
+    await new Promise((r) => setImmediate(r));
+  }
+  await done;
+  return { sent, acked };
+}

@@ -16,7 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RawClient, assertAcknowledgedSets, decodeReply, replyLength } from '../helpers/raw-client.js';
+import { RawClient, assertAcknowledgedSets, decodeReply, pipelineUntilClosed } from '../helpers/raw-client.js';
 import { freePort, sleep, waitForPing } from '../helpers/ports.js';
 import { SERVER_MAIN } from '../helpers/shmkv-server.js';
 import { firstCorrectReply } from '../helpers/failover.js';
@@ -142,18 +142,10 @@ async function writeLoad(port: number, round: number) {
   const base = round * 1_000_000;
   const acks: number[] = [];
   let counterAck = 0n;
-  let sent = 0;
-  let replies = 0;
-  let pending: Buffer = Buffer.alloc(0);
-  c.socket.removeAllListeners('data');
-  c.socket.on('data', (d: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, d]) : d;
-    for (;;) {
-      const n = replyLength(pending);
-      if (n < 0) break;
-      const i = replies++;
-      const reply = pending.subarray(0, n);
-      pending = pending.subarray(n);
+  const loop = pipelineUntilClosed(
+    c,
+    (i) => (i % 3 === 2 ? ['incr', 'counter'] : i % 3 === 1 ? ['append', `log:${round}`, `<${i}>`] : ['set', `key:${base + i}`, value(base + i)]),
+    (i, reply) => {
       if (i % 3 === 0) {
         assert.equal(reply.toString(), '+OK\r\n');
         acks.push(base + i);
@@ -161,29 +153,13 @@ async function writeLoad(port: number, round: number) {
         const v = decodeReply(reply);
         if (v.type === 'integer') counterAck = v.value;
       }
-    }
-  });
-  c.socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) => c.socket.once('close', () => resolve()));
-  let alive = true;
-  void closed.then(() => (alive = false));
-  const loop = (async () => {
-    while (alive) {
-      const parts: string[] = [];
-      for (let k = 0; k < 32; k++) {
-        const i = sent++;
-        const args = i % 3 === 2 ? ['incr', 'counter'] : i % 3 === 1 ? ['append', `log:${round}`, `<${i}>`] : ['set', `key:${base + i}`, value(base + i)];
-        parts.push(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
-      }
-      if (!c.socket.write(parts.join(''))) await new Promise((r) => c.socket.once('drain', r).once('close', r));
-      await sleep(0);
-    }
-  })();
+    },
+    32,
+  );
   return {
     acks,
     counter: () => counterAck,
     done: async () => {
-      await closed;
       await loop;
     },
   };
