@@ -75,8 +75,9 @@ export function reapDeadSnapshot(ks: SegmentKeyspace, deadPid = 0): boolean {
 }
 
 /**
- * The same for a copy-on-write epoch (an incremental DUMP's, src/heap/cow.ts) whose owner
- * died: it is ended, a slice of its quarantined frees per operation.
+ * The same for a copy-on-write epoch (src/heap/cow.ts: an incremental DUMP's, or a
+ * snapshot's for its pinned values, owned like the snapshot) whose owner died: it is
+ * ended, a slice of its quarantined frees per operation.
  */
 export function reapDeadCowEpoch(ks: SegmentKeyspace, deadPid = 0): boolean {
   const info = ks.heap.cow.info();
