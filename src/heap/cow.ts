@@ -366,9 +366,22 @@ class CowView implements HeapView {
     this.dv = new DataView(cow.u8.buffer, cow.u8.byteOffset, cow.u8.byteLength);
   }
 
+  /**
+   * Where to read [off, off+len) when it lies within one line: in the shadow when that line
+   * was copied aside, else in the mapping; -1 when it spans lines.
+   */
+  private within(off: number, len: number): number {
+    const line = Math.floor(off / LINE);
+    if (Math.floor((off + len - 1) / LINE) !== line) return -1;
+    const s = this.cow.shadowOf(line);
+    return s < 0 ? off : s + (off - line * LINE);
+  }
+
   bytes(off: number, len: number): Uint8Array {
     if (len === 0) return this.mem.subarray(off, off);
     if (this.cow.shadowLines() === 0) return this.mem.subarray(off, off + len);
+    const at = this.within(off, len);
+    if (at >= 0) return this.mem.subarray(at, at + len);
     if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, this.scratch.length * 2));
     const out = this.scratch;
     const end = off + len;
@@ -390,20 +403,24 @@ class CowView implements HeapView {
     return this.tmp;
   }
 
-  // (nothing shadowed yet, the usual case while a big value is read: the mapping itself)
+  // (nothing shadowed: the mapping itself; a value within one line, the usual case: read
+  // where it is, no copy)
   u8(off: number): number {
-    return this.cow.shadowLines() === 0 ? this.mem[off]! : this.bytes(off, 1)[0]!;
+    return this.cow.shadowLines() === 0 ? this.mem[off]! : this.mem[this.within(off, 1)]!;
   }
 
   u16(off: number): number {
-    return this.cow.shadowLines() === 0 ? this.dv.getUint16(off, true) : this.small(off, 2).getUint16(0, true);
+    const at = this.cow.shadowLines() === 0 ? off : this.within(off, 2);
+    return at >= 0 ? this.dv.getUint16(at, true) : this.small(off, 2).getUint16(0, true);
   }
 
   u32(off: number): number {
-    return this.cow.shadowLines() === 0 ? this.dv.getUint32(off, true) : this.small(off, 4).getUint32(0, true);
+    const at = this.cow.shadowLines() === 0 ? off : this.within(off, 4);
+    return at >= 0 ? this.dv.getUint32(at, true) : this.small(off, 4).getUint32(0, true);
   }
 
   f64(off: number): number {
-    return this.cow.shadowLines() === 0 ? this.dv.getFloat64(off, true) : this.small(off, 8).getFloat64(0, true);
+    const at = this.cow.shadowLines() === 0 ? off : this.within(off, 8);
+    return at >= 0 ? this.dv.getFloat64(at, true) : this.small(off, 8).getFloat64(0, true);
   }
 }

@@ -116,14 +116,13 @@ export interface SnapshotHost {
   pinnable(e: number, view: HeapView): boolean;
 }
 
-/** What a snapshot walk step hands its consumer: a key of snapshot database `db`. */
 /**
  * What a snapshot walk step hands its consumer: a key of snapshot database `db`, from the
- * table or (`fromSide`) as preserved. Returning false for a table key defers it: the step
+ * table (with its hash) or (`fromSide`) as preserved. Returning false for a table key defers it: the step
  * stops and the key stays unvisited (writers keep preserving it) until the consumer, having
  * written it some other way (a slice at a time), calls markWritten.
  */
-export type SnapshotEmit = (db: number, e: number, fromSide: boolean) => boolean | void;
+export type SnapshotEmit = (db: number, e: number, fromSide: boolean, hash?: number) => boolean | void;
 /** Preserved keys the consumer holds back (the one it is writing a slice at a time). */
 export type SnapshotHold = (db: number, e: number) => boolean;
 
@@ -149,8 +148,12 @@ export class Snapshots {
     return this.dv.getUint32(e + O_KLEN, true) === this.eqKeyLen && this.heap.mem.equals(e + O_KEY, this.u8, this.eqKeyAt, this.eqKeyLen);
   };
 
+  /** The mapping as a HeapView (made once: the walk asks about every key). */
+  private readonly live: HeapView;
+
   constructor(private readonly host: SnapshotHost) {
     this.heap = host.heap;
+    this.live = liveView(host.heap);
     this.dv = host.heap.dv;
     this.u8 = host.heap.mem.u8;
     this.rootAt = host.heap.rootOffset(ROOT_SNAPSHOT);
@@ -307,7 +310,7 @@ export class Snapshots {
     const cow = this.heap.cow;
     const info = cow.info();
     if (info === null) {
-      if (!this.host.pinnable(e, liveView(this.heap))) return 0;
+      if (!this.host.pinnable(e, this.live)) return 0;
       const slot = this.dv.getUint32(st + S_OWNER_SLOT, true);
       cow.begin(slot === NO_SLOT ? -1 : slot, this.dv.getUint32(st + S_OWNER_PID, true), Date.now(), SHADOW_BYTES, true);
     } else if (!info.forSnapshot || info.broken || info.ending) return 0;
@@ -332,7 +335,7 @@ export class Snapshots {
    */
   pinTableKey(s: number, e: number): number {
     const st = this.state();
-    if (st === 0 || !this.host.pinnable(e, liveView(this.heap))) return 0;
+    if (st === 0 || !this.host.pinnable(e, this.live)) return 0;
     const side = this.sideOf(st, s, true)!;
     const h = this.host.keyHash(e);
     if (this.findSide(side, h, e) !== 0) return 0;
@@ -503,17 +506,18 @@ export class Snapshots {
       const tableRef = live !== 0 ? this.host.mainRef(live - 1) : detached;
       const cursor = dv.getUint32(d + D_CURSOR, true);
       const refs: number[] = [];
+      const hashes: number[] = [];
       let next = 0;
       if (tableRef !== 0) {
         const table = this.host.dash(tableRef);
         // small scans, so that `full` is asked often (all of a scan's keys must be emitted)
-        next = table.scan(cursor, Math.min(left, 64), refs);
+        next = table.scan(cursor, Math.min(left, 64), refs, hashes);
         let deferredAt = -1;
-        for (const r of refs) {
-          const e = Heap.deref(r);
-          const h = this.host.keyHash(e);
+        for (let i = 0; i < refs.length; i++) {
+          const e = Heap.deref(refs[i]!);
+          const h = hashes[i]!;
           if (side !== null && this.findSide(side, h, e) !== 0) continue;
-          if (emit(s, e, false) === false) {
+          if (emit(s, e, false, h) === false) {
             deferredAt = h;
             break;
           }

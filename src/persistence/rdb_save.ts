@@ -146,7 +146,7 @@ export class RdbSave {
       // (with rdb-key-save-delay, a few keys per slice: the slice's time stays short)
       done = ks.snapshots.step(
         delay > 0 ? 8 : SLICE_KEYS,
-        (db, e, fromSide) => {
+        (db, e, fromSide, hash) => {
           if (db !== this.curDb) {
             this.curDb = db;
             w.selectDb(db);
@@ -157,7 +157,7 @@ export class RdbSave {
           if (fromSide) {
             if (this.startBig(db, e)) return false;
           } else {
-            const h = ks.keyHash(e);
+            const h = hash ?? ks.keyHash(e);
             // (unless a key of the same hash went just before it: the walk cannot stop between them)
             if (h !== lastHash) {
               const pin = ks.snapshots.pinTableKey(db, e);

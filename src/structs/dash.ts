@@ -290,7 +290,7 @@ export class Dash {
    * Refs with hash >= cursor, in hash order, about `count` of them (all refs of equal
    * hash together); returns the next cursor (0 when the whole range was visited).
    */
-  scan(cursor: number, count: number, out: number[]): number {
+  scan(cursor: number, count: number, out: number[], outHashes?: number[]): number {
     const dv = this.dv;
     let c = cursor >>> 0;
     const pairs: number[] = [];
@@ -313,6 +313,7 @@ export class Dash {
         const h = pairs[order[k]!]!;
         if (out.length >= count && h !== pairs[order[k - 1]!]) return h;
         out.push(pairs[order[k]! + 1]!);
+        outHashes?.push(h);
       }
       if (segEnd >= 2 ** 32) return 0;
       c = segEnd;
