@@ -142,6 +142,8 @@ async function writeLoad(port: number, round: number) {
   const base = round * 1_000_000;
   const acks: number[] = [];
   let counterAck = 0n;
+  let acked!: () => void;
+  const firstAck = new Promise<void>((resolve) => (acked = resolve));
   const loop = pipelineUntilClosed(
     c,
     (i) => (i % 3 === 2 ? ['incr', 'counter'] : i % 3 === 1 ? ['append', `log:${round}`, `<${i}>`] : ['set', `key:${base + i}`, value(base + i)]),
@@ -149,6 +151,7 @@ async function writeLoad(port: number, round: number) {
       if (i % 3 === 0) {
         assert.equal(reply.toString(), '+OK\r\n');
         acks.push(base + i);
+        acked();
       } else if (i % 3 === 2) {
         const v = decodeReply(reply);
         if (v.type === 'integer') counterAck = v.value;
@@ -158,6 +161,8 @@ async function writeLoad(port: number, round: number) {
   );
   return {
     acks,
+    /** Resolves once the server has acknowledged a SET (a loaded machine may take a while). */
+    firstAck,
     counter: () => counterAck,
     done: async () => {
       await loop;
@@ -176,6 +181,9 @@ test(`kill -9 of the serving process under a write load (${ROUNDS} rounds): the 
     for (let round = 0; round < ROUNDS; round++) {
       const standby = await startStandby(s);
       const load = await writeLoad(s.port, round);
+      // the kill comes 40-160 ms after the first acknowledged write (on a loaded machine a
+      // server that has just taken over may take longer than that to answer at all)
+      await Promise.race([load.firstAck, sleep(10_000)]);
       await sleep(40 + Math.random() * 120);
       // the last write acknowledged before the kill: the first correct reply must show it
       const last = load.acks[load.acks.length - 1];
