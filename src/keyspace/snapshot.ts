@@ -123,8 +123,6 @@ export interface SnapshotHost {
  * written it some other way (a slice at a time), calls markWritten.
  */
 export type SnapshotEmit = (db: number, e: number, fromSide: boolean, hash?: number) => boolean | void;
-/** Preserved keys the consumer holds back (the one it is writing a slice at a time). */
-export type SnapshotHold = (db: number, e: number) => boolean;
 
 export interface SnapshotInfo {
   ownerSlot: number;
@@ -475,7 +473,7 @@ export class Snapshots {
    * True when the walk is over: every key was emitted and the
    * snapshot's state is gone (the seam preserves nothing more).
    */
-  step(budget: number, emit: SnapshotEmit, full?: () => boolean, hold?: SnapshotHold): boolean {
+  step(budget: number, emit: SnapshotEmit, full?: () => boolean): boolean {
     const st = this.state();
     if (st === 0) return true;
     const dv = this.dv;
@@ -492,13 +490,13 @@ export class Snapshots {
       // what was preserved first: its memory goes back early
       const side = this.sideOf(st, s, false);
       if (side !== null && dv.getUint32(d + D_PENDING, true) !== 0) {
-        const n = this.emitSide(st, s, side, left, emit, hold);
+        const n = this.emitSide(st, s, side, left, emit);
         if (n < 0) return false;
         left -= n;
       }
       if (left <= 0) break;
       if (dv.getUint32(d + D_DONE, true) === 2) {
-        if (!this.finishDb(st, s, emit, hold)) return false;
+        if (!this.finishDb(st, s, emit)) return false;
         continue;
       }
       const live = dv.getUint32(d + D_LIVE, true);
@@ -537,23 +535,23 @@ export class Snapshots {
       }
       // the table is walked (writers preserve nothing more here): the rest of the side table
       dv.setUint32(d + D_DONE, 2, true);
-      if (!this.finishDb(st, s, emit, hold)) return false;
+      if (!this.finishDb(st, s, emit)) return false;
     }
     return false;
   }
 
   /**
    * Snapshot database s's table is walked: emit the rest of its side table and go on to the
-   * next database. False when a side entry was deferred or is held (the consumer is
+   * next database. False when a side entry was deferred (the consumer is
    * writing it a slice at a time): call again later.
    */
-  private finishDb(st: number, s: number, emit: SnapshotEmit, hold?: SnapshotHold): boolean {
+  private finishDb(st: number, s: number, emit: SnapshotEmit): boolean {
     const dv = this.dv;
     const heap = this.heap;
     const d = this.dbAt(st, s);
     const side = this.sideOf(st, s, false);
     if (side !== null) {
-      if (this.emitSide(st, s, side, Infinity, emit, hold) < 0 || dv.getUint32(d + D_PENDING, true) !== 0) return false;
+      if (this.emitSide(st, s, side, Infinity, emit) < 0 || dv.getUint32(d + D_PENDING, true) !== 0) return false;
       this.freeSide(st, side);
       this.pendingOf(st, s, false)?.destroy();
       heap.log(d + D_SIDE, 4);
@@ -579,16 +577,14 @@ export class Snapshots {
    * Returns how many, or -1 when the consumer deferred one (the step stops there: the
    * entry stays until the consumer, having written it a slice at a time, calls markWritten).
    */
-  private emitSide(st: number, s: number, side: Dash, budget: number, emit: SnapshotEmit, hold?: SnapshotHold): number {
+  private emitSide(st: number, s: number, side: Dash, budget: number, emit: SnapshotEmit): number {
     const pending = this.pendingOf(st, s, false);
     if (pending === null) return 0;
     const found: number[] = [];
     const hashes: number[] = [];
     pending.forEachUntil((r, h) => {
-      if (hold === undefined || !hold(s, Heap.deref(r))) {
-        found.push(r);
-        hashes.push(h);
-      }
+      found.push(r);
+      hashes.push(h);
       return found.length < budget;
     });
     for (let n = 0; n < found.length; n++) {
@@ -612,18 +608,6 @@ export class Snapshots {
     }
     if (type === OBJ_TOMBSTONE || type === OBJ_PINNED) this.heap.free(e);
     else this.host.freeEntry(e);
-  }
-
-  /** The preserved (not tombstone) side entry of e's key in snapshot database s, or 0. */
-  sideEntry(s: number, e: number): number {
-    const st = this.state();
-    if (st === 0) return 0;
-    const side = this.sideOf(st, s, false);
-    if (side === null) return 0;
-    const r = this.findSide(side, this.host.keyHash(e), e);
-    if (r === 0) return 0;
-    const p = Heap.deref(r);
-    return this.u8[p + O_TYPE] === OBJ_TOMBSTONE ? 0 : p;
   }
 
   /**

@@ -170,7 +170,6 @@ export class RdbSave {
           if (delay > 0) sleepUs(delay);
         },
         () => this.pendingBytes >= SLICE_BYTES || performance.now() >= deadline,
-        (db, e) => this.big !== null && this.big.db === db && ks.keyOf(this.big.e).equals(ks.keyOf(e)),
       );
     });
     this.progress.keys += keys;
