@@ -250,6 +250,13 @@ export interface CommandDef {
   protectedBy?: string;
   /** Absent for container commands that only have subcommands. */
   handler?: Handler;
+  /**
+   * The command answered without the lock (src/keyspace/peek.ts), tried first by the engine
+   * when no lock is held: it replies and returns true, or leaves the reply untouched and
+   * returns false, and the handler then runs as usual. Only for read-only commands whose
+   * reply it gives exactly as the handler would.
+   */
+  readFast?: (ctx: CommandContext, argv: Buffer[]) => boolean;
 }
 
 /** Thrown by handlers to reply with an error (message = the full reply text without '-'). */

@@ -486,6 +486,25 @@ export class Engine implements Env {
     }
   }
 
+  /**
+   * A read-only command's answer without the lock (its readFast), when nothing stands in its
+   * way: not inside EXEC (which holds the lock anyway), not for a tracking session (whose
+   * read keys are remembered under the lock), not while CLIENT PAUSE keeps expired keys.
+   * Twice at most: a read that raced a writer tries once more, then waits for the lock.
+   */
+  private tryReadFast(st: Running, cmd: Command, s: Session, argv: Buffer[]): boolean {
+    if (this.nesting > 0 || this.expiryPaused || this.ks.keepExpired) return false;
+    const ts = s.tracking as TrackingState | null;
+    if (ts !== null && ts.on) return false;
+    // the command's time, as the lock would have set it (the batch's clock when it has one)
+    if (this.derivedWallClock) {
+      if (this.clock !== this.clock) this.clock = perf.now();
+      this.ks.now = this.wallAt(this.clock);
+    } else this.ks.now = Date.now();
+    const fast = cmd.readFast!;
+    return fast(st.ctx, argv) || fast(st.ctx, argv);
+  }
+
   /** Run a resolved command: the operation around it, error replies, statistics. */
   private run(st: Running, cmd: Command, argv: Buffer[]): void {
     const s = st.ctx.session;
@@ -510,7 +529,10 @@ export class Engine implements Env {
     const top = this.nesting === 0;
     if (top) tr.executing = true;
     try {
-      if (cmd.useExec) {
+      if (cmd.readFast !== null && !ks.batchLocked && this.tryReadFast(st, cmd, s, argv)) {
+        // answered without the lock (src/keyspace/peek.ts)
+        if (t0 !== t0) t0 = this.clock;
+      } else if (cmd.useExec) {
         this.ensureLocked();
         // (NaN: the batch's clock is read with the lock, derivedWallClock)
         if (t0 !== t0) t0 = this.clock;

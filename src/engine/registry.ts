@@ -118,6 +118,8 @@ export class Command {
   /** MONITOR shows it (not admin, not skip_monitor) */
   readonly monitored: boolean;
   readonly handler: ((ctx: CommandContext, argv: Buffer[]) => void) | null;
+  /** The read without the lock tried before the handler (CommandDef.readFast), or null. */
+  readonly readFast: ((ctx: CommandContext, argv: Buffer[]) => boolean) | null;
   /** The configuration parameter that must allow it (DEBUG: enable-debug-command), or null. */
   readonly protectedBy: string | null;
 
@@ -143,6 +145,7 @@ export class Command {
     this.monitored = !flags.has('admin') && !flags.has('skip_monitor');
     this.useExec = def.exec ?? (this.isWrite || this.isReadonly);
     this.handler = def.handler ?? null;
+    this.readFast = def.readFast ?? null;
     this.protectedBy = def.protectedBy ?? parent?.def.protectedBy ?? null;
     this.subcommands = (def.subcommands ?? []).map((d) => new Command(d, this));
     this.subTable = this.subcommands.length > 0 ? new LookupTable(this.subcommands) : null;

@@ -193,10 +193,37 @@ export class Heap {
 
   /** Roll back what a writer that died left half-done. Caller holds the lock. */
   recover(): number {
-    if (this.undo.pending() === 0) return 0;
+    if (this.undo.pending() === 0) {
+      // a writer that died between its commit and the end of its write version
+      this.undo.closeVersion();
+      return 0;
+    }
     const n = this.undo.rollback(true);
     this.recovered++;
     return n;
+  }
+
+  // ---------------------------------------------------------------- reads without the lock
+
+  /**
+   * The write version: odd while some process has an operation open that changed shared
+   * bytes. A reader without the lock takes the version (even) before it reads and checks it
+   * is unchanged after: then no change overlapped its reads (a seqlock). Its loads are
+   * plain loads between two seq-cst ones, which x86 does not reorder (TSO); the writer's
+   * version store is seq-cst, before its first change and after its last.
+   */
+  writeVersion(): number {
+    return this.undo.version();
+  }
+
+  /**
+   * The end of the memory a reader without the lock may touch: the committed size. Every
+   * offset such a reader takes from shared memory is checked against it before it reads
+   * there; the segment never shrinks its file (it punches), so an offset under a limit
+   * read earlier still reads memory, not SIGBUS.
+   */
+  readLimit(): number {
+    return this.backing.committed();
   }
 
   /** Bytes of undo records a writer left behind (non-zero only while an operation is open or its writer died). */

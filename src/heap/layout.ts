@@ -23,10 +23,13 @@
  *
  * Undo records (undo region, 8-aligned): f64 offset, u32 length, u32 RECORD_TAG, then
  * `length` bytes of old contents padded to 8. `undoUsed` (an Int32 stored with
- * Atomics) is the length of the valid records: the only thing a commit changes.
+ * Atomics) is the length of the valid records: what makes a commit; `writeVersion`
+ * (Int32, Atomics) is odd from an operation's first record until it commits or is rolled
+ * back, so a reader without the lock can tell whether what it read was stable.
  */
 export const HEAP_MAGIC = 'SHMKVHEP';
-export const HEAP_VERSION = 1;
+/** 2: the write version (H.writeVersion) that optimistic readers rely on. */
+export const HEAP_VERSION = 2;
 export const HEAP_HEADER_SIZE = 4096;
 export const PAGE = 4096;
 export const GRANULE = 16;
@@ -72,6 +75,11 @@ export const H = {
   rollbacks: 216, // f64: operations rolled back (errors and recoveries)
   recoveries: 224, // f64: rollbacks of a dead writer's operation
   undoPeak: 232, // f64
+  // i32, Atomics: the write version, odd while an operation that changed shared bytes is
+  // open (or its writer died with it open), bumped to odd by its first undo record and to
+  // even when it commits or rolls back. Readers without the lock (optimistic reads) take
+  // what they read as valid only if the version was even before and unchanged after.
+  writeVersion: 240,
   // --- allocator bins (logged) ---
   binmap: 256, // u32 × BINMAP_WORDS
   bins: 512, // u32 × NBINS: head ref of each bin's list

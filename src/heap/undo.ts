@@ -125,8 +125,14 @@ export class UndoLog {
     const need = this.used + RECORD_HEADER + padded;
     if (need > this.backedBytes()) this.back(need);
     const dv = this.mem.dv;
-    // who wrote the records (for diagnosis): set by the first record of an operation
-    if (this.used === 0) dv.setInt32(this.hdr + H.undoOwner, PID, true);
+    if (this.used === 0) {
+      // The operation's first change to bytes that existed: the write version goes odd
+      // before it (seq-cst), so an optimistic reader that overlaps it sees a different
+      // version at its end.
+      this.openVersion();
+      // who wrote the records (for diagnosis)
+      dv.setInt32(this.hdr + H.undoOwner, PID, true);
+    }
     dv.setFloat64(at, off, true);
     dv.setUint32(at + 8, len, true);
     dv.setUint32(at + 12, RECORD_TAG, true);
@@ -145,6 +151,26 @@ export class UndoLog {
     // either wholly valid or ignored; the seq-cst store also orders the record before
     // the caller's change to the logged bytes.
     Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, need);
+  }
+
+  // ---------------------------------------------------------------- the write version
+
+  /** The write version (H.writeVersion): odd while a change is under way. */
+  version(): number {
+    return Atomics.load(this.mem.i32, (this.hdr + H.writeVersion) >> 2);
+  }
+
+  private openVersion(): void {
+    const i = (this.hdr + H.writeVersion) >> 2;
+    const v = Atomics.load(this.mem.i32, i);
+    if ((v & 1) === 0) Atomics.store(this.mem.i32, i, (v + 1) | 0);
+  }
+
+  /** Even again (also after a dead writer's operation is rolled back, or found committed). */
+  closeVersion(): void {
+    const i = (this.hdr + H.writeVersion) >> 2;
+    const v = Atomics.load(this.mem.i32, i);
+    if ((v & 1) !== 0) Atomics.store(this.mem.i32, i, (v + 1) | 0);
   }
 
   private backedBytes(): number {
@@ -179,6 +205,7 @@ export class UndoLog {
     }
     const dv = this.mem.dv;
     Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, 0);
+    this.closeVersion();
     this.finish();
     dv.setFloat64(this.hdr + H.commits, dv.getFloat64(this.hdr + H.commits, true) + 1, true);
   }
@@ -240,6 +267,8 @@ export class UndoLog {
     const dv = this.mem.dv;
     const n = this.restore(0, this.pending());
     Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, 0);
+    // (a writer that died after its commit's undoUsed = 0 but before this left it odd too)
+    this.closeVersion();
     this.finish();
     dv.setFloat64(this.hdr + H.rollbacks, dv.getFloat64(this.hdr + H.rollbacks, true) + 1, true);
     if (recovery) dv.setFloat64(this.hdr + H.recoveries, dv.getFloat64(this.hdr + H.recoveries, true) + 1, true);

@@ -24,6 +24,7 @@ import { DEFAULT_ACCESS, freshStamp, idleSeconds, lfuCounter, restoredStamp, tou
 import { Evictor, evictionBudgetMs, type EvictResult } from './evict.js';
 import { isBigValue, valueType } from './valuetypes.js';
 import { Snapshots } from './snapshot.js';
+import { Peek } from './peek.js';
 import { DEFAULT_RING_CAPACITY, PubsubArea, formatPubsub, pubsubBytes } from '../pubsub/area.js';
 import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from '../config/config.js';
 import { O_CTIME, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, O_KLEN, O_LRU, O_TYPE, O_VLEN, O_VREF } from './object.js';
@@ -345,6 +346,7 @@ export class Keyspace {
       this.batch = true;
       this.now = Date.now();
       this.refreshSettings();
+      if (this.peek.pending !== 0) this.peek.flush();
     }
     try {
       heap.begin();
@@ -454,6 +456,22 @@ export class Keyspace {
     this.batch = true;
     this.now = now;
     this.refreshSettings();
+    if (this.peek.pending !== 0) this.peek.flush();
+  }
+
+  /** Write the accesses that reads without the lock queued (before a close: nobody else will). */
+  flushPeeks(): void {
+    if (this.peek.pending === 0) return;
+    if (this.batch) {
+      this.peek.flush();
+      return;
+    }
+    this.heap.lock();
+    try {
+      this.peek.flush();
+    } finally {
+      this.heap.unlock();
+    }
   }
 
   unlockBatch(): void {
@@ -510,6 +528,10 @@ export class Keyspace {
   cmdSerial = 0;
   /** Called when a read lookup misses (keyspace notifications' keymiss), or null. */
   missHook: ((db: number, key: Uint8Array) => void) | null = null;
+  /** Whether a miss would send an event through missHook now (a read without the lock then leaves it to the lock). */
+  keyMissWanted: () => boolean = () => true;
+  /** Reads without the lock (src/keyspace/peek.ts), and the accesses they queued. */
+  readonly peek: Peek = new Peek(this);
   /** Called when this process flushes a database (client-side caching's null invalidation), or null. */
   flushHook: ((db: number) => void) | null = null;
 
@@ -1311,6 +1333,11 @@ export class Keyspace {
   }
 
   close(): void {
+    try {
+      this.flushPeeks();
+    } catch {
+      // (accesses are hints: a segment that cannot be locked now loses them, nothing else)
+    }
     const f = this.onClose;
     this.onClose = null;
     f?.();

@@ -177,6 +177,7 @@ export function installKeyspaceEvents(ks: Keyspace): void {
     if (flags === 0) return;
     emitter.change(flags, db, reason, e);
   });
+  ks.keyMissWanted = () => (ks.settings.slot(slot) & NOTIFY.keyMiss) !== 0;
   ks.missHook = (db, key) => {
     const flags = ks.settings.slot(slot);
     if ((flags & NOTIFY.keyMiss) === 0) return;

@@ -169,8 +169,12 @@ class PosixMapping extends Mapping {
     }
     if (newCommitted === cur) return;
     // Unpublish first, then free: a reader that checks committed() never goes past it.
+    // The pages are punched out, the file keeps its size: a process reading without the
+    // lock (an optimistic read, src/keyspace/peek.ts) may still follow an offset it checked
+    // against the old size, and past the end of the file that read would be SIGBUS; in a
+    // hole it reads zeros, which its check of the write version then throws away.
     this.publishExactly(newCommitted);
-    native.ftruncate(this.fd, newCommitted);
+    native.fallocate(this.fd, C.FALLOC_FL_PUNCH_HOLE | C.FALLOC_FL_KEEP_SIZE, newCommitted, cur - newCommitted);
   }
 
   punch(off: number, len: number): void {

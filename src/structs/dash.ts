@@ -137,6 +137,53 @@ export class Dash {
     return 0;
   }
 
+  /**
+   * find() for a reader without the lock (src/keyspace/peek.ts): the table may be changing
+   * under it, so every offset it follows is checked against `limit` before it is read, and
+   * `eq` answers 1 (equal), 0 (not) or -1 (what it read makes no sense). Returns the ref,
+   * 0 when absent, -1 when a read was out of bounds: the caller's version check would have
+   * thrown the answer away, so it need not be right, only safe.
+   */
+  peek(hash: number, eq: (ref: number) => number, limit: number): number {
+    const dv = this.dv;
+    const t = this.table;
+    if (t + TABLE_SIZE > limit) return -1;
+    const depth = dv.getUint32(t + T_DEPTH, true);
+    if (depth > 32) return -1;
+    const dir = Heap.deref(dv.getUint32(t + T_DIR, true));
+    const di = dir + dirIndex(hash, depth) * 4;
+    if (dir === 0 || di + 4 > limit) return -1;
+    const seg = Heap.deref(dv.getUint32(di, true));
+    if (seg === 0 || seg + SEG_BYTES > limit) return -1;
+    let i = hash & MASK;
+    for (let n = 0; n < SLOTS; n++) {
+      const at = seg + SEG_HDR + i * 8;
+      const ref = dv.getUint32(at + 4, true);
+      if (ref === 0) return 0;
+      if (dv.getUint32(at, true) === hash) {
+        const r = eq(ref);
+        if (r !== 0) return r > 0 ? ref : -1;
+      }
+      i = (i + 1) & MASK;
+    }
+    return 0;
+  }
+
+  /** Whether the table holds `ref` under `hash` (a chunk that is still this entry). */
+  holds(hash: number, ref: number): boolean {
+    const dv = this.dv;
+    const seg = this.segmentFor(hash);
+    let i = hash & MASK;
+    for (let n = 0; n < SLOTS; n++) {
+      const at = seg + SEG_HDR + i * 8;
+      const r = dv.getUint32(at + 4, true);
+      if (r === 0) return false;
+      if (r === ref && dv.getUint32(at, true) === hash) return true;
+      i = (i + 1) & MASK;
+    }
+    return false;
+  }
+
   /** Insert a pair whose key is known to be absent. */
   insert(hash: number, ref: number): void {
     for (;;) {

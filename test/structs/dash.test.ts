@@ -9,6 +9,7 @@ import { Heap } from '../../src/heap/heap.js';
 import { MemoryBacking } from '../../src/heap/memory-backing.js';
 import { checkHeap } from '../../src/heap/check.js';
 import { Dash } from '../../src/structs/dash.js';
+import { H } from '../../src/heap/layout.js';
 
 function fresh(): Heap {
   const heap = Heap.format(new MemoryBacking({ reserved: 256 << 20 }), { undoReserve: 32 << 20, initialArena: 64 << 10 });
@@ -104,4 +105,56 @@ test('dash: drain hands every ref out once, a segment at a time, within the budg
   heap.atomically(() => d.destroy());
   assert.equal(heap.usedBytes(), used0);
   assert.deepEqual(checkHeap(heap).errors, []);
+});
+
+test('dash: peek (a reader without the lock) over a table scribbled on never reads past its limit', () => {
+  const heap = fresh();
+  let t = 0;
+  heap.atomically(() => {
+    t = Dash.create(heap);
+  });
+  const d = new Dash(heap, t);
+  const ids: number[] = [];
+  heap.atomically(() => {
+    for (let id = 0; id < 3000; id++) {
+      d.insert(hashOf(id), item(heap, id));
+      ids.push(id);
+    }
+  });
+  const limit = heap.readLimit();
+  const top = heap.dv.getFloat64(heap.base + H.top, true);
+  // A copy of the memory up to the limit, read through a DataView of exactly that size: a
+  // read at or past the limit would throw a RangeError here instead of going unnoticed.
+  const bytes = new Uint8Array(new SharedArrayBuffer(limit));
+  bytes.set(new Uint8Array(heap.backing.sab, 0, limit));
+  const view = { dv: new DataView(bytes.buffer) } as unknown as Heap;
+  const peek = new Dash(view, t);
+  const eqOf = (id: number) => (ref: number) => {
+    const p = Heap.deref(ref);
+    if (p + 4 > limit) return -1;
+    return view.dv.getUint32(p, true) === id ? 1 : 0;
+  };
+  // intact: every key is found
+  for (const id of ids) assert.equal(peek.peek(hashOf(id), eqOf(id), limit) > 0, true);
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const answers = { found: 0, absent: 0, torn: 0 };
+  for (let round = 0; round < 2000; round++) {
+    // scribble: random words anywhere in the table's memory (header, directory, segments)
+    for (let k = 0; k < 20; k++) {
+      const at = heap.arenaStart + rnd(top - heap.arenaStart - 4);
+      const kind = rnd(4);
+      const word = kind === 0 ? 0xffffffff : kind === 1 ? (limit >> 4) + rnd(1 << 20) : kind === 2 ? rnd(limit >> 4) : Math.imul(rnd(1 << 30), 7) >>> 0;
+      view.dv.setUint32(at & ~3, word, true);
+    }
+    for (let q = 0; q < 20; q++) {
+      const id = ids[rnd(ids.length)]!;
+      const r = peek.peek(hashOf(id), eqOf(id), limit);
+      if (r > 0) answers.found++;
+      else if (r === 0) answers.absent++;
+      else answers.torn++;
+    }
+  }
+  assert.ok(answers.torn > 0 && answers.found > 0, JSON.stringify(answers));
+  heap.unlock();
 });

@@ -30,11 +30,8 @@ function maxBulk(ctx: CommandContext): number {
 }
 
 /** Reply with a string value straight from shared memory. */
-export function replyValue(ctx: CommandContext, e: number): void {
-  const k = ctx.ks;
-  const off = stringOffset(k, e);
-  const len = stringLength(k, e);
-  const mem = k.heap.mem;
+export function replyValue(ctx: CommandContext, e: number, off = stringOffset(ctx.ks, e), len = stringLength(ctx.ks, e)): void {
+  const mem = ctx.ks.heap.mem;
   if (off + len <= mem.u8Limit) ctx.reply.bulkFrom(mem.u8, off, len);
   else ctx.reply.bulk(mem.view(off, len));
 }
@@ -152,6 +149,30 @@ function get(ctx: CommandContext, argv: Buffer[]): void {
   const e = findString(ctx.ks, ctx.session.db, argv[1]!, true);
   if (e === 0) ctx.reply.nullBulk();
   else replyValue(ctx, e);
+}
+
+/** GET without the lock (src/keyspace/peek.ts): false leaves it to get(). */
+function getFast(ctx: CommandContext, argv: Buffer[]): boolean {
+  const k = ctx.ks;
+  const peek = k.peek;
+  const e = peek.entry(ctx.session.db, argv[1]!);
+  if (e < 0) return false;
+  const reply = ctx.reply;
+  if (e === 0) {
+    if (!peek.end(0)) return false;
+    reply.nullBulk();
+    return true;
+  }
+  // (WRONGTYPE, like every error, comes from the handler)
+  if (k.type(e) !== OBJ_STRING) return false;
+  const off = stringOffset(k, e);
+  const len = stringLength(k, e);
+  if (!peek.range(off, len)) return false;
+  const mark = reply.length;
+  replyValue(ctx, e, off, len);
+  if (peek.end(e)) return true;
+  reply.truncate(mark);
+  return false;
 }
 
 function getex(ctx: CommandContext, argv: Buffer[]): void {
@@ -500,6 +521,7 @@ export const commands: CommandDef[] = [
   {
     name: 'get',
     handler: get,
+    readFast: getFast,
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,

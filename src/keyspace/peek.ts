@@ -1,0 +1,205 @@
+/**
+ * Reads without the lock (issue 12 item 4): a read-only command that opts in (GET: its
+ * `readFast` handler) looks its key up while other processes may be writing, and keeps its
+ * answer only if nothing changed meanwhile — a seqlock over the heap's write version
+ * (Heap.writeVersion: odd from a writing operation's first undo record until its commit or
+ * rollback). Readers then run side by side in every process instead of queueing on the
+ * segment's mutex, and a reader never makes a writer wait.
+ *
+ * What makes a read that raced a writer harmless:
+ * - every offset it follows comes from memory that may be half-written, so it is checked
+ *   against the committed size before it is read (Dash.peek, the key compare here, the
+ *   value range): a garbage offset gives up the read instead of faulting; the segment
+ *   never shrinks its file (it punches), so an offset under a limit read earlier still
+ *   reads memory, never SIGBUS;
+ * - nothing it read is used until the version is found unchanged (the reply it built is
+ *   truncated otherwise), and what it copies out is bounded (PEEK_VALUE_MAX) so a torn
+ *   length never makes a huge allocation;
+ * - it writes nothing shared but its own process's counter slot (hits, misses). The access
+ *   stamp a read leaves (LRU clock or LFU counter) cannot be written without the lock: the
+ *   entry may be freed and its memory reused between the check and the write. Stamps are
+ *   queued here and written the next time this process takes the lock (any write, a full
+ *   queue, a queue older than TOUCH_MAX_AGE_MS, close), each only if the entry is still
+ *   that key's (the version unchanged since the read, or the table still holding it). An
+ *   LRU stamp that already says this second is not queued at all.
+ *
+ * Whatever a read without the lock cannot answer alone — a change under way, an expired
+ * key (deleting it is a write), another type (the error), a value over PEEK_VALUE_MAX, a
+ * key-miss event wanted, a full or old queue — answers -1, and the engine runs the command
+ * the usual way, under the lock.
+ *
+ * Memory order: the reader's loads between its two seq-cst loads of the version are plain
+ * loads, which x86 (TSO) does not move across them; the writer's version stores are
+ * seq-cst, before its first change and after its last.
+ */
+import { Heap } from '../heap/heap.js';
+import { hashBytes } from '../structs/hash.js';
+import { lruClock, touchedStamp } from './access.js';
+import { C_HITS, C_MISSES } from './counters.js';
+import type { Keyspace } from './keyspace.js';
+import { O_KEY, O_KLEN, O_LRU } from './object.js';
+
+/**
+ * Accesses queued before the next lock must be taken: few enough that the entries are still
+ * in the caches and the TLB when they are written (4096 made random GETs ~25% slower than
+ * 256: each queued entry was a second cache and TLB miss), many enough that the lock is
+ * rare (one in 256 reads).
+ */
+export const TOUCH_QUEUE = 256;
+/** A queued access older than this makes the next read take the lock (and write it). */
+export const TOUCH_MAX_AGE_MS = 1000;
+/** Longest value copied out without the lock (a longer one is read under it). */
+export const PEEK_VALUE_MAX = 1 << 20;
+
+export class Peek {
+  /** The write version the open read started at. */
+  private version = 0;
+  /** The committed size when it started: no offset at or past it is read. */
+  private limit = 0;
+  private key: Uint8Array = new Uint8Array(0);
+  private hash = 0;
+  private db = 0;
+
+  // queued accesses (see the module comment)
+  private readonly qEntry = new Float64Array(TOUCH_QUEUE);
+  private readonly qHash = new Uint32Array(TOUCH_QUEUE);
+  private readonly qDb = new Uint16Array(TOUCH_QUEUE);
+  private readonly qVersion = new Int32Array(TOUCH_QUEUE);
+  private readonly qAt = new Float64Array(TOUCH_QUEUE);
+  private queued = 0;
+  private oldest = 0;
+
+  /** Reads answered without the lock, and reads given up (the lock then answered). */
+  answered = 0;
+  declined = 0;
+
+  constructor(private readonly ks: Keyspace) {}
+
+  /** Accesses waiting for the lock. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /**
+   * Start a read of `key` and find it: its entry, 0 when it does not exist (or has no
+   * entry in this table right now), -1 when this read cannot answer (see the module
+   * comment). `ks.now` must be the command's time.
+   */
+  entry(db: number, key: Uint8Array): number {
+    const ks = this.ks;
+    if (this.queued !== 0 && (this.queued === TOUCH_QUEUE || ks.now - this.oldest >= TOUCH_MAX_AGE_MS)) return this.decline();
+    const heap = ks.heap;
+    const v = heap.writeVersion();
+    if ((v & 1) !== 0) return this.decline();
+    this.version = v;
+    const limit = (this.limit = heap.readLimit());
+    this.key = key;
+    this.db = db;
+    const hash = (this.hash = hashBytes(key, 0, key.length));
+    let r: number;
+    try {
+      r = ks.main(db).peek(hash, this.eq, limit);
+    } catch {
+      // (a torn table may hold anything: whatever it throws, the lock answers instead)
+      return this.decline();
+    }
+    if (r < 0) return this.decline();
+    if (r === 0) {
+      // a keymiss event is sent under the lock
+      if (ks.missHook !== null && ks.keyMissWanted()) return this.decline();
+      return 0;
+    }
+    const e = Heap.deref(r);
+    const at = ks.expireAt(e);
+    // an expired key is deleted on the way (a write), unless this read raced one
+    if (at !== 0 && at <= ks.now) return this.decline();
+    return e;
+  }
+
+  /** Whether the open read may copy [off, off+len) out: in bounds, and not too long. */
+  range(off: number, len: number): boolean {
+    return off > 0 && len <= PEEK_VALUE_MAX && off + len <= this.limit;
+  }
+
+  /**
+   * End the read that entry() started and found `e` (0: absent): true when nothing changed
+   * since, and then the read counts (a hit or a miss, and an access when `touch`); false
+   * when the caller must throw away what it read and ask again (or under the lock).
+   */
+  end(e: number, touch = true): boolean {
+    const ks = this.ks;
+    if (ks.heap.writeVersion() !== this.version) {
+      this.declined++;
+      return false;
+    }
+    this.answered++;
+    if (e === 0) {
+      ks.counters.add(C_MISSES, 1);
+      return true;
+    }
+    ks.counters.add(C_HITS, 1);
+    if (touch) this.queueTouch(e);
+    return true;
+  }
+
+  private decline(): number {
+    this.declined++;
+    return -1;
+  }
+
+  /** Key compare of a candidate entry, every byte checked against the limit (1 / 0 / -1). */
+  private readonly eq = (ref: number): number => {
+    const e = Heap.deref(ref);
+    const limit = this.limit;
+    if (e + O_KEY > limit) return -1;
+    const dv = this.ks.heap.dv;
+    const key = this.key;
+    const n = key.length;
+    const klen = dv.getUint32(e + O_KLEN, true);
+    if (klen !== n) return 0;
+    if (e + O_KEY + n > limit) return -1;
+    const u8 = this.ks.heap.mem.u8;
+    const at = e + O_KEY;
+    if (at + n > u8.length) return this.ks.heap.mem.equals(at, key, 0, n) ? 1 : 0;
+    for (let i = 0; i < n; i++) if (u8[at + i] !== key[i]) return 0;
+    return 1;
+  };
+
+  private queueTouch(e: number): void {
+    const ks = this.ks;
+    const dv = ks.heap.dv;
+    // an LRU stamp already at this second would not change (e may be stale by now: the
+    // read is harmless, within the limit, and only decides whether to queue)
+    if (!ks.access.lfu && dv.getUint32(e + O_LRU, true) === lruClock(ks.now)) return;
+    const i = this.queued++;
+    if (i === 0) this.oldest = ks.now;
+    this.qEntry[i] = e;
+    this.qHash[i] = this.hash;
+    this.qDb[i] = this.db;
+    this.qVersion[i] = this.version;
+    this.qAt[i] = ks.now;
+  }
+
+  /**
+   * Write the queued accesses (the caller holds the lock, outside any operation): each
+   * one's entry is still that key's if the version has not moved since its read, or if
+   * its database's table still holds it under its hash; otherwise it is dropped.
+   */
+  flush(): void {
+    const n = this.queued;
+    if (n === 0) return;
+    this.queued = 0;
+    const ks = this.ks;
+    const heap = ks.heap;
+    const dv = heap.dv;
+    const now = heap.writeVersion();
+    const p = ks.access;
+    for (let i = 0; i < n; i++) {
+      const e = this.qEntry[i]!;
+      const db = this.qDb[i]!;
+      if (this.qVersion[i] !== now && (db >= ks.databases || !ks.main(db).holds(this.qHash[i]!, Heap.ref(e)))) continue;
+      // (as Keyspace.touchEntry: a hint, not undo-logged)
+      dv.setUint32(e + O_LRU, touchedStamp(p, dv.getUint32(e + O_LRU, true), this.qAt[i]!), true);
+    }
+  }
+}

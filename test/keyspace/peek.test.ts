@@ -1,0 +1,147 @@
+/**
+ * Reads without the lock (src/keyspace/peek.ts), in one process: the heap's write version
+ * around operations, which GETs are answered without the lock and which are left to it,
+ * and the accesses such reads queue (LRU stamps, LFU counters) reaching the entries at the
+ * next lock. The multi-process side (readers racing a writer, a writer killed) is in
+ * test/kv/peek-multiprocess.test.ts.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { open, type KV } from '../../src/kv/index.js';
+import { unlinkPosix } from '../../src/shm/posix.js';
+import type { Keyspace } from '../../src/keyspace/keyspace.js';
+import { O_LRU } from '../../src/keyspace/object.js';
+import { lruClock } from '../../src/keyspace/access.js';
+import { TOUCH_QUEUE } from '../../src/keyspace/peek.js';
+import { setString } from '../../src/types/string/storage.js';
+import '../../src/types/index.js';
+
+const SEGMENT = `test-peek-${process.pid}`;
+const kv: KV = open({ segment: SEGMENT });
+const ks = (kv as unknown as { ks: Keyspace }).ks;
+
+after(() => {
+  kv.close();
+  unlinkPosix(SEGMENT);
+});
+
+const entryOf = (key: string): number => ks.exec(() => ks.findRaw(0, Buffer.from(key)));
+const version = () => ks.heap.writeVersion();
+
+test('the write version is odd only while an operation that changed bytes is open', () => {
+  const v0 = version();
+  assert.equal(v0 & 1, 0);
+  ks.exec(() => {
+    assert.equal(version(), v0, 'a read-only operation leaves it');
+  });
+  let inside = 0;
+  kv.set('wv', '1');
+  const v1 = version();
+  assert.ok(v1 > v0 && (v1 & 1) === 0, 'a write moves it on, even again after its commit');
+  assert.throws(() =>
+    ks.exec(() => {
+      setString(ks, 0, Buffer.from('wv'), Buffer.from('2'), 0);
+      inside = version();
+      throw new Error('rolled back');
+    }),
+  );
+  assert.equal(inside & 1, 1, 'odd inside the writing operation');
+  assert.equal(version() & 1, 0, 'even after the rollback');
+  assert.equal(kv.get('wv'), '1');
+});
+
+test('GET is answered without the lock; errors, expired keys and key-miss events are left to it', () => {
+  kv.flushall();
+  kv.set('s', 'value');
+  kv.call('RPUSH', 'l', 'x');
+  const p = ks.peek;
+  let answered = p.answered;
+  assert.equal(kv.get('s'), 'value');
+  assert.equal(kv.get('missing'), null);
+  assert.equal(p.answered, answered + 2);
+  assert.equal(kv.getBuffer('s')!.toString(), 'value');
+  assert.throws(() => kv.get('l'), /WRONGTYPE/);
+  answered = p.answered;
+  // an expired key: deleted on the way (a write), as Redis's lazy expiry
+  kv.set('ttl', 'v', { px: 1 });
+  const t = Date.now();
+  while (Date.now() - t < 5) {
+    /* wait past its TTL */
+  }
+  assert.equal(kv.get('ttl'), null);
+  assert.equal(p.answered, answered, 'not answered without the lock');
+  assert.equal(kv.call('EXISTS', 'ttl'), 0);
+  // keymiss events are sent under the lock
+  kv.call('CONFIG', 'SET', 'notify-keyspace-events', 'Em');
+  try {
+    answered = p.answered;
+    assert.equal(kv.get('missing'), null);
+    assert.equal(p.answered, answered);
+    assert.equal(kv.get('s'), 'value');
+    assert.equal(p.answered, answered + 1, 'hits still are');
+  } finally {
+    kv.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+  }
+  // a big value is copied under the lock (PEEK_VALUE_MAX)
+  const big = 'b'.repeat((1 << 20) + 1);
+  kv.set('big', big);
+  answered = p.answered;
+  assert.equal(kv.get('big'), big);
+  assert.equal(p.answered, answered);
+  // hits and misses are counted either way
+  const stats = () => {
+    const text = String(kv.call('INFO', 'stats'));
+    return [Number(/keyspace_hits:(\d+)/.exec(text)![1]), Number(/keyspace_misses:(\d+)/.exec(text)![1])];
+  };
+  const [h0, m0] = stats();
+  kv.get('s');
+  kv.get('missing');
+  assert.deepEqual(stats(), [h0! + 1, m0! + 1]);
+});
+
+test('accesses of reads without the lock reach the entries at the next lock', () => {
+  kv.flushall();
+  kv.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+  kv.set('idle', 'v');
+  const e = entryOf('idle');
+  const old = lruClock(Date.now()) - 100;
+  ks.heap.dv.setUint32(e + O_LRU, old, true);
+  assert.equal(kv.get('idle'), 'v');
+  assert.equal(ks.peek.pending, 1, 'queued');
+  assert.equal(ks.heap.dv.getUint32(e + O_LRU, true), old, 'not written without the lock');
+  // OBJECT takes the lock: the queued access is written first
+  assert.ok((kv.call('OBJECT', 'IDLETIME', 'idle') as number) <= 1);
+  assert.equal(ks.peek.pending, 0);
+  // a stamp already at this second is not queued again
+  kv.get('idle');
+  assert.equal(ks.peek.pending, 0);
+
+  // the queue is bounded: a full one makes the next read take the lock
+  kv.mset(Array.from({ length: TOUCH_QUEUE + 10 }, (_, i) => [`q:${i}`, 'v'] as [string, string]));
+  for (let i = 0; i < TOUCH_QUEUE + 10; i++) ks.heap.dv.setUint32(entryOf(`q:${i}`) + O_LRU, old, true);
+  for (let i = 0; i < TOUCH_QUEUE + 10; i++) kv.get(`q:${i}`);
+  assert.ok(ks.peek.pending < TOUCH_QUEUE, `${ks.peek.pending} queued`);
+  kv.set('flush', 'x');
+  for (let i = 0; i < TOUCH_QUEUE + 10; i++) assert.equal(ks.heap.dv.getUint32(entryOf(`q:${i}`) + O_LRU, true), lruClock(Date.now()), `q:${i}`);
+
+  // an access queued for a key deleted (and its memory reused) before the lock is dropped
+  ks.heap.dv.setUint32(entryOf('idle') + O_LRU, old, true);
+  kv.get('idle');
+  assert.equal(ks.peek.pending, 1);
+  kv.del('idle');
+  kv.set('idle', 'w');
+  assert.equal(ks.peek.pending, 0);
+
+  // LFU: every read counts (lfu-log-factor 0), written at the next lock
+  kv.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu');
+  kv.call('CONFIG', 'SET', 'lfu-log-factor', '0');
+  try {
+    kv.set('hot', 'v');
+    const before = kv.call('OBJECT', 'FREQ', 'hot') as number;
+    for (let i = 0; i < 10; i++) kv.get('hot');
+    assert.equal(kv.call('OBJECT', 'FREQ', 'hot'), before + 10);
+  } finally {
+    kv.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    kv.call('CONFIG', 'SET', 'lfu-log-factor', '10');
+  }
+});
