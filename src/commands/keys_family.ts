@@ -27,6 +27,22 @@ function exists(ctx: CommandContext, argv: Buffer[]): void {
   ctx.reply.integer(n);
 }
 
+/** EXISTS without the lock (src/keyspace/peek.ts): LOOKUP_NOTOUCH, as exists(). */
+function existsFast(ctx: CommandContext, argv: Buffer[]): boolean {
+  const peek = ctx.ks.peek;
+  if (!peek.begin()) return false;
+  const db = ctx.session.db;
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const e = peek.find(db, argv[i]!);
+    if (e < 0) return false;
+    if (e !== 0) n++;
+  }
+  if (!peek.end(false)) return false;
+  ctx.reply.integer(n);
+  return true;
+}
+
 function touch(ctx: CommandContext, argv: Buffer[]): void {
   const k = ctx.ks;
   let n = 0;
@@ -355,6 +371,7 @@ export const commands: CommandDef[] = [
   {
     name: 'exists',
     handler: exists,
+    readFast: existsFast,
     arity: -2,
     flags: ['readonly', 'fast'],
     firstKey: 1,

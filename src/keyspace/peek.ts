@@ -56,9 +56,8 @@ export class Peek {
   private version = 0;
   /** The committed size when it started: no offset at or past it is read. */
   private limit = 0;
+  /** The key find() compares (eq). */
   private key: Uint8Array = new Uint8Array(0);
-  private hash = 0;
-  private db = 0;
 
   // queued accesses (see the module comment)
   private readonly qEntry = new Float64Array(TOUCH_QUEUE);
@@ -81,39 +80,60 @@ export class Peek {
   }
 
   /**
-   * Start a read of `key` and find it: its entry, 0 when it does not exist (or has no
-   * entry in this table right now), -1 when this read cannot answer (see the module
-   * comment). `ks.now` must be the command's time.
+   * Start a read (no lock): false when it cannot be answered that way now (a change under
+   * way, accesses waiting too long for the lock). Then find() its keys, copy out what they
+   * hold, and end() it.
    */
-  entry(db: number, key: Uint8Array): number {
+  begin(): boolean {
     const ks = this.ks;
     if (this.queued !== 0 && (this.queued === TOUCH_QUEUE || ks.now - this.oldest >= TOUCH_MAX_AGE_MS)) return this.decline();
     const heap = ks.heap;
     const v = heap.writeVersion();
     if ((v & 1) !== 0) return this.decline();
     this.version = v;
-    const limit = (this.limit = heap.readLimit());
+    this.limit = heap.readLimit();
+    this.found = 0;
+    return true;
+  }
+
+  /**
+   * A key of the open read: its entry, 0 when it does not exist, -1 when the read cannot
+   * answer (see the module comment: the caller then gives up the whole read).
+   * `ks.now` must be the command's time.
+   */
+  find(db: number, key: Uint8Array): number {
+    const ks = this.ks;
     this.key = key;
-    this.db = db;
-    const hash = (this.hash = hashBytes(key, 0, key.length));
+    const hash = hashBytes(key, 0, key.length);
     let r: number;
     try {
-      r = ks.main(db).peek(hash, this.eq, limit);
+      r = ks.main(db).peek(hash, this.eq, this.limit);
     } catch {
       // (a torn table may hold anything: whatever it throws, the lock answers instead)
-      return this.decline();
+      r = -1;
     }
-    if (r < 0) return this.decline();
+    if (r < 0) return this.declineFind();
+    let e = 0;
     if (r === 0) {
       // a keymiss event is sent under the lock
-      if (ks.missHook !== null && ks.keyMissWanted()) return this.decline();
-      return 0;
+      if (ks.missHook !== null && ks.keyMissWanted()) return this.declineFind();
+    } else {
+      e = Heap.deref(r);
+      const at = ks.expireAt(e);
+      // an expired key is deleted on the way (a write), unless this read raced one
+      if (at !== 0 && at <= ks.now) return this.declineFind();
     }
-    const e = Heap.deref(r);
-    const at = ks.expireAt(e);
-    // an expired key is deleted on the way (a write), unless this read raced one
-    if (at !== 0 && at <= ks.now) return this.decline();
+    if (this.found === this.fEntry.length) this.growFound();
+    const i = this.found++;
+    this.fEntry[i] = e;
+    this.fHash[i] = hash;
+    this.fDb[i] = db;
     return e;
+  }
+
+  /** begin() and find() of one key. */
+  entry(db: number, key: Uint8Array): number {
+    return this.begin() ? this.find(db, key) : -1;
   }
 
   /** Whether the open read may copy [off, off+len) out: in bounds, and not too long. */
@@ -122,29 +142,55 @@ export class Peek {
   }
 
   /**
-   * End the read that entry() started and found `e` (0: absent): true when nothing changed
-   * since, and then the read counts (a hit or a miss, and an access when `touch`); false
-   * when the caller must throw away what it read and ask again (or under the lock).
+   * End the open read: true when nothing changed since begin(), and then its lookups count
+   * (a hit or a miss each, and an access when `touch`: not for LOOKUP_NOTOUCH commands);
+   * false when the caller must throw away what it read and ask again (or under the lock).
    */
-  end(e: number, touch = true): boolean {
+  end(touch = true): boolean {
     const ks = this.ks;
     if (ks.heap.writeVersion() !== this.version) {
       this.declined++;
       return false;
     }
     this.answered++;
-    if (e === 0) {
-      ks.counters.add(C_MISSES, 1);
-      return true;
+    const n = this.found;
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      const e = this.fEntry[i]!;
+      if (e === 0) continue;
+      hits++;
+      if (touch) this.queueTouch(e, this.fHash[i]!, this.fDb[i]!);
     }
-    ks.counters.add(C_HITS, 1);
-    if (touch) this.queueTouch(e);
+    if (hits !== 0) ks.counters.add(C_HITS, hits);
+    if (hits !== n) ks.counters.add(C_MISSES, n - hits);
     return true;
   }
 
-  private decline(): number {
+  // the open read's lookups, for end()
+  private fEntry = new Float64Array(16);
+  private fHash = new Uint32Array(16);
+  private fDb = new Uint16Array(16);
+  private found = 0;
+
+  private growFound(): void {
+    const n = this.fEntry.length * 2;
+    const [e, h, d] = [this.fEntry, this.fHash, this.fDb];
+    this.fEntry = new Float64Array(n);
+    this.fHash = new Uint32Array(n);
+    this.fDb = new Uint16Array(n);
+    this.fEntry.set(e);
+    this.fHash.set(h);
+    this.fDb.set(d);
+  }
+
+  private declineFind(): number {
     this.declined++;
     return -1;
+  }
+
+  private decline(): false {
+    this.declined++;
+    return false;
   }
 
   /** Key compare of a candidate entry, every byte checked against the limit (1 / 0 / -1). */
@@ -165,17 +211,18 @@ export class Peek {
     return 1;
   };
 
-  private queueTouch(e: number): void {
+  private queueTouch(e: number, hash: number, db: number): void {
     const ks = this.ks;
-    const dv = ks.heap.dv;
     // an LRU stamp already at this second would not change (e may be stale by now: the
     // read is harmless, within the limit, and only decides whether to queue)
-    if (!ks.access.lfu && dv.getUint32(e + O_LRU, true) === lruClock(ks.now)) return;
+    if (!ks.access.lfu && ks.heap.dv.getUint32(e + O_LRU, true) === lruClock(ks.now)) return;
+    // (full: dropped — a hint; the next read takes the lock and writes the queue)
+    if (this.queued === TOUCH_QUEUE) return;
     const i = this.queued++;
     if (i === 0) this.oldest = ks.now;
     this.qEntry[i] = e;
-    this.qHash[i] = this.hash;
-    this.qDb[i] = this.db;
+    this.qHash[i] = hash;
+    this.qDb[i] = db;
     this.qVersion[i] = this.version;
     this.qAt[i] = ks.now;
   }

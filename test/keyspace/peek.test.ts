@@ -99,6 +99,31 @@ test('GET is answered without the lock; errors, expired keys and key-miss events
   assert.deepEqual(stats(), [h0! + 1, m0! + 1]);
 });
 
+test('MGET and EXISTS are answered without the lock, in one read for all their keys', () => {
+  kv.flushall();
+  kv.mset({ a: '1', b: '2' });
+  kv.call('SADD', 'set', 'm');
+  const p = ks.peek;
+  const answered = p.answered;
+  assert.deepEqual(kv.mget('a', 'set', 'nope', 'b'), ['1', null, null, '2']);
+  assert.equal(kv.call('EXISTS', 'a', 'b', 'nope', 'set', 'a'), 4);
+  assert.equal(p.answered, answered + 2);
+  // MGET of many keys (the read's list of lookups grows)
+  const keys = Array.from({ length: 100 }, (_, i) => `m:${i}`);
+  kv.mset(keys.map((key, i) => [key, String(i)] as [string, string]));
+  assert.deepEqual(kv.mget(keys), keys.map((_, i) => String(i)));
+  assert.equal(p.answered, answered + 3);
+  // an expired key among them: the whole command goes to the lock, which deletes it
+  kv.set('gone', 'v', { px: 1 });
+  const t = Date.now();
+  while (Date.now() - t < 5) {
+    /* wait past its TTL */
+  }
+  assert.deepEqual(kv.mget('a', 'gone'), ['1', null]);
+  assert.equal(p.answered, answered + 3);
+  assert.equal(kv.call('DBSIZE'), 103, 'deleted on the way');
+});
+
 test('accesses of reads without the lock reach the entries at the next lock', () => {
   kv.flushall();
   kv.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');

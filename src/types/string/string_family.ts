@@ -159,7 +159,7 @@ function getFast(ctx: CommandContext, argv: Buffer[]): boolean {
   if (e < 0) return false;
   const reply = ctx.reply;
   if (e === 0) {
-    if (!peek.end(0)) return false;
+    if (!peek.end()) return false;
     reply.nullBulk();
     return true;
   }
@@ -170,7 +170,7 @@ function getFast(ctx: CommandContext, argv: Buffer[]): boolean {
   if (!peek.range(off, len)) return false;
   const mark = reply.length;
   replyValue(ctx, e, off, len);
-  if (peek.end(e)) return true;
+  if (peek.end()) return true;
   reply.truncate(mark);
   return false;
 }
@@ -220,6 +220,38 @@ function mget(ctx: CommandContext, argv: Buffer[]): void {
     if (e === 0 || k.type(e) !== OBJ_STRING) ctx.reply.nullBulk();
     else replyValue(ctx, e);
   }
+}
+
+/** MGET without the lock: every key in one read (src/keyspace/peek.ts); false leaves it to mget(). */
+function mgetFast(ctx: CommandContext, argv: Buffer[]): boolean {
+  const k = ctx.ks;
+  const peek = k.peek;
+  if (!peek.begin()) return false;
+  const reply = ctx.reply;
+  const db = ctx.session.db;
+  const mark = reply.length;
+  reply.array(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const e = peek.find(db, argv[i]!);
+    if (e < 0) {
+      reply.truncate(mark);
+      return false;
+    }
+    if (e === 0 || k.type(e) !== OBJ_STRING) {
+      reply.nullBulk();
+      continue;
+    }
+    const off = stringOffset(k, e);
+    const len = stringLength(k, e);
+    if (!peek.range(off, len)) {
+      reply.truncate(mark);
+      return false;
+    }
+    replyValue(ctx, e, off, len);
+  }
+  if (peek.end()) return true;
+  reply.truncate(mark);
+  return false;
 }
 
 function mset(ctx: CommandContext, argv: Buffer[]): void {
@@ -741,6 +773,7 @@ export const commands: CommandDef[] = [
   {
     name: 'mget',
     handler: mget,
+    readFast: mgetFast,
     arity: -2,
     flags: ['readonly', 'fast'],
     firstKey: 1,
