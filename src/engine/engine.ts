@@ -210,6 +210,7 @@ export class Engine implements Env {
     // derivedWallClock: the first command reads the clock once it holds the lock (or, if it
     // needs none, when it runs): NaN until then
     this.clock = this.derivedWallClock ? NaN : perf.now();
+    this.batchWall = NaN;
     // settings another process changed (maxmemory...): one read per batch
     this.ks.refreshSettings();
   }
@@ -222,6 +223,9 @@ export class Engine implements Env {
   lockForBatch(): void {
     this.ensureLocked();
   }
+
+  /** The wall clock of this batch's reads without the lock (NaN until the first). */
+  private batchWall = NaN;
 
   private ensureLocked(): void {
     if (this.ks.batchLocked) return;
@@ -500,7 +504,11 @@ export class Engine implements Env {
     if (this.derivedWallClock) {
       if (this.clock !== this.clock) this.clock = perf.now();
       this.ks.now = this.wallAt(this.clock);
-    } else this.ks.now = Date.now();
+    } else {
+      // (one wall-clock read per batch, as lockBatch's)
+      if (this.batchWall !== this.batchWall) this.batchWall = Date.now();
+      this.ks.now = this.batchWall;
+    }
     const fast = cmd.readFast!;
     return fast(st.ctx, argv) || fast(st.ctx, argv);
   }

@@ -8,8 +8,9 @@
  *
  * What makes a read that raced a writer harmless:
  * - every offset it follows comes from memory that may be half-written, so it is checked
- *   against the committed size before it is read (Dash.peek, the key compare here, the
- *   value range): a garbage offset gives up the read instead of faulting; the segment
+ *   to lie between the arena's start and the committed size before it is read (Dash.peek,
+ *   the key compare here, the value range): a garbage offset gives up the read instead of
+ *   faulting; the segment
  *   never shrinks its file (it punches), so an offset under a limit read earlier still
  *   reads memory, never SIGBUS;
  * - nothing it read is used until the version is found unchanged (the reply it built is
@@ -107,7 +108,7 @@ export class Peek {
     const hash = hashBytes(key, 0, key.length);
     let r: number;
     try {
-      r = ks.main(db).peek(hash, this.eq, this.limit);
+      r = ks.main(db).peek(hash, this.eq, ks.heap.arenaStart, this.limit);
     } catch {
       // (a torn table may hold anything: whatever it throws, the lock answers instead)
       r = -1;
@@ -138,7 +139,7 @@ export class Peek {
 
   /** Whether the open read may copy [off, off+len) out: in bounds, and not too long. */
   range(off: number, len: number): boolean {
-    return off > 0 && len <= PEEK_VALUE_MAX && off + len <= this.limit;
+    return off >= this.ks.heap.arenaStart && len <= PEEK_VALUE_MAX && off + len <= this.limit;
   }
 
   /**
@@ -197,7 +198,7 @@ export class Peek {
   private readonly eq = (ref: number): number => {
     const e = Heap.deref(ref);
     const limit = this.limit;
-    if (e + O_KEY > limit) return -1;
+    if (e < this.ks.heap.arenaStart || e + O_KEY > limit) return -1;
     const dv = this.ks.heap.dv;
     const key = this.key;
     const n = key.length;

@@ -139,22 +139,23 @@ export class Dash {
 
   /**
    * find() for a reader without the lock (src/keyspace/peek.ts): the table may be changing
-   * under it, so every offset it follows is checked against `limit` before it is read, and
+   * under it, so every offset it follows is checked to lie in [floor, limit) before it is
+   * read (the arena: not the heap's header or the sparse undo region), and
    * `eq` answers 1 (equal), 0 (not) or -1 (what it read makes no sense). Returns the ref,
    * 0 when absent, -1 when a read was out of bounds: the caller's version check would have
    * thrown the answer away, so it need not be right, only safe.
    */
-  peek(hash: number, eq: (ref: number) => number, limit: number): number {
+  peek(hash: number, eq: (ref: number) => number, floor: number, limit: number): number {
     const dv = this.dv;
     const t = this.table;
-    if (t + TABLE_SIZE > limit) return -1;
+    if (t < floor || t + TABLE_SIZE > limit) return -1;
     const depth = dv.getUint32(t + T_DEPTH, true);
     if (depth > 32) return -1;
     const dir = Heap.deref(dv.getUint32(t + T_DIR, true));
     const di = dir + dirIndex(hash, depth) * 4;
-    if (dir === 0 || di + 4 > limit) return -1;
+    if (dir < floor || di + 4 > limit) return -1;
     const seg = Heap.deref(dv.getUint32(di, true));
-    if (seg === 0 || seg + SEG_BYTES > limit) return -1;
+    if (seg < floor || seg + SEG_BYTES > limit) return -1;
     let i = hash & MASK;
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;

@@ -135,7 +135,7 @@ test('dash: peek (a reader without the lock) over a table scribbled on never rea
     return view.dv.getUint32(p, true) === id ? 1 : 0;
   };
   // intact: every key is found
-  for (const id of ids) assert.equal(peek.peek(hashOf(id), eqOf(id), limit) > 0, true);
+  for (const id of ids) assert.equal(peek.peek(hashOf(id), eqOf(id), heap.arenaStart, limit) > 0, true);
   let seed = 7;
   const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
   const answers = { found: 0, absent: 0, torn: 0 };
@@ -149,7 +149,7 @@ test('dash: peek (a reader without the lock) over a table scribbled on never rea
     }
     for (let q = 0; q < 20; q++) {
       const id = ids[rnd(ids.length)]!;
-      const r = peek.peek(hashOf(id), eqOf(id), limit);
+      const r = peek.peek(hashOf(id), eqOf(id), heap.arenaStart, limit);
       if (r > 0) answers.found++;
       else if (r === 0) answers.absent++;
       else answers.torn++;
