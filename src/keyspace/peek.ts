@@ -137,6 +137,15 @@ export class Peek {
     return this.begin() ? this.find(db, key) : -1;
   }
 
+  /** Where offsets of the open read may point: [floor, limit) (a type's own peek checks them). */
+  get floor(): number {
+    return this.ks.heap.arenaStart;
+  }
+
+  get bound(): number {
+    return this.limit;
+  }
+
   /** Whether the open read may copy [off, off+len) out: in bounds, and not too long. */
   range(off: number, len: number): boolean {
     return off >= this.ks.heap.arenaStart && len <= PEEK_VALUE_MAX && off + len <= this.limit;

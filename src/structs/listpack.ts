@@ -136,6 +136,46 @@ export function lpFind(heap: Heap, p: number, buf: Uint8Array, start = 0, len = 
   return 0;
 }
 
+/**
+ * lpFind() of a field and the entry after it (its value) for a reader without the lock
+ * (src/keyspace/peek.ts): the listpack may be half-written, so it is first checked to lie
+ * in [floor, limit), and every entry is checked to end inside it before its bytes are read.
+ * Stepping two entries at a time from the first (fields of alternating field, value pairs),
+ * it returns the value entry's offset, 0 when the field is absent, -1 when what it read
+ * makes no sense (the caller's version check would throw the answer away anyway).
+ */
+export function lpPeekPair(heap: Heap, p: number, field: Uint8Array, floor: number, limit: number): number {
+  if (p < floor || p + LP_HDR > limit) return -1;
+  const dv = heap.dv;
+  const end = p + dv.getUint32(p + L_USED, true);
+  if (end > limit || end < p + LP_HDR) return -1;
+  const n = field.length;
+  let at = p + LP_HDR;
+  let isField = true;
+  let matched = false;
+  while (at < end) {
+    const b = dv.getUint8(at);
+    let len: number;
+    let data: number;
+    if (b < 128) {
+      len = b;
+      data = at + 1;
+    } else {
+      if (at + 4 > end) return -1;
+      len = dv.getUint32(at, false) & 0x7fffffff;
+      data = at + 4;
+    }
+    const s = data - at + len;
+    const next = at + s + (s < 128 ? 1 : 4);
+    if (next > end) return -1;
+    if (matched) return at;
+    if (isField && len === n && heap.mem.equals(data, field, 0, n)) matched = true;
+    isField = !isField;
+    at = next;
+  }
+  return matched ? -1 : 0;
+}
+
 /** Every entry's bytes, in order (copies). */
 export function lpItems(heap: Heap, p: number): Buffer[] {
   const out: Buffer[] = [];

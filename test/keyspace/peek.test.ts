@@ -124,6 +124,29 @@ test('MGET and EXISTS are answered without the lock, in one read for all their k
   assert.equal(kv.call('DBSIZE'), 103, 'deleted on the way');
 });
 
+test('HGET is answered without the lock, from a listpack and from a hashtable', () => {
+  kv.flushall();
+  kv.call('HSET', 'small', 'a', '1', 'b', '2');
+  kv.call('HSET', 'large', 'f', 'x'.repeat(100));
+  for (let i = 0; i < 200; i++) kv.call('HSET', 'large', `f${i}`, `v${i}`);
+  assert.equal(kv.call('OBJECT', 'ENCODING', 'small'), 'listpack');
+  assert.equal(kv.call('OBJECT', 'ENCODING', 'large'), 'hashtable');
+  kv.set('str', 'v');
+  const p = ks.peek;
+  const answered = p.answered;
+  assert.equal(kv.hget('small', 'a'), '1');
+  assert.equal(kv.hget('small', 'b'), '2');
+  assert.equal(kv.hget('small', '1'), null, 'a value is not a field');
+  assert.equal(kv.hget('small', 'zz'), null);
+  assert.equal(kv.hget('large', 'f'), 'x'.repeat(100));
+  for (let i = 0; i < 200; i += 37) assert.equal(kv.hget('large', `f${i}`), `v${i}`);
+  assert.equal(kv.hget('large', 'nope'), null);
+  assert.equal(kv.hget('nokey', 'f'), null);
+  assert.equal(p.answered, answered + 13);
+  assert.throws(() => kv.hget('str', 'f'), /WRONGTYPE/);
+  assert.equal(p.answered, answered + 13);
+});
+
 test('accesses of reads without the lock reach the entries at the next lock', () => {
   kv.flushall();
   kv.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');

@@ -20,6 +20,7 @@ import {
   getValueCopy,
   hashLength,
   createHash,
+  peekValue,
   randomPairs,
   randomUniquePairs,
   scanPairs,
@@ -145,6 +146,28 @@ function hdel(ctx: CommandContext, argv: Buffer[]): void {
 
 function readHash(ctx: CommandContext, key: Buffer): number {
   return findHash(ctx.ks, ctx.session.db, key, true);
+}
+
+/** HGET without the lock (src/keyspace/peek.ts): false leaves it to hget(). */
+function hgetFast(ctx: CommandContext, argv: Buffer[]): boolean {
+  const k = ctx.ks;
+  const peek = k.peek;
+  const e = peek.entry(ctx.session.db, argv[1]!);
+  if (e < 0) return false;
+  const reply = ctx.reply;
+  let found: boolean | -1 = false;
+  if (e !== 0) {
+    // (WRONGTYPE, like every error, comes from the handler)
+    if (k.type(e) !== OBJ_HASH) return false;
+    found = peekValue(k, e, argv[2]!, peek.floor, peek.bound, span);
+    if (found === -1 || (found && !peek.range(span.off, span.len))) return false;
+  }
+  const mark = reply.length;
+  if (found) replyAt(ctx, span.off, span.len);
+  else reply.nullBulk();
+  if (peek.end()) return true;
+  reply.truncate(mark);
+  return false;
 }
 
 function hget(ctx: CommandContext, argv: Buffer[]): void {
@@ -370,6 +393,7 @@ export const commands: CommandDef[] = [
   {
     name: 'hget',
     handler: hget,
+    readFast: hgetFast,
     arity: 3,
     flags: ['readonly', 'fast'],
     firstKey: 1,

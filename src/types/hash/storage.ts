@@ -24,7 +24,7 @@ import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
 import { Dash } from '../../structs/dash.js';
 import { hashBytes } from '../../structs/hash.js';
-import { lpAppend, lpCheck, lpData, lpDelete, lpFind, lpFirst, lpFromItems, lpLen, lpNew, lpNext, lpReplace, lpUsed } from '../../structs/listpack.js';
+import { lpAppend, lpCheck, lpData, lpDelete, lpFind, lpFirst, lpFromItems, lpLen, lpNew, lpNext, lpPeekPair, lpReplace, lpUsed } from '../../structs/listpack.js';
 import { Digest } from '../../keyspace/digest.js';
 import { hashFromRdb, hashToRdb } from './rdb.js';
 import { hashRdbStream } from './stream.js';
@@ -156,6 +156,43 @@ export function getValue(ks: Keyspace, e: number, field: Uint8Array, out: Span):
   const fl = heap.dv.getUint32(c + F_FLEN, true);
   out.off = c + F_DATA + fl;
   out.len = heap.dv.getUint32(c + F_VLEN, true);
+  return true;
+}
+
+/**
+ * getValue() for a reader without the lock (src/keyspace/peek.ts): every offset checked
+ * against the read's bounds first. True with the value's span in `out`, false when the
+ * field is absent, -1 when the read must be given up.
+ */
+export function peekValue(ks: Keyspace, e: number, field: Uint8Array, floor: number, limit: number, out: Span): boolean | -1 {
+  const heap = ks.heap;
+  const p = vptr(ks, e);
+  if (isListpack(ks, e)) {
+    const v = lpPeekPair(heap, p, field, floor, limit);
+    if (v <= 0) return v === 0 ? false : -1;
+    out.off = lpData(heap, v);
+    out.len = lpLen(heap, v);
+    return true;
+  }
+  if (ks.heap.mem.u8[e + O_ENC] !== ENC_HT) return -1;
+  const dv = heap.dv;
+  const n = field.length;
+  const r = new Dash(heap, p).peek(
+    hashBytes(field, 0, n),
+    (ref) => {
+      const c = Heap.deref(ref);
+      if (c < floor || c + F_DATA > limit) return -1;
+      if (dv.getUint32(c + F_FLEN, true) !== n) return 0;
+      if (c + F_DATA + n > limit) return -1;
+      return heap.mem.equals(c + F_DATA, field, 0, n) ? 1 : 0;
+    },
+    floor,
+    limit,
+  );
+  if (r <= 0) return r === 0 ? false : -1;
+  const c = Heap.deref(r);
+  out.off = c + F_DATA + dv.getUint32(c + F_FLEN, true);
+  out.len = dv.getUint32(c + F_VLEN, true);
   return true;
 }
 
