@@ -38,8 +38,12 @@ const perf = globalThis.performance;
 /** Read clients' input with `onread` into one shared buffer (SHMKV_READ=data: 'data' events). */
 const USE_ONREAD = process.env.SHMKV_READ !== 'data';
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-/** Send replies with the addon's send(2) when Node has nothing queued (SHMKV_SEND=node: always socket.write). */
-const USE_SEND = process.env.SHMKV_SEND !== 'node';
+/**
+ * Send replies with the addon's send(2) when Node has nothing queued (SHMKV_SEND=node:
+ * always socket.write). An addon built before it had sendSome (`npm run build` does not
+ * rebuild the addon) falls back to socket.write.
+ */
+const USE_SEND = process.env.SHMKV_SEND !== 'node' && typeof (native as Partial<typeof native>).sendSome === 'function';
 /** Pause reading from a client whose socket holds more than this much unsent output. */
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 
