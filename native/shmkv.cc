@@ -899,6 +899,29 @@ static void CopyOut(const FunctionCallbackInfo<Value>& args) {
   memmove(d, s, len);
 }
 
+// ---------------------------------------------------------------- send
+// sendSome(fd, view, start, len) -> bytes sent (0 < n <= len), or -errno (-EAGAIN: the
+// socket's send buffer is full). One non-blocking send(2) (MSG_NOSIGNAL: a closed peer is
+// -EPIPE, not a signal), retried on EINTR. The server's replies go out this way when Node
+// has nothing queued for the socket: the same system call libuv's try-write makes, without
+// the stream machinery around it (src/server/server.ts, flush). Whatever was not sent is
+// the caller's to hand to Node.
+
+static void SendSome(const FunctionCallbackInfo<Value>& args) {
+  static const char* FN = "send";
+  Isolate* iso = args.GetIsolate();
+  ARG_INT(0, fd);
+  ARG_SIZE(2, start);
+  ARG_SIZE(3, len);
+  uint8_t* p = ViewRange(args, FN, 1, start, len);
+  if (!p) return;
+  ssize_t n;
+  do {
+    n = send(static_cast<int>(fd), p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  args.GetReturnValue().Set(static_cast<double>(n < 0 ? -errno : n));
+}
+
 static void Init(Local<Object> exports, Local<Value> module, Local<Context> context) {
   Isolate* iso = context->GetIsolate();
   Method(iso, exports, "shmOpen", ShmOpen);
@@ -937,6 +960,7 @@ static void Init(Local<Object> exports, Local<Value> module, Local<Context> cont
   Method(iso, exports, "memmove", Memmove);
   Method(iso, exports, "copyIn", CopyIn);
   Method(iso, exports, "copyOut", CopyOut);
+  Method(iso, exports, "sendSome", SendSome);
 
   Local<Object> c = Object::New(iso);
 #define C(name) SetNum(iso, c, #name, name)

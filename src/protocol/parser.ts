@@ -18,7 +18,9 @@
  * reuses the chunk's memory for the next read** (`onread` with a fixed buffer); with
  * `'data'` events (a fresh Buffer per read) it stays valid for as long as it is referenced.
  * Copy what you keep (keys/values stored in the keyspace are copied there anyway).
- * Arguments that spanned chunks are copies owned by the parser's caller.
+ * Arguments that spanned chunks are copies owned by the parser's caller. A multibulk
+ * command's name (argv[0], up to 24 bytes) is a Buffer the parser keeps and hands to every
+ * command with the same name bytes (see commandName): valid for ever, never to be written.
  *
  * The parser itself never keeps a reference to a chunk's memory across `feed()` calls
  * once `next()` has returned `null`: incomplete data is copied out before that return. If the
@@ -70,6 +72,38 @@ function view(b: Buffer, s: number, e: number): Buffer {
   return new Slice(b.buffer as ArrayBuffer, b.byteOffset + s, e - s) as unknown as Buffer;
 }
 
+/**
+ * Command names seen lately, each a Buffer of its own: a command whose first argument has
+ * the bytes of one of them gets that Buffer as argv[0] instead of a new view of the read
+ * buffer. A pipeline repeats a few names, and a view is the costliest object the parser
+ * makes (~18 ns and ~90 bytes of young generation each; a SET has three). Arguments are
+ * never written to, so one Buffer serves every command that names it, as one does for the
+ * library's typed calls (src/kv/kv.ts). A name not there replaces the oldest (a copy, once).
+ */
+const NAMES: Buffer[] = [];
+const NAMES_MAX = 16;
+/** Longer first arguments (no command name is) are views as before. */
+const NAME_MAX_LEN = 24;
+let namesNext = 0;
+
+function commandName(b: Buffer, pos: number, len: number): Buffer {
+  for (let i = 0; i < NAMES.length; i++) {
+    const n = NAMES[i]!;
+    if (n.length !== len) continue;
+    let j = 0;
+    while (j < len && n[j] === b[pos + j]) j++;
+    if (j === len) return n;
+  }
+  const n = Buffer.allocUnsafeSlow(len);
+  for (let j = 0; j < len; j++) n[j] = b[pos + j]!;
+  if (NAMES.length < NAMES_MAX) NAMES.push(n);
+  else {
+    NAMES[namesNext] = n;
+    namesNext = (namesNext + 1) % NAMES_MAX;
+  }
+  return n;
+}
+
 const K_NONE = 0;
 const K_INLINE = 1;
 const K_MBULK = 2; // '*' count line
@@ -113,6 +147,11 @@ export class RequestParser {
   /** argv[0, owned) are not slices of `buf` */
   private owned = 0;
   private ownedBytes = 0;
+  /**
+   * Where in `buf` argv[0]'s bytes are while argv[0] is a remembered name (commandName)
+   * the command has not stashed yet, else -1: stashArgv copies from there, as for a view.
+   */
+  private nameAt = -1;
 
   // incomplete element copied out of the previous chunk
   private pend: Buffer = EMPTY;
@@ -189,6 +228,7 @@ export class RequestParser {
     this.remaining = 0;
     this.bulkLen = -1;
     this.owned = this.ownedBytes = 0;
+    this.nameAt = -1;
     this.pend = EMPTY;
     this.pendLen = 0;
     this.pendKind = K_NONE;
@@ -270,6 +310,7 @@ export class RequestParser {
         this.bulkLen = -1;
         this.owned = 0;
         this.ownedBytes = 0;
+        this.nameAt = -1;
       }
 
       let remaining = this.remaining;
@@ -327,7 +368,10 @@ export class RequestParser {
         }
         // payload
         if (end - pos >= len + 2) {
-          argv[argc++] = new Slice(ab, bo + pos, len) as unknown as Buffer;
+          if (argc === 0 && len <= NAME_MAX_LEN && len > 0) {
+            argv[argc++] = commandName(buf, pos, len);
+            this.nameAt = pos;
+          } else argv[argc++] = new Slice(ab, bo + pos, len) as unknown as Buffer;
           pos += len + 2;
           remaining--;
           len = -1;
@@ -443,6 +487,7 @@ export class RequestParser {
         this.bulkLen = -1;
         this.owned = 0;
         this.ownedBytes = 0;
+        this.nameAt = -1;
       }
       return null;
     }
@@ -577,12 +622,16 @@ export class RequestParser {
     let k = this.owned;
     if (k >= n) return;
     const buf = this.buf;
+    // a remembered name in argv[0] is not a view: its bytes in buf are at nameAt (they are
+    // copied along, so that the bytes held are counted as for a view)
     const first = argv[k];
+    const name = k === 0 && this.nameAt >= 0 && first.buffer !== buf.buffer;
     const last = argv[n - 1];
-    const a = first.byteOffset - buf.byteOffset;
-    const z = last.byteOffset - buf.byteOffset + last.length;
+    const a = name ? this.nameAt : first.byteOffset - buf.byteOffset;
+    const z = name && n === 1 ? a + first.length : last.byteOffset - buf.byteOffset + last.length;
     const copy = Buffer.allocUnsafe(z - a);
     buf.copy(copy, 0, a, z);
+    if (name) k = 1;
     for (; k < n; k++) {
       const x = argv[k];
       const o = x.byteOffset - buf.byteOffset - a;
@@ -590,6 +639,7 @@ export class RequestParser {
     }
     this.owned = n;
     this.ownedBytes += z - a;
+    this.nameAt = -1;
   }
 
   /** Append src[s, e) to pend, growing by doubling; `cap` (if > 0) bounds the capacity. */

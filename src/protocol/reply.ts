@@ -129,15 +129,33 @@ export class ReplyWriter {
    * (A writer given bulkParts is emptied with takeParts.)
    */
   take(): Buffer | null {
+    return this.takeRest(0);
+  }
+
+  /**
+   * The writer's own buffer: bytes [0, length) are what was written since the last take().
+   * For a caller that sends them synchronously (no copy), then calls takeRest() with the
+   * number of bytes that went out. Valid only until the next write or take.
+   */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /**
+   * take() of what follows the first `sent` bytes (already sent from `buffer`): null when
+   * nothing is left, else the rest, the caller's as with take(). Resets the writer.
+   */
+  takeRest(sent: number): Buffer | null {
     const n = this.len;
-    if (n === 0) return null;
     this.len = 0;
-    if (n < COPY_LIMIT) {
-      const out = Buffer.allocUnsafe(n); // from Node's pool: cheap
-      this.buf.copy(out, 0, 0, n);
+    if (sent >= n) return null;
+    const rest = n - sent;
+    if (rest < COPY_LIMIT) {
+      const out = Buffer.allocUnsafe(rest); // from Node's pool: cheap
+      this.buf.copy(out, 0, sent, n);
       return out;
     }
-    const out = this.buf.subarray(0, n);
+    const out = this.buf.subarray(sent, n);
     this.buf = Buffer.allocUnsafe(Math.max(this.initial, Math.min(n, 1 << 20)));
     return out;
   }

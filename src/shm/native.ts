@@ -156,6 +156,11 @@ export interface Native {
   copyIn(sab: SharedArrayBuffer, dst: number, view: ArrayBufferView, start: number, len: number): void;
   /** sab[src, src+len) to view[start, start+len). */
   copyOut(sab: SharedArrayBuffer, src: number, view: ArrayBufferView, start: number, len: number): void;
+  /**
+   * One non-blocking send(2) of view[start, start+len) on a socket fd (MSG_NOSIGNAL, EINTR
+   * retried): the bytes sent (> 0), or -errno (-EAGAIN when the send buffer is full).
+   */
+  sendSome(fd: number, view: ArrayBufferView, start: number, len: number): number;
 }
 
 /** The package root: the nearest ancestor directory whose package.json is named shmkv. */

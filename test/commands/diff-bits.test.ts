@@ -273,10 +273,13 @@ test('HyperLogLog: corrupted and foreign values are rejected as Redis rejects th
     Buffer.concat([good.subarray(0, 4), Buffer.from([0]), good.subarray(5)]),
     Buffer.concat([good.subarray(0, 16), Buffer.from([0x7f, 0xff, 0x7f, 0xff])]),
     good.subarray(0, good.length - 1),
+    // sparse, no registers, cache marked invalid: PFCOUNT makes it raw, then finds it corrupted
+    Buffer.from('HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80', 'latin1'),
   ];
   for (const v of variants) {
     await same(['set', 'bad', v]);
     await same(['pfcount', 'bad']);
+    await same(['object', 'encoding', 'bad']);
     await same(['pfcount', 'bad', 'h']);
     await same(['pfadd', 'bad', 'x', 'y', 'z']);
     await same(['get', 'bad']);

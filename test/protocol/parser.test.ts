@@ -36,18 +36,47 @@ test('cases: whole, byte by byte and every two-way split give the same result', 
   }
 });
 
-test('arguments complete inside a chunk are slices of it (no copy)', () => {
+test('arguments complete inside a chunk are slices of it (no copy); a multibulk command name is a Buffer of its own, the same for every command', () => {
   const chunk = B('*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\nGET key\r\n');
   const p = new RequestParser();
   p.feed(chunk);
   const a = p.next()!;
   assert.deepEqual(a.map(String), ['SET', 'key', 'value']);
-  for (const x of a) assert.equal(x.buffer, chunk.buffer);
+  assert.notEqual(a[0].buffer, chunk.buffer);
+  for (const x of a.slice(1)) assert.equal(x.buffer, chunk.buffer);
   assert.equal(a[2].byteOffset - chunk.byteOffset, chunk.indexOf('value'));
+  const again = new RequestParser();
+  again.feed(B('*2\r\n$3\r\nSET\r\n$1\r\nx\r\n'));
+  assert.equal(again.next()![0], a[0]);
   const b = p.next()!;
   assert.deepEqual(b.map(String), ['GET', 'key']);
   assert.equal(b[1].buffer, chunk.buffer);
   assert.equal(p.next(), null);
+  assert.equal(p.bufferedBytes(), 0);
+});
+
+test('a command name remembered from a reused read buffer keeps its bytes; a partial command holds the bytes a view would', () => {
+  const shared = Buffer.alloc(64);
+  const p = new RequestParser();
+  const put = (s: string): Buffer => {
+    shared.fill(0x7e);
+    shared.write(s, 'latin1');
+    return shared.subarray(0, s.length);
+  };
+  p.feed(put('*2\r\n$7\r\nNAMEONE\r\n$1\r\na\r\n'));
+  const first = p.next()!;
+  assert.equal(p.next(), null);
+  // a partial command whose name is the remembered one: held as a view would be
+  const part = '*3\r\n$7\r\nNAMEONE\r\n$1\r\nb\r\n$3\r\nx';
+  p.feed(put(part));
+  assert.equal(p.next(), null);
+  // (the name to the end of the last whole argument, as views are copied, and the partial 'x')
+  assert.equal(p.bufferedBytes(), 'NAMEONE\r\n$1\r\nb'.length + 'x'.length);
+  p.feed(put('yz\r\n'));
+  const second = p.next()!;
+  assert.deepEqual(second.map(String), ['NAMEONE', 'b', 'xyz']);
+  assert.equal(second[0], first[0]);
+  assert.equal(String(first[0]), 'NAMEONE');
   assert.equal(p.bufferedBytes(), 0);
 });
 

@@ -627,7 +627,12 @@ function pfcount(ctx: CommandContext, argv: Buffer[]): void {
   }
   const v = valueView(ctx, e);
   const card = hllCount(v, v.length);
-  if (card < 0) throw new ReplyError(ERR_INVALID);
+  if (card < 0) {
+    // replied, not thrown: Redis made the value raw (dbUnshareStringValue) before it found
+    // it corrupted, and that stays; a throw would roll the unshare back (embstr)
+    ctx.reply.error(ERR_INVALID);
+    return;
+  }
   // the cache is part of the value: PFCOUNT writes it (and it is a change, as in Redis)
   k.heap.log(off + 8, 8);
   dv.setBigUint64(off + 8, BigInt(card), true);

@@ -122,6 +122,11 @@ function setGeneric(ctx: CommandContext, key: Buffer, val: Buffer, flags: number
 }
 
 function set(ctx: CommandContext, argv: Buffer[]): void {
+  // (no options, the common SET: no parse, and no result object per command)
+  if (argv.length === 3) {
+    setGeneric(ctx, argv[1]!, argv[2]!, 0, null, 'set', true);
+    return;
+  }
   const { flags, expire } = parseExtended(argv, 3, true);
   setGeneric(ctx, argv[1]!, argv[2]!, flags, expire, 'set', true);
 }
