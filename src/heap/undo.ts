@@ -201,6 +201,8 @@ export class UndoLog {
     // costs no shared write at all.
     if (this.used === 0) {
       this.active = false;
+      // (one that logged and was rolled back to its start left the version odd)
+      this.closeVersion();
       return;
     }
     const dv = this.mem.dv;

@@ -47,6 +47,13 @@ test('the write version is odd only while an operation that changed bytes is ope
   );
   assert.equal(inside & 1, 1, 'odd inside the writing operation');
   assert.equal(version() & 1, 0, 'even after the rollback');
+  // an operation whose changes were all undone to its start (EXEC of commands that all failed)
+  ks.exec(() => {
+    const sp = ks.savepoint();
+    setString(ks, 0, Buffer.from('wv'), Buffer.from('3'), 0);
+    ks.rollbackTo(sp);
+  });
+  assert.equal(version() & 1, 0, 'even after an operation rolled back to its start commits');
   assert.equal(kv.get('wv'), '1');
 });
 
