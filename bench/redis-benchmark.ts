@@ -295,11 +295,13 @@ async function restartMode(o: Opts): Promise<void> {
     const memLine =
       `used_memory per key: redis ${(redisMem / o.keys).toFixed(1)} B, shmkv ${(shmkvMem / o.keys).toFixed(1)} B ` +
       `(shmkv/redis ${(shmkvMem / redisMem).toFixed(2)}); shmkv segment resident: ${((await residentBytes(segment)) / 1e6).toFixed(1)} MB`;
+    console.log(memLine);
 
     // redis: SAVE, stop, start again from the RDB
     const rc = await RawClient.connect(redis.port);
     t0 = performance.now();
-    await rc.call('SAVE');
+    rc.send('SAVE');
+    await rc.read(600000);
     const saveMs = performance.now() - t0;
     rc.close();
     await stop(redis, 'SIGKILL');
@@ -347,7 +349,6 @@ async function restartMode(o: Opts): Promise<void> {
     const nodeNoCaMs = caSet ? await floor(withoutCa) : nodeMs;
 
     console.log('');
-    console.log(memLine);
     console.log(`redis-server: SAVE ${saveMs.toFixed(0)} ms (RDB ${(rdb / 1e6).toFixed(1)} MB), restart to PING + DBSIZE=${o.keys}: ${redisMs.toFixed(0)} ms`);
     console.log(
       `shmkv-server: kill -9, restart on the same segment to PING + DBSIZE=${o.keys}: ${shmkvMs.toFixed(0)} ms ` +

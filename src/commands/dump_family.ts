@@ -113,7 +113,7 @@ function restore(ctx: CommandContext, argv: Buffer[]): void {
     return ctx.reply.ok();
   }
   if (typeof at === 'bigint' && at <= BigInt(Number.MAX_SAFE_INTEGER)) at = Number(at);
-  if (at !== 0) ks.writeExpire(ne, at);
+  if (at !== 0) ne = ks.withExpire(ne, at);
   setAccess(ctx, ne, lfuFreq, lruIdle);
   if (old !== 0) ks.replaceEntry(db, old, ne, REASON.overwritten);
   else ks.addEntry(db, ne, REASON.added);

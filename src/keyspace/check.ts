@@ -9,7 +9,6 @@ import { checkHeap } from '../heap/check.js';
 import { hashBytes } from '../structs/hash.js';
 import type { Dash } from '../structs/dash.js';
 import type { Keyspace } from './keyspace.js';
-import { O_KEY } from './object.js';
 import { valueType } from './valuetypes.js';
 
 export interface KeyspaceReport {
@@ -52,7 +51,7 @@ export function checkKeyspace(ks: Keyspace): KeyspaceReport {
     markTable(main);
     markTable(exp);
     keys += main.check(errors);
-    exp.check(errors, (r) => main.find(hashBytes(u8, Heap.deref(r) + O_KEY, ks.keyLength(Heap.deref(r))), (x) => x === r) === r);
+    exp.check(errors, (r) => main.find(hashBytes(u8, ks.keyOffset(Heap.deref(r)), ks.keyLength(Heap.deref(r))), (x) => x === r) === r);
     let withTtl = 0;
     main.forEach((r) => {
       const e = Heap.deref(r);

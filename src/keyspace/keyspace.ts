@@ -27,7 +27,7 @@ import { Snapshots } from './snapshot.js';
 import { Peek } from './peek.js';
 import { DEFAULT_RING_CAPACITY, PubsubArea, formatPubsub, pubsubBytes } from '../pubsub/area.js';
 import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from '../config/config.js';
-import { O_CTIME, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, O_KLEN, O_LRU, O_TYPE, O_VLEN, O_VREF } from './object.js';
+import { LAYOUT_EXPIRE, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, O_KEY_EXPIRE, O_KLEN, O_LAYOUT, O_LRU, O_TYPE, O_VLEN, O_VREF, keyAt } from './object.js';
 
 /** The global `performance` is a lazy getter: read it once, not per command. */
 const perf = globalThis.performance;
@@ -53,7 +53,7 @@ const perf = globalThis.performance;
  *   48 + 8 * databases: u32 graveyard table refs × GRAVEYARD_SLOTS
  */
 export const ROOT_KEYSPACE = 0;
-export const KEYSPACE_VERSION = 3;
+export const KEYSPACE_VERSION = 4;
 const K_VERSION = 0;
 const K_DATABASES = 4;
 const K_GRAVE_COUNT = 8;
@@ -155,7 +155,7 @@ export class Keyspace {
   private probeHash = 0;
   private readonly eqProbe = (ref: number): boolean => {
     const e = Heap.deref(ref);
-    return this.dv.getUint32(e + O_KLEN, true) === this.probeLen && this.heap.mem.equals(e + O_KEY, this.probe, this.probeStart, this.probeLen);
+    return this.dv.getUint32(e + O_KLEN, true) === this.probeLen && this.heap.mem.equals(keyAt(this.u8, e), this.probe, this.probeStart, this.probeLen);
   };
   private onClose: (() => void) | null;
 
@@ -562,7 +562,7 @@ export class Keyspace {
 
   /** The hash of an entry's key (the probe's when it is that key). */
   keyHash(e: number): number {
-    return hashBytes(this.u8, e + O_KEY, this.keyLength(e));
+    return hashBytes(this.u8, keyAt(this.u8, e), this.keyLength(e));
   }
 
   // ---------------------------------------------------------------- lookup
@@ -662,20 +662,83 @@ export class Keyspace {
   }
 
   flags(e: number): number {
-    return this.dv.getUint16(e + O_FLAGS, true);
+    return this.u8[e + O_FLAGS]!;
+  }
+
+  /** Where entry e's key bytes start (the type's inline bytes follow them). */
+  keyOffset(e: number): number {
+    return keyAt(this.u8, e);
   }
 
   /** Expiry in ms since the epoch (0 = none); exact below 2^53, close enough to compare above. */
   expireAt(e: number): number {
+    if (this.u8[e + O_LAYOUT] !== LAYOUT_EXPIRE) return 0;
     return this.dv.getUint32(e + O_EXPIRE + 4, true) * 4294967296 + this.dv.getUint32(e + O_EXPIRE, true);
   }
 
   /** Expiry exactly as set (Redis accepts any positive 64-bit millisecond time). */
   expireAtExact(e: number): bigint {
+    if (this.u8[e + O_LAYOUT] !== LAYOUT_EXPIRE) return 0n;
     return (BigInt(this.dv.getUint32(e + O_EXPIRE + 4, true)) << 32n) | BigInt(this.dv.getUint32(e + O_EXPIRE, true));
   }
 
-  writeExpire(e: number, at: Expiry): void {
+  /**
+   * An unlinked entry (just built by a type) with expiry `at` (0: none): e itself, or its
+   * copy in the layout with an expiry field (e is then freed).
+   */
+  withExpire(e: number, at: Expiry): number {
+    if (at === 0 || at === 0n) {
+      if (this.u8[e + O_LAYOUT] === LAYOUT_EXPIRE) this.writeExpire(e, 0);
+      return e;
+    }
+    if (this.u8[e + O_LAYOUT] !== LAYOUT_EXPIRE) {
+      const ne = this.expireLayout(e);
+      this.heap.free(e);
+      e = ne;
+    }
+    this.writeExpire(e, at);
+    return e;
+  }
+
+  /**
+   * An unlinked entry built as the new value of the key of entry `from` keeps that key's
+   * TTL and access stamp (dbOverwrite of a value, not of the key): ne, or its copy (see withExpire).
+   */
+  keepKeyMeta(from: number, ne: number): number {
+    this.dv.setUint32(ne + O_LRU, this.dv.getUint32(from + O_LRU, true), true);
+    return this.withExpire(ne, this.expiry(from));
+  }
+
+  /** The expiry as an Expiry (a bigint only past 2^53), 0 for none. */
+  expiry(e: number): Expiry {
+    const at = this.expireAt(e);
+    return at > Number.MAX_SAFE_INTEGER ? this.expireAtExact(e) : at;
+  }
+
+  /** Whether entry e has the layout with an expiry field (setting a TTL then moves nothing). */
+  hasExpireField(e: number): boolean {
+    return this.u8[e + O_LAYOUT] === LAYOUT_EXPIRE;
+  }
+
+  /**
+   * A copy of entry e in the layout with an expiry field (set to 0): header, key and the
+   * type's inline bytes; the value ref is kept as it is (the copy takes over the value).
+   */
+  private expireLayout(e: number): number {
+    const heap = this.heap;
+    const klen = this.keyLength(e);
+    const inline = valueType(this.type(e)).inlineBytes(this, e);
+    const ne = heap.alloc(O_KEY_EXPIRE + klen + inline);
+    heap.mem.copy(ne, e, O_KEY);
+    this.u8[ne + O_LAYOUT] = LAYOUT_EXPIRE;
+    this.dv.setUint32(ne + O_EXPIRE, 0, true);
+    this.dv.setUint32(ne + O_EXPIRE + 4, 0, true);
+    heap.mem.copy(ne + O_KEY_EXPIRE, e + O_KEY, klen + inline);
+    return ne;
+  }
+
+  /** Write the expiry field of an entry in LAYOUT_EXPIRE (not logged: the caller logs). */
+  private writeExpire(e: number, at: Expiry): void {
     if (typeof at === 'bigint') {
       this.dv.setUint32(e + O_EXPIRE, Number(at & 0xffffffffn), true);
       this.dv.setUint32(e + O_EXPIRE + 4, Number(at >> 32n), true);
@@ -715,7 +778,7 @@ export class Keyspace {
   keyOf(e: number): Buffer {
     const len = this.keyLength(e);
     const out = Buffer.allocUnsafe(len);
-    this.heap.mem.read(e + O_KEY, len, out);
+    this.heap.mem.read(keyAt(this.u8, e), len, out);
     return out;
   }
 
@@ -737,25 +800,27 @@ export class Keyspace {
   // ---------------------------------------------------------------- building entries (for the types)
 
   /**
-   * A new entry, not linked anywhere: header (type, encoding, fresh access stamp, no
-   * expiry, creation time), the key (bytes [kstart, kstart+klen) of `key`), and `inline`
+   * A new entry, not linked anywhere: header (type, encoding, fresh access stamp, expiry
+   * `expire`, 0 for none), the key (bytes [kstart, kstart+klen) of `key`), and `inline`
    * bytes after it for the type to fill. Value length and ref are 0.
    */
-  newEntry(type: number, enc: number, key: Uint8Array, kstart: number, klen: number, inline: number): number {
+  newEntry(type: number, enc: number, key: Uint8Array, kstart: number, klen: number, inline: number, expire: Expiry = 0): number {
     const heap = this.heap;
-    const e = heap.alloc(O_KEY + klen + inline);
+    const hasTtl = expire !== 0 && expire !== 0n;
+    const kat = hasTtl ? O_KEY_EXPIRE : O_KEY;
+    const e = heap.alloc(kat + klen + inline);
     const dv = this.dv;
-    this.u8[e + O_TYPE] = type;
-    this.u8[e + O_ENC] = enc;
-    dv.setUint16(e + O_FLAGS, 0, true);
+    const u8 = this.u8;
+    u8[e + O_TYPE] = type;
+    u8[e + O_ENC] = enc;
+    u8[e + O_FLAGS] = 0;
+    u8[e + O_LAYOUT] = hasTtl ? LAYOUT_EXPIRE : 0;
     dv.setUint32(e + O_LRU, freshStamp(this.access, this.now), true);
-    dv.setUint32(e + O_EXPIRE, 0, true);
-    dv.setUint32(e + O_EXPIRE + 4, 0, true);
     dv.setUint32(e + O_KLEN, klen, true);
     dv.setUint32(e + O_VLEN, 0, true);
     dv.setUint32(e + O_VREF, 0, true);
-    dv.setUint32(e + O_CTIME, Math.floor(this.now / 1000), true);
-    heap.mem.write(e + O_KEY, key, kstart, klen);
+    if (hasTtl) this.writeExpire(e, expire);
+    heap.mem.write(e + kat, key, kstart, klen);
     return e;
   }
 
@@ -767,11 +832,12 @@ export class Keyspace {
     const heap = this.heap;
     const klen = this.keyLength(e);
     const inline = valueType(this.type(e)).inlineBytes(this, e);
-    const ne = heap.alloc(O_KEY + key.length + inline);
-    heap.mem.copy(ne, e, O_KEY);
+    const kat = keyAt(this.u8, e) - e;
+    const ne = heap.alloc(kat + key.length + inline);
+    heap.mem.copy(ne, e, kat);
     this.dv.setUint32(ne + O_KLEN, key.length, true);
-    heap.mem.write(ne + O_KEY, key);
-    if (inline > 0) heap.mem.copy(ne + O_KEY + key.length, e + O_KEY + klen, inline);
+    heap.mem.write(ne + kat, key);
+    if (inline > 0) heap.mem.copy(ne + kat + key.length, e + kat + klen, inline);
     return ne;
   }
 
@@ -940,18 +1006,27 @@ export class Keyspace {
   /**
    * Set (ms since epoch) or clear (0) a key's expiry, keeping the expires index in step.
    * `signal: false` when the caller records the change itself (SET with EX: one change).
+   * Returns the entry: the first expiry of a key moves it to the layout with an expiry
+   * field (src/keyspace/object.ts), so the caller must use what this returns.
    */
-  setExpireAt(db: number, e: number, at: Expiry, hash?: number, signal = true): void {
+  setExpireAt(db: number, e: number, at: Expiry, hash?: number, signal = true): number {
     const cur = this.expireAt(e);
-    if (typeof at === 'number' && cur === at) return;
+    if (typeof at === 'number' && cur === at) return e;
     const h = hash ?? this.keyHash(e);
-    const ref = Heap.ref(e);
     if (this.snapshots.running) this.snapshots.preserve(db, h, e, 'copy');
-    this.heap.log(e + O_EXPIRE, 8);
+    if (this.u8[e + O_LAYOUT] !== LAYOUT_EXPIRE) {
+      const ne = this.expireLayout(e);
+      this.main(db).replace(h, Heap.ref(e), Heap.ref(ne));
+      // the value (its ref) now belongs to ne: free only the old entry chunk
+      this.heap.free(e);
+      e = ne;
+    } else this.heap.log(e + O_EXPIRE, 8);
     this.writeExpire(e, at);
+    const ref = Heap.ref(e);
     if (cur === 0) this.expires(db).insert(h, ref);
     else if (at === 0) this.expires(db).remove(h, ref);
     if (signal) this.signal(db, h, at === 0 ? REASON.persist : REASON.expire, e);
+    return e;
   }
 
   /** RENAME: the entry takes the new key (dst overwritten), keeping value and TTL. */
@@ -981,10 +1056,9 @@ export class Keyspace {
     }
     const ne = this.cloneEntry(src, dstKey);
     valueType(this.type(src)).copy(this, src, ne);
-    this.dv.setUint32(ne + O_CTIME, Math.floor(this.now / 1000), true);
     // a copy is a new object (Redis duplicates it): fresh access metadata, never shared
     this.dv.setUint32(ne + O_LRU, freshStamp(this.access, this.now), true);
-    this.dv.setUint16(ne + O_FLAGS, 0, true);
+    this.u8[ne + O_FLAGS] = 0;
     this.addEntry(dstDb, ne, REASON.copiedTo);
     return true;
   }

@@ -38,7 +38,7 @@ import { hashBytes } from '../structs/hash.js';
 import { lruClock, touchedStamp } from './access.js';
 import { C_HITS, C_MISSES } from './counters.js';
 import type { Keyspace } from './keyspace.js';
-import { O_KEY, O_KLEN, O_LRU } from './object.js';
+import { O_KEY, O_KLEN, O_LRU, keyAt } from './object.js';
 
 /**
  * Accesses queued before the next lock must be taken: few enough that the entries are still
@@ -213,9 +213,10 @@ export class Peek {
     const n = key.length;
     const klen = dv.getUint32(e + O_KLEN, true);
     if (klen !== n) return 0;
-    if (e + O_KEY + n > limit) return -1;
     const u8 = this.ks.heap.mem.u8;
-    const at = e + O_KEY;
+    // (the layout byte is read once: the key's offset follows from this value, whatever it turns into)
+    const at = keyAt(u8, e);
+    if (at + n > limit) return -1;
     if (at + n > u8.length) return this.ks.heap.mem.equals(at, key, 0, n) ? 1 : 0;
     for (let i = 0; i < n; i++) if (u8[at + i] !== key[i]) return 0;
     return 1;

@@ -53,7 +53,7 @@
 import { Heap } from '../heap/heap.js';
 import { liveView, type HeapView } from '../heap/view.js';
 import { Dash } from '../structs/dash.js';
-import { O_KEY, O_KLEN, O_TYPE, O_VLEN, O_VREF } from './object.js';
+import { O_KLEN, O_TYPE, O_VLEN, O_VREF, keyAt } from './object.js';
 
 export const ROOT_SNAPSHOT = 1;
 export const SNAPSHOT_VERSION = 2;
@@ -143,7 +143,7 @@ export class Snapshots {
   private eqKeyLen = 0;
   private readonly eqKey = (ref: number): boolean => {
     const e = Heap.deref(ref);
-    return this.dv.getUint32(e + O_KLEN, true) === this.eqKeyLen && this.heap.mem.equals(e + O_KEY, this.u8, this.eqKeyAt, this.eqKeyLen);
+    return this.dv.getUint32(e + O_KLEN, true) === this.eqKeyLen && this.heap.mem.equals(keyAt(this.u8, e), this.u8, this.eqKeyAt, this.eqKeyLen);
   };
 
   /** The mapping as a HeapView (made once: the walk asks about every key). */
@@ -264,7 +264,7 @@ export class Snapshots {
   }
 
   private findSide(side: Dash, h: number, e: number): number {
-    this.eqKeyAt = e + O_KEY;
+    this.eqKeyAt = keyAt(this.u8, e);
     this.eqKeyLen = this.dv.getUint32(e + O_KLEN, true);
     return side.find(h, this.eqKey);
   }
@@ -638,8 +638,10 @@ export class Snapshots {
   /** A new tombstone for e's key: an entry header and the key, type OBJ_TOMBSTONE, no value. */
   private tombstoneOf(e: number): number {
     const klen = this.dv.getUint32(e + O_KLEN, true);
-    const t = this.heap.alloc(O_KEY + klen);
-    this.heap.mem.copy(t, e, O_KEY + klen);
+    // (the header as it is, expiry field included: a pin's expiry is its key's)
+    const kat = keyAt(this.u8, e) - e;
+    const t = this.heap.alloc(kat + klen);
+    this.heap.mem.copy(t, e, kat + klen);
     this.u8[t + O_TYPE] = OBJ_TOMBSTONE;
     this.dv.setUint32(t + O_VLEN, 0, true);
     this.dv.setUint32(t + O_VREF, 0, true);

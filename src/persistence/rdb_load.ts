@@ -147,9 +147,9 @@ function build(ks: Keyspace, file: string, opts: LoadOptions): LoadResult {
         }
         const t = valueType(p.value.type);
         if (t.fromRdb === undefined) throw new Error(`values of type ${t.name} cannot be loaded yet`);
-        const ne = t.fromRdb(ks, p.key, p.value);
+        let ne = t.fromRdb(ks, p.key, p.value);
         // (-1: the file said 0 ms, long expired but not "none")
-        if (p.meta.expireAt !== 0) ks.writeExpire(ne, p.meta.expireAt < 0 ? 1 : p.meta.expireAt);
+        if (p.meta.expireAt !== 0) ne = ks.withExpire(ne, p.meta.expireAt < 0 ? 1 : p.meta.expireAt);
         opts.setAccess?.(ks, ne, p.meta);
         const old = ks.findRaw(p.db, p.key);
         if (old !== 0) {

@@ -19,12 +19,33 @@ import { Heap } from '../heap/heap.js';
  *   reserved, then SLOTS × {u32 hash, u32 ref}
  */
 export const TABLE_SIZE = 24;
-export const SLOTS = 256;
-const MASK = SLOTS - 1;
+/**
+ * Slots per segment: not a power of two on purpose. Every segment of a table fills at
+ * the same pace (the hashes are uniform), so they all split near the same count of keys:
+ * with 2^k slots that count sits just under a power of two (at 1M keys every segment of
+ * 256 slots had split once more, leaving the table 48% full: 16.8 bytes of slots per
+ * key). 384 slots (3 × 128) split at 326 keys, which puts those moments elsewhere (1M
+ * keys: 4096 segments, 64% full, 12.6 B per key).
+ */
+export const SLOTS = 384;
 const SEG_HDR = 16;
 export const SEG_BYTES = SEG_HDR + SLOTS * 8;
-/** Split when a segment holds this many entries (80%). */
-const SPLIT_AT = Math.floor(SLOTS * 0.8);
+/** Split when a segment holds this many entries (85%: probes stay short with linear probing). */
+const SPLIT_AT = Math.floor(SLOTS * 0.85);
+
+/**
+ * A hash's home slot in its segment. The directory takes the hash's top bits, so the
+ * slot comes from a multiplicative mix of the whole hash (the top bits, equal in one
+ * segment, only shift it) scaled to SLOTS, instead of a mask of the low bits.
+ */
+function home(hash: number): number {
+  return ((Math.imul(hash, 0x9e3779b1) >>> 16) * SLOTS) >>> 16;
+}
+
+/** The slot after i, wrapping. */
+function next(i: number): number {
+  return i === SLOTS - 1 ? 0 : i + 1;
+}
 
 const T_DEPTH = 0;
 const T_DIR = 4;
@@ -33,7 +54,8 @@ const T_SEGS = 16;
 const T_VERSION = 20;
 /** A drained segment's mark (its slots are stale, its count 0). */
 const DRAINED = 0x44524e44;
-const DASH_VERSION = 1;
+/** 2: 384 slots per segment, homes from home() (1 had 256, homes from the low bits). */
+const DASH_VERSION = 2;
 
 /**
  * The layout's offsets, for readers that walk a table through a HeapView (an incremental
@@ -126,13 +148,13 @@ export class Dash {
   find(hash: number, eq: EqFn): number {
     const dv = this.dv;
     const seg = this.segmentFor(hash);
-    let i = hash & MASK;
+    let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;
       const ref = dv.getUint32(at + 4, true);
       if (ref === 0) return 0;
       if (dv.getUint32(at, true) === hash && eq(ref)) return ref;
-      i = (i + 1) & MASK;
+      i = next(i);
     }
     return 0;
   }
@@ -156,7 +178,7 @@ export class Dash {
     if (dir < floor || di + 4 > limit) return -1;
     const seg = Heap.deref(dv.getUint32(di, true));
     if (seg < floor || seg + SEG_BYTES > limit) return -1;
-    let i = hash & MASK;
+    let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;
       const ref = dv.getUint32(at + 4, true);
@@ -165,7 +187,7 @@ export class Dash {
         const r = eq(ref);
         if (r !== 0) return r > 0 ? ref : -1;
       }
-      i = (i + 1) & MASK;
+      i = next(i);
     }
     return 0;
   }
@@ -174,13 +196,13 @@ export class Dash {
   holds(hash: number, ref: number): boolean {
     const dv = this.dv;
     const seg = this.segmentFor(hash);
-    let i = hash & MASK;
+    let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;
       const r = dv.getUint32(at + 4, true);
       if (r === 0) return false;
       if (r === ref && dv.getUint32(at, true) === hash) return true;
-      i = (i + 1) & MASK;
+      i = next(i);
     }
     return false;
   }
@@ -200,8 +222,8 @@ export class Dash {
 
   private put(seg: number, hash: number, ref: number): void {
     const dv = this.dv;
-    let i = hash & MASK;
-    while (dv.getUint32(seg + SEG_HDR + i * 8 + 4, true) !== 0) i = (i + 1) & MASK;
+    let i = home(hash);
+    while (dv.getUint32(seg + SEG_HDR + i * 8 + 4, true) !== 0) i = next(i);
     const at = seg + SEG_HDR + i * 8;
     this.log(at, 8);
     dv.setUint32(at, hash, true);
@@ -219,7 +241,7 @@ export class Dash {
   replace(hash: number, oldRef: number, newRef: number): boolean {
     const dv = this.dv;
     const seg = this.segmentFor(hash);
-    let i = hash & MASK;
+    let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;
       const ref = dv.getUint32(at + 4, true);
@@ -229,7 +251,7 @@ export class Dash {
         dv.setUint32(at + 4, newRef, true);
         return true;
       }
-      i = (i + 1) & MASK;
+      i = next(i);
     }
     return false;
   }
@@ -238,25 +260,25 @@ export class Dash {
   remove(hash: number, ref: number): boolean {
     const dv = this.dv;
     const seg = this.segmentFor(hash);
-    let i = hash & MASK;
+    let i = home(hash);
     let n = 0;
     for (; n < SLOTS; n++) {
       const r = dv.getUint32(seg + SEG_HDR + i * 8 + 4, true);
       if (r === 0) return false;
       if (r === ref) break;
-      i = (i + 1) & MASK;
+      i = next(i);
     }
     if (n === SLOTS) return false;
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
     let hole = i;
-    let j = (i + 1) & MASK;
+    let j = next(i);
     for (;;) {
       const at = seg + SEG_HDR + j * 8;
       const r = dv.getUint32(at + 4, true);
       if (r === 0) break;
-      const home = dv.getUint32(at, true) & MASK;
+      const hm = home(dv.getUint32(at, true));
       // Move j into the hole unless its home lies cyclically in (hole, j].
-      const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      const inRange = hole <= j ? hm > hole && hm <= j : hm > hole || hm <= j;
       if (!inRange) {
         const h = seg + SEG_HDR + hole * 8;
         this.log(h, 8);
@@ -264,7 +286,7 @@ export class Dash {
         dv.setUint32(h + 4, r, true);
         hole = j;
       }
-      j = (j + 1) & MASK;
+      j = next(j);
     }
     const h = seg + SEG_HDR + hole * 8;
     this.log(h, 8);
@@ -491,7 +513,7 @@ export class Dash {
       if (dv.getUint32(seg + 4, true) === 0) continue;
       // Random slots until one is used: uniform over the segment's entries (taking the
       // next used slot after a random one would favour entries that follow empty runs,
-      // and eviction sampling depends on this). Segments are 40-80% full: a few tries.
+      // and eviction sampling depends on this). Segments are 42-85% full: a few tries.
       for (let t = 0; t < 16; t++) {
         const r = dv.getUint32(seg + SEG_HDR + ((rand() * SLOTS) | 0) * 8 + 4, true);
         if (r !== 0) return r;
@@ -500,7 +522,7 @@ export class Dash {
       for (;;) {
         const r = dv.getUint32(seg + SEG_HDR + i * 8 + 4, true);
         if (r !== 0) return r;
-        i = (i + 1) & MASK;
+        i = next(i);
       }
     }
     const all: number[] = [];
@@ -569,13 +591,13 @@ export class Dash {
         const h = dv.getUint32(seg + SEG_HDR + k * 8, true);
         if (dirIndex(h, depth) >>> (depth - local) !== i >>> (depth - local)) errors.push(`dash ${this.table}: hash ${h} in the wrong segment`);
         // Findable: the probe from its home reaches it before an empty slot.
-        let p = h & MASK;
+        let p = home(h);
         while (p !== k) {
           if (dv.getUint32(seg + SEG_HDR + p * 8 + 4, true) === 0) {
-            errors.push(`dash ${this.table}: entry at slot ${k} unreachable from its home ${h & MASK}`);
+            errors.push(`dash ${this.table}: entry at slot ${k} unreachable from its home ${home(h)}`);
             break;
           }
-          p = (p + 1) & MASK;
+          p = next(p);
         }
         if (refOk && !refOk(r)) errors.push(`dash ${this.table}: ref ${r} does not point to a live object`);
       }

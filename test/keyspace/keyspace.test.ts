@@ -89,6 +89,59 @@ test('expiry: lazy on access, active by sampling, TTL kept or replaced', () => {
   assertClean(ks);
 });
 
+test('entry layouts: no expiry field until a key gets a TTL; a 16-byte key and value fit 64 bytes', () => {
+  const ks = open();
+  const key = b('key:000000012345');
+  const val = b('0123456789abcdef');
+  ks.exec(() => setString(ks, 0, key, val, 0));
+  let e = ks.exec(() => ks.find(0, key));
+  assert.equal(ks.hasExpireField(e), false);
+  // (the chunk: 8 bytes of heap header, 20 of entry header, key and value)
+  assert.equal(ks.memoryUsage(e), 64);
+  // the first TTL moves the entry; what it holds stays
+  const moved = ks.exec(() => ks.setExpireAt(0, ks.find(0, key), ks.now + 100000));
+  assert.notEqual(moved, e);
+  e = ks.exec(() => ks.find(0, key));
+  assert.equal(e, moved);
+  assert.equal(ks.hasExpireField(e), true);
+  assert.ok(ks.expireAt(e) > ks.now);
+  assert.equal(readString(ks, e).toString(), val.toString());
+  assert.equal(ks.keyOf(e).toString(), key.toString());
+  assert.equal(ks.expiresCount(0), 1);
+  assertClean(ks);
+  // PERSIST and a new TTL keep the entry where it is; a SET without TTL overwrites in place
+  assert.equal(ks.exec(() => ks.setExpireAt(0, e, 0)), e);
+  assert.equal(ks.exec(() => ks.setExpireAt(0, e, ks.now + 5000)), e);
+  ks.exec(() => setString(ks, 0, key, b('short'), 0));
+  assert.equal(ks.exec(() => ks.find(0, key)), e);
+  assert.equal(ks.expireAt(e), 0);
+  assert.equal(ks.expiresCount(0), 0);
+  // a TTL far past 2^53 survives the move exactly
+  ks.exec(() => setString(ks, 0, b('far'), val, 0));
+  ks.exec(() => ks.setExpireAt(0, ks.find(0, b('far')), 9223372036854770000n));
+  assert.equal(ks.exec(() => ks.expireAtExact(ks.find(0, b('far')))), 9223372036854770000n);
+  // a move rolled back leaves the old entry in the table, without TTL
+  ks.exec(() => setString(ks, 0, b('r'), val, 0));
+  const r = ks.exec(() => ks.find(0, b('r')));
+  assert.throws(() =>
+    ks.exec(() => {
+      ks.setExpireAt(0, r, ks.now + 100000);
+      throw new Error('abort');
+    }),
+  );
+  assert.equal(ks.exec(() => ks.find(0, b('r'))), r);
+  assert.equal(ks.expireAt(r), 0);
+  assertClean(ks);
+  // rename and copy keep the layout and the TTL
+  ks.exec(() => {
+    ks.rename(0, ks.find(0, b('far')), b('far2'));
+    ks.copy(0, ks.find(0, b('far2')), 1, b('far3'), false);
+  });
+  assert.equal(ks.exec(() => ks.expireAtExact(ks.find(0, b('far2')))), 9223372036854770000n);
+  assert.equal(ks.exec(() => ks.expireAtExact(ks.find(1, b('far3')))), 9223372036854770000n);
+  assertClean(ks);
+});
+
 test('flushdb frees lazily, swapdb, move, copy, rename', () => {
   const ks = open();
   ks.exec(() => {
@@ -190,6 +243,7 @@ type Op =
   | { t: 'append'; k: string; v: string }
   | { t: 'rename'; k: string; k2: string }
   | { t: 'persist'; k: string }
+  | { t: 'expire'; k: string }
   | { t: 'flush'; sync?: boolean };
 
 const keyArb = fc.integer({ min: 0, max: 40 }).map((i) => `k${i}`);
@@ -199,6 +253,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('append' as const), k: keyArb, v: fc.string({ maxLength: 200 }) }),
   fc.record({ t: fc.constant('rename' as const), k: keyArb, k2: keyArb }),
   fc.record({ t: fc.constant('persist' as const), k: keyArb }),
+  fc.record({ t: fc.constant('expire' as const), k: keyArb }),
   fc.record({ t: fc.constant('flush' as const), sync: fc.boolean() }),
 );
 
@@ -236,6 +291,14 @@ function applyOp(ks: Keyspace, m: Model, op: Op): void {
     if (e !== 0) {
       ks.setExpireAt(0, e, 0);
       m.set(op.k, { ...m.get(op.k)!, ttl: false });
+    }
+  } else if (op.t === 'expire') {
+    // (a key's first TTL moves its entry to the layout with an expiry field)
+    const e = ks.find(0, b(op.k));
+    if (e !== 0) {
+      const ne = ks.setExpireAt(0, e, ks.now + 1e7);
+      if (ks.find(0, b(op.k)) !== ne) throw new Error(`${op.k}: setExpireAt returned ${ne}, the table holds another entry`);
+      m.set(op.k, { ...m.get(op.k)!, ttl: true });
     }
   } else {
     ks.flushdb(0, op.sync ?? false);

@@ -57,8 +57,7 @@ function reload(h: Harness, key: string): RdbValue {
     assert.notEqual(e, 0, `${key} exists`);
     const t = valueType(ks.type(e));
     const v = t.toRdb!(ks, e);
-    const ne = t.fromRdb!(ks, k, v);
-    ks.writeExpire(ne, ks.expireAtExact(e));
+    const ne = ks.withExpire(t.fromRdb!(ks, k, v), ks.expiry(e));
     ks.replaceEntry(0, e, ne, REASON.overwritten);
     return v;
   });

@@ -8,7 +8,7 @@
  */
 import { REASON } from '../../keyspace/changes.js';
 import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
-import { OBJ_SET, O_EXPIRE, O_LRU } from '../../keyspace/object.js';
+import { OBJ_SET } from '../../keyspace/object.js';
 import { str2ll } from '../../protocol/numbers.js';
 import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor, parseScanOptions } from '../../commands/args.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
@@ -217,9 +217,7 @@ function spopWithCount(ctx: CommandContext, argv: Buffer[]): void {
   for (let i = 0; i < size; i++) if (!keep[i]) ctx.reply.bulk(all[i]!);
   const ne = newSetEntry(k, argv[1]!, picked);
   // dbOverwrite: the key keeps its TTL and access metadata
-  k.heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
-  k.heap.mem.copy(ne + O_LRU, e + O_LRU, 4);
-  k.replaceEntry(db, e, ne, REASON.modified);
+  k.replaceEntry(db, e, k.keepKeyMeta(e, ne), REASON.modified);
 }
 
 function srandmember(ctx: CommandContext, argv: Buffer[]): void {

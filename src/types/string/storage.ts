@@ -12,7 +12,7 @@
 import { Heap } from '../../heap/heap.js';
 import { REASON } from '../../keyspace/changes.js';
 import { WrongTypeError, type Expiry, type Keyspace } from '../../keyspace/keyspace.js';
-import { FLAG_SHARED_INT, OBJ_STRING, O_CTIME, O_ENC, O_EXPIRE, O_FLAGS, O_KEY, O_LRU, O_VLEN, O_VREF } from '../../keyspace/object.js';
+import { FLAG_SHARED_INT, OBJ_STRING, O_ENC, O_FLAGS, O_KEY, O_LRU, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { freshStamp } from '../../keyspace/access.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
 import { stringFromRdb, stringToRdb } from './rdb.js';
@@ -61,7 +61,7 @@ const ENCODING_NAMES: Record<number, string> = { [ENC_INT]: 'int', [ENC_EMBSTR]:
 /** Offset of a string's bytes. */
 export function stringOffset(ks: Keyspace, e: number): number {
   const vref = ks.heap.dv.getUint32(e + O_VREF, true);
-  return vref !== 0 ? Heap.deref(vref) : e + O_KEY + ks.keyLength(e);
+  return vref !== 0 ? Heap.deref(vref) : ks.keyOffset(e) + ks.keyLength(e);
 }
 
 export function stringLength(ks: Keyspace, e: number): number {
@@ -112,29 +112,28 @@ export function setStringRange(ks: Keyspace, db: number, key: Uint8Array, val: U
   const e = enc === -1 ? stringEncoding(val, vstart, vlen) : enc;
   const access = ks.access;
   const shared = sharedFlag(ks, e, val, vstart, vlen);
-  // Overwrite in place when the old entry is an inline string with room: no alloc, no free.
-  if (old !== 0 && ks.type(old) === OBJ_STRING && dv.getUint32(old + O_VREF, true) === 0 && vlen <= INLINE_MAX) {
-    const voff = old + O_KEY + key.length;
+  // Overwrite in place when the old entry is an inline string with room (and a field for
+  // the expiry when there is one to set): no alloc, no free.
+  if (old !== 0 && ks.type(old) === OBJ_STRING && dv.getUint32(old + O_VREF, true) === 0 && vlen <= INLINE_MAX && (at === 0 || ks.hasExpireField(old))) {
+    const voff = ks.keyOffset(old) + key.length;
     if (voff + vlen <= old + heap.usable(old)) {
       ks.willModify(db, old, h);
       // One undo record for header, key and the value bytes we overwrite.
-      heap.log(old, O_KEY + key.length + vlen);
+      heap.log(old, voff - old + vlen);
       heap.mem.u8[old + O_ENC] = e;
-      dv.setUint16(old + O_FLAGS, shared, true);
+      heap.mem.u8[old + O_FLAGS] = shared;
       dv.setUint32(old + O_VLEN, vlen, true);
-      dv.setUint32(old + O_CTIME, Math.floor(ks.now / 1000), true);
       // a new value: a fresh LRU stamp, but the key's LFU count carries over (dbOverwrite)
       if (!access.lfu) dv.setUint32(old + O_LRU, freshStamp(access, ks.now), true);
       heap.mem.write(voff, val, vstart, vlen);
-      ks.setExpireAt(db, old, at, h, false);
+      old = ks.setExpireAt(db, old, at, h, false);
       ks.modified(db, old, REASON.overwritten, h);
       return old;
     }
   }
-  const ne = newString(ks, key, 0, key.length, val, vstart, vlen, e, vlen);
-  dv.setUint16(ne + O_FLAGS, shared, true);
+  const ne = newString(ks, key, 0, key.length, val, vstart, vlen, e, vlen, at);
+  heap.mem.u8[ne + O_FLAGS] = shared;
   if (old !== 0 && access.lfu) dv.setUint32(ne + O_LRU, dv.getUint32(old + O_LRU, true), true);
-  ks.writeExpire(ne, at);
   if (old !== 0) ks.replaceEntry(db, old, ne, REASON.overwritten, h);
   else ks.addEntry(db, ne, REASON.added, h);
   return ne;
@@ -156,17 +155,17 @@ function sharedFlag(ks: Keyspace, enc: number, val: Uint8Array, vstart: number, 
 export function newStringEntry(ks: Keyspace, key: Uint8Array, val: Uint8Array): number {
   const enc = stringEncoding(val, 0, val.length);
   const e = newString(ks, key, 0, key.length, val, 0, val.length, enc, val.length);
-  ks.heap.dv.setUint16(e + O_FLAGS, sharedFlag(ks, enc, val, 0, val.length), true);
+  ks.heap.mem.u8[e + O_FLAGS] = sharedFlag(ks, enc, val, 0, val.length);
   return e;
 }
 
-/** A new, unlinked string entry (inline value when `capacity` fits, else a chunk of that capacity). */
-function newString(ks: Keyspace, key: Uint8Array, kstart: number, klen: number, val: Uint8Array | null, vstart: number, vlen: number, enc: number, capacity: number): number {
+/** A new, unlinked string entry (inline value when `capacity` fits, else a chunk of that capacity), expiring at `expire` (0: never). */
+function newString(ks: Keyspace, key: Uint8Array, kstart: number, klen: number, val: Uint8Array | null, vstart: number, vlen: number, enc: number, capacity: number, expire: Expiry = 0): number {
   const heap = ks.heap;
   const inline = capacity <= INLINE_MAX;
-  const e = ks.newEntry(OBJ_STRING, enc, key, kstart, klen, inline ? vlen : 0);
+  const e = ks.newEntry(OBJ_STRING, enc, key, kstart, klen, inline ? vlen : 0, expire);
   heap.dv.setUint32(e + O_VLEN, vlen, true);
-  let voff = e + O_KEY + klen;
+  let voff = ks.keyOffset(e) + klen;
   if (!inline) {
     const v = heap.alloc(capacity);
     heap.dv.setUint32(e + O_VREF, Heap.ref(v), true);
@@ -189,6 +188,7 @@ export function resizeString(ks: Keyspace, db: number, e: number, newLen: number
   const klen = ks.keyLength(e);
   const vref = dv.getUint32(e + O_VREF, true);
   const oldLen = stringLength(ks, e);
+  // (the header: encoding, flags, lengths, ref)
   heap.log(e, O_KEY);
   if (vref !== 0) {
     const v = Heap.deref(vref);
@@ -201,26 +201,24 @@ export function resizeString(ks: Keyspace, db: number, e: number, newLen: number
     } else heap.log(v + keep, Math.max(0, Math.min(oldLen, writeEnd) - keep));
     dv.setUint32(e + O_VLEN, newLen, true);
     u8[e + O_ENC] = ENC_RAW;
-    dv.setUint16(e + O_FLAGS, 0, true);
+    u8[e + O_FLAGS] = 0;
     ks.modified(db, e);
     return e;
   }
-  const voff = e + O_KEY + klen;
-  if (O_KEY + klen + newLen <= heap.usable(e)) {
-    heap.log(voff + keep, Math.max(0, Math.min(heap.usable(e) - O_KEY - klen, writeEnd) - keep));
+  const voff = ks.keyOffset(e) + klen;
+  if (voff - e + newLen <= heap.usable(e)) {
+    heap.log(voff + keep, Math.max(0, Math.min(heap.usable(e) - (voff - e), writeEnd) - keep));
     dv.setUint32(e + O_VLEN, newLen, true);
     u8[e + O_ENC] = ENC_RAW;
-    dv.setUint16(e + O_FLAGS, 0, true);
+    u8[e + O_FLAGS] = 0;
     ks.modified(db, e);
     return e;
   }
   // Move the value out (or to a bigger inline entry): a new entry replaces the old one.
   const want = newLen <= INLINE_MAX ? newLen : newLen < 1 << 20 ? newLen * 2 : newLen + (1 << 20);
-  const ne = newString(ks, u8, e + O_KEY, klen, null, 0, newLen, ENC_RAW, want);
+  const ne = newString(ks, u8, ks.keyOffset(e), klen, null, 0, newLen, ENC_RAW, want, ks.expiry(e));
   heap.mem.copy(stringOffset(ks, ne), voff, Math.min(keep, oldLen));
-  heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
   heap.mem.copy(ne + O_LRU, e + O_LRU, 4);
-  heap.mem.copy(ne + O_CTIME, e + O_CTIME, 4);
   // the old entry's value was inline: it goes with the old entry
   ks.replaceEntry(db, e, ne, REASON.modified);
   return ne;
@@ -244,10 +242,10 @@ export function newZeroString(ks: Keyspace, db: number, key: Uint8Array, len: nu
  */
 export function unshareString(ks: Keyspace, e: number): void {
   const heap = ks.heap;
-  if (heap.mem.u8[e + O_ENC] === ENC_RAW && heap.dv.getUint16(e + O_FLAGS, true) === 0) return;
-  heap.log(e + O_ENC, 3);
+  if (heap.mem.u8[e + O_ENC] === ENC_RAW && heap.mem.u8[e + O_FLAGS] === 0) return;
+  heap.log(e + O_ENC, 2);
   heap.mem.u8[e + O_ENC] = ENC_RAW;
-  heap.dv.setUint16(e + O_FLAGS, 0, true);
+  heap.mem.u8[e + O_FLAGS] = 0;
 }
 
 /**
@@ -259,14 +257,13 @@ export function spliceStringCopy(ks: Keyspace, db: number, e: number, offset: nu
   const oldLen = stringLength(ks, e);
   const newLen = Math.max(oldLen, offset + val.length);
   const klen = ks.keyLength(e);
-  const ne = newString(ks, heap.mem.u8, e + O_KEY, klen, null, 0, newLen, ENC_RAW, newLen);
+  const ne = newString(ks, heap.mem.u8, ks.keyOffset(e), klen, null, 0, newLen, ENC_RAW, newLen, ks.expiry(e));
   const src = stringOffset(ks, e);
   const dst = stringOffset(ks, ne);
   heap.mem.copy(dst, src, Math.min(offset, oldLen));
   if (offset > oldLen) heap.mem.fill(dst + oldLen, offset - oldLen, 0);
   heap.mem.write(dst + offset, val);
   if (offset + val.length < oldLen) heap.mem.copy(dst + offset + val.length, src + offset + val.length, oldLen - offset - val.length);
-  heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
   heap.mem.copy(ne + O_LRU, e + O_LRU, 4);
   ks.replaceEntry(db, e, ne, REASON.modified);
   return ne;

@@ -9,7 +9,7 @@
  */
 import { REASON } from '../../keyspace/changes.js';
 import { ReplyError, WrongTypeError, type Keyspace } from '../../keyspace/keyspace.js';
-import { OBJ_SET, OBJ_ZSET, O_EXPIRE, O_LRU } from '../../keyspace/object.js';
+import { OBJ_SET, OBJ_ZSET } from '../../keyspace/object.js';
 import { formatDouble, parseRedisDouble } from '../../protocol/float.js';
 import { str2ll } from '../../protocol/numbers.js';
 import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor, parseScanOptions } from '../../commands/args.js';
@@ -282,9 +282,7 @@ function zaddBulk(ctx: CommandContext, argv: Buffer[], e: number, scoreidx: numb
     if (e === 0) k.addEntry(db, ne, REASON.added);
     else {
       // the key keeps its TTL and access metadata (the value changed, not the key)
-      k.heap.mem.copy(ne + O_EXPIRE, e + O_EXPIRE, 8);
-      k.heap.mem.copy(ne + O_LRU, e + O_LRU, 4);
-      k.replaceEntry(db, e, ne, REASON.modified);
+      k.replaceEntry(db, e, k.keepKeyMeta(e, ne), REASON.modified);
     }
   }
   if (incr) {
