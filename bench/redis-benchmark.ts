@@ -2,14 +2,16 @@
  * shmkv-server against redis-server with redis-benchmark.
  *
  *   node dist/bench/redis-benchmark.js [--rounds 3] [--n 200000] [--clients 50]
- *        [--tests set,get,incr,mset] [--pipelines 1,16] [--data-size 3]
+ *        [--tests set,get,incr,mset] [--pipelines 1,16] [--data-size 3] [--preload 10000000]
  *   node dist/bench/redis-benchmark.js --restart [--keys 1000000] [--value-size 100]
  *
  * Throughput mode: both servers on free ports, pinned to CPU 0 (taskset, when present),
  * redis-benchmark pinned to CPU 1; for each round, pipeline depth and test, `FLUSHALL`
  * then `redis-benchmark -t <test> -n N -c C -r 100000 -d D -q --csv -P p` on each server,
  * which goes first alternating test by test (so every test measures inserts into an empty
- * keyspace, as a user's first run does); prints the median ops/s of each, the ratio
+ * keyspace, as a user's first run does). With `--preload N` both servers are loaded
+ * first with N keys named as redis-benchmark names them (key:000000000042, values of the
+ * data size), there is no FLUSHALL, and `-r N`: the tests run against a big keyspace. It prints the median ops/s of each, the ratio
  * shmkv/redis per test and the geometric mean of the ratios per depth. Restart mode: loads the keys into both, prints used_memory per key of
  * each, then measures the time from
  * process start to "serving all keys" after a restart: redis-server from its RDB (SAVE
@@ -37,11 +39,12 @@ interface Opts {
   keys: number;
   valueSize: number;
   dataSize: number;
+  preload: number;
 }
 
 function parseArgs(): Opts {
   const a = process.argv.slice(2);
-  const o: Opts = { rounds: 3, n: 200000, clients: 50, tests: 'set,get,incr,mset', pipelines: [1, 16], restart: false, keys: 1_000_000, valueSize: 100, dataSize: 3 };
+  const o: Opts = { rounds: 3, n: 200000, clients: 50, tests: 'set,get,incr,mset', pipelines: [1, 16], restart: false, keys: 1_000_000, valueSize: 100, dataSize: 3, preload: 0 };
   for (let i = 0; i < a.length; i++) {
     const v = a[i + 1];
     switch (a[i]) {
@@ -75,6 +78,10 @@ function parseArgs(): Opts {
         break;
       case '--value-size':
         o.valueSize = Number(v);
+        i++;
+        break;
+      case '--preload':
+        o.preload = Number(v);
         i++;
         break;
       case '--restart':
@@ -145,7 +152,8 @@ async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> 
 
 /** Run redis-benchmark once; returns ops/s per test name (upper case, as redis-benchmark prints). */
 function benchmark(port: number, o: Opts, pipeline: number, tests = o.tests): Map<string, number> {
-  const [c, a] = pinned(1, 'redis-benchmark', ['-p', String(port), '-t', tests, '-n', String(o.n), '-c', String(o.clients), '-r', '100000', '-d', String(o.dataSize), '-P', String(pipeline), '-q', '--csv']);
+  const range = o.preload > 0 ? o.preload : 100000;
+  const [c, a] = pinned(1, 'redis-benchmark', ['-p', String(port), '-t', tests, '-n', String(o.n), '-c', String(o.clients), '-r', String(range), '-d', String(o.dataSize), '-P', String(pipeline), '-q', '--csv']);
   const r = spawnSync(c, a, { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
   const out = new Map<string, number>();
@@ -172,7 +180,18 @@ async function throughput(o: Opts): Promise<void> {
   const redis = await startRedis(await freePort(), dir);
   const shmkv = await startShmkv(await freePort(), segment);
   console.log(`redis-server on ${redis.port}, shmkv-server on ${shmkv.port} (segment ${segment}); taskset: ${haveTaskset ? 'servers on CPU 0, redis-benchmark on CPU 1' : 'not used'}`);
-  console.log(`redis-benchmark -t {${o.tests}} -n ${o.n} -c ${o.clients} -r 100000 -d ${o.dataSize} -P {${o.pipelines.join(',')}}, FLUSHALL before each, ${o.rounds} rounds, medians\n`);
+  if (o.preload > 0) {
+    for (const srv of [redis, shmkv]) {
+      const base = await usedMemory(srv.port);
+      const t0 = performance.now();
+      await load(srv.port, o.preload, o.dataSize, true);
+      const per = ((await usedMemory(srv.port)) - base) / o.preload;
+      console.log(`${srv === redis ? 'redis' : 'shmkv'}: ${o.preload} keys loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s, used_memory ${per.toFixed(1)} B per key`);
+    }
+  }
+  const range = o.preload > 0 ? o.preload : 100000;
+  const flush = o.preload > 0 ? `${o.preload} keys loaded first, no FLUSHALL` : 'FLUSHALL before each';
+  console.log(`redis-benchmark -t {${o.tests}} -n ${o.n} -c ${o.clients} -r ${range} -d ${o.dataSize} -P {${o.pipelines.join(',')}}, ${flush}, ${o.rounds} rounds, medians\n`);
   // results[pipeline][test][server] = ops/s per round
   const results = new Map<number, Map<string, { redis: number[]; shmkv: number[] }>>();
   const tests = o.tests.split(',');
@@ -185,7 +204,7 @@ async function throughput(o: Opts): Promise<void> {
             ['shmkv', shmkv],
           ] as const;
           for (const [name, srv] of (round + ti) % 2 === 0 ? servers : [...servers].reverse()) {
-            await flushall(srv.port);
+            if (o.preload === 0) await flushall(srv.port);
             const r = benchmark(srv.port, o, p, tests[ti]);
             const byTest = results.get(p) ?? new Map();
             results.set(p, byTest);
@@ -235,8 +254,8 @@ async function flushall(port: number): Promise<void> {
   }
 }
 
-/** Pipelined SETs of `keys` keys with values of `size` bytes. */
-async function load(port: number, keys: number, size: number): Promise<void> {
+/** Pipelined SETs of `keys` keys with values of `size` bytes (keys named as redis-benchmark's -r names them when `padded`). */
+async function load(port: number, keys: number, size: number, padded = false): Promise<void> {
   const c = await RawClient.connect(port);
   const value = 'x'.repeat(size);
   const batch = 10000;
@@ -244,7 +263,7 @@ async function load(port: number, keys: number, size: number): Promise<void> {
     const parts: string[] = [];
     const n = Math.min(batch, keys - i);
     for (let j = 0; j < n; j++) {
-      const k = `key:${i + j}`;
+      const k = padded ? `key:${String(i + j).padStart(12, '0')}` : `key:${i + j}`;
       parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${size}\r\n${value}\r\n`);
     }
     c.sendRaw(parts.join(''));
