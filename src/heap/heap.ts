@@ -18,6 +18,7 @@ import {
   PAGE,
   PREV_INUSE,
   PUNCHED,
+  AGED,
   ROOT_COUNT,
   SMALL_BIN_LIMIT,
   UNDO_INITIAL,
@@ -102,6 +103,8 @@ export class Heap {
   private backedLo = 0;
   private backedHi = 0;
   private backedEpoch = -1;
+  /** H.top at this process's previous trim (Infinity before its first): see trim. */
+  private lastTrimTop = Infinity;
   /** Operations of dead writers this process rolled back. */
   recovered = 0;
 
@@ -712,17 +715,25 @@ export class Heap {
    * the interior pages of large free chunks. Runs as its own operation (lock held),
    * and truncates only after committing, so a rollback never needs pages it gave away.
    * Returns bytes given back.
+   *
+   * Only memory that was already free at this process's previous trim goes (`aged`:
+   * pass false to give back everything free now): see AGED. The tail shrinks to above
+   * the higher of top now and top at the previous trim.
    */
-  trim(opts: { keepTop?: number; punchMin?: number } = {}): number {
+  trim(opts: { keepTop?: number; punchMin?: number; aged?: boolean } = {}): number {
     const keepTop = opts.keepTop ?? 4 * MIB;
     const punchMin = opts.punchMin ?? 64 * 1024;
+    const aged = opts.aged ?? true;
     let shrinkTo = 0;
     const holes: [number, number][] = [];
     this.atomically(() => {
       const top = this.hget(H.top);
       const end = this.hget(H.arenaEnd);
-      if (end - top > keepTop * 2) {
-        shrinkTo = pageUp(top + keepTop);
+      // (a process's first trim has no earlier top: it shrinks nothing)
+      const floor = aged ? Math.max(top, this.lastTrimTop) : top;
+      this.lastTrimTop = top;
+      if (end - floor > keepTop * 2) {
+        shrinkTo = pageUp(floor + keepTop);
         this.hset(H.arenaEnd, shrinkTo);
         if (this.topDirtyEnd() > shrinkTo) this.hset(H.topDirtyEnd, shrinkTo);
       }
@@ -735,7 +746,12 @@ export class Heap {
           const hi = pageDown(c + this.size(c) * GRANULE - 8);
           if (hi - lo < punchMin / 2) continue;
           this.undo.log(c + 4, 4);
-          this.dv.setUint32(c + 4, f | PUNCHED, true);
+          if (aged && (f & AGED) === 0) {
+            // free now, maybe only for a moment: punched at the next trim if still free
+            this.dv.setUint32(c + 4, f | AGED, true);
+            continue;
+          }
+          this.dv.setUint32(c + 4, (f | PUNCHED) & ~AGED, true);
           this.hadd(H.punchedBytes, hi - lo);
           holes.push([lo, hi - lo]);
         }

@@ -12,7 +12,7 @@
  * Arena chunks (all offsets and sizes multiples of GRANULE = 16 bytes):
  *
  *   chunk + 0   u32  size in granules (whole chunk, header included)
- *   chunk + 4   u32  flags: INUSE | PREV_INUSE | PUNCHED, and CHUNK_TAG in bits 8..15
+ *   chunk + 4   u32  flags: INUSE | PREV_INUSE | PUNCHED | AGED, and CHUNK_TAG in bits 8..15
  *   chunk + 8   payload (in-use chunk) — a "ref" to it is chunk / 16, a u32, so refs
  *               address 64 GiB; 0 is the null ref (offset 0 is the segment header)
  *   free chunk: +8 u32 next ref, +12 u32 prev ref (bin list), and a footer in its
@@ -42,6 +42,14 @@ export const MAX_ADDRESSABLE = 2 ** 32 * GRANULE;
 export const INUSE = 1;
 export const PREV_INUSE = 2;
 export const PUNCHED = 4;
+/**
+ * A free chunk that a trim has already seen free (set by trim, dropped whenever the chunk
+ * is split or merged): the next trim may punch it. Memory is given back only after it has
+ * stayed free from one trim to the next, so a flush followed at once by a refill reuses
+ * its memory without system calls, and a reader without the lock that follows a stale
+ * pointer into memory freed a moment ago reads pages that are still there.
+ */
+export const AGED = 8;
 export const CHUNK_TAG = 0xc5;
 export const FOOTER_TAG = 0xf007c5c5;
 export const RECORD_TAG = 0x5ec0de01;

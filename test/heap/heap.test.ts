@@ -118,7 +118,7 @@ test('trim shrinks the tail and punches free runs; punched memory is backed agai
   heap.atomically(() => {
     for (let i = 0; i < 40; i += 2) heap.free(ptrs[i]!);
   });
-  const given = heap.trim();
+  const given = heap.trim({ aged: false });
   assert.ok(given > 0, 'punched something');
   assert.ok(backing.backedBytes < big);
   assertClean(heap);
@@ -133,9 +133,57 @@ test('trim shrinks the tail and punches free runs; punched memory is backed agai
   heap.atomically(() => {
     for (let i = 1; i < 40; i += 2) heap.free(ptrs[i]!);
   });
-  heap.trim();
+  heap.trim({ aged: false });
   assertClean(heap);
   assert.ok(backing.committed() < heap.arenaStart + 64 * 1024 * 1024);
+});
+
+test('trim gives back only memory that stayed free from one trim to the next; a refill in between makes no system call', () => {
+  const { heap, backing } = fresh();
+  let reserves = 0;
+  const reserve = backing.reserve.bind(backing);
+  backing.reserve = (off: number, len: number) => {
+    reserves++;
+    reserve(off, len);
+  };
+  const ptrs: number[] = [];
+  let keep = 0;
+  heap.atomically(() => {
+    for (let i = 0; i < 16; i++) ptrs.push(heap.alloc(512 * 1024));
+    keep = heap.alloc(64); // keeps the freed run out of top
+  });
+  const full = backing.backedBytes;
+  // the first trim of a process only notes what is free (and where top is)
+  assert.equal(heap.trim(), 0);
+  heap.atomically(() => {
+    for (const p of ptrs) heap.free(p);
+  });
+  assert.equal(heap.trim(), 0, 'freed since the last trim: kept');
+  assert.equal(backing.backedBytes, full);
+  // a refill before the next trim: the same memory, no reservation, nothing to punch after it
+  heap.atomically(() => {
+    ptrs.length = 0;
+    for (let i = 0; i < 16; i++) ptrs.push(heap.alloc(512 * 1024));
+  });
+  assert.equal(reserves, 0);
+  assert.equal(heap.trim(), 0);
+  assertClean(heap);
+  // freed and left free across two trims: given back at the second
+  heap.atomically(() => {
+    for (const p of ptrs) heap.free(p);
+  });
+  assert.equal(heap.trim(), 0);
+  assert.ok(heap.trim() > 0, 'punched at the second trim');
+  assert.ok(backing.backedBytes < full / 2, `backed ${backing.backedBytes} of ${full}`);
+  assertClean(heap);
+  heap.atomically(() => heap.free(keep));
+  // the tail: top fell, but shrinks only to above where top was at the previous trim
+  const before = backing.committed();
+  heap.trim();
+  assert.equal(backing.committed(), before, 'top fell since the last trim: the tail stays');
+  heap.trim();
+  assert.ok(backing.committed() < before, 'and goes at the next');
+  assertClean(heap);
 });
 
 test('small allocations from punched memory share a reservation, and a later punch is noticed', () => {
@@ -155,7 +203,7 @@ test('small allocations from punched memory share a reservation, and a later pun
   heap.atomically(() => {
     for (const p of ptrs) heap.free(p);
   });
-  assert.ok(heap.trim() > 0, 'punched the free run');
+  assert.ok(heap.trim({ aged: false }) > 0, 'punched the free run');
   const smallAllocs = () => {
     reserves = 0;
     const small: number[] = [];
@@ -178,7 +226,7 @@ test('small allocations from punched memory share a reservation, and a later pun
   // The run (still marked punched) taken whole and freed again is an ordinary free chunk:
   // the next trim punches it, pages this process had backed ahead included.
   heap.atomically(() => heap.free(heap.alloc(heap.stats().largestFree - 8)));
-  assert.ok(heap.trim() > 0, 'punched the run again');
+  assert.ok(heap.trim({ aged: false }) > 0, 'punched the run again');
   smallAllocs();
   heap.atomically(() => heap.free(keep));
   assertClean(heap);
