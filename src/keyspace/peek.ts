@@ -38,7 +38,7 @@ import { hashBytes } from '../structs/hash.js';
 import { lruClock, touchedStamp } from './access.js';
 import { C_HITS, C_MISSES } from './counters.js';
 import type { Keyspace } from './keyspace.js';
-import { O_KEY, O_KLEN, O_LRU, keyAt } from './object.js';
+import { O_KEY, O_KEY_EXPIRE, O_KLEN, O_LRU, keyAt } from './object.js';
 
 /**
  * Accesses queued before the next lock must be taken: few enough that the entries are still
@@ -120,7 +120,9 @@ export class Peek {
       if (ks.missHook !== null && ks.keyMissWanted()) return this.declineFind();
     } else {
       e = Heap.deref(r);
-      const at = ks.expireAt(e);
+      // (the expiry field ends at e + 28: past the limit, the entry cannot have had one
+      // when eq read its key, and a change since then fails the version check)
+      const at = e + O_KEY_EXPIRE <= this.limit ? ks.expireAt(e) : 0;
       // an expired key is deleted on the way (a write), unless this read raced one
       if (at !== 0 && at <= ks.now) return this.declineFind();
     }
