@@ -8,6 +8,7 @@ import { typeName, valueType } from '../keyspace/valuetypes.js';
 import { compileGlob } from '../util/glob.js';
 import { replyHelp } from './reply.js';
 import { ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi, parseCursor } from './args.js';
+import { headerReadFast } from './read_fast.js';
 import type { CommandContext, CommandDef } from './types.js';
 
 const ERR_NO_SUCH_KEY = 'ERR no such key';
@@ -188,11 +189,20 @@ function expireGeneric(ctx: CommandContext, argv: Buffer[], basetime: number, se
 function ttlGeneric(ctx: CommandContext, argv: Buffer[], ms: boolean, absolute: boolean): void {
   const k = ctx.ks;
   const e = k.lookupRead(ctx.session.db, argv[1]!, false);
+  replyTtl(ctx, e, e === 0 ? 0n : k.expireAtExact(e), ms, absolute);
+}
+
+/** TTL and its kin without the lock (src/commands/read_fast.ts). */
+function ttlFast(ms: boolean, absolute: boolean) {
+  return headerReadFast(-1, false, (ctx, e) => replyTtl(ctx, e, e === 0 ? 0n : ctx.ks.peek.expireAtExact(e), ms, absolute));
+}
+
+/** The reply of TTL, PTTL, EXPIRETIME, PEXPIRETIME for entry e (0: none) expiring at `at` (0n: never). */
+function replyTtl(ctx: CommandContext, e: number, at: bigint, ms: boolean, absolute: boolean): void {
   if (e === 0) return ctx.reply.integer(-2);
-  if (k.expireAt(e) === 0) return ctx.reply.integer(-1);
-  const at = k.expireAtExact(e);
+  if (at === 0n) return ctx.reply.integer(-1);
   if (absolute) return ctx.reply.integer(ms ? at : at / 1000n);
-  let ttl = at - BigInt(k.now);
+  let ttl = at - BigInt(ctx.ks.now);
   if (ttl < 0n) ttl = 0n;
   ctx.reply.integer(ms ? ttl : (ttl + 500n) / 1000n);
 }
@@ -417,6 +427,7 @@ export const commands: CommandDef[] = [
   {
     name: 'type',
     handler: type,
+    readFast: headerReadFast(-1, false, (ctx, e) => ctx.reply.simple(e === 0 ? 'none' : (typeName(ctx.ks.type(e)) ?? 'none'))),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,
@@ -664,6 +675,7 @@ export const commands: CommandDef[] = [
   {
     name: 'ttl',
     handler: ttl,
+    readFast: ttlFast(false, false),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,
@@ -680,6 +692,7 @@ export const commands: CommandDef[] = [
   {
     name: 'pttl',
     handler: pttl,
+    readFast: ttlFast(true, false),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,
@@ -696,6 +709,7 @@ export const commands: CommandDef[] = [
   {
     name: 'expiretime',
     handler: expiretime,
+    readFast: ttlFast(false, true),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,
@@ -710,6 +724,7 @@ export const commands: CommandDef[] = [
   {
     name: 'pexpiretime',
     handler: pexpiretime,
+    readFast: ttlFast(true, true),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,

@@ -148,6 +148,11 @@ export class Peek {
     return this.limit;
   }
 
+  /** Entry e's expiry (ms since the epoch, 0n for none), its field read only under the limit (see find). */
+  expireAtExact(e: number): bigint {
+    return e + O_KEY_EXPIRE <= this.limit ? this.ks.expireAtExact(e) : 0n;
+  }
+
   /** Whether the open read may copy [off, off+len) out: in bounds, and not too long. */
   range(off: number, len: number): boolean {
     return off >= this.ks.heap.arenaStart && len <= PEEK_VALUE_MAX && off + len <= this.limit;

@@ -154,6 +154,48 @@ test('HGET is answered without the lock, from a listpack and from a hashtable', 
   assert.equal(p.answered, answered + 13);
 });
 
+test('TYPE, TTL and its kin, STRLEN and the collection lengths are answered without the lock, as the lock would answer', () => {
+  kv.flushall();
+  kv.set('s', 'hello');
+  kv.call('SET', 't', 'v', 'PX', '100000');
+  kv.call('PEXPIREAT', 'far', '9223372036854770000');
+  kv.set('far', 'x');
+  kv.call('PEXPIREAT', 'far', '9223372036854770000');
+  kv.call('RPUSH', 'l', 'a', 'b', 'c');
+  kv.call('HSET', 'h', 'a', '1', 'b', '2');
+  kv.call('SADD', 'st', '1', '2', '3', '4');
+  kv.call('ZADD', 'z', '1', 'a');
+  const cmds: string[][] = [];
+  for (const key of ['s', 't', 'far', 'l', 'h', 'st', 'z', 'none']) {
+    for (const c of ['TYPE', 'TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME']) cmds.push([c, key]);
+  }
+  for (const [c, key] of [['STRLEN', 's'], ['STRLEN', 'none'], ['LLEN', 'l'], ['HLEN', 'h'], ['SCARD', 'st'], ['ZCARD', 'z'], ['ZCARD', 'none']]) cmds.push([c!, key!]);
+  const p = ks.peek;
+  const answered = p.answered;
+  const fast = cmds.map((c) => kv.call(c[0]!, ...c.slice(1)));
+  assert.equal(p.answered, answered + cmds.length);
+  // the same commands under the lock (inside MULTI: never without it)
+  const m = kv.multi();
+  for (const c of cmds) m.call(c[0]!, ...c.slice(1));
+  // (ioredis's shape: [error, reply] per command)
+  const locked = (m.exec() as [unknown, unknown][]).map((r) => r[1]);
+  assert.equal(p.answered, answered + cmds.length);
+  // (a TTL may have moved on by a millisecond between the two)
+  const int = /^-?\d+$/;
+  const near = (a: unknown, b: unknown) => {
+    if (!int.test(String(a)) || !int.test(String(b))) return a === b;
+    const d = BigInt(String(a)) - BigInt(String(b));
+    return d >= -5n && d <= 5n;
+  };
+  cmds.forEach((c, i) => assert.ok(near(fast[i], locked[i]), `${c.join(' ')}: ${String(fast[i])} without the lock, ${String(locked[i])} with it`));
+  assert.equal(kv.call('PEXPIRETIME', 'far'), '9223372036854770000');
+  assert.equal(kv.call('TYPE', 'z'), 'zset');
+  assert.equal(kv.call('LLEN', 'l'), 3);
+  // another type's length is WRONGTYPE, from the handler
+  assert.throws(() => kv.call('LLEN', 's'), /WRONGTYPE/);
+  assert.throws(() => kv.call('STRLEN', 'l'), /WRONGTYPE/);
+});
+
 test('accesses of reads without the lock reach the entries at the next lock', () => {
   kv.flushall();
   kv.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');

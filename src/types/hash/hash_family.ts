@@ -9,6 +9,7 @@ import { OBJ_HASH } from '../../keyspace/object.js';
 import { REASON } from '../../keyspace/changes.js';
 import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
 import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, INT64_MAX, INT64_MIN, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor, parseScanOptions } from '../../commands/args.js';
+import { headerReadFast, replyLength } from '../../commands/read_fast.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import { registerSortHashField } from '../../commands/sort_family.js';
 import {
@@ -475,6 +476,7 @@ export const commands: CommandDef[] = [
   {
     name: 'hlen',
     handler: hlen,
+    readFast: headerReadFast(OBJ_HASH, true, replyLength),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,

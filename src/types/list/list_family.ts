@@ -8,6 +8,7 @@ import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
 import { OBJ_LIST } from '../../keyspace/object.js';
 import { blockForKeys, canBlock, parseTimeout } from '../../commands/blocking.js';
 import { ERR_NOT_INT, ERR_SYNTAX, argInt64, eqi } from '../../commands/args.js';
+import { headerReadFast, replyLength } from '../../commands/read_fast.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import { registerSortSource, registerSortStore } from '../../commands/sort_family.js';
 import { REASON } from '../../keyspace/changes.js';
@@ -581,6 +582,7 @@ export const commands: CommandDef[] = [
   {
     name: 'llen',
     handler: llen,
+    readFast: headerReadFast(OBJ_LIST, true, replyLength),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,

@@ -11,6 +11,7 @@ import { ReplyError, WrongTypeError } from '../../keyspace/keyspace.js';
 import { OBJ_SET } from '../../keyspace/object.js';
 import { str2ll } from '../../protocol/numbers.js';
 import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor, parseScanOptions } from '../../commands/args.js';
+import { headerReadFast, replyLength } from '../../commands/read_fast.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import { registerSortSource } from '../../commands/sort_family.js';
 import {
@@ -536,6 +537,7 @@ export const commands: CommandDef[] = [
   {
     name: 'scard',
     handler: scard,
+    readFast: headerReadFast(OBJ_SET, true, replyLength),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,

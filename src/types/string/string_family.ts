@@ -9,6 +9,7 @@ import { OBJ_STRING } from '../../keyspace/object.js';
 import { REASON } from '../../keyspace/changes.js';
 import { ReplyError, WrongTypeError, type Expiry } from '../../keyspace/keyspace.js';
 import { ERR_NOT_INT, ERR_SYNTAX, INT64_MAX, INT64_MIN, argInt64, eqi } from '../../commands/args.js';
+import { headerReadFast, replyLength } from '../../commands/read_fast.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import {
   ENC_EMBSTR,
@@ -873,6 +874,7 @@ export const commands: CommandDef[] = [
   {
     name: 'strlen',
     handler: strlen,
+    readFast: headerReadFast(OBJ_STRING, true, replyLength),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,

@@ -14,6 +14,7 @@ import { formatDouble, parseRedisDouble } from '../../protocol/float.js';
 import { str2ll } from '../../protocol/numbers.js';
 import { ERR_NOT_INT, ERR_RANDOM_COUNT, ERR_SYNTAX, MAX_RANDOM_REPLY, argInt64, eqi, parseCursor, parseScanOptions } from '../../commands/args.js';
 import { blockForKeys, parseTimeout } from '../../commands/blocking.js';
+import { headerReadFast, replyLength } from '../../commands/read_fast.js';
 import type { CommandContext, CommandDef } from '../../commands/types.js';
 import { registerSortSource } from '../../commands/sort_family.js';
 import { setForEachUntil, setIsMember, setSize } from '../set/storage.js';
@@ -1009,6 +1010,7 @@ export const commands: CommandDef[] = [
   {
     name: 'zcard',
     handler: zcard,
+    readFast: headerReadFast(OBJ_ZSET, true, replyLength),
     arity: 2,
     flags: ['readonly', 'fast'],
     firstKey: 1,
