@@ -138,20 +138,29 @@ test('trim shrinks the tail and punches free runs; punched memory is backed agai
   assert.ok(backing.committed() < heap.arenaStart + 64 * 1024 * 1024);
 });
 
-test('trim gives back only memory that stayed free from one trim to the next; a refill in between makes no system call', () => {
+/**
+ * A heap whose backing counts its reserve() calls, with `n` chunks of `size` bytes in use
+ * and a small chunk after them that keeps them out of top once they are freed.
+ */
+function withRun(n: number, size: number) {
   const { heap, backing } = fresh();
-  let reserves = 0;
+  const counted = { reserves: 0 };
   const reserve = backing.reserve.bind(backing);
   backing.reserve = (off: number, len: number) => {
-    reserves++;
+    counted.reserves++;
     reserve(off, len);
   };
   const ptrs: number[] = [];
   let keep = 0;
   heap.atomically(() => {
-    for (let i = 0; i < 16; i++) ptrs.push(heap.alloc(512 * 1024));
-    keep = heap.alloc(64); // keeps the freed run out of top
+    for (let i = 0; i < n; i++) ptrs.push(heap.alloc(size));
+    keep = heap.alloc(64);
   });
+  return { heap, backing, counted, ptrs, keep };
+}
+
+test('trim gives back only memory that stayed free from one trim to the next; a refill in between makes no system call', () => {
+  const { heap, backing, counted, ptrs, keep } = withRun(16, 512 * 1024);
   const full = backing.backedBytes;
   // the first trim of a process only notes what is free (and where top is)
   assert.equal(heap.trim(), 0);
@@ -165,7 +174,7 @@ test('trim gives back only memory that stayed free from one trim to the next; a 
     ptrs.length = 0;
     for (let i = 0; i < 16; i++) ptrs.push(heap.alloc(512 * 1024));
   });
-  assert.equal(reserves, 0);
+  assert.equal(counted.reserves, 0);
   assert.equal(heap.trim(), 0);
   assertClean(heap);
   // freed and left free across two trims: given back at the second
@@ -187,25 +196,13 @@ test('trim gives back only memory that stayed free from one trim to the next; a 
 });
 
 test('small allocations from punched memory share a reservation, and a later punch is noticed', () => {
-  const { heap, backing } = fresh();
-  let reserves = 0;
-  const reserve = backing.reserve.bind(backing);
-  backing.reserve = (off: number, len: number) => {
-    reserves++;
-    reserve(off, len);
-  };
-  const ptrs: number[] = [];
-  let keep = 0;
-  heap.atomically(() => {
-    for (let i = 0; i < 8; i++) ptrs.push(heap.alloc(1024 * 1024));
-    keep = heap.alloc(64); // keeps the freed run out of top
-  });
+  const { heap, backing, counted, ptrs, keep } = withRun(8, 1024 * 1024);
   heap.atomically(() => {
     for (const p of ptrs) heap.free(p);
   });
   assert.ok(heap.trim({ aged: false }) > 0, 'punched the free run');
   const smallAllocs = () => {
-    reserves = 0;
+    counted.reserves = 0;
     const small: number[] = [];
     heap.atomically(() => {
       for (let i = 0; i < 2000; i++) {
@@ -216,7 +213,7 @@ test('small allocations from punched memory share a reservation, and a later pun
       }
     });
     // one system call per 256 KiB ahead, not one per allocation
-    assert.ok(reserves < 10, `${reserves} reservations for 2000 small allocations`);
+    assert.ok(counted.reserves < 10, `${counted.reserves} reservations for 2000 small allocations`);
     assertClean(heap);
     heap.atomically(() => {
       for (const p of small) heap.free(p);
