@@ -199,10 +199,17 @@ function writeEntry(heap: Heap, at: number, buf: Uint8Array, start: number, len:
 }
 
 /**
- * Make room for `grow` bytes at `at` (an entry offset, or p + used to append), moving the
- * tail; the chunk grows with slack when it must. Returns [new p, new at].
+ * Where the last openGap() / insertAt() put its gap or entry: a second result passed
+ * through module state, so the hot push paths build no [p, at] tuple per call.
  */
-function openGap(heap: Heap, p: number, at: number, grow: number): [number, number] {
+let gapAt = 0;
+
+/**
+ * Make room for `grow` bytes at `at` (an entry offset, or p + used to append), moving the
+ * tail; the chunk grows with slack when it must. Returns the new p; the gap's offset is
+ * left in gapAt.
+ */
+function openGap(heap: Heap, p: number, at: number, grow: number): number {
   const used = lpUsed(heap, p);
   const rel = at - p;
   const need = used + grow;
@@ -212,7 +219,8 @@ function openGap(heap: Heap, p: number, at: number, grow: number): [number, numb
       // a fresh chunk: nothing in it needs the undo log
       heap.mem.copy(q + rel + grow, q + rel, used - rel);
       heap.dv.setUint32(q + L_USED, need, true);
-      return [q, q + rel];
+      gapAt = q + rel;
+      return q;
     }
   }
   heap.log(p, LP_HDR);
@@ -222,7 +230,17 @@ function openGap(heap: Heap, p: number, at: number, grow: number): [number, numb
   heap.log(at, used - rel + grow);
   heap.mem.copy(at + grow, at, used - rel);
   heap.dv.setUint32(p + L_USED, need, true);
-  return [p, at];
+  gapAt = at;
+  return p;
+}
+
+/** lpInsert without the tuple: returns the listpack, the new entry's offset is left in gapAt. */
+function insertAt(heap: Heap, p: number, at: number, buf: Uint8Array, start: number, len: number): number {
+  if (len > LP_MAX_ENTRY) throw new RangeError('listpack entry too long');
+  const q = openGap(heap, p, at === 0 ? p + lpUsed(heap, p) : at, lpEntrySize(len));
+  writeEntry(heap, gapAt, buf, start, len);
+  heap.dv.setUint32(q + L_COUNT, heap.dv.getUint32(q + L_COUNT, true) + 1, true);
+  return q;
 }
 
 /**
@@ -230,21 +248,18 @@ function openGap(heap: Heap, p: number, at: number, grow: number): [number, numb
  * [listpack offset (moved when it grew), offset of the new entry].
  */
 export function lpInsert(heap: Heap, p: number, at: number, buf: Uint8Array, start = 0, len = buf.length - start): [number, number] {
-  if (len > LP_MAX_ENTRY) throw new RangeError('listpack entry too long');
-  const [q, pos] = openGap(heap, p, at === 0 ? p + lpUsed(heap, p) : at, lpEntrySize(len));
-  writeEntry(heap, pos, buf, start, len);
-  heap.dv.setUint32(q + L_COUNT, heap.dv.getUint32(q + L_COUNT, true) + 1, true);
-  return [q, pos];
+  const q = insertAt(heap, p, at, buf, start, len);
+  return [q, gapAt];
 }
 
 /** Append an entry; returns the (possibly moved) listpack. */
 export function lpAppend(heap: Heap, p: number, buf: Uint8Array, start = 0, len = buf.length - start): number {
-  return lpInsert(heap, p, 0, buf, start, len)[0];
+  return insertAt(heap, p, 0, buf, start, len);
 }
 
 /** Prepend an entry; returns the (possibly moved) listpack. */
 export function lpPrepend(heap: Heap, p: number, buf: Uint8Array, start = 0, len = buf.length - start): number {
-  return lpInsert(heap, p, lpFirst(heap, p), buf, start, len)[0];
+  return insertAt(heap, p, lpFirst(heap, p), buf, start, len);
 }
 
 /**
@@ -283,8 +298,8 @@ export function lpReplace(heap: Heap, p: number, at: number, buf: Uint8Array, st
   }
   if (size > old) {
     // grow the gap after the old entry's start by the difference, then overwrite
-    const [q, pos] = openGap(heap, p, at + old, size - old);
-    const e = pos - old;
+    const q = openGap(heap, p, at + old, size - old);
+    const e = gapAt - old;
     if (q === p) heap.log(e, old);
     writeEntry(heap, e, buf, start, len);
     return [q, e];

@@ -71,7 +71,7 @@ function argWhere(arg: Uint8Array): Where {
 // ---------------------------------------------------------------- pushes and pops
 
 const push = (where: Where, onlyIfExists: boolean) => (ctx: CommandContext, argv: Buffer[]) => {
-  ctx.reply.integer(listPush(ctx.ks, ctx.session.db, argv[1]!, where, argv.slice(2), onlyIfExists));
+  ctx.reply.integer(listPush(ctx.ks, ctx.session.db, argv[1]!, where, argv, onlyIfExists, 2));
 };
 
 const pop = (where: Where) => (ctx: CommandContext, argv: Buffer[]) => {

@@ -225,27 +225,49 @@ export function locate(ks: Keyspace, e: number, index: number): ListPath {
 }
 
 /**
+ * The path locateEnd() returns: one object reused by every call (a push or pop at an end
+ * is the hot path, and a path of fresh arrays per element was most of its garbage). Valid
+ * until the next locateEnd(); its callers use it and drop it before they call again.
+ */
+const endPath: ListPath = { nodes: [], slots: [], lp: 0, off: 0 };
+
+/**
  * The path to the first (left) or last (right) listpack: slot 0 or the last slot at every
  * level, no counts read (what a push or a pop at an end needs; off is 0 at the left, the
- * listpack's count at the right).
+ * listpack's count at the right). The path is endPath: see there.
  */
 function locateEnd(ks: Keyspace, e: number, where: Where): ListPath {
   const heap = ks.heap;
   const dv = heap.dv;
   const root = rootOf(ks, e);
   const left = where === 'left';
-  if (!isTree(ks, e)) return { nodes: [], slots: [], lp: root, off: left ? 0 : lpCount(heap, root) };
-  const nodes: number[] = [];
-  const slots: number[] = [];
-  let t = root;
-  for (;;) {
-    const i = left ? 0 : tN(dv, t) - 1;
-    nodes.push(t);
-    slots.push(i);
-    const child = Heap.deref(sRef(dv, t, i));
-    if (tLevel(dv, t) === 0) return { nodes, slots, lp: child, off: left ? 0 : lpCount(heap, child) };
-    t = child;
+  const path = endPath;
+  // (promote() may have given the path arrays of its own: taken as they are)
+  const nodes = path.nodes;
+  const slots = path.slots;
+  let d = 0;
+  let lp = root;
+  if (isTree(ks, e)) {
+    let t = root;
+    for (;;) {
+      const i = left ? 0 : tN(dv, t) - 1;
+      nodes[d] = t;
+      slots[d] = i;
+      d++;
+      const child = Heap.deref(sRef(dv, t, i));
+      if (tLevel(dv, t) === 0) {
+        lp = child;
+        break;
+      }
+      t = child;
+    }
   }
+  // (setting an array's length is a runtime call: only when the depth changed)
+  if (nodes.length !== d) nodes.length = d;
+  if (slots.length !== d) slots.length = d;
+  path.lp = lp;
+  path.off = left ? 0 : lpCount(heap, lp);
+  return path;
 }
 
 /** Move a path to the next (dir 1) or previous (dir -1) listpack; returns it, or 0 at the end. */
@@ -736,17 +758,18 @@ function newList(ks: Keyspace, key: Uint8Array): number {
  * unless onlyIfExists. Returns the new length (0 when the key is absent and onlyIfExists).
  * Throws WRONGTYPE. The key's change goes through the seam (ks.addEntry / ks.modified).
  */
-export function listPush(ks: Keyspace, db: number, key: Uint8Array, where: Where, items: readonly Uint8Array[], onlyIfExists = false): number {
+export function listPush(ks: Keyspace, db: number, key: Uint8Array, where: Where, items: readonly Uint8Array[], onlyIfExists = false, from = 0): number {
+  // (items[from..]: the commands pass their argv, not a slice of it per call)
   let e = findList(ks, db, key);
   if (e === 0) {
-    if (onlyIfExists || items.length === 0) return 0;
+    if (onlyIfExists || items.length <= from) return 0;
     e = newList(ks, key);
-    for (const it of items) pushOne(ks, e, where, it);
+    for (let i = from; i < items.length; i++) pushOne(ks, e, where, items[i]!);
     ks.addEntry(db, e, REASON.added);
     return listLength(ks, e);
   }
-  for (const it of items) pushOne(ks, e, where, it);
-  if (items.length > 0) ks.modified(db, e, REASON.modified);
+  for (let i = from; i < items.length; i++) pushOne(ks, e, where, items[i]!);
+  if (items.length > from) ks.modified(db, e, REASON.modified);
   return listLength(ks, e);
 }
 
