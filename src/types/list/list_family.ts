@@ -24,6 +24,7 @@ import {
   listLength,
   listMove,
   listPop,
+  listPopOne,
   listItems,
   listPush,
   listRange,
@@ -90,9 +91,13 @@ const pop = (where: Where) => (ctx: CommandContext, argv: Buffer[]) => {
     ctx.reply.array(0);
     return;
   }
-  const items = listPop(ks, db, e, where, count);
-  if (hasCount) replyItems(ctx, items);
-  else ctx.reply.bulk(items[0]!);
+  if (!hasCount) {
+    // the element goes from shared memory into the reply (an error after it truncates the
+    // reply back to the command's start)
+    if (!listPopOne(ks, db, e, where, ctx.reply)) ctx.reply.nullBulk();
+    return;
+  }
+  replyItems(ctx, listPop(ks, db, e, where, count));
 };
 
 /**

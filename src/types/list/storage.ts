@@ -802,6 +802,41 @@ export function listPop(ks: Keyspace, db: number, e: number, where: Where, count
   return out;
 }
 
+/** Where listPopOne() puts the element it pops (a Reply: its bulkFrom copies the bytes at once). */
+export interface BytesSink {
+  bulkFrom(u8: Uint8Array, off: number, len: number): void;
+}
+
+/**
+ * LPOP / RPOP without a count: pop one element from an end of list entry e (a list:
+ * callers checked), handing its bytes to `sink` straight from shared memory before they are
+ * deleted: no Buffer and no array per pop. The key is deleted when the list empties.
+ * Returns false (and pops nothing) when the list is empty.
+ */
+export function listPopOne(ks: Keyspace, db: number, e: number, where: Where, sink: BytesSink): boolean {
+  const heap = ks.heap;
+  const len = listLength(ks, e);
+  if (len === 0) return false;
+  const path = locateEnd(ks, e, where);
+  const lp = path.lp;
+  const at = where === 'left' ? lpFirst(heap, lp) : lpLast(heap, lp);
+  const off = lpData(heap, at);
+  const n = lpLen(heap, at);
+  const mem = heap.mem;
+  if (off + n <= mem.u8Limit) sink.bulkFrom(mem.u8, off, n);
+  else sink.bulkFrom(mem.view(off, n), 0, n);
+  if (lpCount(heap, lp) === 1 && path.nodes.length > 0) {
+    heap.free(lp);
+    removeNode(ks, e, path, 1);
+  } else {
+    lpDelete(heap, lp, at, 1);
+    addCounts(heap, path, -1);
+  }
+  setLength(ks, e, len - 1);
+  settle(ks, db, e);
+  return true;
+}
+
 /**
  * LMOVE / RPOPLPUSH (and BLMOVE's serving side): pop one element from srcKey's `from` end
  * and push it at dstKey's `to` end. Returns the element, or null when srcKey is absent
