@@ -7,7 +7,10 @@
  * `list-max-listpack-size` items (positive: entries, capped at 8 KB like Redis's
  * SIZE_SAFETY_LIMIT; -1..-5: 4..64 KB of listpack bytes). An element of at least the
  * packed threshold (DEBUG QUICKLIST-PACKED-THRESHOLD, 1 GB by default) gets a node of its
- * own (Redis's plain node, here a one-entry listpack nothing else is added to).
+ * own (Redis's plain node, here a one-entry listpack nothing else is added to). A push or
+ * pop at the head of a node goes through its FRONT GAP (lpPushFront / lpDeleteFront): room
+ * before the first entry, so LPUSH/LPOP write and undo-log a header and one entry, not every
+ * entry of the node moved by one; fill rules count a node's bytes without it (lpBytes).
  *
  * A list of one node keeps it as its root (entry encoding ENC_SINGLE). Longer lists keep
  * their nodes in a COUNTED INDEX (ENC_TREE): a B+tree of tree nodes, each one chunk
@@ -40,6 +43,9 @@ import { listRdbStream } from './stream.js';
 import {
   LP_HDR,
   lpAppend,
+  lpBytes,
+  lpDeleteFront,
+  lpPushFront,
   lpCheck,
   lpCount,
   lpData,
@@ -113,7 +119,7 @@ function fits(bytes: number, count: number, fill: number): boolean {
 }
 
 function isPlain(heap: Heap, p: number): boolean {
-  return lpCount(heap, p) === 1 && lpLen(heap, p + LP_HDR) >= packedThreshold;
+  return lpCount(heap, p) === 1 && lpLen(heap, lpFirst(heap, p)) >= packedThreshold;
 }
 
 /** _quicklistNodeAllowInsert: may node p take one more element of `len` bytes? */
@@ -121,7 +127,8 @@ function allowInsert(heap: Heap, p: number, len: number, fill: number): boolean 
   const n = lpCount(heap, p);
   if (n === 0) return true;
   if (len >= packedThreshold || isPlain(heap, p)) return false;
-  return fits(lpUsed(heap, p) + lpEntrySize(len), n + 1, fill);
+  // (lpBytes: a front gap is not counted, so nodes hold what Redis's would)
+  return fits(lpBytes(heap, p) + lpEntrySize(len), n + 1, fill);
 }
 
 // ---------------------------------------------------------------- the counted index
@@ -471,7 +478,7 @@ function maybeMerge(ks: Keyspace, e: number, path: ListPath): void {
     if (isPlain(heap, b)) continue;
     const ca = lpCount(heap, a);
     const cb = lpCount(heap, b);
-    if (!fits(lpUsed(heap, a) + lpUsed(heap, b) - LP_HDR, ca + cb, fill)) continue;
+    if (!fits(lpBytes(heap, a) + lpBytes(heap, b) - LP_HDR, ca + cb, fill)) continue;
     const [first, second] = nb > s ? [a, b] : [b, a];
     const ats = lpEntryOffsets(heap, first, lpFirst(heap, first), lpCount(heap, first));
     lpEntryOffsets(heap, second, lpFirst(heap, second), lpCount(heap, second), ats);
@@ -504,7 +511,8 @@ function pushOne(ks: Keyspace, e: number, where: Where, item: Uint8Array): void 
   const len = listLength(ks, e);
   const path = locateEnd(ks, e, where);
   if (allowInsert(heap, path.lp, item.length, fillOf(ks))) {
-    const p = where === 'left' ? lpPrepend(heap, path.lp, item) : lpAppend(heap, path.lp, item);
+    // (at the head: into the node's front gap, not a move of every entry)
+    const p = where === 'left' ? lpPushFront(heap, path.lp, item) : lpAppend(heap, path.lp, item);
     setLp(ks, e, path, p);
     addCounts(heap, path, 1);
   } else insertNode(ks, e, path, where === 'right', lpFromItems(heap, [item]), 1);
@@ -604,7 +612,9 @@ function popRaw(ks: Keyspace, e: number, where: Where, count: number): Buffer[] 
       heap.free(lp);
       removeNode(ks, e, path, cnt);
     } else {
-      lpDelete(heap, lp, from, take);
+      // (at the head: the node's start moves past them, nothing else does)
+      if (where === 'left') lpDeleteFront(heap, lp, take);
+      else lpDelete(heap, lp, from, take);
       addCounts(heap, path, -take);
     }
     count -= take;
@@ -621,8 +631,9 @@ export function replaceAt(ks: Keyspace, e: number, index: number, item: Uint8Arr
   const lp = path.lp;
   const at = lpSeek(heap, lp, path.off);
   const n = lpCount(heap, lp);
-  const newBytes = lpUsed(heap, lp) - lpEntrySize(lpLen(heap, at)) + lpEntrySize(item.length);
-  if (n === 1 || (item.length < packedThreshold && !isPlain(heap, lp) && (newBytes <= lpUsed(heap, lp) || fits(newBytes, n, fillOf(ks))))) {
+  const bytes = lpBytes(heap, lp);
+  const newBytes = bytes - lpEntrySize(lpLen(heap, at)) + lpEntrySize(item.length);
+  if (n === 1 || (item.length < packedThreshold && !isPlain(heap, lp) && (newBytes <= bytes || fits(newBytes, n, fillOf(ks))))) {
     setLp(ks, e, path, lpReplace(heap, lp, at, item)[0]);
     return;
   }
@@ -829,7 +840,8 @@ export function listPopOne(ks: Keyspace, db: number, e: number, where: Where, si
     heap.free(lp);
     removeNode(ks, e, path, 1);
   } else {
-    lpDelete(heap, lp, at, 1);
+    if (where === 'left') lpDeleteFront(heap, lp, 1);
+    else lpDelete(heap, lp, at, 1);
     addCounts(heap, path, -1);
   }
   setLength(ks, e, len - 1);
@@ -1002,7 +1014,7 @@ export function listStats(ks: Keyspace, e: number): { nodes: number; bytes: numb
   walk(ks, e, (p) => {
     nodes++;
     // as Redis counts a listpack: 6 header bytes and an end byte (ours: 8 header bytes)
-    bytes += lpUsed(ks.heap, p) - LP_HDR + 7;
+    bytes += lpBytes(ks.heap, p) - LP_HDR + 7;
   }, () => {});
   const depth = isTree(ks, e) ? tLevel(ks.heap.dv, rootOf(ks, e)) + 1 : 0;
   return { nodes, bytes, depth };
@@ -1173,7 +1185,7 @@ export const listType: ValueType = {
     let total = 0;
     walk(ks, e, (p) => {
       nodes++;
-      const b = lpUsed(ks.heap, p) - LP_HDR + 7;
+      const b = lpBytes(ks.heap, p) - LP_HDR + 7;
       total += 1 + rdbLenBytes(b) + b;
     }, () => {});
     return rdbLenBytes(nodes) + total;
