@@ -33,6 +33,8 @@ export class UndoLog {
   private gen = 1;
   /** The last line log() saw logged in this line generation (-1: none). */
   private lastLine = -1;
+  /** H.undoBacked as of begin() (kept up to date by back()). */
+  private backed = 0;
   active = false;
 
   constructor(
@@ -54,6 +56,9 @@ export class UndoLog {
     if (this.active) throw new Error('heap: operation already open');
     this.active = true;
     this.used = 0;
+    // only a writer under the lock changes it (back(), finish()): read once per operation,
+    // not on every append()
+    this.backed = this.backedBytes();
     // an epoch opens or closes only under the lock, so whether one is open is read once
     // per operation, not on every log() of the hot path (an epoch opened by this very
     // operation says so: shadowFromNow)
@@ -123,7 +128,7 @@ export class UndoLog {
     const padded = (len + 7) & ~7;
     const at = this.start + this.used;
     const need = this.used + RECORD_HEADER + padded;
-    if (need > this.backedBytes()) this.back(need);
+    if (need > this.backed) this.back(need);
     const dv = this.mem.dv;
     if (this.used === 0) {
       // The operation's first change to bytes that existed: the write version goes odd
@@ -148,9 +153,17 @@ export class UndoLog {
     } else mem.copy(at + RECORD_HEADER, off, len);
     this.used = need;
     // Publishing the new length after the record is written is what makes a record
-    // either wholly valid or ignored; the seq-cst store also orders the record before
-    // the caller's change to the logged bytes.
-    Atomics.store(this.mem.i32, (this.hdr + H.undoUsed) >> 2, need);
+    // either wholly valid or ignored, and it must come before the caller's change to the
+    // logged bytes. A plain store is enough for that, where Atomics.store is a builtin
+    // call (~11 ns, several per command): the only reader is whoever takes the lock
+    // after this process died (Heap.lock, recover), and what a SIGKILLed process leaves
+    // in the mapping is every store it executed, in program order (V8 keeps stores to
+    // typed arrays in program order, and x86-TSO makes other cores see them in that
+    // order; taking the robust lock after the owner died orders everything it wrote before
+    // the recovering process's reads anyway). Readers without the lock never look at
+    // undoUsed: they check the write version, still published with seq-cst stores
+    // (openVersion / closeVersion) before the first change and after the commit.
+    this.mem.i32[(this.hdr + H.undoUsed) >> 2] = need;
   }
 
   // ---------------------------------------------------------------- the write version
@@ -194,6 +207,7 @@ export class UndoLog {
       throw new HeapFullError(`cannot grow the undo log: ${err.message ?? e}`, err.code === 'ENOSPC' ? 'ENOSPC' : 'OOM');
     }
     this.mem.dv.setFloat64(this.hdr + H.undoBacked, want, true);
+    this.backed = want;
   }
 
   commit(): void {
@@ -294,6 +308,7 @@ export class UndoLog {
     if (backed > UNDO_INITIAL * 8) {
       this.backing.punch(this.start + UNDO_INITIAL, backed - UNDO_INITIAL);
       dv.setFloat64(this.hdr + H.undoBacked, UNDO_INITIAL, true);
+      this.backed = UNDO_INITIAL;
     }
   }
 }

@@ -15,6 +15,15 @@
  *                  4 bytes size < 2^31, little-endian, top bit of the last byte set
  *                  where size = header + data (what to step back over past the backlen)
  *
+ * A FRONT GAP (list nodes only: lpPushFront / lpDeleteFront make them): when the top bit
+ * of `used` is set (LP_GAPPED), the u32 at 8 is `start`, the offset of the first entry,
+ * and [12, start) is free room a push at the head writes its entry into instead of moving
+ * every entry up (and undo-logging them all). `used` (without the flag) is still the
+ * offset of the end, so appends and walks from the end are unchanged; lpBytes() is the
+ * size without the gap (what node fill rules count). Listpacks of the other types never
+ * have a gap (only the list code calls those two), and every writer of `used` keeps the
+ * flag (setUsed).
+ *
  * An entry's position (`at` below) is the offset of its header. Functions that can grow or
  * shrink the chunk return the listpack's (possibly moved) offset: the owner stores the new ref.
  */
@@ -23,6 +32,12 @@ import type { Heap } from '../heap/heap.js';
 export const LP_HDR = 8;
 const L_COUNT = 0;
 const L_USED = 4;
+/** The u32 at 8 of a gapped listpack: the first entry's offset. */
+const L_START = 8;
+/** Top bit of `used`: the listpack has a front gap (L_START holds where its entries begin). */
+export const LP_GAPPED = 0x80000000;
+/** The smallest `start` of a gapped listpack: its header and the start field. */
+const GAPPED_HDR = LP_HDR + 4;
 /** Entries longer than this are refused (a 2 GiB entry would not fit a chunk anyway). */
 export const LP_MAX_ENTRY = 0x7fffffff;
 
@@ -48,14 +63,36 @@ export function lpCount(heap: Heap, p: number): number {
   return heap.dv.getUint32(p + L_COUNT, true);
 }
 
-/** Bytes used, header included. */
+/** Bytes used, header (and front gap) included: the end's offset. */
 export function lpUsed(heap: Heap, p: number): number {
-  return heap.dv.getUint32(p + L_USED, true);
+  return (heap.dv.getUint32(p + L_USED, true) & ~LP_GAPPED) >>> 0;
+}
+
+/** `used` as a listpack's raw header field holds it (the front-gap flag dropped). */
+export function lpUsedOfField(raw: number): number {
+  return (raw & ~LP_GAPPED) >>> 0;
+}
+
+/** Offset of the first entry (LP_HDR unless there is a front gap). */
+export function lpStart(heap: Heap, p: number): number {
+  const dv = heap.dv;
+  return dv.getUint32(p + L_USED, true) >= LP_GAPPED ? dv.getUint32(p + L_START, true) : LP_HDR;
+}
+
+/** Bytes of header and entries, the front gap not counted: the size Redis's fill rules see. */
+export function lpBytes(heap: Heap, p: number): number {
+  return lpUsed(heap, p) - (lpStart(heap, p) - LP_HDR);
+}
+
+/** Set `used`, keeping the front-gap flag. */
+function setUsed(heap: Heap, p: number, used: number): void {
+  const dv = heap.dv;
+  dv.setUint32(p + L_USED, dv.getUint32(p + L_USED, true) >= LP_GAPPED ? used + LP_GAPPED : used, true);
 }
 
 /** The first entry, or 0 when empty. */
 export function lpFirst(heap: Heap, p: number): number {
-  return lpCount(heap, p) === 0 ? 0 : p + LP_HDR;
+  return lpCount(heap, p) === 0 ? 0 : p + lpStart(heap, p);
 }
 
 /** The last entry, or 0 when empty. */
@@ -91,7 +128,7 @@ function lpPrevRaw(heap: Heap, end: number): number {
 
 /** The entry before `at`, or 0 before the first. */
 export function lpPrev(heap: Heap, p: number, at: number): number {
-  return at <= p + LP_HDR ? 0 : lpPrevRaw(heap, at);
+  return at <= p + lpStart(heap, p) ? 0 : lpPrevRaw(heap, at);
 }
 
 /**
@@ -103,7 +140,7 @@ export function lpSeek(heap: Heap, p: number, index: number): number {
   if (index < 0) index += n;
   if (index < 0 || index >= n) return 0;
   if (index < n / 2) {
-    let at = p + LP_HDR;
+    let at = p + lpStart(heap, p);
     for (let i = 0; i < index; i++) at = lpNext(heap, p, at);
     return at;
   }
@@ -147,10 +184,14 @@ export function lpFind(heap: Heap, p: number, buf: Uint8Array, start = 0, len = 
 export function lpPeekPair(heap: Heap, p: number, field: Uint8Array, floor: number, limit: number): number {
   if (p < floor || p + LP_HDR > limit) return -1;
   const dv = heap.dv;
-  const end = p + dv.getUint32(p + L_USED, true);
+  const raw = dv.getUint32(p + L_USED, true);
+  const end = p + lpUsedOfField(raw);
   if (end > limit || end < p + LP_HDR) return -1;
   const n = field.length;
-  let at = p + LP_HDR;
+  // (a hash's listpack has no front gap; read as the flag says all the same)
+  if (raw >= LP_GAPPED && p + GAPPED_HDR > end) return -1;
+  let at = p + (raw >= LP_GAPPED ? dv.getUint32(p + L_START, true) : LP_HDR);
+  if (at > end || at < p + LP_HDR) return -1;
   let isField = true;
   let matched = false;
   while (at < end) {
@@ -199,10 +240,17 @@ function writeEntry(heap: Heap, at: number, buf: Uint8Array, start: number, len:
 }
 
 /**
- * Make room for `grow` bytes at `at` (an entry offset, or p + used to append), moving the
- * tail; the chunk grows with slack when it must. Returns [new p, new at].
+ * Where the last openGap() / insertAt() put its gap or entry: a second result passed
+ * through module state, so the hot push paths build no [p, at] tuple per call.
  */
-function openGap(heap: Heap, p: number, at: number, grow: number): [number, number] {
+let gapAt = 0;
+
+/**
+ * Make room for `grow` bytes at `at` (an entry offset, or p + used to append), moving the
+ * tail; the chunk grows with slack when it must. Returns the new p; the gap's offset is
+ * left in gapAt.
+ */
+function openGap(heap: Heap, p: number, at: number, grow: number): number {
   const used = lpUsed(heap, p);
   const rel = at - p;
   const need = used + grow;
@@ -211,8 +259,9 @@ function openGap(heap: Heap, p: number, at: number, grow: number): [number, numb
     if (q !== p) {
       // a fresh chunk: nothing in it needs the undo log
       heap.mem.copy(q + rel + grow, q + rel, used - rel);
-      heap.dv.setUint32(q + L_USED, need, true);
-      return [q, q + rel];
+      setUsed(heap, q, need);
+      gapAt = q + rel;
+      return q;
     }
   }
   heap.log(p, LP_HDR);
@@ -221,8 +270,18 @@ function openGap(heap: Heap, p: number, at: number, grow: number): [number, numb
   // brings back
   heap.log(at, used - rel + grow);
   heap.mem.copy(at + grow, at, used - rel);
-  heap.dv.setUint32(p + L_USED, need, true);
-  return [p, at];
+  setUsed(heap, p, need);
+  gapAt = at;
+  return p;
+}
+
+/** lpInsert without the tuple: returns the listpack, the new entry's offset is left in gapAt. */
+function insertAt(heap: Heap, p: number, at: number, buf: Uint8Array, start: number, len: number): number {
+  if (len > LP_MAX_ENTRY) throw new RangeError('listpack entry too long');
+  const q = openGap(heap, p, at === 0 ? p + lpUsed(heap, p) : at, lpEntrySize(len));
+  writeEntry(heap, gapAt, buf, start, len);
+  heap.dv.setUint32(q + L_COUNT, heap.dv.getUint32(q + L_COUNT, true) + 1, true);
+  return q;
 }
 
 /**
@@ -230,21 +289,106 @@ function openGap(heap: Heap, p: number, at: number, grow: number): [number, numb
  * [listpack offset (moved when it grew), offset of the new entry].
  */
 export function lpInsert(heap: Heap, p: number, at: number, buf: Uint8Array, start = 0, len = buf.length - start): [number, number] {
-  if (len > LP_MAX_ENTRY) throw new RangeError('listpack entry too long');
-  const [q, pos] = openGap(heap, p, at === 0 ? p + lpUsed(heap, p) : at, lpEntrySize(len));
-  writeEntry(heap, pos, buf, start, len);
-  heap.dv.setUint32(q + L_COUNT, heap.dv.getUint32(q + L_COUNT, true) + 1, true);
-  return [q, pos];
+  const q = insertAt(heap, p, at, buf, start, len);
+  return [q, gapAt];
 }
 
 /** Append an entry; returns the (possibly moved) listpack. */
 export function lpAppend(heap: Heap, p: number, buf: Uint8Array, start = 0, len = buf.length - start): number {
-  return lpInsert(heap, p, 0, buf, start, len)[0];
+  return insertAt(heap, p, 0, buf, start, len);
 }
 
 /** Prepend an entry; returns the (possibly moved) listpack. */
 export function lpPrepend(heap: Heap, p: number, buf: Uint8Array, start = 0, len = buf.length - start): number {
-  return lpInsert(heap, p, lpFirst(heap, p), buf, start, len)[0];
+  return insertAt(heap, p, lpFirst(heap, p), buf, start, len);
+}
+
+/**
+ * Entries shorter than this are moved to make room at the head as before (the move is
+ * cheap); past it, a push at the head that has to move them leaves a front gap.
+ */
+const GAP_MIN_ENTRIES = 256;
+/** The largest front gap a push at the head leaves (a node that is no longer the head keeps it). */
+const GAP_MAX = 256;
+
+/**
+ * Prepend an entry to a list node, into its front gap when it has room: only the new
+ * entry and the header change (and are logged), where lpPrepend moves every entry up and
+ * logs them all. When there is no room, the entries are moved up past a new front gap of
+ * an eighth of their bytes (at most GAP_MAX), so the next pushes at the head find room.
+ * Returns the (possibly moved) listpack.
+ */
+export function lpPushFront(heap: Heap, p: number, buf: Uint8Array, start = 0, len = buf.length - start): number {
+  if (len > LP_MAX_ENTRY) throw new RangeError('listpack entry too long');
+  const dv = heap.dv;
+  const n = dv.getUint32(p + L_COUNT, true);
+  const raw = dv.getUint32(p + L_USED, true);
+  const used = lpUsedOfField(raw);
+  const size = lpEntrySize(len);
+  const first = raw >= LP_GAPPED ? dv.getUint32(p + L_START, true) : LP_HDR;
+  if (raw >= LP_GAPPED && first - size >= GAPPED_HDR) {
+    const at = p + first - size;
+    heap.log(p, GAPPED_HDR);
+    heap.log(at, size);
+    writeEntry(heap, at, buf, start, len);
+    dv.setUint32(p + L_START, first - size, true);
+    dv.setUint32(p + L_COUNT, n + 1, true);
+    return p;
+  }
+  const entries = used - first;
+  if (n === 0 || entries < GAP_MIN_ENTRIES) return insertAt(heap, p, n === 0 ? 0 : p + first, buf, start, len);
+  // [first, used) moves to [GAPPED_HDR + room + size, need); the new entry goes just before it
+  const room = Math.min(GAP_MAX, entries >> 3);
+  const newFirst = GAPPED_HDR + room;
+  const need = newFirst + size + entries;
+  let q = p;
+  if (need > heap.usable(p)) q = heap.realloc(p, need + (need >> 2), used);
+  if (q === p) {
+    // every byte from the header to the new end may change (past `used`: bytes of entries
+    // deleted earlier in this operation, which a rollback brings back)
+    heap.log(p, need);
+  }
+  // (a fresh chunk from realloc holds a copy of [0, used): nothing in it needs the log)
+  heap.mem.copy(q + newFirst + size, q + first, entries);
+  writeEntry(heap, q + newFirst, buf, start, len);
+  dv.setUint32(q + L_COUNT, n + 1, true);
+  dv.setUint32(q + L_USED, need + LP_GAPPED, true);
+  dv.setUint32(q + L_START, newFirst, true);
+  return q;
+}
+
+/**
+ * Delete the first `n` entries of a list node (fewer when it has fewer) by moving its
+ * start past them: they become front gap, nothing moves, and only the header is logged,
+ * where lpDelete moves every entry down and logs them all. A node without a gap gets one
+ * when the first deleted entries leave room for the start field, else (or when there are
+ * few bytes to move) this is lpDelete.
+ */
+export function lpDeleteFront(heap: Heap, p: number, n = 1): void {
+  const dv = heap.dv;
+  const count = dv.getUint32(p + L_COUNT, true);
+  if (count === 0 || n <= 0) return;
+  const raw = dv.getUint32(p + L_USED, true);
+  const used = lpUsedOfField(raw);
+  const first = raw >= LP_GAPPED ? dv.getUint32(p + L_START, true) : LP_HDR;
+  let end = p + first;
+  let k = 0;
+  while (k < n && k < count) {
+    const l = lpLen(heap, end);
+    const sz = hdrSize(l) + l;
+    end += sz + (sz < 128 ? 1 : 4);
+    k++;
+  }
+  const gapped = raw >= LP_GAPPED;
+  if (!gapped && (end - p < GAPPED_HDR || used - (end - p) < GAP_MIN_ENTRIES)) {
+    lpDelete(heap, p, p + first, k);
+    return;
+  }
+  heap.log(p, GAPPED_HDR);
+  // (without a gap before, the start field is written over the first deleted entry)
+  dv.setUint32(p + L_START, end - p, true);
+  if (!gapped) dv.setUint32(p + L_USED, used + LP_GAPPED, true);
+  dv.setUint32(p + L_COUNT, count - k, true);
 }
 
 /**
@@ -267,7 +411,7 @@ export function lpDelete(heap: Heap, p: number, at: number, n = 1): number {
   // operation writes past the new `used`, over them, and a rollback must bring them back.
   heap.log(at, gap + tail);
   if (tail > 0) heap.mem.copy(at, stop, tail);
-  heap.dv.setUint32(p + L_USED, used - gap, true);
+  setUsed(heap, p, used - gap);
   heap.dv.setUint32(p + L_COUNT, lpCount(heap, p) - k, true);
   return tail > 0 ? at : 0;
 }
@@ -283,8 +427,8 @@ export function lpReplace(heap: Heap, p: number, at: number, buf: Uint8Array, st
   }
   if (size > old) {
     // grow the gap after the old entry's start by the difference, then overwrite
-    const [q, pos] = openGap(heap, p, at + old, size - old);
-    const e = pos - old;
+    const q = openGap(heap, p, at + old, size - old);
+    const e = gapAt - old;
     if (q === p) heap.log(e, old);
     writeEntry(heap, e, buf, start, len);
     return [q, e];
@@ -294,7 +438,7 @@ export function lpReplace(heap: Heap, p: number, at: number, buf: Uint8Array, st
   heap.log(at, p + used - at);
   heap.mem.copy(at + size, at + old, p + used - (at + old));
   writeEntry(heap, at, buf, start, len);
-  heap.dv.setUint32(p + L_USED, used - (old - size), true);
+  setUsed(heap, p, used - (old - size));
   return [p, at];
 }
 
@@ -323,7 +467,12 @@ export function lpCheck(heap: Heap, p: number, errors: string[], what = 'listpac
     errors.push(`${what} at ${p}: used ${used} outside its chunk (${heap.usable(p)} bytes)`);
     return -1;
   }
-  let at = p + LP_HDR;
+  const start = lpStart(heap, p);
+  if (heap.dv.getUint32(p + L_USED, true) >= LP_GAPPED && (start < GAPPED_HDR || start > used)) {
+    errors.push(`${what} at ${p}: entries start at ${start}, outside its ${used} used bytes`);
+    return -1;
+  }
+  let at = p + start;
   let n = 0;
   while (at < p + used) {
     const len = lpLen(heap, at);
@@ -384,9 +533,15 @@ export function lpEntryOffsets(heap: Heap, p: number, from: number, n: number, o
 export function lpEntriesOfBytes(b: Uint8Array, out: Uint8Array[] = []): Uint8Array[] {
   if (b.length < LP_HDR) throw new Error(`listpack of ${b.length} bytes: shorter than its header`);
   const count = (b[L_COUNT]! | (b[L_COUNT + 1]! << 8) | (b[L_COUNT + 2]! << 16) | (b[L_COUNT + 3]! << 24)) >>> 0;
-  const used = (b[L_USED]! | (b[L_USED + 1]! << 8) | (b[L_USED + 2]! << 16) | (b[L_USED + 3]! << 24)) >>> 0;
+  const raw = (b[L_USED]! | (b[L_USED + 1]! << 8) | (b[L_USED + 2]! << 16) | (b[L_USED + 3]! << 24)) >>> 0;
+  const used = lpUsedOfField(raw);
   if (used !== b.length) throw new Error(`listpack says it uses ${used} bytes, ${b.length} given`);
   let at = LP_HDR;
+  if (raw >= LP_GAPPED) {
+    if (used < GAPPED_HDR) throw new Error(`listpack of ${used} bytes: shorter than its gapped header`);
+    at = (b[L_START]! | (b[L_START + 1]! << 8) | (b[L_START + 2]! << 16) | (b[L_START + 3]! << 24)) >>> 0;
+    if (at < GAPPED_HDR || at > used) throw new Error(`listpack: entries start at ${at}, outside its ${used} bytes`);
+  }
   let n = 0;
   while (at < used) {
     const h = b[at]!;

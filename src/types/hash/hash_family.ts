@@ -39,12 +39,16 @@ function replyAt(ctx: CommandContext, off: number, len: number): void {
   else ctx.reply.bulk(mem.view(off, len));
 }
 
-/** lookupWriteOrCreate, telling whether the key was created. */
-function writeOrCreate(ctx: CommandContext, key: Buffer): [number, boolean] {
+/** Whether the last writeOrCreate() made the key (a second result without a tuple per HSET). */
+let justCreated = false;
+
+/** lookupWriteOrCreate; whether the key was created is left in justCreated. */
+function writeOrCreate(ctx: CommandContext, key: Buffer): number {
   const k = ctx.ks;
   const db = ctx.session.db;
   const before = findHash(k, db, key);
-  return before !== 0 ? [before, false] : [createHash(k, db, key), true];
+  justCreated = before === 0;
+  return before !== 0 ? before : createHash(k, db, key);
 }
 
 // ---------------------------------------------------------------- writes
@@ -52,7 +56,8 @@ function writeOrCreate(ctx: CommandContext, key: Buffer): [number, boolean] {
 function hsetGeneric(ctx: CommandContext, argv: Buffer[], name: string): void {
   if (argv.length % 2 === 1) throw new ReplyError(`ERR wrong number of arguments for '${name}' command`);
   const k = ctx.ks;
-  const [e, created] = writeOrCreate(ctx, argv[1]!);
+  const e = writeOrCreate(ctx, argv[1]!);
+  const created = justCreated;
   tryConversion(k, e, argv, 2, argv.length - 1);
   let added = 0;
   for (let i = 2; i < argv.length; i += 2) if (!setField(k, e, argv[i]!, argv[i + 1]!)) added++;
@@ -71,7 +76,8 @@ function hmset(ctx: CommandContext, argv: Buffer[]): void {
 
 function hsetnx(ctx: CommandContext, argv: Buffer[]): void {
   const k = ctx.ks;
-  const [e, created] = writeOrCreate(ctx, argv[1]!);
+  const e = writeOrCreate(ctx, argv[1]!);
+  const created = justCreated;
   if (getValue(k, e, argv[2]!, span)) {
     ctx.reply.integer(0);
     return;
@@ -85,7 +91,8 @@ function hsetnx(ctx: CommandContext, argv: Buffer[]): void {
 function hincrby(ctx: CommandContext, argv: Buffer[]): void {
   const incr = BigInt(argInt64(argv[3]!));
   const k = ctx.ks;
-  const [e, created] = writeOrCreate(ctx, argv[1]!);
+  const e = writeOrCreate(ctx, argv[1]!);
+  const created = justCreated;
   let cur = 0n;
   if (getValue(k, e, argv[2]!, span)) {
     const v = str2ll(k.heap.mem.view(span.off, span.len), 0, span.len);
@@ -104,7 +111,8 @@ function hincrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
   if (inc === null) throw new ReplyError('ERR value is not a valid float');
   if (!inc.isFinite()) throw new ReplyError('ERR value is NaN or Infinity');
   const k = ctx.ks;
-  const [e, created] = writeOrCreate(ctx, argv[1]!);
+  const e = writeOrCreate(ctx, argv[1]!);
+  const created = justCreated;
   let cur: Uint8Array | null = null;
   if (getValue(k, e, argv[2]!, span)) cur = Buffer.from(k.heap.mem.view(span.off, span.len));
   const r = incrByFloat(cur, argv[3]!);

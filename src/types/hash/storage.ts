@@ -91,10 +91,25 @@ function setProbe(heap: Heap, buf: Uint8Array, start: number, len: number): numb
   return hashBytes(buf, start, len);
 }
 
+/**
+ * The Dash of the hashtable at t for the hot per-field paths (find, set, delete): the last
+ * one made is kept, since a Dash holds nothing but its heap and table offset (and the
+ * fresh flag, never set here), rather than one allocation per HSET/HGET. If Dash ever
+ * caches table state in the object, this must go.
+ */
+let lastDash: Dash | null = null;
+let lastDashHeap: Heap | null = null;
+function dashAt(heap: Heap, t: number): Dash {
+  const d = lastDash;
+  if (d !== null && d.table === t && lastDashHeap === heap) return d;
+  lastDashHeap = heap;
+  return (lastDash = new Dash(heap, t));
+}
+
 /** The chunk ref of a field in a hashtable-encoded hash, or 0. */
 function findCell(ks: Keyspace, e: number, field: Uint8Array): number {
   const h = setProbe(ks.heap, field, 0, field.length);
-  const r = new Dash(ks.heap, vptr(ks, e)).find(h, eqField);
+  const r = dashAt(ks.heap, vptr(ks, e)).find(h, eqField);
   probeBuf = EMPTY;
   return r;
 }
@@ -421,7 +436,7 @@ export function setField(ks: Keyspace, e: number, field: Uint8Array, value: Uint
   }
   const dv = heap.dv;
   const t = vptr(ks, e);
-  const d = new Dash(heap, t);
+  const d = dashAt(heap, t);
   const h = setProbe(heap, field, 0, field.length);
   const r = d.find(h, eqField);
   probeBuf = EMPTY;
@@ -459,7 +474,7 @@ export function deleteField(ks: Keyspace, e: number, field: Uint8Array): boolean
     setValue(ks, e, n - 1, p);
     return true;
   }
-  const d = new Dash(heap, p);
+  const d = dashAt(heap, p);
   const h = setProbe(heap, field, 0, field.length);
   const r = d.find(h, eqField);
   probeBuf = EMPTY;

@@ -25,6 +25,7 @@ import {
   listLength,
   listMove,
   listPop,
+  listPopOne,
   listItems,
   listPush,
   listRange,
@@ -72,7 +73,7 @@ function argWhere(arg: Uint8Array): Where {
 // ---------------------------------------------------------------- pushes and pops
 
 const push = (where: Where, onlyIfExists: boolean) => (ctx: CommandContext, argv: Buffer[]) => {
-  ctx.reply.integer(listPush(ctx.ks, ctx.session.db, argv[1]!, where, argv.slice(2), onlyIfExists));
+  ctx.reply.integer(listPush(ctx.ks, ctx.session.db, argv[1]!, where, argv, onlyIfExists, 2));
 };
 
 const pop = (where: Where) => (ctx: CommandContext, argv: Buffer[]) => {
@@ -91,9 +92,13 @@ const pop = (where: Where) => (ctx: CommandContext, argv: Buffer[]) => {
     ctx.reply.array(0);
     return;
   }
-  const items = listPop(ks, db, e, where, count);
-  if (hasCount) replyItems(ctx, items);
-  else ctx.reply.bulk(items[0]!);
+  if (!hasCount) {
+    // the element goes from shared memory into the reply (an error after it truncates the
+    // reply back to the command's start)
+    if (!listPopOne(ks, db, e, where, ctx.reply)) ctx.reply.nullBulk();
+    return;
+  }
+  replyItems(ctx, listPop(ks, db, e, where, count));
 };
 
 /**

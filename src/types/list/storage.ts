@@ -7,7 +7,10 @@
  * `list-max-listpack-size` items (positive: entries, capped at 8 KB like Redis's
  * SIZE_SAFETY_LIMIT; -1..-5: 4..64 KB of listpack bytes). An element of at least the
  * packed threshold (DEBUG QUICKLIST-PACKED-THRESHOLD, 1 GB by default) gets a node of its
- * own (Redis's plain node, here a one-entry listpack nothing else is added to).
+ * own (Redis's plain node, here a one-entry listpack nothing else is added to). A push or
+ * pop at the head of a node goes through its FRONT GAP (lpPushFront / lpDeleteFront): room
+ * before the first entry, so LPUSH/LPOP write and undo-log a header and one entry, not every
+ * entry of the node moved by one; fill rules count a node's bytes without it (lpBytes).
  *
  * A list of one node keeps it as its root (entry encoding ENC_SINGLE). Longer lists keep
  * their nodes in a COUNTED INDEX (ENC_TREE): a B+tree of tree nodes, each one chunk
@@ -40,6 +43,9 @@ import { listRdbStream } from './stream.js';
 import {
   LP_HDR,
   lpAppend,
+  lpBytes,
+  lpDeleteFront,
+  lpPushFront,
   lpCheck,
   lpCount,
   lpData,
@@ -113,7 +119,7 @@ function fits(bytes: number, count: number, fill: number): boolean {
 }
 
 function isPlain(heap: Heap, p: number): boolean {
-  return lpCount(heap, p) === 1 && lpLen(heap, p + LP_HDR) >= packedThreshold;
+  return lpCount(heap, p) === 1 && lpLen(heap, lpFirst(heap, p)) >= packedThreshold;
 }
 
 /** _quicklistNodeAllowInsert: may node p take one more element of `len` bytes? */
@@ -121,7 +127,8 @@ function allowInsert(heap: Heap, p: number, len: number, fill: number): boolean 
   const n = lpCount(heap, p);
   if (n === 0) return true;
   if (len >= packedThreshold || isPlain(heap, p)) return false;
-  return fits(lpUsed(heap, p) + lpEntrySize(len), n + 1, fill);
+  // (lpBytes: a front gap is not counted, so nodes hold what Redis's would)
+  return fits(lpBytes(heap, p) + lpEntrySize(len), n + 1, fill);
 }
 
 // ---------------------------------------------------------------- the counted index
@@ -225,27 +232,49 @@ export function locate(ks: Keyspace, e: number, index: number): ListPath {
 }
 
 /**
+ * The path locateEnd() returns: one object reused by every call (a push or pop at an end
+ * is the hot path, and a path of fresh arrays per element was most of its garbage). Valid
+ * until the next locateEnd(); its callers use it and drop it before they call again.
+ */
+const endPath: ListPath = { nodes: [], slots: [], lp: 0, off: 0 };
+
+/**
  * The path to the first (left) or last (right) listpack: slot 0 or the last slot at every
  * level, no counts read (what a push or a pop at an end needs; off is 0 at the left, the
- * listpack's count at the right).
+ * listpack's count at the right). The path is endPath: see there.
  */
 function locateEnd(ks: Keyspace, e: number, where: Where): ListPath {
   const heap = ks.heap;
   const dv = heap.dv;
   const root = rootOf(ks, e);
   const left = where === 'left';
-  if (!isTree(ks, e)) return { nodes: [], slots: [], lp: root, off: left ? 0 : lpCount(heap, root) };
-  const nodes: number[] = [];
-  const slots: number[] = [];
-  let t = root;
-  for (;;) {
-    const i = left ? 0 : tN(dv, t) - 1;
-    nodes.push(t);
-    slots.push(i);
-    const child = Heap.deref(sRef(dv, t, i));
-    if (tLevel(dv, t) === 0) return { nodes, slots, lp: child, off: left ? 0 : lpCount(heap, child) };
-    t = child;
+  const path = endPath;
+  // (promote() may have given the path arrays of its own: taken as they are)
+  const nodes = path.nodes;
+  const slots = path.slots;
+  let d = 0;
+  let lp = root;
+  if (isTree(ks, e)) {
+    let t = root;
+    for (;;) {
+      const i = left ? 0 : tN(dv, t) - 1;
+      nodes[d] = t;
+      slots[d] = i;
+      d++;
+      const child = Heap.deref(sRef(dv, t, i));
+      if (tLevel(dv, t) === 0) {
+        lp = child;
+        break;
+      }
+      t = child;
+    }
   }
+  // (setting an array's length is a runtime call: only when the depth changed)
+  if (nodes.length !== d) nodes.length = d;
+  if (slots.length !== d) slots.length = d;
+  path.lp = lp;
+  path.off = left ? 0 : lpCount(heap, lp);
+  return path;
 }
 
 /** Move a path to the next (dir 1) or previous (dir -1) listpack; returns it, or 0 at the end. */
@@ -449,7 +478,7 @@ function maybeMerge(ks: Keyspace, e: number, path: ListPath): void {
     if (isPlain(heap, b)) continue;
     const ca = lpCount(heap, a);
     const cb = lpCount(heap, b);
-    if (!fits(lpUsed(heap, a) + lpUsed(heap, b) - LP_HDR, ca + cb, fill)) continue;
+    if (!fits(lpBytes(heap, a) + lpBytes(heap, b) - LP_HDR, ca + cb, fill)) continue;
     const [first, second] = nb > s ? [a, b] : [b, a];
     const ats = lpEntryOffsets(heap, first, lpFirst(heap, first), lpCount(heap, first));
     lpEntryOffsets(heap, second, lpFirst(heap, second), lpCount(heap, second), ats);
@@ -482,7 +511,8 @@ function pushOne(ks: Keyspace, e: number, where: Where, item: Uint8Array): void 
   const len = listLength(ks, e);
   const path = locateEnd(ks, e, where);
   if (allowInsert(heap, path.lp, item.length, fillOf(ks))) {
-    const p = where === 'left' ? lpPrepend(heap, path.lp, item) : lpAppend(heap, path.lp, item);
+    // (at the head: into the node's front gap, not a move of every entry)
+    const p = where === 'left' ? lpPushFront(heap, path.lp, item) : lpAppend(heap, path.lp, item);
     setLp(ks, e, path, p);
     addCounts(heap, path, 1);
   } else insertNode(ks, e, path, where === 'right', lpFromItems(heap, [item]), 1);
@@ -582,7 +612,9 @@ function popRaw(ks: Keyspace, e: number, where: Where, count: number): Buffer[] 
       heap.free(lp);
       removeNode(ks, e, path, cnt);
     } else {
-      lpDelete(heap, lp, from, take);
+      // (at the head: the node's start moves past them, nothing else does)
+      if (where === 'left') lpDeleteFront(heap, lp, take);
+      else lpDelete(heap, lp, from, take);
       addCounts(heap, path, -take);
     }
     count -= take;
@@ -599,8 +631,9 @@ export function replaceAt(ks: Keyspace, e: number, index: number, item: Uint8Arr
   const lp = path.lp;
   const at = lpSeek(heap, lp, path.off);
   const n = lpCount(heap, lp);
-  const newBytes = lpUsed(heap, lp) - lpEntrySize(lpLen(heap, at)) + lpEntrySize(item.length);
-  if (n === 1 || (item.length < packedThreshold && !isPlain(heap, lp) && (newBytes <= lpUsed(heap, lp) || fits(newBytes, n, fillOf(ks))))) {
+  const bytes = lpBytes(heap, lp);
+  const newBytes = bytes - lpEntrySize(lpLen(heap, at)) + lpEntrySize(item.length);
+  if (n === 1 || (item.length < packedThreshold && !isPlain(heap, lp) && (newBytes <= bytes || fits(newBytes, n, fillOf(ks))))) {
     setLp(ks, e, path, lpReplace(heap, lp, at, item)[0]);
     return;
   }
@@ -736,17 +769,18 @@ function newList(ks: Keyspace, key: Uint8Array): number {
  * unless onlyIfExists. Returns the new length (0 when the key is absent and onlyIfExists).
  * Throws WRONGTYPE. The key's change goes through the seam (ks.addEntry / ks.modified).
  */
-export function listPush(ks: Keyspace, db: number, key: Uint8Array, where: Where, items: readonly Uint8Array[], onlyIfExists = false): number {
+export function listPush(ks: Keyspace, db: number, key: Uint8Array, where: Where, items: readonly Uint8Array[], onlyIfExists = false, from = 0): number {
+  // (items[from..]: the commands pass their argv, not a slice of it per call)
   let e = findList(ks, db, key);
   if (e === 0) {
-    if (onlyIfExists || items.length === 0) return 0;
+    if (onlyIfExists || items.length <= from) return 0;
     e = newList(ks, key);
-    for (const it of items) pushOne(ks, e, where, it);
+    for (let i = from; i < items.length; i++) pushOne(ks, e, where, items[i]!);
     ks.addEntry(db, e, REASON.added);
     return listLength(ks, e);
   }
-  for (const it of items) pushOne(ks, e, where, it);
-  if (items.length > 0) ks.modified(db, e, REASON.modified);
+  for (let i = from; i < items.length; i++) pushOne(ks, e, where, items[i]!);
+  if (items.length > from) ks.modified(db, e, REASON.modified);
   return listLength(ks, e);
 }
 
@@ -777,6 +811,42 @@ export function listPop(ks: Keyspace, db: number, e: number, where: Where, count
   const out = popRaw(ks, e, where, count);
   if (out.length > 0) settle(ks, db, e);
   return out;
+}
+
+/** Where listPopOne() puts the element it pops (a Reply: its bulkFrom copies the bytes at once). */
+export interface BytesSink {
+  bulkFrom(u8: Uint8Array, off: number, len: number): void;
+}
+
+/**
+ * LPOP / RPOP without a count: pop one element from an end of list entry e (a list:
+ * callers checked), handing its bytes to `sink` straight from shared memory before they are
+ * deleted: no Buffer and no array per pop. The key is deleted when the list empties.
+ * Returns false (and pops nothing) when the list is empty.
+ */
+export function listPopOne(ks: Keyspace, db: number, e: number, where: Where, sink: BytesSink): boolean {
+  const heap = ks.heap;
+  const len = listLength(ks, e);
+  if (len === 0) return false;
+  const path = locateEnd(ks, e, where);
+  const lp = path.lp;
+  const at = where === 'left' ? lpFirst(heap, lp) : lpLast(heap, lp);
+  const off = lpData(heap, at);
+  const n = lpLen(heap, at);
+  const mem = heap.mem;
+  if (off + n <= mem.u8Limit) sink.bulkFrom(mem.u8, off, n);
+  else sink.bulkFrom(mem.view(off, n), 0, n);
+  if (lpCount(heap, lp) === 1 && path.nodes.length > 0) {
+    heap.free(lp);
+    removeNode(ks, e, path, 1);
+  } else {
+    if (where === 'left') lpDeleteFront(heap, lp, 1);
+    else lpDelete(heap, lp, at, 1);
+    addCounts(heap, path, -1);
+  }
+  setLength(ks, e, len - 1);
+  settle(ks, db, e);
+  return true;
 }
 
 /**
@@ -944,7 +1014,7 @@ export function listStats(ks: Keyspace, e: number): { nodes: number; bytes: numb
   walk(ks, e, (p) => {
     nodes++;
     // as Redis counts a listpack: 6 header bytes and an end byte (ours: 8 header bytes)
-    bytes += lpUsed(ks.heap, p) - LP_HDR + 7;
+    bytes += lpBytes(ks.heap, p) - LP_HDR + 7;
   }, () => {});
   const depth = isTree(ks, e) ? tLevel(ks.heap.dv, rootOf(ks, e)) + 1 : 0;
   return { nodes, bytes, depth };
@@ -1115,7 +1185,7 @@ export const listType: ValueType = {
     let total = 0;
     walk(ks, e, (p) => {
       nodes++;
-      const b = lpUsed(ks.heap, p) - LP_HDR + 7;
+      const b = lpBytes(ks.heap, p) - LP_HDR + 7;
       total += 1 + rdbLenBytes(b) + b;
     }, () => {});
     return rdbLenBytes(nodes) + total;

@@ -19,7 +19,7 @@ import type { RdbEncoder } from '../../rdb/encode.js';
 import { QUICKLIST_NODE_CONTAINER_PACKED, QUICKLIST_NODE_CONTAINER_PLAIN, RDB_TYPE } from '../../rdb/format.js';
 import { lpEncode } from '../../rdb/listpack.js';
 import type { ValueStream } from '../../rdb/stream.js';
-import { LP_HDR, lpEntriesOfBytes } from '../../structs/listpack.js';
+import { LP_HDR, lpEntriesOfBytes, lpUsedOfField } from '../../structs/listpack.js';
 import { ENC_TREE, FANOUT, T_LEVEL, T_N, T_SLOTS, listPackedThreshold } from './storage.js';
 
 /** One index node on the current path. */
@@ -101,7 +101,8 @@ class ListStream implements ValueStream {
     while (left > 0 && this.leavesWritten < this.leaves) {
       const p = this.nextLeaf();
       if (p === 0) throw new Error(`list stream: the index ended after ${this.leavesWritten} of ${this.leaves} leaves`);
-      const used = view.u32(p + 4);
+      // (the front-gap flag dropped: src/structs/listpack.ts)
+      const used = lpUsedOfField(view.u32(p + 4));
       if (used < LP_HDR) throw new Error(`list stream: leaf ${p} uses ${used} bytes`);
       // the leaf in one read, decoded and written before the view's next call
       const items = this.items;
