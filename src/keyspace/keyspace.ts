@@ -1010,6 +1010,7 @@ export class Keyspace {
    * field (src/keyspace/object.ts), so the caller must use what this returns.
    */
   setExpireAt(db: number, e: number, at: Expiry, hash?: number, signal = true): number {
+    if (at === 0n) at = 0;
     const cur = this.expireAt(e);
     if (typeof at === 'number' && cur === at) return e;
     const h = hash ?? this.keyHash(e);
