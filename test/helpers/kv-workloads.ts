@@ -11,7 +11,8 @@ export const FLUSH_EVERY = 25;
 /**
  * Mixed transaction n (n = 1, 2, ...): in database 0, INCR seq (n after it); in database 1,
  * FLUSHDB when n is a multiple of FLUSH_EVERY, then SET/APPEND/INCRBY/DEL/EXPIRE/RENAME
- * whose combined effect after transaction n is known exactly (see mixedExpected).
+ * whose combined effect after transaction n is known exactly (see mixedExpected). `mv` is
+ * made without a TTL and then given one: its entry moves to the layout with an expiry field.
  */
 export function mixedTransaction(n: number): (string | number)[][] {
   const cmds: (string | number)[][] = [['SELECT', 0], ['INCR', 'seq'], ['SELECT', 1]];
@@ -19,6 +20,7 @@ export function mixedTransaction(n: number): (string | number)[][] {
   cmds.push(['SET', 's', n], ['APPEND', 'log', `${n},`], ['INCRBY', 'total', n], ['INCR', 'count']);
   cmds.push(['DEL', `tmp:${n - 1}`], ['SET', `tmp:${n}`, n, 'EX', 1000], ['EXPIRE', `tmp:${n}`, 100000]);
   cmds.push(['SET', 'rsrc', `r${n}`], ['RENAME', 'rsrc', 'r']);
+  cmds.push(['DEL', 'mv'], ['SET', 'mv', `m${n}`], ['PEXPIRE', 'mv', 100000000]);
   for (let j = 0; j < MIXED_PAD; j++) cmds.push(['SET', `pad:${j}`, `${n}-${'x'.repeat(j * 7)}`]);
   cmds.push(['SELECT', 0]);
   return cmds;
@@ -41,6 +43,7 @@ export function mixedExpected(n: number): Map<string, string> {
   m.set('count', String(n - from + 1));
   m.set(`tmp:${n}`, String(n));
   m.set('r', `r${n}`);
+  m.set('mv', `m${n}`);
   for (let j = 0; j < MIXED_PAD; j++) m.set(`pad:${j}`, `${n}-${'x'.repeat(j * 7)}`);
   return m;
 }
