@@ -150,10 +150,27 @@ async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> 
   await p.exited;
 }
 
+/** Bytes of LRANGE replies one run of an lrange_K test may ask for (see requests). */
+const LRANGE_REPLY_BUDGET = 2e9;
+
+/**
+ * Requests of one run: --n, except for the LRANGE tests with big values, whose replies
+ * (K elements of the data size each) are capped at LRANGE_REPLY_BUDGET bytes in all: 200k
+ * LRANGE_100 of 16 KiB elements would be 330 GB, more than 7 minutes for Redis alone.
+ */
+function requests(o: Opts, tests: string): number {
+  const m = /^lrange_(\d+)$/.exec(tests);
+  if (m === null) return o.n;
+  // (at least K: the test's LPUSH phase pushes as many elements as there are requests, and
+  // the list must hold the K that each LRANGE asks for)
+  const k = Number(m[1]);
+  return Math.max(k, Math.min(o.n, Math.floor(LRANGE_REPLY_BUDGET / (k * o.dataSize))));
+}
+
 /** Run redis-benchmark once; returns ops/s per test name (upper case, as redis-benchmark prints). */
 function benchmark(port: number, o: Opts, pipeline: number, tests = o.tests): Map<string, number> {
   const range = o.preload > 0 ? o.preload : 100000;
-  const [c, a] = pinned(1, 'redis-benchmark', ['-p', String(port), '-t', tests, '-n', String(o.n), '-c', String(o.clients), '-r', String(range), '-d', String(o.dataSize), '-P', String(pipeline), '-q', '--csv']);
+  const [c, a] = pinned(1, 'redis-benchmark', ['-p', String(port), '-t', tests, '-n', String(requests(o, tests)), '-c', String(o.clients), '-r', String(range), '-d', String(o.dataSize), '-P', String(pipeline), '-q', '--csv']);
   const r = spawnSync(c, a, { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
   const out = new Map<string, number>();
@@ -191,6 +208,8 @@ async function throughput(o: Opts): Promise<void> {
   }
   const range = o.preload > 0 ? o.preload : 100000;
   const flush = o.preload > 0 ? `${o.preload} keys loaded first, no FLUSHALL` : 'FLUSHALL before each';
+  const capped = o.tests.split(',').filter((t) => requests(o, t) < o.n).map((t) => `${t} ${requests(o, t)}`);
+  if (capped.length > 0) console.log(`requests capped for big LRANGE replies: ${capped.join(', ')}`);
   console.log(`redis-benchmark -t {${o.tests}} -n ${o.n} -c ${o.clients} -r ${range} -d ${o.dataSize} -P {${o.pipelines.join(',')}}, ${flush}, ${o.rounds} rounds, medians\n`);
   // results[pipeline][test][server] = ops/s per round
   const results = new Map<number, Map<string, { redis: number[]; shmkv: number[] }>>();
