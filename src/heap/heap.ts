@@ -479,12 +479,13 @@ export class Heap {
     const G = this.size(c);
     const f = this.flags(c);
     const end = c + G * GRANULE;
+    const rest = G - g;
+    if (rest >= MIN_CHUNK / GRANULE && (f & PUNCHED) === 0 && binOf(rest) === binOf(G)) return this.carveTail(c, f, end, rest, g);
     // The caller will write the payload without logging: save the free chunk's own
     // metadata (header, links, footer) so a rollback finds it whole.
     this.undo.log(c, 16);
     this.undo.log(end - 8, 8);
     this.unlink(c, G);
-    const rest = G - g;
     const split = rest >= MIN_CHUNK / GRANULE;
     if (f & PUNCHED) {
       // Its interior pages were given back: back what we hand out (and the rest's header),
@@ -503,6 +504,29 @@ export class Heap {
       if (end !== this.hget(H.top)) this.setPrevInuse(end, true);
     }
     return c;
+  }
+
+  /**
+   * Hand out the last g granules of free chunk c (header flags f, ending at end), whose
+   * `rest` granules stay free in the same bin: the chunk keeps its address and its bin
+   * links, so neither the bin head, the binmap nor any neighbour in the list changes.
+   * Carving the front instead moved the remainder's header, relinking it (5 logged lines
+   * per allocation: the refill after a FLUSHALL allocates this way from one big chunk,
+   * with 2 to 3).
+   */
+  private carveTail(c: number, f: number, end: number, rest: number, g: number): number {
+    const a = c + rest * GRANULE;
+    this.undo.log(c, 8);
+    // the old footer lies inside the chunk handed out, which the caller writes unlogged
+    this.undo.log(end - 8, 8);
+    // (splitting drops AGED: the remainder is not the chunk a trim saw)
+    this.setHeader(c, rest, f & PREV_INUSE);
+    // (the new footer and the new chunk's header are in what was free: nothing to log)
+    this.setFooter(c, rest);
+    this.setHeader(a, g, INUSE);
+    if (end !== this.hget(H.top)) this.setPrevInuse(end, true);
+    this.hadd(H.freeBytes, -g * GRANULE);
+    return a;
   }
 
   private setPrevInuse(c: number, on: boolean): void {

@@ -83,6 +83,50 @@ test('abort restores the heap exactly', () => {
   keep.forEach((p, i) => assert.ok(holds(heap, p, 40 + i, i), `chunk ${i} content`));
 });
 
+test('a refill of a big free chunk carves its tail: the chunk stays in its bin, abort restores it', () => {
+  const { heap } = fresh();
+  const small: number[] = [];
+  let big = 0;
+  let fence = 0;
+  heap.atomically(() => {
+    big = heap.alloc(300 << 10); // a bin of [256, 320) KiB: what the test carves leaves it there
+    fence = heap.alloc(40); // keeps the big chunk from merging into top once freed
+    fill(heap, fence, 40, 9);
+  });
+  heap.atomically(() => heap.free(big));
+  assertClean(heap);
+  const before = heap.stats();
+  // the logged part of the heap header: allocator fields, bins (not the undo log's own counters)
+  const logged = () => Buffer.concat([heap.mem.u8.subarray(heap.base + 64, heap.base + 192), heap.mem.u8.subarray(heap.base + 256, heap.base + 4096)]);
+  const bytesBefore = logged();
+  // rolled back: the free chunk's header, footer and its neighbour's flags come back exactly
+  heap.begin();
+  for (let i = 0; i < 300; i++) fill(heap, heap.alloc(40 + (i % 5) * 16), 40, i);
+  heap.abort();
+  assertClean(heap);
+  assert.deepEqual(logged(), bytesBefore, 'heap header and bins');
+  for (const k of ['top', 'usedBytes', 'liveChunks', 'freeBytes', 'freeChunks'] as const) assert.equal(heap.stats()[k], before[k], k);
+  // committed, one allocation per operation as a refill does: every chunk from the tail of the free one, below the fence
+  for (let i = 0; i < 300; i++) {
+    heap.atomically(() => {
+      const p = heap.alloc(40 + (i % 5) * 16);
+      fill(heap, p, 40, i);
+      small.push(p);
+    });
+  }
+  assertClean(heap);
+  assert.equal(heap.stats().freeChunks, before.freeChunks, 'still one free chunk');
+  for (let i = 1; i < small.length; i++) assert.ok(small[i]! < small[i - 1]!, 'carved downwards');
+  assert.ok(small[0]! < fence && small[small.length - 1]! > big - 16);
+  small.forEach((p, i) => assert.ok(holds(heap, p, 40, i), `chunk ${i}`));
+  assert.ok(holds(heap, fence, 40, 9));
+  // and freed again: everything merges back into one chunk
+  heap.atomically(() => small.forEach((p) => heap.free(p)));
+  assertClean(heap);
+  assert.equal(heap.stats().freeBytes, before.freeBytes);
+  assert.equal(heap.stats().freeChunks, before.freeChunks);
+});
+
 test('growth past the initial arena, then ENOSPC leaves the heap usable', () => {
   const { heap, backing } = fresh({ capacity: 24 << 20 });
   const ptrs: number[] = [];
