@@ -27,8 +27,10 @@ export class UndoLog {
    * Lines logged by the open operation: an open-addressing set stamped with the
    * operation's generation, so clearing it at commit costs nothing.
    */
-  private lineKeys = new Float64Array(LINE_SET);
+  private lineKeys = new Int32Array(LINE_SET);
   private lineGen = new Uint32Array(LINE_SET);
+  /** 32 - log2(lineKeys.length): a line's home slot is the top bits of its multiplicative hash. */
+  private lineShift = 32 - Math.log2(LINE_SET);
   private lineCount = 0;
   private gen = 1;
   /** The last line log() saw logged in this line generation (-1: none). */
@@ -84,15 +86,14 @@ export class UndoLog {
     if (!this.active) throw new Error('heap: write outside an operation');
     if (this.cowOn) this.cow!.beforeWrite(off, len);
     if (len <= 16) {
+      // (what is logged lies in the heap, below 2^36 bytes: its line numbers are int32)
       const first = Math.floor(off / LINE);
       const last = Math.floor((off + len - 1) / LINE);
       // the line logged last (a counter bumped again, the next field of a header): known
       // without probing the set
       if (first === this.lastLine && last === first) return;
-      for (let line = first; line <= last; line++) {
-        if (this.seen(line)) continue;
-        this.append(line * LINE, LINE);
-      }
+      if (!this.seen(first)) this.append(first * LINE, LINE);
+      if (last !== first && !this.seen(last)) this.append(last * LINE, LINE);
       this.lastLine = last;
     } else {
       this.append(off, len);
@@ -101,16 +102,21 @@ export class UndoLog {
 
   /** Whether the line was logged in this operation; records it if not. */
   private seen(line: number): boolean {
-    const mask = this.lineKeys.length - 1;
-    let i = (Math.imul(line | 0, 0x9e3779b1) ^ ((line / 4294967296) | 0)) & mask;
+    // (a line past int32 is never deduplicated: logging it twice is only wasteful)
+    if (line > 0x7fffffff) return false;
+    const keys = this.lineKeys;
+    const gens = this.lineGen;
+    const gen = this.gen;
+    const mask = keys.length - 1;
+    let i = Math.imul(line, 0x9e3779b1) >>> this.lineShift;
     for (;;) {
-      if (this.lineGen[i] !== this.gen) {
-        this.lineGen[i] = this.gen;
-        this.lineKeys[i] = line;
-        if (++this.lineCount * 2 > this.lineKeys.length) this.growLines();
+      if (gens[i] !== gen) {
+        gens[i] = gen;
+        keys[i] = line;
+        if (++this.lineCount * 2 > mask) this.growLines();
         return false;
       }
-      if (this.lineKeys[i] === line) return true;
+      if (keys[i] === line) return true;
       i = (i + 1) & mask;
     }
   }
@@ -118,8 +124,9 @@ export class UndoLog {
   private growLines(): void {
     const keys = this.lineKeys;
     const gens = this.lineGen;
-    this.lineKeys = new Float64Array(keys.length * 2);
+    this.lineKeys = new Int32Array(keys.length * 2);
     this.lineGen = new Uint32Array(keys.length * 2);
+    this.lineShift--;
     this.lineCount = 0;
     for (let i = 0; i < keys.length; i++) if (gens[i] === this.gen) this.seen(keys[i]!);
   }
@@ -173,16 +180,18 @@ export class UndoLog {
     return Atomics.load(this.mem.i32, (this.hdr + H.writeVersion) >> 2);
   }
 
+  // (a plain load: only the lock holder, this process, writes the version, and taking the
+  // lock ordered its last store before this; the stores stay seq-cst for the readers)
   private openVersion(): void {
     const i = (this.hdr + H.writeVersion) >> 2;
-    const v = Atomics.load(this.mem.i32, i);
+    const v = this.mem.i32[i]!;
     if ((v & 1) === 0) Atomics.store(this.mem.i32, i, (v + 1) | 0);
   }
 
   /** Even again (also after a dead writer's operation is rolled back, or found committed). */
   closeVersion(): void {
     const i = (this.hdr + H.writeVersion) >> 2;
-    const v = Atomics.load(this.mem.i32, i);
+    const v = this.mem.i32[i]!;
     if ((v & 1) !== 0) Atomics.store(this.mem.i32, i, (v + 1) | 0);
   }
 
@@ -300,8 +309,9 @@ export class UndoLog {
     // Keep the set a lazy-free step or a big command needs (64K lines: 768 KB) so that
     // it is not grown again, rehashing, by every such operation; drop it past that.
     if (this.lineKeys.length > LINE_SET * 64) {
-      this.lineKeys = new Float64Array(LINE_SET);
+      this.lineKeys = new Int32Array(LINE_SET);
       this.lineGen = new Uint32Array(LINE_SET);
+      this.lineShift = 32 - Math.log2(LINE_SET);
     }
     // A huge operation backed a big undo region: give it back to tmpfs.
     const backed = this.backedBytes();
