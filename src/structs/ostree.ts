@@ -61,6 +61,15 @@ export const MEMBER_SCORE = 0;
 export const MEMBER_LEN = 8;
 export const MEMBER_DATA = 12;
 
+/**
+ * The path of the last descent (inserts and removals do not nest): the nodes from the root
+ * to the leaf, and the slot taken in each inner node. Nodes other than the root are at least
+ * a quarter full (8 items, 16 children), so 2^32 items make at most 9 levels: 64 is never reached.
+ */
+const PATH_NODES = new Float64Array(64);
+const PATH_IDX = new Int32Array(64);
+let PATH_DEPTH = 0;
+
 /** Scratch for the item an insert writes (inserts do not nest). */
 const ITEM_BUF = new Uint8Array(ITEM);
 const ITEM_DV = new DataView(ITEM_BUF.buffer);
@@ -357,40 +366,67 @@ export class OSTree {
   // ---------------------------------------------------------------- writing
 
   /**
-   * The path from the root to the leaf where (score, ref) belongs: nodes and the slot taken
-   * in each inner node; returns the index in the leaf.
+   * Whether the slot at `at` (its item, or an inner entry's first item) comes before the
+   * item (score, member chunk p of ref): by score, then the member's bytes. `orEqual`: the
+   * item itself counts as before (an inner node's child whose first item it is).
    */
-  private descend(score: number, ref: number, nodes: number[], idx: number[]): number {
-    const heap = this.heap;
+  private slotBefore(at: number, score: number, ref: number, p: number, orEqual: boolean): boolean {
+    const s = this.dv.getFloat64(at, true);
+    if (s !== score) return s < score;
+    const q = this.dv.getUint32(at + 8, true);
+    if (q === ref) return orEqual;
+    return OSTree.cmpChunks(this.heap, Heap.deref(q), p) < 0;
+  }
+
+  /**
+   * The path from the root to the leaf where (score, ref) belongs, into PATH_NODES (every
+   * node, the leaf last) and PATH_IDX (the slot taken in each inner node); returns the
+   * index in the leaf. A binary search per node, comparisons inline: no closure or array
+   * per call (a ZADD that moves a member descends twice).
+   */
+  private descend(score: number, ref: number): number {
     const p = Heap.deref(ref);
-    const before: Before = (s, q) => s < score || (s === score && q !== ref && OSTree.cmpChunks(heap, Heap.deref(q), p) < 0);
-    // inner nodes: the last child whose first item is not after the item (it may be that first item)
-    const notAfter: Before = (s, q) => s < score || (s === score && (q === ref || OSTree.cmpChunks(heap, Heap.deref(q), p) < 0));
     let n = this.root();
+    let d = 0;
     for (let h = this.height(); h > 1; h--) {
-      const c = this.countBefore(n, notAfter);
-      const i = c === 0 ? 0 : c - 1;
-      nodes.push(n);
-      idx.push(i);
+      // the last child whose first item is not after the item (it may be that first item)
+      let lo = 0;
+      let hi = this.used(n);
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.slotBefore(n + NODE_HDR + mid * ENTRY, score, ref, p, true)) lo = mid + 1;
+        else hi = mid;
+      }
+      const i = lo === 0 ? 0 : lo - 1;
+      PATH_NODES[d] = n;
+      PATH_IDX[d] = i;
+      d++;
       n = this.child(n, i);
     }
-    nodes.push(n);
-    return this.countBefore(n, before);
+    PATH_NODES[d] = n;
+    PATH_DEPTH = d;
+    let lo = 0;
+    let hi = this.used(n);
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.slotBefore(n + NODE_HDR + mid * ITEM, score, ref, p, false)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Insert the item (score, member chunk ref); the member must not be in the tree. */
   insert(score: number, ref: number): void {
-    const nodes: number[] = [];
-    const idx: number[] = [];
-    const pos = this.descend(score, ref, nodes, idx);
-    const leaf = nodes[nodes.length - 1]!;
+    const pos = this.descend(score, ref);
+    const depth = PATH_DEPTH;
+    const leaf = PATH_NODES[depth]!;
     ITEM_DV.setFloat64(0, score, true);
     ITEM_DV.setUint32(8, ref, true);
     let sib = this.insertSlot(leaf, pos, ITEM_BUF);
     let child = leaf;
-    for (let d = idx.length - 1; d >= 0; d--) {
-      const parent = nodes[d]!;
-      const i = idx[d]!;
+    for (let d = depth - 1; d >= 0; d--) {
+      const parent = PATH_NODES[d]!;
+      const i = PATH_IDX[d]!;
       this.refreshEntry(parent, i, child);
       if (sib !== 0) sib = this.insertSlot(parent, i + 1, this.entryFor(sib));
       child = parent;
@@ -431,11 +467,17 @@ export class OSTree {
     const hasFirst = this.used(child) > 0;
     const score = hasFirst ? this.slotScore(child, 0) : dv.getFloat64(at, true);
     const ref = hasFirst ? this.slotRef(child, 0) : dv.getUint32(at + 8, true);
-    if (dv.getUint32(at + E_COUNT, true) === count && dv.getUint32(at + 8, true) === ref && Object.is(dv.getFloat64(at, true), score)) return;
-    this.heap.log(at, ENTRY);
-    dv.setFloat64(at, score, true);
-    dv.setUint32(at + 8, ref, true);
-    dv.setUint32(at + E_COUNT, count, true);
+    // (logged field by field, each under 16 bytes: whole lines, logged once per operation,
+    // where a ZADD that moves a member refreshes the same entries twice)
+    if (dv.getUint32(at + 8, true) !== ref || !Object.is(dv.getFloat64(at, true), score)) {
+      this.heap.log(at, 12);
+      dv.setFloat64(at, score, true);
+      dv.setUint32(at + 8, ref, true);
+    }
+    if (dv.getUint32(at + E_COUNT, true) !== count) {
+      this.heap.log(at + E_COUNT, 4);
+      dv.setUint32(at + E_COUNT, count, true);
+    }
   }
 
   /**
@@ -470,17 +512,17 @@ export class OSTree {
 
   /** Remove the item (score, member chunk ref); false when it is not there. */
   remove(score: number, ref: number): boolean {
-    const nodes: number[] = [];
-    const idx: number[] = [];
-    const pos = this.descend(score, ref, nodes, idx);
-    const leaf = nodes[nodes.length - 1]!;
+    const pos = this.descend(score, ref);
+    const depth = PATH_DEPTH;
+    const leaf = PATH_NODES[depth]!;
     if (pos >= this.used(leaf) || this.slotRef(leaf, pos) !== ref) return false;
     this.removeSlots(leaf, pos, 1);
     let child = leaf;
-    for (let d = idx.length - 1; d >= 0; d--) {
-      const parent = nodes[d]!;
-      this.refreshEntry(parent, idx[d]!, child);
-      if (this.used(child) < this.cap(child) >>> 2) this.rebalance(parent, idx[d]!);
+    // (rebalance descends nowhere: the path stays valid)
+    for (let d = depth - 1; d >= 0; d--) {
+      const parent = PATH_NODES[d]!;
+      this.refreshEntry(parent, PATH_IDX[d]!, child);
+      if (this.used(child) < this.cap(child) >>> 2) this.rebalance(parent, PATH_IDX[d]!);
       child = parent;
     }
     let root = this.root();
