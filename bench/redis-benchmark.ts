@@ -12,7 +12,9 @@
  * keyspace, as a user's first run does). With `--preload N` both servers are loaded
  * first with N keys named as redis-benchmark names them (key:000000000042, values of the
  * data size), there is no FLUSHALL, and `-r N`: the tests run against a big keyspace. It prints the median ops/s of each, the ratio
- * shmkv/redis per test and the geometric mean of the ratios per depth. Restart mode: loads the keys into both, prints used_memory per key of
+ * shmkv/redis per test and the geometric mean of the ratios per depth, then each server's CPU
+ * time per request (user + system, from /proc), whose ratio is what throughput would be on a
+ * quiet machine where both servers saturate their core. Restart mode: loads the keys into both, prints used_memory per key of
  * each, then measures the time from
  * process start to "serving all keys" after a restart: redis-server from its RDB (SAVE
  * first), shmkv after kill -9 on the same segment. No assertions: figures only.
@@ -167,6 +169,23 @@ function requests(o: Opts, tests: string): number {
   return Math.max(k, Math.min(o.n, Math.floor(LRANGE_REPLY_BUDGET / (k * o.dataSize))));
 }
 
+/**
+ * A process's CPU time so far, user and system, in µs (/proc/<pid>/stat fields 14 and 15, in
+ * clock ticks of 10 ms: Linux's USER_HZ is 100 on every architecture Node runs on); null
+ * where /proc is missing.
+ */
+function cpuOf(pid: number | undefined): { user: number; sys: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // (the command name, in parentheses, may hold spaces: count fields after its end)
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(f[11]) * 10_000, sys: Number(f[12]) * 10_000 };
+  } catch {
+    return null;
+  }
+}
+
 /** Run redis-benchmark once; returns ops/s per test name (upper case, as redis-benchmark prints). */
 function benchmark(port: number, o: Opts, pipeline: number, tests = o.tests): Map<string, number> {
   const range = o.preload > 0 ? o.preload : 100000;
@@ -213,6 +232,11 @@ async function throughput(o: Opts): Promise<void> {
   console.log(`redis-benchmark -t {${o.tests}} -n ${o.n} -c ${o.clients} -r ${range} -d ${o.dataSize} -P {${o.pipelines.join(',')}}, ${flush}, ${o.rounds} rounds, medians\n`);
   // results[pipeline][test][server] = ops/s per round
   const results = new Map<number, Map<string, { redis: number[]; shmkv: number[] }>>();
+  // cpu[pipeline][test][server] = the server's µs of CPU per request (user, system) per round:
+  // what a saturated server's throughput is the inverse of, and less noisy on a shared
+  // machine (time other processes take is not counted). Only for the tests that are one
+  // redis-benchmark test each (an lrange_K run has its LPUSH phase too).
+  const cpu = new Map<number, Map<string, { redis: [number, number][]; shmkv: [number, number][] }>>();
   const tests = o.tests.split(',');
   try {
     for (let round = 0; round < o.rounds; round++) {
@@ -224,7 +248,18 @@ async function throughput(o: Opts): Promise<void> {
           ] as const;
           for (const [name, srv] of (round + ti) % 2 === 0 ? servers : [...servers].reverse()) {
             if (o.preload === 0) await flushall(srv.port);
+            const before = cpuOf(srv.child.pid);
             const r = benchmark(srv.port, o, p, tests[ti]);
+            const after = cpuOf(srv.child.pid);
+            if (before !== null && after !== null && r.size === 1) {
+              const n = requests(o, tests[ti]);
+              const byTest = cpu.get(p) ?? new Map();
+              cpu.set(p, byTest);
+              const t = [...r.keys()][0]!;
+              const e = byTest.get(t) ?? { redis: [], shmkv: [] };
+              byTest.set(t, e);
+              e[name].push([(after.user - before.user) / n, (after.sys - before.sys) / n]);
+            }
             const byTest = results.get(p) ?? new Map();
             results.set(p, byTest);
             for (const [t, v] of r) {
@@ -261,6 +296,21 @@ async function throughput(o: Opts): Promise<void> {
       }
     }
     if (k > 0) console.log(`${pad('geometric mean', 18, true)} ${pad(String(p), 3)} ${pad('', 12)} ${pad('', 12)} ${pad(Math.exp(logSum / k).toFixed(2), 12)}`);
+  }
+  if (cpu.size === 0) return;
+  console.log(`\nserver CPU per request, µs (user + system; medians; clock ticks of 10 ms, so a figure moves by ~${(10_000 / o.n).toFixed(2)} µs per tick)`);
+  console.log(`${pad('test', 18, true)} ${pad('-P', 3)} ${pad('redis user+sys', 16)} ${pad('shmkv user+sys', 16)} ${pad('redis/shmkv', 12)}`);
+  const fmt = (xs: [number, number][]): [string, number] => {
+    const u = median(xs.map((x) => x[0]));
+    const y = median(xs.map((x) => x[1]));
+    return [`${u.toFixed(2)}+${y.toFixed(2)}`, median(xs.map((x) => x[0] + x[1]))];
+  };
+  for (const [p, byTest] of cpu) {
+    for (const [t, e] of byTest) {
+      const [ra, rt] = fmt(e.redis);
+      const [sa, st] = fmt(e.shmkv);
+      console.log(`${pad(t, 18, true)} ${pad(String(p), 3)} ${pad(ra, 16)} ${pad(sa, 16)} ${pad((rt / st).toFixed(2), 12)}`);
+    }
   }
 }
 
