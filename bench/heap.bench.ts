@@ -82,6 +82,18 @@ try {
       heap.commit();
     }
   });
+  // What a command's write costs in undo log alone: an operation that logs k lines of hot
+  // metadata (the same lines every time, as the heap header, a table's count, a list's head)
+  for (const k of [1, 3, 6]) {
+    const reps = N * 5;
+    time(`operation logging ${k} hot line${k > 1 ? 's' : ''} (begin+log+commit)`, reps, () => {
+      for (let i = 0; i < reps; i++) {
+        heap.begin();
+        for (let j = 0; j < k; j++) heap.log(ptrs[j * 64]!, 4);
+        heap.commit();
+      }
+    });
+  }
   time('lock + empty operation + unlock', N, () => {
     heap.unlock();
     for (let i = 0; i < N; i++) {
