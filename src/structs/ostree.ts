@@ -390,14 +390,8 @@ export class OSTree {
     let d = 0;
     for (let h = this.height(); h > 1; h--) {
       // the last child whose first item is not after the item (it may be that first item)
-      let lo = 0;
-      let hi = this.used(n);
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.slotBefore(n + NODE_HDR + mid * ENTRY, score, ref, p, true)) lo = mid + 1;
-        else hi = mid;
-      }
-      const i = lo === 0 ? 0 : lo - 1;
+      const c = this.slotsBefore(n, ENTRY, score, ref, p, true);
+      const i = c === 0 ? 0 : c - 1;
       PATH_NODES[d] = n;
       PATH_IDX[d] = i;
       d++;
@@ -405,11 +399,16 @@ export class OSTree {
     }
     PATH_NODES[d] = n;
     PATH_DEPTH = d;
+    return this.slotsBefore(n, ITEM, score, ref, p, false);
+  }
+
+  /** How many of node n's slots (of `size` bytes) come before the item: slotBefore, by binary search. */
+  private slotsBefore(n: number, size: number, score: number, ref: number, p: number, orEqual: boolean): number {
     let lo = 0;
     let hi = this.used(n);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.slotBefore(n + NODE_HDR + mid * ITEM, score, ref, p, false)) lo = mid + 1;
+      if (this.slotBefore(n + NODE_HDR + mid * size, score, ref, p, orEqual)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
