@@ -97,7 +97,8 @@ const fakeSocket = {
 const SEGMENT = `bench-dispatch-${process.pid}`;
 const store = openKeyspace({ segment: SEGMENT, reserve: 4 * 2 ** 30 });
 process.on('exit', () => unlinkPosix(SEGMENT));
-const config = loadConfig([]);
+// (no RDB: the FLUSHALL between rounds would write dump.rdb where the bench runs, as Redis would)
+const config = loadConfig(['--save', '']);
 const server = new Server({ config, ks: store, log: new Logger('warning', '') });
 const client = new Client(1, fakeSocket, 'tcp', { maxBulkLen: 512 << 20, authRequired: false, unixsocket: '' });
 const onData = (server as unknown as { onData(c: Client, b: Buffer, shared: boolean): void }).onData.bind(server);
