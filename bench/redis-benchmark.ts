@@ -13,8 +13,9 @@
  * first with N keys named as redis-benchmark names them (key:000000000042, values of the
  * data size), there is no FLUSHALL, and `-r N`: the tests run against a big keyspace. It prints the median ops/s of each, the ratio
  * shmkv/redis per test and the geometric mean of the ratios per depth, then each server's CPU
- * time per request (user + system, from /proc), whose ratio is what throughput would be on a
- * quiet machine where both servers saturate their core. Restart mode: loads the keys into both, prints used_memory per key of
+ * time per request (user + system, from /proc): its ratio is what throughput would be if both
+ * servers saturated their core (where redis-benchmark itself is the limit, as for PING and GET
+ * at -P 16, throughput is level whatever the CPU ratio). Restart mode: loads the keys into both, prints used_memory per key of
  * each, then measures the time from
  * process start to "serving all keys" after a restart: redis-server from its RDB (SAVE
  * first), shmkv after kill -9 on the same segment. No assertions: figures only.
@@ -253,11 +254,11 @@ async function throughput(o: Opts): Promise<void> {
             const after = cpuOf(srv.child.pid);
             if (before !== null && after !== null && r.size === 1) {
               const n = requests(o, tests[ti]);
-              const byTest = cpu.get(p) ?? new Map();
-              cpu.set(p, byTest);
+              const cpuByTest = cpu.get(p) ?? new Map();
+              cpu.set(p, cpuByTest);
               const t = [...r.keys()][0]!;
-              const e = byTest.get(t) ?? { redis: [], shmkv: [] };
-              byTest.set(t, e);
+              const e = cpuByTest.get(t) ?? { redis: [], shmkv: [] };
+              cpuByTest.set(t, e);
               e[name].push([(after.user - before.user) / n, (after.sys - before.sys) / n]);
             }
             const byTest = results.get(p) ?? new Map();

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Heap } from '../../src/heap/heap.js';
 import { MemoryBacking } from '../../src/heap/memory-backing.js';
 import { checkHeap } from '../../src/heap/check.js';
+import { H, HEAP_HEADER_SIZE } from '../../src/heap/layout.js';
 
 function fresh(opts: { reserved?: number; capacity?: number } = {}) {
   const backing = new MemoryBacking({ reserved: opts.reserved ?? 64 << 20, capacity: opts.capacity });
@@ -97,7 +98,8 @@ test('a refill of a big free chunk carves its tail: the chunk stays in its bin, 
   assertClean(heap);
   const before = heap.stats();
   // the logged part of the heap header: allocator fields, bins (not the undo log's own counters)
-  const logged = () => Buffer.concat([heap.mem.u8.subarray(heap.base + 64, heap.base + 192), heap.mem.u8.subarray(heap.base + 256, heap.base + 4096)]);
+  const logged = () =>
+    Buffer.concat([heap.mem.u8.subarray(heap.base + H.top, heap.base + H.undoUsed), heap.mem.u8.subarray(heap.base + H.binmap, heap.base + HEAP_HEADER_SIZE)]);
   const bytesBefore = logged();
   // rolled back: the free chunk's header, footer and its neighbour's flags come back exactly
   heap.begin();
