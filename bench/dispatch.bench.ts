@@ -5,6 +5,7 @@
  *
  *   node dist/bench/dispatch.bench.js [--tests set,get,incr,mset] [--pipeline 16] [--keys 100000] [--ms 500 | --count N] [--rounds 9]
  *
+ * `ping` (PING_MBULK) is the command path's fixed cost: parsing, lookup, checks, statistics, reply.
  * The collection tests (lpush, rpop, sadd, hset, spop, zadd, zpopmin) send what
  * redis-benchmark sends for them (one key each: mylist, myset, myhash, myzset) and start
  * each round from an empty keyspace (FLUSHALL, untimed), as redis-benchmark.js does: RPOP,
@@ -44,6 +45,8 @@ function key(i: number): string {
 function request(test: string): string {
   const r = () => Math.floor(Math.random() * KEYS);
   switch (test) {
+    case 'ping':
+      return cmd('PING');
     case 'set':
       return cmd('SET', key(r()), 'xxx');
     case 'get':
