@@ -18,12 +18,33 @@ function fixedExpiry(name: string, v: number): boolean {
 }
 
 /**
+ * The TTL of a key expiring at one of the far absolute times above (EXPIREAT farSeconds…):
+ * ten digits, the only integers of that length these commands reply. Rounded to seconds, it
+ * steps down at every half second, so two servers asked a moment apart may differ by one:
+ * it is compared as a class (its exact deadline is compared through EXPIRETIME).
+ */
+const FAR_TTL_RAW = /:\d{10}\r\n/g;
+
+/** Far TTLs in a raw reply (also inside an EXEC's array) as a class. */
+export function maskFarTtls(raw: string): string {
+  return raw.replace(FAR_TTL_RAW, ':<far ttl>\r\n');
+}
+
+/** Far TTLs in a reply shaped as ioredis returns it (also inside arrays) as a class. */
+export function maskFarTtlValues(v: unknown): unknown {
+  if (typeof v === 'number' && v >= 1e9 && v < 1e10 && Number.isInteger(v)) return '<far ttl>';
+  if (Array.isArray(v)) return v.map(maskFarTtlValues);
+  return v;
+}
+
+/**
  * A raw reply made comparable: KEYS as a sorted set, an absolute expiry set from a relative
  * TTL as its class (each server's clock differs; TTL comparisons check nearness).
  */
 export function normaliseRaw(cmd: Cmd, reply: Buffer): string {
   const name = String(cmd[0]).toLowerCase();
   const s = reply.toString('latin1');
+  if (name === 'ttl') return maskFarTtls(s);
   if ((name === 'expiretime' || name === 'pexpiretime') && /^:[1-9]/.test(s)) {
     return fixedExpiry(name, Number(s.slice(1, -2))) ? s : ':future-expiry';
   }
@@ -39,6 +60,7 @@ export function normaliseRaw(cmd: Cmd, reply: Buffer): string {
 /** The same for a reply decoded as ioredis returns it (see ioredis-shape.ts). */
 export function normaliseValue(cmd: Cmd, v: unknown): unknown {
   const name = String(cmd[0]).toLowerCase();
+  if (name === 'ttl') return maskFarTtlValues(v);
   // (an integer past 2^53 comes as its decimal text)
   if ((name === 'expiretime' || name === 'pexpiretime') && (typeof v === 'number' || (typeof v === 'string' && /^[0-9]+$/.test(v))) && Number(v) > 0) {
     return fixedExpiry(name, Number(v)) ? v : 'future-expiry';
