@@ -5,7 +5,8 @@
  *
  *   node dist/bench/dispatch.bench.js [--tests set,get,incr,mset] [--pipeline 16] [--keys 100000] [--ms 500 | --count N] [--rounds 9]
  *
- * `ping` (PING_MBULK) is the command path's fixed cost: parsing, lookup, checks, statistics, reply.
+ * `ping` (PING_MBULK) is the command path's fixed cost: parsing, lookup, checks, statistics, reply;
+ * `lpushx` (of a missing key) adds a write command's lock and operation.
  * The collection tests (lpush, rpop, sadd, hset, spop, zadd, zpopmin) send what
  * redis-benchmark sends for them (one key each: mylist, myset, myhash, myzset) and start
  * each round from an empty keyspace (FLUSHALL, untimed), as redis-benchmark.js does: RPOP,
@@ -47,6 +48,9 @@ function request(test: string): string {
   switch (test) {
     case 'ping':
       return cmd('PING');
+    case 'lpushx':
+      // a write command that writes nothing (the key is absent): the lock and an operation around a lookup
+      return cmd('LPUSHX', 'nolist', 'xxx');
     case 'set':
       return cmd('SET', key(r()), 'xxx');
     case 'get':
