@@ -213,7 +213,8 @@ export class Heap {
    * bytes. A reader without the lock takes the version (even) before it reads and checks it
    * is unchanged after: then no change overlapped its reads (a seqlock). Its loads are
    * plain loads between two seq-cst ones, which x86 does not reorder (TSO); the writer's
-   * version store is seq-cst, before its first change and after its last.
+   * version stores come before its first change and after its last, in the order every
+   * core sees (src/heap/undo.ts, PLAIN_VERSION_STORES).
    */
   writeVersion(): number {
     return this.undo.version();

@@ -30,8 +30,9 @@
  * the usual way, under the lock.
  *
  * Memory order: the reader's loads between its two seq-cst loads of the version are plain
- * loads, which x86 (TSO) does not move across them; the writer's version stores are
- * seq-cst, before its first change and after its last.
+ * loads, which x86 (TSO) does not move across them; the writer's version stores come
+ * before its first change and after its last, in the order every core sees them (plain
+ * stores on x86-64, seq-cst elsewhere: src/heap/undo.ts).
  */
 import { Heap } from '../heap/heap.js';
 import { hashBytes } from '../structs/hash.js';
