@@ -149,8 +149,8 @@ export class UndoLog {
     const dv = this.mem.dv;
     if (this.used === 0) {
       // The operation's first change to bytes that existed: the write version goes odd
-      // before it (ordered before it: PLAIN_VERSION_STORES), so an optimistic reader that overlaps it sees a different
-      // version at its end.
+      // before it (and every core sees it so: PLAIN_VERSION_STORES), so an optimistic
+      // reader that overlaps it sees a different version at its end.
       this.openVersion();
       // who wrote the records (for diagnosis)
       dv.setInt32(this.hdr + H.undoOwner, PID, true);
