@@ -80,7 +80,7 @@ try {
   console.log(`redis-benchmark -t ${TEST} -P ${PIPE} -c 50 -r ${KEYS}: a warm-up run, FLUSHALL, then ${REQUESTS} requests under perf record`);
   benchmark(srv.port, '300000');
   await flushall(srv.port);
-  const perf = spawn('perf', ['record', '-F', '4999', '-g', '-p', String(pid), '-o', data], { stdio: 'ignore' });
+  const perf = spawn('perf', ['record', '-F', '4999', '-p', String(pid), '-o', data], { stdio: 'ignore' });
   const perfDone = new Promise<void>((r) => perf.once('exit', () => r()));
   await new Promise((r) => setTimeout(r, 500));
   benchmark(srv.port, REQUESTS);
