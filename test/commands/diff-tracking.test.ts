@@ -116,6 +116,19 @@ class Side {
   }
 }
 
+/** Wait (up to 5 s) until the server no longer lists connection k of the side. */
+async function gone(side: Side, k: number): Promise<void> {
+  const id = `id=${side.ids[k]} `;
+  const conn = side.conns.find((_c, i) => i !== k)!;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const list = (await conn.call('CLIENT', 'LIST')).toString('latin1');
+    if (!list.split('\n').some((l) => l.includes(id))) return;
+    if (Date.now() > deadline) throw new Error(`the server still lists ${id}after 5 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** A step: commands sent by connection `on` (one after the other, before the barrier). */
 interface Step {
   on: number;
@@ -145,9 +158,8 @@ async function runScript(name: string, n: number, steps: Step[]): Promise<void> 
         a.conns[st.on]!.close();
         b.conns[st.on]!.close();
         closed.add(st.on);
-        // let both servers notice
-        await Promise.all([a.conns[0]!.call('PING'), b.conns[0]!.call('PING')]);
-        await new Promise((r) => setTimeout(r, 30));
+        // let both servers notice: until CLIENT LIST no longer shows the connection
+        await Promise.all([gone(a, st.on), gone(b, st.on)]);
       }
       // the stepping connection first (its commands are then done), then the others
       const whole = st.cmds.some((c) => c.some((x) => String(x).toUpperCase() === 'GETREDIR'));
