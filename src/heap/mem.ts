@@ -23,6 +23,8 @@ export class Mem {
   readonly dv: DataView;
   readonly u8: Uint8Array;
   readonly i32: Int32Array;
+  /** 32-bit words of the first u8Limit bytes (little-endian, as the machine: src/shm/header.ts refuses others). */
+  readonly u32: Uint32Array;
   readonly u8Limit: number;
 
   constructor(readonly sab: SharedArrayBuffer) {
@@ -30,6 +32,7 @@ export class Mem {
     this.u8Limit = Math.min(sab.byteLength, 2 ** 32 - 4096);
     this.u8 = new Uint8Array(sab, 0, this.u8Limit);
     this.i32 = new Int32Array(sab, 0, Math.floor(this.u8Limit / 4));
+    this.u32 = new Uint32Array(sab, 0, Math.floor(this.u8Limit / 4));
   }
 
   /** A view of [off, off+len): a subarray of u8 when it can be. */

@@ -71,6 +71,9 @@ function dirIndex(hash: number, depth: number): number {
 
 export class Dash {
   private readonly dv: DataView;
+  private readonly u32: Uint32Array;
+  /** Words at offsets below this are read through u32 (the first 4 GiB), above it through dv. */
+  private readonly wordLimit: number;
   constructor(
     private readonly heap: Heap,
     /** Payload offset of the table header. */
@@ -84,6 +87,25 @@ export class Dash {
     private readonly fresh = false,
   ) {
     this.dv = heap.dv;
+    this.u32 = heap.mem.u32;
+    this.wordLimit = this.u32.length * 4;
+  }
+
+  /**
+   * The u32 at a 4-aligned offset (every field and slot of a table is), through a
+   * Uint32Array: its elements are read inline by the compiled code, where DataView's
+   * getUint32/setUint32 stayed calls into V8 builtins in these probe loops (perf showed
+   * Builtins_DataViewPrototypeGetUint32 and SetUint32 at 1.7% of the server under
+   * insert-heavy `redis-benchmark -P 16`). Offsets past the typed array (the mapping's
+   * bytes above 4 GiB) go through the DataView.
+   */
+  private rd(off: number): number {
+    return off < this.wordLimit ? this.u32[off >>> 2]! : this.dv.getUint32(off, true);
+  }
+
+  private wr(off: number, v: number): void {
+    if (off < this.wordLimit) this.u32[off >>> 2] = v;
+    else this.dv.setUint32(off, v, true);
   }
 
   private log(off: number, len: number): void {
@@ -119,7 +141,7 @@ export class Dash {
     const dir = this.dir();
     let prev = -1;
     for (let i = 0; i < 2 ** depth; i++) {
-      const s = this.dv.getUint32(dir + i * 4, true);
+      const s = this.rd(dir + i * 4);
       // A segment spans a run of directory entries: free it once.
       if (s !== prev) heap.free(Heap.deref(s));
       prev = s;
@@ -133,27 +155,26 @@ export class Dash {
   }
 
   depth(): number {
-    return this.dv.getUint32(this.table + T_DEPTH, true);
+    return this.rd(this.table + T_DEPTH);
   }
 
   private dir(): number {
-    return Heap.deref(this.dv.getUint32(this.table + T_DIR, true));
+    return Heap.deref(this.rd(this.table + T_DIR));
   }
 
   segmentFor(hash: number): number {
-    return Heap.deref(this.dv.getUint32(this.dir() + dirIndex(hash, this.depth()) * 4, true));
+    return Heap.deref(this.rd(this.dir() + dirIndex(hash, this.depth()) * 4));
   }
 
   /** The ref stored for an entry equal to the probe, or 0. */
   find(hash: number, eq: EqFn): number {
-    const dv = this.dv;
     const seg = this.segmentFor(hash);
     let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;
-      const ref = dv.getUint32(at + 4, true);
+      const ref = this.rd(at + 4);
       if (ref === 0) return 0;
-      if (dv.getUint32(at, true) === hash && eq(ref)) return ref;
+      if (this.rd(at) === hash && eq(ref)) return ref;
       i = next(i);
     }
     return 0;
@@ -168,22 +189,21 @@ export class Dash {
    * thrown the answer away, so it need not be right, only safe.
    */
   peek(hash: number, eq: (ref: number) => number, floor: number, limit: number): number {
-    const dv = this.dv;
     const t = this.table;
     if (t < floor || t + TABLE_SIZE > limit) return -1;
-    const depth = dv.getUint32(t + T_DEPTH, true);
+    const depth = this.rd(t + T_DEPTH);
     if (depth > 32) return -1;
-    const dir = Heap.deref(dv.getUint32(t + T_DIR, true));
+    const dir = Heap.deref(this.rd(t + T_DIR));
     const di = dir + dirIndex(hash, depth) * 4;
     if (dir < floor || di + 4 > limit) return -1;
-    const seg = Heap.deref(dv.getUint32(di, true));
+    const seg = Heap.deref(this.rd(di));
     if (seg < floor || seg + SEG_BYTES > limit) return -1;
     let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;
-      const ref = dv.getUint32(at + 4, true);
+      const ref = this.rd(at + 4);
       if (ref === 0) return 0;
-      if (dv.getUint32(at, true) === hash) {
+      if (this.rd(at) === hash) {
         const r = eq(ref);
         if (r !== 0) return r > 0 ? ref : -1;
       }
@@ -194,14 +214,13 @@ export class Dash {
 
   /** Whether the table holds `ref` under `hash` (a chunk that is still this entry). */
   holds(hash: number, ref: number): boolean {
-    const dv = this.dv;
     const seg = this.segmentFor(hash);
     let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;
-      const r = dv.getUint32(at + 4, true);
+      const r = this.rd(at + 4);
       if (r === 0) return false;
-      if (r === ref && dv.getUint32(at, true) === hash) return true;
+      if (r === ref && this.rd(at) === hash) return true;
       i = next(i);
     }
     return false;
@@ -211,7 +230,7 @@ export class Dash {
   insert(hash: number, ref: number): void {
     for (;;) {
       const seg = this.segmentFor(hash);
-      if (this.dv.getUint32(seg + 4, true) < SPLIT_AT) {
+      if (this.rd(seg + 4) < SPLIT_AT) {
         this.put(seg, hash, ref);
         this.setCount(this.count() + 1);
         return;
@@ -221,15 +240,14 @@ export class Dash {
   }
 
   private put(seg: number, hash: number, ref: number): void {
-    const dv = this.dv;
     let i = home(hash);
-    while (dv.getUint32(seg + SEG_HDR + i * 8 + 4, true) !== 0) i = next(i);
+    while (this.rd(seg + SEG_HDR + i * 8 + 4) !== 0) i = next(i);
     const at = seg + SEG_HDR + i * 8;
     this.log(at, 8);
-    dv.setUint32(at, hash, true);
-    dv.setUint32(at + 4, ref, true);
+    this.wr(at, hash);
+    this.wr(at + 4, ref);
     this.log(seg + 4, 4);
-    dv.setUint32(seg + 4, dv.getUint32(seg + 4, true) + 1, true);
+    this.wr(seg + 4, this.rd(seg + 4) + 1);
   }
 
   private setCount(n: number): void {
@@ -239,16 +257,15 @@ export class Dash {
 
   /** Replace the ref of the entry that holds `oldRef` (an object moved). */
   replace(hash: number, oldRef: number, newRef: number): boolean {
-    const dv = this.dv;
     const seg = this.segmentFor(hash);
     let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
       const at = seg + SEG_HDR + i * 8;
-      const ref = dv.getUint32(at + 4, true);
+      const ref = this.rd(at + 4);
       if (ref === 0) return false;
       if (ref === oldRef) {
         this.log(at + 4, 4);
-        dv.setUint32(at + 4, newRef, true);
+        this.wr(at + 4, newRef);
         return true;
       }
       i = next(i);
@@ -258,12 +275,11 @@ export class Dash {
 
   /** Remove the entry holding `ref` (found by hash); returns whether it was there. */
   remove(hash: number, ref: number): boolean {
-    const dv = this.dv;
     const seg = this.segmentFor(hash);
     let i = home(hash);
     let n = 0;
     for (; n < SLOTS; n++) {
-      const r = dv.getUint32(seg + SEG_HDR + i * 8 + 4, true);
+      const r = this.rd(seg + SEG_HDR + i * 8 + 4);
       if (r === 0) return false;
       if (r === ref) break;
       i = next(i);
@@ -274,34 +290,33 @@ export class Dash {
     let j = next(i);
     for (;;) {
       const at = seg + SEG_HDR + j * 8;
-      const r = dv.getUint32(at + 4, true);
+      const r = this.rd(at + 4);
       if (r === 0) break;
-      const hm = home(dv.getUint32(at, true));
+      const hm = home(this.rd(at));
       // Move j into the hole unless its home lies cyclically in (hole, j].
       const inRange = hole <= j ? hm > hole && hm <= j : hm > hole || hm <= j;
       if (!inRange) {
         const h = seg + SEG_HDR + hole * 8;
         this.log(h, 8);
-        dv.setUint32(h, dv.getUint32(at, true), true);
-        dv.setUint32(h + 4, r, true);
+        this.wr(h, this.rd(at));
+        this.wr(h + 4, r);
         hole = j;
       }
       j = next(j);
     }
     const h = seg + SEG_HDR + hole * 8;
     this.log(h, 8);
-    dv.setUint32(h, 0, true);
-    dv.setUint32(h + 4, 0, true);
+    this.wr(h, 0);
+    this.wr(h + 4, 0);
     this.log(seg + 4, 4);
-    dv.setUint32(seg + 4, dv.getUint32(seg + 4, true) - 1, true);
+    this.wr(seg + 4, this.rd(seg + 4) - 1);
     this.setCount(this.count() - 1);
     return true;
   }
 
   private split(seg: number, hash: number): void {
     const heap = this.heap;
-    const dv = this.dv;
-    const local = dv.getUint32(seg, true);
+    const local = this.rd(seg);
     if (local >= 32) throw new Error('dash: segment cannot split (too many equal hashes)');
     let depth = this.depth();
     if (local === depth) {
@@ -310,20 +325,20 @@ export class Dash {
     }
     const sib = Dash.newSegment(heap, local + 1);
     this.log(seg, SEG_BYTES);
-    dv.setUint32(seg, local + 1, true);
+    this.wr(seg, local + 1);
     const bit = 1 << (31 - local);
     // Re-place everything: entries with the new bit set go to the sibling.
     const keep: number[] = [];
     for (let i = 0; i < SLOTS; i++) {
       const at = seg + SEG_HDR + i * 8;
-      const r = dv.getUint32(at + 4, true);
+      const r = this.rd(at + 4);
       if (r === 0) continue;
-      const h = dv.getUint32(at, true);
+      const h = this.rd(at);
       if (h & bit) this.put(sib, h, r);
       else keep.push(h, r);
     }
     heap.mem.fill(seg + SEG_HDR, SLOTS * 8, 0);
-    dv.setUint32(seg + 4, 0, true);
+    this.wr(seg + 4, 0);
     for (let k = 0; k < keep.length; k += 2) this.put(seg, keep[k]!, keep[k + 1]!);
     // Directory entries of this segment's prefix whose new bit is 1 now point to sib.
     const dir = this.dir();
@@ -332,28 +347,27 @@ export class Dash {
     const sibRef = Heap.ref(sib);
     for (let i = first + span / 2; i < first + span; i++) {
       this.log(dir + i * 4, 4);
-      dv.setUint32(dir + i * 4, sibRef, true);
+      this.wr(dir + i * 4, sibRef);
     }
     this.log(this.table + T_SEGS, 4);
-    dv.setUint32(this.table + T_SEGS, dv.getUint32(this.table + T_SEGS, true) + 1, true);
+    this.wr(this.table + T_SEGS, this.rd(this.table + T_SEGS) + 1);
   }
 
   private doubleDirectory(): void {
     const heap = this.heap;
-    const dv = this.dv;
     const depth = this.depth();
     const old = this.dir();
     const n = 2 ** depth;
     const dir = heap.alloc(n * 8);
     for (let i = 0; i < n; i++) {
-      const s = dv.getUint32(old + i * 4, true);
-      dv.setUint32(dir + i * 8, s, true);
-      dv.setUint32(dir + i * 8 + 4, s, true);
+      const s = this.rd(old + i * 4);
+      this.wr(dir + i * 8, s);
+      this.wr(dir + i * 8 + 4, s);
     }
     heap.free(old);
     this.log(this.table, 8);
-    dv.setUint32(this.table + T_DEPTH, depth + 1, true);
-    dv.setUint32(this.table + T_DIR, Heap.ref(dir), true);
+    this.wr(this.table + T_DEPTH, depth + 1);
+    this.wr(this.table + T_DIR, Heap.ref(dir));
   }
 
   /**
@@ -361,19 +375,18 @@ export class Dash {
    * hash together); returns the next cursor (0 when the whole range was visited).
    */
   scan(cursor: number, count: number, out: number[], outHashes?: number[]): number {
-    const dv = this.dv;
     let c = cursor >>> 0;
     const pairs: number[] = [];
     for (;;) {
       const seg = this.segmentFor(c);
-      const local = dv.getUint32(seg, true);
+      const local = this.rd(seg);
       const segEnd = local === 0 ? 2 ** 32 : ((dirIndex(c, local) + 1) * 2 ** (32 - local));
       pairs.length = 0;
       for (let i = 0; i < SLOTS; i++) {
         const at = seg + SEG_HDR + i * 8;
-        const r = dv.getUint32(at + 4, true);
+        const r = this.rd(at + 4);
         if (r === 0) continue;
-        const h = dv.getUint32(at, true);
+        const h = this.rd(at);
         if (h >= c) pairs.push(h, r);
       }
       const order: number[] = [];
@@ -393,32 +406,30 @@ export class Dash {
 
   /** Call fn for every ref (fn must not change the table). */
   forEach(fn: (ref: number, hash: number) => void): void {
-    const dv = this.dv;
     const depth = this.depth();
     const dir = this.dir();
     let prev = -1;
     for (let i = 0; i < 2 ** depth; i++) {
-      const s = dv.getUint32(dir + i * 4, true);
+      const s = this.rd(dir + i * 4);
       if (s === prev) continue;
       prev = s;
       const seg = Heap.deref(s);
       // (a drained segment keeps stale slots: its count says it is empty)
-      if (dv.getUint32(seg + 4, true) === 0) continue;
+      if (this.rd(seg + 4) === 0) continue;
       for (let k = 0; k < SLOTS; k++) {
-        const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
-        if (r !== 0) fn(r, dv.getUint32(seg + SEG_HDR + k * 8, true));
+        const r = this.rd(seg + SEG_HDR + k * 8 + 4);
+        if (r !== 0) fn(r, this.rd(seg + SEG_HDR + k * 8));
       }
     }
   }
 
   /** Like forEach, stopping as soon as fn returns false. */
   forEachUntil(fn: (ref: number, hash: number) => boolean): void {
-    const dv = this.dv;
     const depth = this.depth();
     const dir = this.dir();
     let prev = -1;
     for (let i = 0; i < 2 ** depth; i++) {
-      const s = dv.getUint32(dir + i * 4, true);
+      const s = this.rd(dir + i * 4);
       if (s === prev) continue;
       prev = s;
       const seg = Heap.deref(s);
@@ -426,10 +437,10 @@ export class Dash {
       // tables' graveyard) calls this again and again from the start as it empties the
       // table, and scanning every emptied slot made freeing n entries O(n²) (10 s for
       // a FLUSHALL of 1M keys)
-      if (dv.getUint32(seg + 4, true) === 0) continue;
+      if (this.rd(seg + 4) === 0) continue;
       for (let k = 0; k < SLOTS; k++) {
-        const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
-        if (r !== 0 && !fn(r, dv.getUint32(seg + SEG_HDR + k * 8, true))) return;
+        const r = this.rd(seg + SEG_HDR + k * 8 + 4);
+        if (r !== 0 && !fn(r, this.rd(seg + SEG_HDR + k * 8))) return;
       }
     }
   }
@@ -444,27 +455,26 @@ export class Dash {
    * insert. Returns how many refs were handed; the table's count is 0 once all were.
    */
   drain(budget: number, fn: (ref: number) => void): number {
-    const dv = this.dv;
     const depth = this.depth();
     const dir = this.dir();
     let n = 0;
     let prev = -1;
     for (let i = 0; i < 2 ** depth && n < budget; i++) {
-      const s = dv.getUint32(dir + i * 4, true);
+      const s = this.rd(dir + i * 4);
       if (s === prev) continue;
       prev = s;
       const seg = Heap.deref(s);
-      const c = dv.getUint32(seg + 4, true);
+      const c = this.rd(seg + 4);
       if (c === 0) continue;
       // (whole segments, not past the budget unless the first is bigger than it)
       if (n > 0 && n + c > budget) break;
       for (let k = 0; k < SLOTS; k++) {
-        const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
+        const r = this.rd(seg + SEG_HDR + k * 8 + 4);
         if (r !== 0) fn(r);
       }
       this.log(seg + 4, 8);
-      dv.setUint32(seg + 4, 0, true);
-      dv.setUint32(seg + 8, DRAINED, true);
+      this.wr(seg + 4, 0);
+      this.wr(seg + 8, DRAINED);
       n += c;
     }
     if (n > 0) this.setCount(this.count() - n);
@@ -493,12 +503,11 @@ export class Dash {
 
   /** Payload offsets of the table's own chunks (directory and segments), for checkers. */
   forEachChunk(fn: (p: number) => void): void {
-    const dv = this.dv;
     const dir = this.dir();
     fn(dir);
     let prev = -1;
     for (let i = 0; i < 2 ** this.depth(); i++) {
-      const s = dv.getUint32(dir + i * 4, true);
+      const s = this.rd(dir + i * 4);
       if (s !== prev) fn(Heap.deref(s));
       prev = s;
     }
@@ -507,20 +516,19 @@ export class Dash {
   /** A uniformly chosen segment's random entry (0 when empty); `rand` in [0,1). */
   randomRef(rand: () => number): number {
     if (this.count() === 0) return 0;
-    const dv = this.dv;
     for (let tries = 0; tries < 64; tries++) {
       const seg = this.segmentFor((rand() * 2 ** 32) >>> 0);
-      if (dv.getUint32(seg + 4, true) === 0) continue;
+      if (this.rd(seg + 4) === 0) continue;
       // Random slots until one is used: uniform over the segment's entries (taking the
       // next used slot after a random one would favour entries that follow empty runs,
       // and eviction sampling depends on this). Segments are 42-85% full: a few tries.
       for (let t = 0; t < 16; t++) {
-        const r = dv.getUint32(seg + SEG_HDR + ((rand() * SLOTS) | 0) * 8 + 4, true);
+        const r = this.rd(seg + SEG_HDR + ((rand() * SLOTS) | 0) * 8 + 4);
         if (r !== 0) return r;
       }
       let i = (rand() * SLOTS) | 0;
       for (;;) {
-        const r = dv.getUint32(seg + SEG_HDR + i * 8 + 4, true);
+        const r = this.rd(seg + SEG_HDR + i * 8 + 4);
         if (r !== 0) return r;
         i = next(i);
       }
@@ -541,13 +549,12 @@ export class Dash {
     const n = this.count();
     if (n === 0) return 0;
     if (n > 32) {
-      const dv = this.dv;
       const depth = this.depth();
       for (let tries = 0; tries < 100000; tries++) {
         const seg = this.segmentFor((rand() * 2 ** 32) >>> 0);
-        const local = dv.getUint32(seg, true);
+        const local = this.rd(seg);
         if (local < depth && rand() >= 2 ** (local - depth)) continue;
-        const r = dv.getUint32(seg + SEG_HDR + ((rand() * SLOTS) | 0) * 8 + 4, true);
+        const r = this.rd(seg + SEG_HDR + ((rand() * SLOTS) | 0) * 8 + 4);
         if (r !== 0) return r;
       }
     }
@@ -563,15 +570,14 @@ export class Dash {
 
   /** Structure check: depths, directory spans, counts, every entry in its segment's range and findable. */
   check(errors: string[], refOk?: (ref: number) => boolean): number {
-    const dv = this.dv;
     const depth = this.depth();
     const dir = this.dir();
     let total = 0;
     let segs = 0;
     for (let i = 0; i < 2 ** depth; ) {
-      const s = dv.getUint32(dir + i * 4, true);
+      const s = this.rd(dir + i * 4);
       const seg = Heap.deref(s);
-      const local = dv.getUint32(seg, true);
+      const local = this.rd(seg);
       if (local > depth) {
         errors.push(`dash ${this.table}: segment ${seg} local depth ${local} > depth ${depth}`);
         return total;
@@ -579,21 +585,21 @@ export class Dash {
       const span = 2 ** (depth - local);
       if (i % span !== 0) errors.push(`dash ${this.table}: segment ${seg} starts at directory ${i}, not aligned to its span ${span}`);
       for (let k = i; k < i + span && k < 2 ** depth; k++) {
-        if (dv.getUint32(dir + k * 4, true) !== s) errors.push(`dash ${this.table}: directory ${k} should point to segment ${seg}`);
+        if (this.rd(dir + k * 4) !== s) errors.push(`dash ${this.table}: directory ${k} should point to segment ${seg}`);
       }
       let n = 0;
       // (a drained segment's stale slots are nobody's: the table is being thrown away)
-      const drained = dv.getUint32(seg + 8, true) === DRAINED && dv.getUint32(seg + 4, true) === 0;
+      const drained = this.rd(seg + 8) === DRAINED && this.rd(seg + 4) === 0;
       for (let k = 0; k < SLOTS && !drained; k++) {
-        const r = dv.getUint32(seg + SEG_HDR + k * 8 + 4, true);
+        const r = this.rd(seg + SEG_HDR + k * 8 + 4);
         if (r === 0) continue;
         n++;
-        const h = dv.getUint32(seg + SEG_HDR + k * 8, true);
+        const h = this.rd(seg + SEG_HDR + k * 8);
         if (dirIndex(h, depth) >>> (depth - local) !== i >>> (depth - local)) errors.push(`dash ${this.table}: hash ${h} in the wrong segment`);
         // Findable: the probe from its home reaches it before an empty slot.
         let p = home(h);
         while (p !== k) {
-          if (dv.getUint32(seg + SEG_HDR + p * 8 + 4, true) === 0) {
+          if (this.rd(seg + SEG_HDR + p * 8 + 4) === 0) {
             errors.push(`dash ${this.table}: entry at slot ${k} unreachable from its home ${home(h)}`);
             break;
           }
@@ -601,13 +607,13 @@ export class Dash {
         }
         if (refOk && !refOk(r)) errors.push(`dash ${this.table}: ref ${r} does not point to a live object`);
       }
-      if (dv.getUint32(seg + 4, true) !== n) errors.push(`dash ${this.table}: segment ${seg} count ${dv.getUint32(seg + 4, true)}, holds ${n}`);
+      if (this.rd(seg + 4) !== n) errors.push(`dash ${this.table}: segment ${seg} count ${this.rd(seg + 4)}, holds ${n}`);
       total += n;
       segs++;
       i += span;
     }
     if (this.count() !== total) errors.push(`dash ${this.table}: count ${this.count()}, holds ${total}`);
-    if (dv.getUint32(this.table + T_SEGS, true) !== segs) errors.push(`dash ${this.table}: segments ${dv.getUint32(this.table + T_SEGS, true)}, holds ${segs}`);
+    if (this.rd(this.table + T_SEGS) !== segs) errors.push(`dash ${this.table}: segments ${this.rd(this.table + T_SEGS)}, holds ${segs}`);
     return total;
   }
 }
