@@ -153,6 +153,15 @@ export class Keyspace {
   private probeStart = 0;
   private probeLen = 0;
   private probeHash = 0;
+  /**
+   * The entry lookupWrite found last in the open operation, and its key's hash: a command
+   * that changes the value in place then passes the seam (modified) without the hash, and
+   * keyHash would hash the key's bytes again. An offset names one entry for the whole
+   * operation (frees wait for its commit); cleared (0) when an operation starts or ends and
+   * at a rollback to a savepoint (after which an offset may be allocated again).
+   */
+  private writeEntry = 0;
+  private writeHash = 0;
   private readonly eqProbe = (ref: number): boolean => {
     const e = Heap.deref(ref);
     return this.dv.getUint32(e + O_KLEN, true) === this.probeLen && this.heap.mem.equals(keyAt(this.u8, e), this.probe, this.probeStart, this.probeLen);
@@ -332,6 +341,7 @@ export class Keyspace {
         return fn();
       } catch (e) {
         heap.rollbackTo(sp);
+        this.writeEntry = 0;
         // (inside the outer operation: kept there, and replayed again if it rolls back)
         for (let i = mark; i < this.sticky.length; i++) this.sticky[i]!();
         throw this.mapError(e);
@@ -351,6 +361,7 @@ export class Keyspace {
     try {
       heap.begin();
       this.depth = 1;
+      this.writeEntry = 0;
       let r: T;
       try {
         r = fn();
@@ -365,6 +376,7 @@ export class Keyspace {
         throw this.mapError(e);
       } finally {
         this.depth = 0;
+        this.writeEntry = 0;
       }
       if (this.afterCommitTasks.length > 0) {
         // still under this call's lock: the tasks' own operations must not take it again
@@ -404,6 +416,7 @@ export class Keyspace {
     const heap = this.heap;
     heap.begin();
     this.depth = 1;
+    this.writeEntry = 0;
     try {
       for (const t of tasks) t();
       heap.commit();
@@ -411,6 +424,7 @@ export class Keyspace {
       heap.abort();
     } finally {
       this.depth = 0;
+      this.writeEntry = 0;
       this.sticky.length = 0;
     }
   }
@@ -448,6 +462,7 @@ export class Keyspace {
 
   rollbackTo(sp: Savepoint): void {
     this.heap.rollbackTo(sp);
+    this.writeEntry = 0;
   }
 
   /** Hold the write lock across several exec() calls (all commands of one read event). */
@@ -560,8 +575,10 @@ export class Keyspace {
     if (this.hooks.length > 0) for (const h of this.hooks) h(db, hash, reason, e);
   }
 
-  /** The hash of an entry's key (the probe's when it is that key). */
+  /** The hash of an entry's key. */
   keyHash(e: number): number {
+    // the entry lookupWrite found last: its key's hash is known (see writeEntry)
+    if (e === this.writeEntry) return this.writeHash;
     return hashBytes(this.u8, keyAt(this.u8, e), this.keyLength(e));
   }
 
@@ -631,6 +648,8 @@ export class Keyspace {
   lookupWrite(db: number, key: Uint8Array): number {
     const e = this.find(db, key);
     if (e !== 0) {
+      this.writeEntry = e;
+      this.writeHash = this.probeHash;
       // a snapshot still walking towards this key keeps its value as it is now
       if (this.snapshots.running) this.snapshots.preserve(db, this.probeHash, e, 'copy');
       this.touchEntry(e);
