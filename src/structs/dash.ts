@@ -108,6 +108,20 @@ export class Dash {
     else this.dv.setUint32(off, v, true);
   }
 
+  /**
+   * A segment's slots as words: slot i's hash at [slotBase + 2i], its ref at [slotBase + 2i + 1].
+   * The probe loops index them straight (each rd() inlined costs the caller's compile budget
+   * for inlining: in the library's read path, that left rd() a call). A segment past 4 GiB
+   * gets a view of its own.
+   */
+  private slotWords(seg: number): Uint32Array {
+    return seg + SEG_BYTES <= this.wordLimit ? this.u32 : new Uint32Array(this.dv.buffer, seg, SEG_BYTES >>> 2);
+  }
+
+  private slotBase(seg: number): number {
+    return seg + SEG_BYTES <= this.wordLimit ? (seg + SEG_HDR) >>> 2 : SEG_HDR >>> 2;
+  }
+
   private log(off: number, len: number): void {
     if (!this.fresh) this.heap.log(off, len);
   }
@@ -169,12 +183,13 @@ export class Dash {
   /** The ref stored for an entry equal to the probe, or 0. */
   find(hash: number, eq: EqFn): number {
     const seg = this.segmentFor(hash);
+    const w = this.slotWords(seg);
+    const base = this.slotBase(seg);
     let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
-      const at = seg + SEG_HDR + i * 8;
-      const ref = this.rd(at + 4);
+      const ref = w[base + i * 2 + 1]!;
       if (ref === 0) return 0;
-      if (this.rd(at) === hash && eq(ref)) return ref;
+      if (w[base + i * 2] === hash && eq(ref)) return ref;
       i = next(i);
     }
     return 0;
@@ -189,21 +204,24 @@ export class Dash {
    * thrown the answer away, so it need not be right, only safe.
    */
   peek(hash: number, eq: (ref: number) => number, floor: number, limit: number): number {
+    // (straight reads of u32: a table above its end, past 4 GiB, declines: the lock answers)
+    const u32 = this.u32;
+    if (limit > this.wordLimit) limit = this.wordLimit;
     const t = this.table;
     if (t < floor || t + TABLE_SIZE > limit) return -1;
-    const depth = this.rd(t + T_DEPTH);
+    const depth = u32[(t + T_DEPTH) >>> 2]!;
     if (depth > 32) return -1;
-    const dir = Heap.deref(this.rd(t + T_DIR));
+    const dir = Heap.deref(u32[(t + T_DIR) >>> 2]!);
     const di = dir + dirIndex(hash, depth) * 4;
     if (dir < floor || di + 4 > limit) return -1;
-    const seg = Heap.deref(this.rd(di));
+    const seg = Heap.deref(u32[di >>> 2]!);
     if (seg < floor || seg + SEG_BYTES > limit) return -1;
+    const base = (seg + SEG_HDR) >>> 2;
     let i = home(hash);
     for (let n = 0; n < SLOTS; n++) {
-      const at = seg + SEG_HDR + i * 8;
-      const ref = this.rd(at + 4);
+      const ref = u32[base + i * 2 + 1]!;
       if (ref === 0) return 0;
-      if (this.rd(at) === hash) {
+      if (u32[base + i * 2] === hash) {
         const r = eq(ref);
         if (r !== 0) return r > 0 ? ref : -1;
       }
@@ -240,8 +258,10 @@ export class Dash {
   }
 
   private put(seg: number, hash: number, ref: number): void {
+    const w = this.slotWords(seg);
+    const base = this.slotBase(seg);
     let i = home(hash);
-    while (this.rd(seg + SEG_HDR + i * 8 + 4) !== 0) i = next(i);
+    while (w[base + i * 2 + 1] !== 0) i = next(i);
     const at = seg + SEG_HDR + i * 8;
     this.log(at, 8);
     this.wr(at, hash);

@@ -123,13 +123,19 @@ test('dash: peek (a reader without the lock) over a table scribbled on never rea
   });
   const limit = heap.readLimit();
   const top = heap.dv.getFloat64(heap.base + H.top, true);
-  // A copy of the memory up to the limit, read through views of exactly that size: a read
-  // at or past the limit goes to the DataView (the table reads words below the Uint32Array's
-  // end through it, the rest through the DataView) and throws a RangeError here instead of
-  // going unnoticed.
+  // A copy of the memory up to the limit, read through views of exactly that size that throw
+  // a RangeError at or past the limit instead of letting such a read go unnoticed: the
+  // DataView does, and the words (which the table reads straight) are behind a proxy that does.
   const bytes = new Uint8Array(new SharedArrayBuffer(limit));
   bytes.set(new Uint8Array(heap.backing.sab, 0, limit));
-  const view = { dv: new DataView(bytes.buffer), mem: { u32: new Uint32Array(bytes.buffer, 0, limit >>> 2) } } as unknown as Heap;
+  const words = new Uint32Array(bytes.buffer, 0, limit >>> 2);
+  const strictWords = new Proxy(words, {
+    get(t, k) {
+      if (typeof k === 'string' && /^\d+$/.test(k) && Number(k) >= t.length) throw new RangeError(`word ${k} read past the limit`);
+      return Reflect.get(t, k);
+    },
+  });
+  const view = { dv: new DataView(bytes.buffer), mem: { u32: strictWords } } as unknown as Heap;
   const peek = new Dash(view, t);
   const eqOf = (id: number) => (ref: number) => {
     const p = Heap.deref(ref);
