@@ -110,6 +110,22 @@ test('get / set / getBuffer with string, Buffer, Uint8Array and number keys and 
   await same('getdel gone', (k) => k.getdel('a'), (r) => r.getdel('a'));
 });
 
+test('values of every short length come back as ioredis decodes them: ASCII, UTF-8, bytes that are not UTF-8', async (t) => {
+  if (!needRedis(t)) return;
+  // (up to 16 ASCII bytes are decoded by String.fromCharCode, the rest by Node's utf8 decoder)
+  for (let n = 0; n <= 20; n++) {
+    const ascii = Buffer.from('~!09AZaz \t\x7f\x01'.repeat(2).slice(0, n), 'latin1');
+    const high = Buffer.from(ascii);
+    if (n > 0) high[n - 1] = 0xc3; // a lone UTF-8 lead byte at the end
+    const mixed = Buffer.concat([ascii.subarray(0, Math.max(0, n - 2)), Buffer.from('é')]);
+    for (const [what, v] of [['ascii', ascii], ['invalid', high], ['utf8', mixed]] as const) {
+      await same(`set ${what} ${n}`, (k) => k.set(`v:${what}:${n}`, v), (r) => r.set(`v:${what}:${n}`, v));
+      await same(`get ${what} ${n}`, (k) => k.get(`v:${what}:${n}`), (r) => r.get(`v:${what}:${n}`));
+    }
+  }
+  await same('mget', (k) => k.mget('v:ascii:16', 'v:invalid:5', 'v:utf8:3', 'none'), (r) => r.mget('v:ascii:16', 'v:invalid:5', 'v:utf8:3', 'none'));
+});
+
 test('keys of the same length in a row do not take each other for the last one (reused argument buffers)', async (t) => {
   if (!needRedis(t)) return;
   for (let i = 0; i < 50; i++) {
