@@ -34,10 +34,11 @@ export class LatencyHistogram {
   private total = 0;
   private min = Infinity;
 
-  recordUsec(usec: number): void {
+  /** A call of `usec`, or `weight` calls of that time each (a sampled one standing for several). */
+  recordUsec(usec: number, weight = 1): void {
     const b = bucketOf(usec * 1000);
-    this.counts[b]!++;
-    this.total++;
+    this.counts[b]! += weight;
+    this.total += weight;
     if (b < this.min) this.min = b;
   }
 

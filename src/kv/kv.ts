@@ -535,7 +535,8 @@ export class KV extends EventEmitter {
     if (this.closed) throw new Error('shmkv: this keyspace handle is closed');
     this.depth++;
     try {
-      this.engine.executeResolvedAlone(this.session, cmd, argv);
+      // a read answered without the lock takes the short way when it can (Engine.executeReadFast)
+      if (cmd.readFast === null || !this.engine.executeReadFast(this.session, cmd, argv)) this.engine.executeResolvedAlone(this.session, cmd, argv);
     } finally {
       this.depth--;
       this.ks.forgetProbe();

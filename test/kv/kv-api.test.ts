@@ -368,3 +368,50 @@ test("the library's clock follows the wall clock (expiry at an absolute time, ch
   const ttl = kv.pttl((kv.set('later', 'v', { px: 100000 }), 'later'));
   assert.ok(ttl > 99000 && ttl <= 100000, `pttl ${ttl}`);
 });
+
+test('typed reads answered without the lock take the short path: every call counted, one in 16 timed, the full path where it must go', async () => {
+  const info = (section: string) => kv.call('INFO', section) as string;
+  const field = (text: string, re: RegExp) => {
+    const m = re.exec(text);
+    assert.ok(m !== null, `${re} in ${text}`);
+    return Number(m[1]);
+  };
+  kv.call('CONFIG', 'RESETSTAT');
+  kv.set('fr:a', 'x');
+  for (let i = 0; i < 40; i++) {
+    assert.equal(kv.get('fr:a'), 'x');
+    assert.equal(kv.get('fr:missing'), null);
+  }
+  assert.equal(field(info('commandstats'), /cmdstat_get:calls=(\d+),/), 80);
+  // the timed calls stand for all of them
+  assert.ok(field(info('commandstats'), /cmdstat_get:calls=\d+,usec=(\d+),/) > 0);
+  assert.ok(field(info('stats'), /keyspace_hits:(\d+)/) >= 40);
+  assert.ok(field(info('stats'), /keyspace_misses:(\d+)/) >= 40);
+  assert.match(info('latencystats'), /latency_percentiles_usec_get:p50=/);
+  // SLOWLOG sees the timed calls: 32 reads in a row hold exactly two of them
+  kv.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+  try {
+    kv.call('SLOWLOG', 'RESET');
+    for (let i = 0; i < 32; i++) kv.get('fr:a');
+    const entries = kv.call('SLOWLOG', 'GET', '128') as unknown[][];
+    assert.equal(entries.filter((e) => String((e[3] as unknown[])[0]) === 'GET').length, 2);
+  } finally {
+    kv.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+  }
+  // an expired key is deleted on the way: the short path declines, the full one deletes it
+  kv.set('fr:soon', 'v', { px: 1 });
+  await new Promise((res) => setTimeout(res, 5));
+  assert.equal(kv.get('fr:soon'), null);
+  assert.equal(kv.exists('fr:soon'), 0);
+  assert.equal(field(info('stats'), /expired_keys:(\d+)/) >= 1, true);
+  // a key of another type: the error comes from the handler
+  kv.lpush('fr:list', 'e');
+  assert.throws(() => kv.get('fr:list'), /WRONGTYPE/);
+  // inside a transaction the read is queued, not answered at once
+  const r = kv.multi().get('fr:a').set('fr:a', 'y').get('fr:a').exec();
+  assert.deepEqual(r, [
+    [null, 'x'],
+    [null, 'OK'],
+    [null, 'y'],
+  ]);
+});
