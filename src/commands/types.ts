@@ -279,7 +279,7 @@ export interface CommandStats {
 
 /** What INFO latencystats needs of a histogram (src/server/latency.ts). */
 export interface LatencyRecorder {
-  recordUsec(usec: number, weight?: number): void;
+  recordUsec(usec: number): void;
   /** ns at percentile (0..100) */
   valueAt(percentile: number): number;
 }

@@ -575,7 +575,7 @@ export class Engine implements Env {
     const t1 = perf.now();
     const usec = (t1 - t0) * 1000;
     if (this.nesting === 0) this.clock = t1;
-    this.timed(s, cmd, argv, usec, 1);
+    this.timed(s, cmd, argv, usec);
     if (this.onCall !== null && cmd.monitored) this.onCall(s, cmd, argv);
     s.redacted = null;
     if (reply.errors !== errs) cs.failedCalls++;
@@ -584,13 +584,14 @@ export class Engine implements Env {
   }
 
   /**
-   * A command's time: commandstats usec, latency-tracking, SLOWLOG and the latency monitor.
-   * `weight`: how many calls this one's time stands for (a sampled fast read, see executeReadFast).
+   * A command's time: commandstats usec, latency-tracking, and when it was measured (not
+   * an untimed fast read's estimate, see executeReadFast) SLOWLOG and the latency monitor.
    */
-  private timed(s: Session, cmd: Command, argv: Buffer[], usec: number, weight: number): void {
+  private timed(s: Session, cmd: Command, argv: Buffer[], usec: number, measured = true): void {
     const cs = cmd.stats;
-    cs.usec += usec * weight;
-    if (this.latencyTracking) (cs.latency ??= new LatencyHistogram()).recordUsec(usec, weight);
+    cs.usec += usec;
+    if (this.latencyTracking) (cs.latency ??= new LatencyHistogram()).recordUsec(usec);
+    if (!measured) return;
     if (usec >= this.slowlogSlowerThan && this.slowlogSlowerThan >= 0 && !cmd.skipSlowlog && this.slowlogMaxLen > 0) {
       this.slowlog.push(argv, s.redacted, usec, s.addr, s.name, this.slowlogMaxLen);
     }
@@ -612,11 +613,12 @@ export class Engine implements Env {
    * before any command). Returns false, having run and counted nothing, when it does not
    * apply or the read raced a writer: the caller then runs executeResolvedAlone.
    *
-   * Counted as any call (commandstats calls, keyspace hits and misses, the last command of
-   * the session), but timed on one call in FAST_TIMING_SAMPLE, which stands for all of them
-   * in commandstats usec and latencystats (SLOWLOG and the latency monitor see that call):
-   * a clock read costs 60-100 ns here, and the two of a timed call were a fifth of a cached
-   * kv.get. The keyspace's time (expiry) is read on every call.
+   * Counted as any call (commandstats calls, keyspace hits and misses, latencystats, the
+   * last command of the session), but timed on one call in FAST_TIMING_SAMPLE: the others
+   * count that command's last measured time in commandstats usec and latencystats, and only
+   * a measured call can reach SLOWLOG or the latency monitor. A clock read costs 60-100 ns
+   * here, and the two of a timed call were a fifth of a cached kv.get. The keyspace's time
+   * (expiry) is read on every call.
    */
   executeReadFast(s: Session, cmd: Command, argv: Buffer[]): boolean {
     const fast = cmd.readFast;
@@ -636,8 +638,13 @@ export class Engine implements Env {
     // (a countdown: the first call is timed, then every FAST_TIMING_SAMPLE-th)
     if (this.fastReads === 0) {
       this.fastReads = FAST_TIMING_SAMPLE - 1;
-      this.timed(s, cmd, argv, (perf.now() - t0) * 1000, FAST_TIMING_SAMPLE);
-    } else this.fastReads--;
+      const usec = (perf.now() - t0) * 1000;
+      cmd.fastUsec = usec;
+      this.timed(s, cmd, argv, usec);
+    } else {
+      this.fastReads--;
+      this.timed(s, cmd, argv, cmd.fastUsec, false);
+    }
     return true;
   }
 

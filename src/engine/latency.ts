@@ -34,11 +34,10 @@ export class LatencyHistogram {
   private total = 0;
   private min = Infinity;
 
-  /** A call of `usec`, or `weight` calls of that time each (a sampled one standing for several). */
-  recordUsec(usec: number, weight = 1): void {
+  recordUsec(usec: number): void {
     const b = bucketOf(usec * 1000);
-    this.counts[b]! += weight;
-    this.total += weight;
+    this.counts[b]!++;
+    this.total++;
     if (b < this.min) this.min = b;
   }
 

@@ -120,6 +120,8 @@ export class Command {
   readonly handler: ((ctx: CommandContext, argv: Buffer[]) => void) | null;
   /** The read without the lock tried before the handler (CommandDef.readFast), or null. */
   readonly readFast: ((ctx: CommandContext, argv: Buffer[]) => boolean) | null;
+  /** The last measured time (µs) of a library read that took the short path, for the untimed ones (Engine.executeReadFast). */
+  fastUsec = 0;
   /** The configuration parameter that must allow it (DEBUG: enable-debug-command), or null. */
   readonly protectedBy: string | null;
 

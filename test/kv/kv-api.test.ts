@@ -388,6 +388,10 @@ test('typed reads answered without the lock take the short path: every call coun
   assert.ok(field(info('stats'), /keyspace_hits:(\d+)/) >= 40);
   assert.ok(field(info('stats'), /keyspace_misses:(\d+)/) >= 40);
   assert.match(info('latencystats'), /latency_percentiles_usec_get:p50=/);
+  // the latency histogram counts every call too (the untimed ones at the last measured time)
+  const hist = kv.call('LATENCY', 'HISTOGRAM', 'get') as unknown[];
+  const detail = hist[1] as unknown[];
+  assert.equal(detail[detail.indexOf('calls') + 1], 80);
   // SLOWLOG sees the timed calls: 32 reads in a row hold exactly two of them
   kv.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
   try {
