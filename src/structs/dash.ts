@@ -65,6 +65,19 @@ export const DASH_LAYOUT = { T_DEPTH, T_DIR, T_COUNT, SEG_HDR } as const;
 
 export type EqFn = (ref: number) => boolean;
 
+/**
+ * Where drain() stopped in each table being emptied a slice at a time (table offset →
+ * directory index of the next segment to drain), for this process. Every segment before it
+ * is drained, so the next slice starts there. A hint only: lost, stale (the table freed by
+ * another process and its offset reused) or dropped when too many, it costs one walk of
+ * the directory.
+ */
+const drainHints = new Map<number, number>();
+const DRAIN_HINTS_MAX = 1024;
+
+/** Directory entries drain() has visited in this process (what its test counts). */
+export const drainWalk = { entries: 0 };
+
 function dirIndex(hash: number, depth: number): number {
   return depth === 0 ? 0 : hash >>> (32 - depth);
 }
@@ -151,10 +164,11 @@ export class Dash {
   /** Free every segment, the directory and the table (not what the refs point to). */
   destroy(): void {
     const heap = this.heap;
-    const depth = this.depth();
+    const size = 2 ** this.depth();
     const dir = this.dir();
+    drainHints.delete(this.table);
     let prev = -1;
-    for (let i = 0; i < 2 ** depth; i++) {
+    for (let i = 0; i < size; i++) {
       const s = this.rd(dir + i * 4);
       // A segment spans a run of directory entries: free it once.
       if (s !== prev) heap.free(Heap.deref(s));
@@ -426,10 +440,10 @@ export class Dash {
 
   /** Call fn for every ref (fn must not change the table). */
   forEach(fn: (ref: number, hash: number) => void): void {
-    const depth = this.depth();
+    const size = 2 ** this.depth();
     const dir = this.dir();
     let prev = -1;
-    for (let i = 0; i < 2 ** depth; i++) {
+    for (let i = 0; i < size; i++) {
       const s = this.rd(dir + i * 4);
       if (s === prev) continue;
       prev = s;
@@ -445,10 +459,10 @@ export class Dash {
 
   /** Like forEach, stopping as soon as fn returns false. */
   forEachUntil(fn: (ref: number, hash: number) => boolean): void {
-    const depth = this.depth();
+    const size = 2 ** this.depth();
     const dir = this.dir();
     let prev = -1;
-    for (let i = 0; i < 2 ** depth; i++) {
+    for (let i = 0; i < size; i++) {
       const s = this.rd(dir + i * 4);
       if (s === prev) continue;
       prev = s;
@@ -475,11 +489,18 @@ export class Dash {
    * insert. Returns how many refs were handed; the table's count is 0 once all were.
    */
   drain(budget: number, fn: (ref: number) => void): number {
-    const depth = this.depth();
+    const size = 2 ** this.depth();
     const dir = this.dir();
+    // Start where the last slice stopped: walking the drained segments from the start again
+    // on every slice made emptying a table O(n²/budget) (a FLUSHALL of 4M keys took 18 s).
+    // The hint is only a start: the walk wraps round, so a stale one costs a longer walk.
+    let start = drainHints.get(this.table) ?? 0;
+    if (start >= size) start = 0;
     let n = 0;
     let prev = -1;
-    for (let i = 0; i < 2 ** depth && n < budget; i++) {
+    let stop = -1;
+    for (let k = 0; k < size; k++) {
+      const i = (start + k) & (size - 1);
       const s = this.rd(dir + i * 4);
       if (s === prev) continue;
       prev = s;
@@ -487,15 +508,24 @@ export class Dash {
       const c = this.rd(seg + 4);
       if (c === 0) continue;
       // (whole segments, not past the budget unless the first is bigger than it)
-      if (n > 0 && n + c > budget) break;
-      for (let k = 0; k < SLOTS; k++) {
-        const r = this.rd(seg + SEG_HDR + k * 8 + 4);
+      if (n > 0 && n + c > budget) {
+        stop = i;
+        break;
+      }
+      for (let j = 0; j < SLOTS; j++) {
+        const r = this.rd(seg + SEG_HDR + j * 8 + 4);
         if (r !== 0) fn(r);
       }
       this.log(seg + 4, 8);
       this.wr(seg + 4, 0);
       this.wr(seg + 8, DRAINED);
       n += c;
+    }
+    drainWalk.entries += stop < 0 ? size : (stop - start + size) % size + 1;
+    if (stop < 0) drainHints.delete(this.table);
+    else {
+      if (drainHints.size >= DRAIN_HINTS_MAX) drainHints.clear();
+      drainHints.set(this.table, stop);
     }
     if (n > 0) this.setCount(this.count() - n);
     return n;
@@ -526,7 +556,8 @@ export class Dash {
     const dir = this.dir();
     fn(dir);
     let prev = -1;
-    for (let i = 0; i < 2 ** this.depth(); i++) {
+    const size = 2 ** this.depth();
+    for (let i = 0; i < size; i++) {
       const s = this.rd(dir + i * 4);
       if (s !== prev) fn(Heap.deref(s));
       prev = s;
@@ -594,7 +625,8 @@ export class Dash {
     const dir = this.dir();
     let total = 0;
     let segs = 0;
-    for (let i = 0; i < 2 ** depth; ) {
+    const size = 2 ** depth;
+    for (let i = 0; i < size; ) {
       const s = this.rd(dir + i * 4);
       const seg = Heap.deref(s);
       const local = this.rd(seg);
@@ -604,7 +636,7 @@ export class Dash {
       }
       const span = 2 ** (depth - local);
       if (i % span !== 0) errors.push(`dash ${this.table}: segment ${seg} starts at directory ${i}, not aligned to its span ${span}`);
-      for (let k = i; k < i + span && k < 2 ** depth; k++) {
+      for (let k = i; k < i + span && k < size; k++) {
         if (this.rd(dir + k * 4) !== s) errors.push(`dash ${this.table}: directory ${k} should point to segment ${seg}`);
       }
       let n = 0;
