@@ -248,6 +248,24 @@ test('SSCAN: an intset in one reply (byte for byte), a hashtable iterated whole,
   await same(['scard', 'd']);
   await same(['sintercard', '3', 'big', 'mixed', 'd']);
   await same(['sintercard', '2', 'big', 'd', 'limit', '10']);
+  // SUNION finds duplicates by asking the sets before it up to 8 distinct sets, by a map
+  // past that: both sides of the line, with every encoding, a key given twice and a missing key
+  const small: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    await same(['sadd', `u${i}`, ...(i % 3 === 0 ? [String(i), String(i + 1), '7'] : i % 3 === 1 ? [`x${i}`, `x${i + 1}`, '7'] : strs.slice(i * 100, i * 100 + 300))]);
+    small.push(`u${i}`);
+  }
+  for (const n of [2, 8, 9, 12]) {
+    const ks = [...small.slice(0, n), 'nokey', small[0]!];
+    await same(['sunion', ...ks], true);
+    await same(['sunionstore', 'd', ...ks]);
+    await same(['scard', 'd']);
+    await same(['smembers', 'd'], true);
+    await same(['sdiff', ...ks.slice().reverse()], true);
+    await same(['sdiffstore', 'd', 'big', ...ks]);
+    await same(['scard', 'd']);
+  }
+  await same(['sunion', 'u1', 'u2', 'str']);
   integrity();
 });
 
