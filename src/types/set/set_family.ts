@@ -315,14 +315,28 @@ function sinterGeneric(ctx: CommandContext, keys: Buffer[], dst: Buffer | null, 
   const order = sets.map((e, i) => [setSize(k, e), i, e] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const first = order[0]![2];
   const others = order.slice(1).map((o) => o[2]).filter((e) => e !== first);
+  if (cardOnly) {
+    // counted, not collected; one set (or the same key every time) is its own size
+    const size = setSize(k, first);
+    let n = 0;
+    if (others.length === 0) n = limit > 0 ? Math.min(size, limit) : size;
+    else {
+      setForEachUntil(k, first, (m) => {
+        for (const o of others) if (!setIsMember(k, o, m)) return true;
+        n++;
+        return !(limit > 0 && n >= limit);
+      });
+    }
+    ctx.reply.integer(n);
+    return;
+  }
   const result: Buffer[] = [];
   setForEachUntil(k, first, (m) => {
     for (const o of others) if (!setIsMember(k, o, m)) return true;
     result.push(m);
-    return !(cardOnly && limit > 0 && result.length >= limit);
+    return true;
   });
-  if (cardOnly) ctx.reply.integer(result.length);
-  else if (dst !== null) ctx.reply.integer(storeSet(k, db, dst, result));
+  if (dst !== null) ctx.reply.integer(storeSet(k, db, dst, result));
   else replyMembers(ctx, result, true);
 }
 
