@@ -164,7 +164,8 @@ function sortGeneric(ctx: CommandContext, argv: Buffer[], readonly: boolean): vo
       }
     }
     if (!convError) {
-      order.sort((x, y) => {
+      // (ties keep their order: the index decides, as a stable sort would)
+      const cmp = (x: number, y: number): number => {
         let c: number;
         if (!alpha) c = scores[x]! > scores[y]! ? 1 : scores[x]! < scores[y]! ? -1 : Buffer.compare(items[x]!, items[y]!);
         else if (sortby !== null) {
@@ -172,8 +173,11 @@ function sortGeneric(ctx: CommandContext, argv: Buffer[], readonly: boolean): vo
           const byy = by[y]!;
           c = bx === null || byy === null ? (bx === byy ? 0 : bx === null ? -1 : 1) : Buffer.compare(bx, byy);
         } else c = Buffer.compare(items[x]!, items[y]!);
-        return desc ? -c : c;
-      });
+        return (desc ? -c : c) || x - y;
+      };
+      // LIMIT: only the first end + 1 need their places (Redis's pqsort)
+      if (end + 1 < n / 4) sortPrefix(order, cmp, Math.max(0, end + 1));
+      else order.sort(cmp);
     }
   }
 
@@ -207,6 +211,38 @@ function sortGeneric(ctx: CommandContext, argv: Buffer[], readonly: boolean): vo
     if (d !== 0) ks.removeEntry(db, d, REASON.deleted);
   }
   ctx.reply.integer(outputlen);
+}
+
+/**
+ * Put the k first of `order` (by cmp, a total order) sorted in order[0..k); the rest is left
+ * in no particular order. A bounded max-heap: n log k comparisons, where sorting all of a
+ * 1M-element list for `LIMIT 0 10` took n log n.
+ */
+function sortPrefix(order: number[], cmp: (x: number, y: number) => number, k: number): void {
+  if (k === 0) return;
+  const h = order.slice(0, k);
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= k) return;
+      const r = l + 1;
+      const big = r < k && cmp(h[r]!, h[l]!) > 0 ? r : l;
+      if (cmp(h[big]!, h[i]!) <= 0) return;
+      const t = h[i]!;
+      h[i] = h[big]!;
+      h[big] = t;
+      i = big;
+    }
+  };
+  for (let i = (k >> 1) - 1; i >= 0; i--) down(i);
+  for (let i = k; i < order.length; i++) {
+    if (cmp(order[i]!, h[0]!) < 0) {
+      h[0] = order[i]!;
+      down(0);
+    }
+  }
+  h.sort(cmp);
+  for (let i = 0; i < k; i++) order[i] = h[i]!;
 }
 
 function sort(ctx: CommandContext, argv: Buffer[]): void {
