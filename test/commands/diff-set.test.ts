@@ -248,6 +248,8 @@ test('SSCAN: an intset in one reply (byte for byte), a hashtable iterated whole,
   await same(['scard', 'd']);
   await same(['sintercard', '3', 'big', 'mixed', 'd']);
   await same(['sintercard', '2', 'big', 'd', 'limit', '10']);
+  // one set (or one key given twice) is its own size, up to the limit
+  for (const c of [['1', 'big'], ['1', 'big', 'limit', '5'], ['1', 'big', 'limit', '0'], ['2', 'big', 'big', 'limit', '3000'], ['1', 'ints'], ['1', 'nokey'], ['2', 'big', 'nokey'], ['1', 'str']]) await same(['sintercard', ...c]);
   // SUNION finds duplicates by asking the sets before it up to 8 distinct sets, by a map
   // past that: both sides of the line, with every encoding, a key given twice and a missing key
   const small: string[] = [];
