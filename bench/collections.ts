@@ -2,7 +2,7 @@
  * Collections, shmkv-server against redis-server, both fresh on free ports, pinned to CPU 0
  * (taskset, when present):
  *
- *   node dist/bench/collections.js [--sizes 10000,1000000,10000000] [--probes 200] [--elements 1000000]
+ *   node dist/bench/collections.js [--sizes 10000,1000000,10000000] [--probes 200] [--elements 1000000] [--parts 1,2,3,4]
  *
  * 1. LINDEX and LSET at the middle of lists of each size (filled with pipelined RPUSH of
  *    8-byte elements), `probes` of each one at a time: the server's own µs per command
@@ -14,7 +14,11 @@
  * 3. Bytes per element: used_memory after FLUSHALL, then after `elements` elements of
  *    16 bytes in one list (RPUSH), one hash (HSET field value, 16-byte fields and values),
  *    one set (SADD), one sorted set (ZADD): the difference divided by the element count,
- *    for each server, and the ratio. No assertions: figures only.
+ *    for each server, and the ratio.
+ * 4. Whole-value commands on `elements` elements, ms with the round trip (median of 3 calls
+ *    after one more): SUNIONSTORE, SDIFFSTORE and SINTERCARD of two sets of n members (half
+ *    of them shared), SINTERCARD of one; SORT … LIMIT 0 10 (and ALPHA) of a list of n
+ *    numbers; FLUSHALL of n string keys. No assertions: figures only.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,16 +32,18 @@ interface Opts {
   sizes: number[];
   probes: number;
   elements: number;
+  parts: Set<number>;
 }
 
 function parseArgs(): Opts {
-  const o: Opts = { sizes: [10_000, 1_000_000, 10_000_000], probes: 1000, elements: 1_000_000 };
+  const o: Opts = { sizes: [10_000, 1_000_000, 10_000_000], probes: 1000, elements: 1_000_000, parts: new Set([1, 2, 3, 4]) };
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) {
     const v = a[i + 1]!;
     if (a[i] === '--sizes') o.sizes = v.split(',').map(Number);
     else if (a[i] === '--probes') o.probes = Number(v);
     else if (a[i] === '--elements') o.elements = Number(v);
+    else if (a[i] === '--parts') o.parts = new Set(v.split(',').map(Number));
     else {
       console.error(`unknown option ${a[i]}`);
       process.exit(2);
@@ -94,7 +100,7 @@ async function main(): Promise<void> {
     console.log(`taskset: ${haveTaskset ? 'servers on CPU 0' : 'not used'}\n`);
     console.log('LINDEX / LSET at the middle of a list: µs per command in the server (INFO commandstats usec_per_call), and with the round trip (median)');
     console.log(`${'elements'.padStart(10)} ${'redis LINDEX'.padStart(13)} ${'shmkv LINDEX'.padStart(13)} ${'redis LSET'.padStart(11)} ${'shmkv LSET'.padStart(11)}   round trip: ${'redis LINDEX'.padStart(13)} ${'shmkv LINDEX'.padStart(13)}`);
-    for (const n of o.sizes) {
+    for (const n of o.parts.has(1) ? o.sizes : []) {
       const row: number[] = [];
       for (const s of servers) {
         const c = await RawClient.connect(s.port);
@@ -125,7 +131,7 @@ async function main(): Promise<void> {
       ['zscore', (mid) => ['ZSCORE', 'Z', `m${el(mid, 15)}`]],
     ];
     const zrow: number[][] = [];
-    for (const s of servers) {
+    for (const s of o.parts.has(2) ? servers : []) {
       const c = await RawClient.connect(s.port);
       await flushall(c);
       await pipelineFill(c, o.elements / 100, (i) => ['ZADD', 'Z', ...Array.from({ length: 100 }, (_, j) => [String(i * 100 + j), `m${el(i * 100 + j, 15)}`]).flat()]);
@@ -140,7 +146,7 @@ async function main(): Promise<void> {
       c.close();
     }
     console.log(`${'command'.padStart(14)} ${'redis'.padStart(8)} ${'shmkv'.padStart(8)} ${'shmkv/redis'.padStart(12)}`);
-    zq.forEach(([name], i) => console.log(`${name.padStart(14)} ${zrow[0]![i]!.toFixed(2).padStart(8)} ${zrow[1]![i]!.toFixed(2).padStart(8)} ${(zrow[1]![i]! / zrow[0]![i]!).toFixed(2).padStart(12)}`));
+    if (zrow.length > 0) zq.forEach(([name], i) => console.log(`${name.padStart(14)} ${zrow[0]![i]!.toFixed(2).padStart(8)} ${zrow[1]![i]!.toFixed(2).padStart(8)} ${(zrow[1]![i]! / zrow[0]![i]!).toFixed(2).padStart(12)}`));
 
     console.log(`\nbytes per element, ${o.elements} elements of 16 bytes in one key (used_memory after - before)`);
     console.log(`${'type'.padStart(6)} ${'redis'.padStart(8)} ${'shmkv'.padStart(8)} ${'shmkv/redis'.padStart(12)}`);
@@ -150,7 +156,7 @@ async function main(): Promise<void> {
       ['set', (i) => ['SADD', 'K', ...Array.from({ length: 100 }, (_, j) => `m${el(i * 100 + j, 15)}`)]],
       ['zset', (i) => ['ZADD', 'K', ...Array.from({ length: 100 }, (_, j) => [String(i * 100 + j), `m${el(i * 100 + j, 15)}`]).flat()]],
     ];
-    for (const [kind, make] of kinds) {
+    for (const [kind, make] of o.parts.has(3) ? kinds : []) {
       const per: number[] = [];
       for (const s of servers) {
         const c = await RawClient.connect(s.port);
@@ -164,6 +170,48 @@ async function main(): Promise<void> {
       }
       console.log(`${kind.padStart(6)} ${per[0]!.toFixed(1).padStart(8)} ${per[1]!.toFixed(1).padStart(8)} ${(per[1]! / per[0]!).toFixed(2).padStart(12)}`);
     }
+
+    console.log(`\nwhole-value commands, ${o.elements} elements: ms with the round trip (median of 3)`);
+    const n = o.elements;
+    const whole: [string, string[]][] = [
+      ['SUNIONSTORE d a b', ['SUNIONSTORE', 'D', 'A', 'B']],
+      ['SDIFFSTORE d a b', ['SDIFFSTORE', 'D', 'A', 'B']],
+      ['SINTERCARD 2 a b', ['SINTERCARD', '2', 'A', 'B']],
+      ['SINTERCARD 1 a', ['SINTERCARD', '1', 'A']],
+      ['SORT l LIMIT 0 10', ['SORT', 'L', 'LIMIT', '0', '10']],
+      ['SORT l LIMIT 0 10 ALPHA', ['SORT', 'L', 'LIMIT', '0', '10', 'ALPHA']],
+    ];
+    const wrow: number[][] = [];
+    for (const s of o.parts.has(4) ? servers : []) {
+      const c = await RawClient.connect(s.port);
+      await flushall(c);
+      await pipelineFill(c, n / 100, (i) => ['SADD', 'A', ...Array.from({ length: 100 }, (_, j) => `m${el(i * 100 + j, 15)}`)]);
+      await pipelineFill(c, n / 100, (i) => ['SADD', 'B', ...Array.from({ length: 100 }, (_, j) => `m${el(2 * (i * 100 + j), 15)}`)]);
+      await pipelineFill(c, n / 100, (i) => ['RPUSH', 'L', ...Array.from({ length: 100 }, (_, j) => String(((i * 100 + j) * 13) % 100003))]);
+      const r: number[] = [];
+      // (one call may take seconds: no 5-second reply timeout here)
+      const slow = async (args: string[]): Promise<number> => {
+        const t0 = process.hrtime.bigint();
+        c.send(...args);
+        await c.read(600_000);
+        return Number(process.hrtime.bigint() - t0) / 1e6;
+      };
+      for (const [, args] of whole) {
+        await slow(args);
+        r.push(median([await slow(args), await slow(args), await slow(args)]));
+      }
+      await flushall(c);
+      await pipelineFill(c, n / 100, (i) => ['MSET', ...Array.from({ length: 100 }, (_, j) => [`key:${el(i * 100 + j, 12)}`, 'xxx']).flat()]);
+      const t0 = process.hrtime.bigint();
+      await flushall(c);
+      r.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      wrow.push(r);
+      c.close();
+    }
+    console.log(`${'command'.padStart(24)} ${'redis'.padStart(8)} ${'shmkv'.padStart(8)} ${'shmkv/redis'.padStart(12)}`);
+    if (wrow.length > 0) [...whole.map(([name]) => name), `FLUSHALL (${n} keys)`].forEach((name, i) =>
+      console.log(`${name.padStart(24)} ${wrow[0]![i]!.toFixed(0).padStart(8)} ${wrow[1]![i]!.toFixed(0).padStart(8)} ${(wrow[1]![i]! / wrow[0]![i]!).toFixed(2).padStart(12)}`),
+    );
   } finally {
     await stopServer(redis);
     await stopServer(shmkv);
