@@ -331,7 +331,8 @@ export function convertToHashtable(ks: Keyspace, e: number): void {
   const heap = ks.heap;
   const p = vptr(ks, e);
   const t = Dash.create(heap);
-  const d = new Dash(heap, t);
+  // (made in this operation, nothing older points into it: filled without undo records)
+  const d = new Dash(heap, t, true);
   const u8 = heap.mem.u8;
   let n = 0;
   forEachPair(ks, e, (foff, flen, voff, vlen) => {
@@ -533,7 +534,7 @@ export const hashType: ValueType = {
       return;
     }
     const t = Dash.create(heap);
-    const d = new Dash(heap, t);
+    const d = new Dash(heap, t, true);
     const dv = heap.dv;
     new Dash(heap, p).forEach((r, h) => {
       const c = Heap.deref(r);

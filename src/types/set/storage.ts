@@ -214,10 +214,11 @@ function fitsSmall(count: number, bytes: number): boolean {
   return count <= SMALL_MAX_COUNT && bytes <= SMALL_MAX_BYTES;
 }
 
-/** A Dash holding the members (new member chunks). */
+/** A Dash holding the members (new member chunks), built fresh: nothing undo-logged. */
 function dashFrom(heap: Heap, members: Uint8Array[]): number {
   const t = Dash.create(heap);
-  const d = new Dash(heap, t);
+  // (made in this operation, nothing older points into it: a rollback frees it whole)
+  const d = new Dash(heap, t, true);
   for (const m of members) d.insert(hashBytes(m, 0, m.length), Heap.ref(newMember(heap, m)));
   return t;
 }
@@ -484,7 +485,7 @@ export const setType: ValueType = {
       ref = Heap.ref(q);
     } else {
       const t = Dash.create(heap);
-      const nd = new Dash(heap, t);
+      const nd = new Dash(heap, t, true);
       dashOf(ks, from).forEach((r, h) => {
         const p = Heap.deref(r);
         const q = heap.alloc(4 + heap.dv.getUint32(p, true));

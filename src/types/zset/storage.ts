@@ -321,7 +321,9 @@ function newTreeValue(heap: Heap): number {
 function buildTreeValue(heap: Heap, items: ZItem[]): number {
   const h = heap.alloc(ZHDR);
   const t = Dash.create(heap);
-  const d = new Dash(heap, t);
+  // a member table made in this operation (nothing older points into it: a rollback frees
+  // it whole) fills without undo-logging its segments
+  const d = new Dash(heap, t, true);
   const scores: number[] = [];
   const refs: number[] = [];
   for (const [m, s] of items) {
