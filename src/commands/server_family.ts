@@ -8,6 +8,7 @@
 import { str2ll } from '../protocol/numbers.js';
 import { ConfigError, lookupConfig, parseConfigValue, rewriteConfigFile, type ConfigDef, type ConfigValue } from '../config/config.js';
 import { replyHelp } from './reply.js';
+import { wallUs } from '../util/wallclock.js';
 import { requireServer, type CommandContext, type CommandDef } from './types.js';
 
 const ERR_SYNTAX = 'ERR syntax error';
@@ -30,7 +31,8 @@ function int(b: Buffer): number | null {
 // ------------------------------------------------------------------------------ simple ones
 
 function time(ctx: CommandContext): void {
-  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  // the clock expiry compares with, so that PEXPIREAT TIME+200 ms is gone 201 ms later
+  const us = wallUs();
   const sec = Math.floor(us / 1e6);
   ctx.reply.array(2);
   ctx.reply.bulk(String(sec));

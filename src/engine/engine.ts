@@ -30,6 +30,7 @@ import { changeReplicationId, genInfo, type ServerInfoSource } from './info.js';
 import { LatencyHistogram, LatencyMonitor } from './latency.js';
 import { latencyFamily } from './latency_family.js';
 import { Slowlog } from './slowlog.js';
+import { wallMs } from '../util/wallclock.js';
 import { installKeyspaceEvents } from '../pubsub/notify.js';
 import { trackerOf, type Tracker, type TrackingState } from '../commands/tracking.js';
 
@@ -65,16 +66,13 @@ export interface EngineOptions {
   expireOnLock?: boolean;
   /**
    * Take the keyspace's wall clock (ks.now, what expiry compares with) from the monotonic
-   * clock the engine reads anyway at the start of a batch, re-synchronised with Date.now()
-   * every WALL_RESYNC_MS: one clock read less per batch. For a library process, whose every
-   * call is a batch of its own; it lags Date.now() by less than a millisecond (and notices a
-   * step of the system clock within WALL_RESYNC_MS), as Redis's cached mstime does.
+   * clock the engine reads anyway at the start of a batch (src/util/wallclock.ts: the same
+   * clock as TIME's, re-checked against Date.now() every 100 ms): one clock read less per
+   * batch. For a library process, whose every call is a batch of its own.
    */
   derivedWallClock?: boolean;
 }
 
-/** How often a derived wall clock is re-synchronised with Date.now(). */
-const WALL_RESYNC_MS = 100;
 /** One fast read in this many is timed (Engine.executeReadFast). */
 const FAST_TIMING_SAMPLE = 16;
 
@@ -123,9 +121,6 @@ export class Engine implements Env {
   private latencyThreshold = 0;
   private readonly expireOnLock: boolean;
   private readonly derivedWallClock: boolean;
-  /** Date.now() - performance.now() at the last synchronisation (derivedWallClock). */
-  private wallOffset = 0;
-  private wallSyncAt = -Infinity;
   /** performance.now() at the end of the last command (commandstats usec) */
   private clock = 0;
   /** commands running inside another (EXEC) */
@@ -251,11 +246,7 @@ export class Engine implements Env {
 
   /** The wall clock (ms since the epoch, an integer like Date.now()) at monotonic time t. */
   private wallAt(t: number): number {
-    if (t - this.wallSyncAt >= WALL_RESYNC_MS || t < this.wallSyncAt) {
-      this.wallOffset = Date.now() - t;
-      this.wallSyncAt = t;
-    }
-    return Math.floor(t + this.wallOffset);
+    return Math.floor(wallMs(t));
   }
 
   // ---------------------------------------------------------------- running a command

@@ -10,6 +10,7 @@ import type { Persistence } from '../persistence/persistence.js';
 import { existingTracker } from '../commands/tracking.js';
 import { migrateCachedSockets } from '../commands/migrate.js';
 import { randomBytes } from '../util/random.js';
+import { wallUs } from '../util/wallclock.js';
 import os from 'node:os';
 import { REDIS_VERSION, SHMKV_VERSION, type Config } from '../config/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
@@ -136,7 +137,7 @@ export function genInfo(src: InfoSource, args: string[]): string {
     'process_supervised:no',
     `run_id:${RUN_ID}`,
     `tcp_port:${srv?.port ?? 0}`,
-    `server_time_usec:${Math.floor((performance.timeOrigin + performance.now()) * 1000)}`,
+    `server_time_usec:${wallUs()}`,
     `uptime_in_seconds:${uptime}`,
     `uptime_in_days:${Math.floor(uptime / 86400)}`,
     `hz:${cfg.num('hz')}`,

@@ -26,6 +26,7 @@ import type { Session } from '../commands/session.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { Client, isLoopback, type ClientKind } from './client.js';
 import { Logger, type LogLevel } from '../util/log.js';
+import { wallMs } from '../util/wallclock.js';
 import { reprBytes } from '../protocol/repr.js';
 import { hubOf, type PubsubHub } from '../pubsub/hub.js';
 import { pubsubUnsubscribeAll } from '../commands/pubsub_family.js';
@@ -795,7 +796,7 @@ export class Server implements ServerOps, ServerInfoSource {
 
   /** Redis's replicationFeedMonitors: one line per command run, after it ran. */
   private readonly feedMonitors = (c: Session, _cmd: Command, argv: Buffer[]): void => {
-    const ms = performance.timeOrigin + perf.now();
+    const ms = wallMs();
     const sec = Math.floor(ms / 1000);
     const usec = Math.floor((ms - sec * 1000) * 1000);
     const who = c.kind === 'unix' ? `unix:${this.config.str('unixsocket')}` : c.kind === 'library' ? 'lua' : c.addr;
