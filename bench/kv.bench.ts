@@ -3,6 +3,9 @@
  * (default 1,000,000) with 16-byte values, keys taken in a fixed pseudo-random order, for
  *
  *   kv        shmkv's `kv` (open()), one process: every call goes through the engine
+ *   kvc       the same with its near cache (open({ cache: { entries: KEYS } })): `get` is a
+ *             second read of every key (answered from the cache), `get 1st` the first one
+ *             (each a read of the segment that fills the cache)
  *   kv x2     shmkv's `kv` from 2 child processes at once on one segment (each takes every
  *             other key of the order); per process, and in total (by CPU time: the sum of
  *             the two processes' rates; by wall time: all operations over the time from the
@@ -11,6 +14,8 @@
  *             putSync (one transaction per put: timed on the first LMDB_SYNC keys of the
  *             order, default 200,000, into an empty database / over existing keys); and the
  *             batched async put: LMDB_BATCH puts issued, then awaited (one transaction each)
+ *   lmdbc     lmdb-js opened with `cache: true` (its in-process cache of values read and
+ *             written): the keys put in batches, then a sync get of every key
  *   lru       lru-cache (max = KEYS)
  *   map       a plain Map
  *   redis     ioredis to a real redis-server (started here on a free port, stopped by pid):
@@ -23,7 +28,7 @@
  * (wall time counts what other processes take); for the awaited redis round trip, whose
  * cost is mostly waiting, wall time is the one that matters.
  *
- *   node dist/bench/kv.bench.js [--keys 1000000] [--rounds 5] [--only kv,kv2,lmdb,lru,map,redis]
+ *   node dist/bench/kv.bench.js [--keys 1000000] [--rounds 5] [--only kv,kvc,kv2,lmdb,lmdbc,lru,map,redis]
  *                               [--awaited 50000] [--pipeline 100] [--lmdb-batch 1000] [--lmdb-sync 200000]
  *
  * The segment (/dev/shm/shmkv.bench-kv-<pid>) and the lmdb files are removed at exit.
@@ -44,7 +49,7 @@ function opt(name: string, dflt: string): string {
 }
 const KEYS = Number(opt('keys', '1000000'));
 const ROUNDS = Number(opt('rounds', '5'));
-const ONLY = new Set(opt('only', 'kv,kv2,lmdb,lru,map,redis').split(','));
+const ONLY = new Set(opt('only', 'kv,kvc,kv2,lmdb,lmdbc,lru,map,redis').split(','));
 const AWAITED = Math.min(KEYS, Number(opt('awaited', '50000')));
 const PIPE = Number(opt('pipeline', '100'));
 const LMDB_BATCH = Number(opt('lmdb-batch', '1000'));
@@ -237,6 +242,27 @@ async function main(): Promise<void> {
     checkMisses('kv', misses);
   };
 
+  // -------------------------------------------------------------- kv with its near cache
+  const kvcRound = () => {
+    const kvc = open({ segment, cache: { entries: N } });
+    kvc.flushall();
+    record('kv near cache', 'set new', timeSync(N, () => {
+      for (let i = 0; i < N; i++) kvc.set(setOrder[i]!, VAL_NEW);
+    }));
+    record('kv near cache', 'set over', timeSync(N, () => {
+      for (let i = 0; i < N; i++) kvc.set(setOrder[i]!, VAL_OVER);
+    }));
+    let misses = 0;
+    record('kv near cache 1st get', 'get', timeSync(N, () => {
+      for (let i = 0; i < N; i++) if (kvc.get(getOrder[i]!) === null) misses++;
+    }));
+    record('kv near cache', 'get', timeSync(N, () => {
+      for (let i = 0; i < N; i++) if (kvc.get(getOrder[i]!) === null) misses++;
+    }));
+    checkMisses('kv near cache', misses);
+    kvc.close();
+  };
+
   // -------------------------------------------------------------- kv, two processes
   const NPROC = 2;
   const kv2Round = async (kv: KV) => {
@@ -312,6 +338,30 @@ async function main(): Promise<void> {
       for (let i = 0; i < N; i++) if (db.get(getOrder[i]!) === undefined) misses++;
     }));
     checkMisses('lmdb', misses);
+  };
+
+  // -------------------------------------------------------------- lmdb-js with its cache
+  // (lmdb-js's own answer to the same question: `cache: true` keeps values read or written
+  // in a weak-LRU cache of this process; the peer of kv's near cache)
+  let lmdbc: LmdbDb | null = null;
+  const lmdbcRound = async () => {
+    if (lmdbc === null) {
+      const m = (await import('lmdb')) as unknown as { open(o: object): LmdbDb };
+      lmdbc = m.open({ path: path.join(lmdbDir, 'dbc'), encoding: 'string', cache: true });
+    }
+    const db = lmdbc;
+    db.clearSync();
+    for (let i = 0; i < N; ) {
+      const end = Math.min(N, i + LMDB_BATCH);
+      let last: Promise<boolean> | null = null;
+      for (; i < end; i++) last = db.put(setOrder[i]!, VAL_NEW);
+      await last;
+    }
+    let misses = 0;
+    record('lmdb cache', 'get', timeSync(N, () => {
+      for (let i = 0; i < N; i++) if (db.get(getOrder[i]!) === undefined) misses++;
+    }));
+    checkMisses('lmdb cache', misses);
   };
 
   // -------------------------------------------------------------- lru-cache
@@ -415,8 +465,10 @@ async function main(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     const t = performance.now();
     if (ONLY.has('kv')) kvRound(kv!);
+    if (ONLY.has('kvc')) kvcRound();
     if (ONLY.has('kv2')) await kv2Round(kv!);
     if (ONLY.has('lmdb')) await lmdbRound();
+    if (ONLY.has('lmdbc')) await lmdbcRound();
     if (ONLY.has('lru')) await lruRound();
     if (ONLY.has('map')) mapRound();
     if (ONLY.has('redis')) await redisRound();
@@ -426,6 +478,7 @@ async function main(): Promise<void> {
   await Promise.all(children.map((c) => new Promise((res) => (c.exitCode !== null ? res(null) : c.once('exit', res)))));
   if (redis !== null) await (redis as IORedis).quit();
   if (lmdb !== null) await (lmdb as LmdbDb).close();
+  if (lmdbc !== null) await (lmdbc as LmdbDb).close();
   kv?.close();
   report();
   // lmdb's write thread and ioredis's sockets may keep the loop alive: the work is done
@@ -463,6 +516,10 @@ function report(): void {
   console.log('\nratios (CPU-time medians; ioredis awaited by wall time)');
   ratio('kv.get / lru-cache get', med('kv', 'get', 'cpu'), med('lru-cache', 'get', 'cpu'), 1);
   ratio('kv.get / lmdb get', med('kv', 'get', 'cpu'), med('lmdb', 'get', 'cpu'), 2);
+  ratio('kv.get near cache / lru-cache get', med('kv near cache', 'get', 'cpu'), med('lru-cache', 'get', 'cpu'), 1);
+  ratio('kv.get near cache / lmdb get', med('kv near cache', 'get', 'cpu'), med('lmdb', 'get', 'cpu'), 2);
+  ratio('kv.get near cache / lmdb get with its cache', med('kv near cache', 'get', 'cpu'), med('lmdb cache', 'get', 'cpu'), 1);
+  ratio('kv.get near cache 1st / kv.get', med('kv near cache 1st get', 'get', 'cpu'), med('kv', 'get', 'cpu'), 1);
   ratio('kv.set(new) / lru-cache set(new)', med('kv', 'set new', 'cpu'), med('lru-cache', 'set new', 'cpu'), 1);
   ratio('kv.set(over) / lru-cache set(over)', med('kv', 'set over', 'cpu'), med('lru-cache', 'set over', 'cpu'), 1);
   ratio('kv.get / awaited ioredis get (wall)', med('kv', 'get', 'wall'), med('ioredis awaited', 'get', 'wall'), 25);

@@ -2,7 +2,7 @@
  * The change ring: every change the write seam makes to a key — by any process — is
  * recorded here, in the segment, so that what needs to hear about changes works across
  * processes: WATCH (an EXEC in the server fails when a library process wrote a watched
- * key), and later client-side-caching invalidation and copy-on-write snapshots.
+ * key), the library's near cache (src/kv/near_cache.ts), blocked clients' wake-ups.
  *
  * It is a ring of fixed-size entries with a sequence number: a reader remembers the
  * sequence it has seen and reads what came after it; if the writer went round the ring
@@ -133,6 +133,20 @@ export class ChangeRing {
     dv.setUint8(e + 7, reason);
     dv.setFloat64(e + 8, time, true);
     dv.setFloat64(this.at + C_SEQ, seq + 1, true);
+  }
+
+  /**
+   * Visit the changes [from, end) without the lock (end: a seq() read before), oldest first.
+   * A writer may overwrite the oldest of them meanwhile: afterwards the caller must check
+   * that seq() - from <= capacity, and otherwise assume every key changed. (An entry is
+   * written before the sequence that publishes it, see append.)
+   */
+  scan(from: number, end: number, visit: (kind: number, db: number, hash: number) => void): void {
+    const dv = this.dv;
+    for (let s = from; s < end; s++) {
+      const e = this.at + CHANGES_HEADER + (s % this.capacity) * CHANGE_ENTRY;
+      visit(dv.getUint8(e + 6), dv.getUint16(e + 4, true), dv.getUint32(e, true));
+    }
   }
 
   /**

@@ -73,6 +73,13 @@ export class Peek {
   /** Reads answered without the lock, and reads given up (the lock then answered). */
   answered = 0;
   declined = 0;
+  /**
+   * The last key find() looked up: its hash, and its expiry time (0 for none, -1 when it
+   * does not exist) — valid once the read's end() said true. The library's near cache
+   * keeps them with a value that read returned (src/kv/near_cache.ts).
+   */
+  lastHash = 0;
+  lastExpireAt = -1;
 
   constructor(private readonly ks: Keyspace) {}
 
@@ -116,6 +123,7 @@ export class Peek {
     }
     if (r < 0) return this.declineFind();
     let e = 0;
+    let at = 0;
     if (r === 0) {
       // a keymiss event is sent under the lock
       if (ks.missHook !== null && ks.keyMissWanted()) return this.declineFind();
@@ -123,10 +131,12 @@ export class Peek {
       e = Heap.deref(r);
       // (the expiry field ends at e + 28: past the limit, the entry cannot have had one
       // when eq read its key, and a change since then fails the version check)
-      const at = e + O_KEY_EXPIRE <= this.limit ? ks.expireAt(e) : 0;
+      at = e + O_KEY_EXPIRE <= this.limit ? ks.expireAt(e) : 0;
       // an expired key is deleted on the way (a write), unless this read raced one
       if (at !== 0 && at <= ks.now) return this.declineFind();
     }
+    this.lastHash = hash;
+    this.lastExpireAt = e === 0 ? -1 : at;
     if (this.found === this.fEntry.length) this.growFound();
     const i = this.found++;
     this.fEntry[i] = e;
@@ -138,6 +148,32 @@ export class Peek {
   /** begin() and find() of one key. */
   entry(db: number, key: Uint8Array): number {
     return this.begin() ? this.find(db, key) : -1;
+  }
+
+  /**
+   * A key's expiry time (ms since the epoch, 0 for none) read without the lock and without
+   * counting a lookup, or -1 when it cannot tell (no such key, a change under way, the
+   * entry past the limit). Not inside an open read. The library's near cache keeps it with
+   * a value it caches (src/kv/near_cache.ts).
+   */
+  expiryOf(db: number, key: Uint8Array): number {
+    const ks = this.ks;
+    const heap = ks.heap;
+    const v = heap.writeVersion();
+    if ((v & 1) !== 0) return -1;
+    this.limit = heap.readLimit();
+    this.key = key;
+    let r: number;
+    try {
+      r = ks.main(db).peek(hashBytes(key, 0, key.length), this.eq, heap.arenaStart, this.limit);
+    } catch {
+      return -1;
+    }
+    if (r <= 0) return -1;
+    const e = Heap.deref(r);
+    if (e + O_KEY_EXPIRE > this.limit) return -1;
+    const at = ks.expireAt(e);
+    return heap.writeVersion() === v ? at : -1;
   }
 
   /** Where offsets of the open read may point: [floor, limit) (a type's own peek checks them). */

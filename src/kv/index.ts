@@ -7,3 +7,4 @@
  * separate entry `shmkv/shm`.
  */
 export { open, KV, Transaction, ReplyError, PubsubLostError, type MessageHandler, type InvalidationHandler, type TrackOptions, type Arg, type GeoAddOptions, type GeoSearchHit, type GeoSearchQuery, type GeoUnit, type ExecResult, type ExpireMode, type OpenOptions, type Pairs, type Reply, type ScanOptions, type SetGetOptions, type SetOptions, type ZAddOptions, type ZRangeOptions } from './kv.js';
+export type { NearCacheOptions } from './near_cache.js';

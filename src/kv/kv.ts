@@ -24,6 +24,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { existingHub, hubOf, K_CHANNEL, K_PATTERN, K_SHARD, type PubsubReceiver, type SubKind } from '../pubsub/hub.js';
 import { setTrackingDeliver, trackingSessionGone } from '../commands/tracking.js';
+import { NearCache, type NearCacheOptions } from './near_cache.js';
 
 export { ReplyError, type Reply } from '../engine/value-sink.js';
 
@@ -65,6 +66,14 @@ export interface OpenOptions {
   rdbDir?: string;
   /** The RDB file's name (Redis's `dbfilename`). Default dump.rdb. */
   dbfilename?: string;
+  /**
+   * A near cache for `get` (string keys): values read are kept in this process and handed
+   * out again, without touching the segment, while no process changed their key (every
+   * change by any process is seen: src/kv/near_cache.ts). `true` for the defaults (100,000
+   * keys, values up to 65,536 characters). Off by default. Cached reads do not refresh the
+   * key's LRU/LFU stamp (while maxmemory may evict by them, the cache stands aside).
+   */
+  cache?: boolean | NearCacheOptions;
 }
 
 /**
@@ -469,6 +478,8 @@ export class KV extends EventEmitter {
   private onInvalidate: InvalidationHandler | null = null;
   private invQueue: (string[] | null)[] = [];
   private depth = 0;
+  /** open({ cache }): get's near cache, or null */
+  private readonly near: NearCache | null;
 
   constructor(opts: OpenOptions = {}) {
     super();
@@ -486,6 +497,7 @@ export class KV extends EventEmitter {
       // the segment's shared settings (maxmemory, its policy...) are kept as they are
       config.attachShared(this.ks.settings, false);
       this.engine = new Engine({ ks: this.ks, config, expireOnLock: true, derivedWallClock: true });
+      this.near = opts.cache === undefined || opts.cache === false ? null : new NearCache(this.ks, opts.cache === true ? {} : opts.cache);
       const reg = this.engine.registry;
       const cmds = {} as Record<TypedName, Typed>;
       for (const n of TYPED) cmds[n] = { cmd: reg.byName(n)!, name: B(n.toUpperCase()) };
@@ -647,7 +659,38 @@ export class KV extends EventEmitter {
 
   /** GET: the value as a string (utf8), or null when the key does not exist. */
   get(key: Arg): string | null {
+    const near = this.near;
+    if (near !== null && typeof key === 'string' && this.nearUsable(near)) {
+      const db = this.session.db;
+      const v = near.get(db, key);
+      if (v !== undefined) {
+        this.engine.countCachedRead(this.session, this.cmds.get.cmd);
+        return v;
+      }
+      const peek = this.ks.peek;
+      const answered = peek.answered;
+      const r = this.run1(this.cmds.get, key) as string | null;
+      if (r !== null) {
+        // answered without the lock: that read's lookup has the key's hash and expiry
+        const fast = peek.answered === answered + 1;
+        near.fill(db, key, r, peek.lastHash, fast ? peek.lastExpireAt : -1, this.argv2[1]!);
+      }
+      return r;
+    }
     return this.run1(this.cmds.get, key) as string | null;
+  }
+
+  /** Whether this call may use the near cache: what a read without the engine would skip is not wanted. */
+  private nearUsable(near: NearCache): boolean {
+    const s = this.session;
+    if (this.closed || !s.authenticated || s.multi !== null || s.tracking !== null) return false;
+    return near.usable();
+  }
+
+  /** The near cache's figures (open({ cache })), or null without one. */
+  cacheStats(): { size: number; hits: number; fills: number; dropped: number } | null {
+    const n = this.near;
+    return n === null ? null : { size: n.size, hits: n.hits, fills: n.fills, dropped: n.dropped };
   }
 
   /** GET: the value's bytes (a copy), or null. */
