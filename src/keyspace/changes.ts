@@ -138,8 +138,9 @@ export class ChangeRing {
   /**
    * Visit the changes [from, end) without the lock (end: a seq() read before), oldest first.
    * A writer may overwrite the oldest of them meanwhile: afterwards the caller must check
-   * that seq() - from <= capacity, and otherwise assume every key changed. (An entry is
-   * written before the sequence that publishes it, see append.)
+   * that seq() - from < capacity, and otherwise assume every key changed (the entry at
+   * seq(), which takes the place of entry seq() - capacity, is written before the sequence
+   * moves past it: see append).
    */
   scan(from: number, end: number, visit: (kind: number, db: number, hash: number) => void): void {
     const dv = this.dv;

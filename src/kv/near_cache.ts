@@ -184,8 +184,9 @@ export class NearCache {
       return;
     }
     ring.scan(from, end, this.visit);
-    // (entries overwritten while they were read: anything may have changed)
-    if (ring.seq() - from > ring.capacity) this.clear();
+    // (entries overwritten while they were read, or the oldest being overwritten now — the
+    // entry at seq() is written before seq() moves past it: anything may have changed)
+    if (ring.seq() - from >= ring.capacity) this.clear();
   }
 
   private readonly visit = (kind: number, db: number, hash: number): void => {
