@@ -67,7 +67,7 @@ export interface OpenOptions {
   /** The RDB file's name (Redis's `dbfilename`). Default dump.rdb. */
   dbfilename?: string;
   /**
-   * A near cache for `get` (string keys): values read are kept in this process and handed
+   * A near cache for `get` and `mget` (string keys): values read are kept in this process and handed
    * out again, without touching the segment, while no process changed their key (every
    * change by any process is seen: src/kv/near_cache.ts). `true` for the defaults (100,000
    * keys, values up to 65,536 characters). Off by default. Cached reads do not refresh the
@@ -664,7 +664,7 @@ export class KV extends EventEmitter {
       const db = this.session.db;
       const v = near.get(db, key);
       if (v !== undefined) {
-        this.engine.countCachedRead(this.session, this.cmds.get.cmd);
+        this.engine.countCachedRead(this.session, this.cmds.get.cmd, 1);
         return v;
       }
       const peek = this.ks.peek;
@@ -733,7 +733,32 @@ export class KV extends EventEmitter {
 
   /** MGET: a value (or null) per key; keys as arguments or an array. */
   mget(...keys: (Arg | readonly Arg[])[]): (string | null)[] {
-    return this.runTyped(this.cmds.mget, flat(keys)) as (string | null)[];
+    const args = flat(keys);
+    const near = this.near;
+    if (near === null || args.length === 0 || !this.nearUsable(near)) return this.runTyped(this.cmds.mget, args) as (string | null)[];
+    // every key in the near cache: answered here (one GET each, as the engine would count
+    // MGET's lookups); else one MGET, whose values fill it
+    const db = this.session.db;
+    const out = new Array<string | null>(args.length);
+    let i = 0;
+    for (; i < args.length; i++) {
+      const k = args[i]!;
+      const v = typeof k === 'string' ? near.get(db, k) : undefined;
+      if (v === undefined) break;
+      out[i] = v;
+    }
+    if (i === args.length) {
+      this.engine.countCachedRead(this.session, this.cmds.mget.cmd, args.length);
+      return out;
+    }
+    near.hits -= i;
+    const r = this.runTyped(this.cmds.mget, args) as (string | null)[];
+    for (let j = 0; j < args.length; j++) {
+      const k = args[j]!;
+      const v = r[j]!;
+      if (v !== null && typeof k === 'string') near.fill(db, k, v, 0, -1, Buffer.from(k, 'utf8'));
+    }
+    return r;
   }
 
   /** MSET from an object, a Map or [key, value] pairs: 'OK'. */

@@ -4,7 +4,7 @@
  *
  * - random changes by another handle (every way a key changes: overwrite, delete, rename,
  *   move, copy, swapdb, flush, type change, TTL, restore…): a cached handle and an uncached
- *   one read the same after each;
+ *   one read the same after each (GET and MGET);
  * - another process writing two keys together (MSET) while this one reads them through the
  *   cache: never older than a read of the segment just before, never the second key older
  *   than the first, and the last values at the end, with bursts of writes past the change
@@ -126,6 +126,8 @@ test('near cache: reads the same as an uncached handle after every kind of chang
       // twice: the second read is the cached one when the first filled
       assert.deepEqual(read(cached, k), want, `step ${step}: GET ${k} in db ${db}, again`);
     }
+    const ks = [key(), key(), key()];
+    assert.deepEqual(cached.mget(ks), plain.mget(ks), `step ${step}: MGET ${ks.join(' ')} in db ${db}`);
   }
   const st = cached.cacheStats()!;
   assert.ok(st.hits > 1000 && st.fills > 1000 && st.dropped > 100, JSON.stringify(st));
@@ -211,6 +213,12 @@ test('near cache: hits count as GETs, entries stay bounded, and the cache stands
   const hitsAfter = Number(/keyspace_hits:(\d+)/.exec(cached.call('INFO', 'stats') as string)![1]);
   assert.equal(hitsAfter - hitsBefore, 155);
   assert.match(cached.call('INFO', 'commandstats') as string, /cmdstat_get:calls=155,/);
+  // MGET of cached keys: answered here, a hit per key
+  assert.deepEqual(cached.mget('k49', 'k48'), ['v49', 'v48']);
+  assert.deepEqual(cached.mget('k49', 'k48'), ['v49', 'v48']);
+  const hitsMget = Number(/keyspace_hits:(\d+)/.exec(cached.call('INFO', 'stats') as string)![1]);
+  assert.equal(hitsMget - hitsAfter, 4);
+  assert.match(cached.call('INFO', 'commandstats') as string, /cmdstat_mget:calls=2,/);
 
   // allkeys-lru with maxmemory set (by another handle, as a server's CONFIG SET would)
   const other = open({ segment: seg });
