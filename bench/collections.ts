@@ -18,7 +18,8 @@
  * 4. Whole-value commands on `elements` elements, ms with the round trip (median of 3 calls
  *    after one more): SUNIONSTORE, SDIFFSTORE and SINTERCARD of two sets of n members (half
  *    of them shared), SINTERCARD of one; SORT … LIMIT 0 10 (and ALPHA) of a list of n
- *    numbers; FLUSHALL of n string keys. No assertions: figures only.
+ *    numbers; ZREMRANGEBYSCORE of the middle tenth of a sorted set of n (median of 3 fills);
+ *    FLUSHALL of n string keys. No assertions: figures only.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -200,6 +201,15 @@ async function main(): Promise<void> {
         await slow(args);
         r.push(median([await slow(args), await slow(args), await slow(args)]));
       }
+      // ZREMRANGEBYSCORE of the middle tenth of a sorted set of n (destructive: refilled each time)
+      const zrem: number[] = [];
+      for (let rep = 0; rep < 3; rep++) {
+        await flushall(c);
+        await pipelineFill(c, n / 100, (i) => ['ZADD', 'Z', ...Array.from({ length: 100 }, (_, j) => [String(i * 100 + j), `m${el(i * 100 + j, 15)}`]).flat()]);
+        const lo = Math.floor(n * 0.45);
+        zrem.push(await slow(['ZREMRANGEBYSCORE', 'Z', String(lo), String(lo + Math.floor(n / 10) - 1)]));
+      }
+      r.push(median(zrem));
       await flushall(c);
       await pipelineFill(c, n / 100, (i) => ['MSET', ...Array.from({ length: 100 }, (_, j) => [`key:${el(i * 100 + j, 12)}`, 'xxx']).flat()]);
       const t0 = process.hrtime.bigint();
@@ -209,7 +219,7 @@ async function main(): Promise<void> {
       c.close();
     }
     console.log(`${'command'.padStart(24)} ${'redis'.padStart(8)} ${'shmkv'.padStart(8)} ${'shmkv/redis'.padStart(12)}`);
-    if (wrow.length > 0) [...whole.map(([name]) => name), `FLUSHALL (${n} keys)`].forEach((name, i) =>
+    if (wrow.length > 0) [...whole.map(([name]) => name), 'ZREMRANGEBYSCORE 1/10', `FLUSHALL (${n} keys)`].forEach((name, i) =>
       console.log(`${name.padStart(24)} ${wrow[0]![i]!.toFixed(0).padStart(8)} ${wrow[1]![i]!.toFixed(0).padStart(8)} ${(wrow[1]![i]! / wrow[0]![i]!).toFixed(2).padStart(12)}`),
     );
   } finally {

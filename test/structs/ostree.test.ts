@@ -131,3 +131,53 @@ test('ostree: an operation that inserts and removes, then rolls back, leaves the
   heap.abort();
   verify(heap, tree, model, 'after the rollback');
 });
+
+test('ostree: removeRange of random rank ranges (a leaf at a time) agrees with the sorted model, and rolls back whole', () => {
+  const heap = fresh();
+  const rnd = rng(4242);
+  for (const size of [20, 33, 500, 3000, 20_000]) {
+    let hdr = 0;
+    let model: Item[] = [];
+    heap.atomically(() => {
+      hdr = heap.alloc(TREE_HDR);
+      OSTree.init(heap, hdr);
+    });
+    const tree = new OSTree(heap, hdr);
+    heap.atomically(() => {
+      for (let i = 0; i < size; i++) {
+        const name = `r${i}`;
+        const score = rnd(size >> 2);
+        const ref = Heap.ref(OSTree.newMember(heap, Buffer.from(name), score));
+        tree.insert(score, ref);
+        model.push({ score, name, ref });
+      }
+    });
+    model.sort(order);
+    // one rolled back: the tree as it was
+    heap.begin();
+    tree.removeRange(size >> 3, size >> 1, () => {});
+    heap.abort();
+    verify(heap, tree, model, `size ${size}, after a rolled-back removeRange`);
+    let rounds = 0;
+    while (model.length > 0) {
+      // ranges at the front, the back, the middle, of one item, of everything left
+      const n = model.length;
+      const pick = rnd(5);
+      const k = pick === 4 ? n : 1 + rnd(pick === 3 ? 1 : Math.max(1, n >> 1));
+      const lo = pick === 0 ? 0 : pick === 1 ? n - k : rnd(n - k + 1);
+      const seen: number[] = [];
+      heap.atomically(() =>
+        tree.removeRange(lo, k, (score, ref) => {
+          seen.push(ref);
+          assert.equal(heap.dv.getFloat64(Heap.deref(ref) + MEMBER_SCORE, true), score);
+          heap.free(Heap.deref(ref));
+        }),
+      );
+      assert.deepEqual(seen, model.slice(lo, lo + k).map((i) => i.ref), `size ${size}, round ${rounds}: the items removed, in order`);
+      model = model.slice(0, lo).concat(model.slice(lo + k));
+      verify(heap, tree, model, `size ${size}, round ${rounds}: [${lo}, ${lo + k}) of ${n}`);
+      rounds++;
+    }
+    assert.throws(() => heap.atomically(() => tree.removeRange(0, 1, () => {})), /outside/);
+  }
+});

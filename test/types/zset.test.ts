@@ -194,7 +194,7 @@ test('zset storage: tree at many sizes (splits, merges, height changes), counts 
   }
 });
 
-test('zset storage: deleting many ranks rebuilds the tree (and rolls back whole)', () => {
+test('zset storage: deleting many ranks (a leaf at a time, or by rebuilding the tree) rolls back whole', () => {
   const ks = open();
   const model: Model = new Map();
   ks.exec(() => {
@@ -207,6 +207,14 @@ test('zset storage: deleting many ranks rebuilds the tree (and rolls back whole)
   assert.throws(() =>
     ks.exec(() => {
       assert.equal(zsetDeleteRanks(ks, e, 1000, 19000), 18000);
+      throw new Error('ERR boom');
+    }),
+  );
+  checkAll(ks, { a: model });
+  // under half: removed a leaf at a time (OSTree.removeRange), rolled back as whole
+  assert.throws(() =>
+    ks.exec(() => {
+      assert.equal(zsetDeleteRanks(ks, e, 2000, 8000), 6000);
       throw new Error('ERR boom');
     }),
   );
