@@ -545,18 +545,11 @@ export class OSTree {
     return true;
   }
 
-  /** Remove and return the item of rank r. */
-  removeAt(r: number): [number, number] {
-    const [score, ref] = this.at(r);
-    this.remove(score, ref);
-    return [score, ref];
-  }
-
   /**
    * Remove the k items of ranks [lo, lo + k), calling fn with each of them, in order, before
    * it goes (its owner frees the member there): one descent by rank per leaf they fill, and
-   * that leaf's slots shifted once, where removeAt() costs two descents (the second comparing
-   * members) and a shift per item.
+   * that leaf's slots shifted once, where at() then remove() of each item costs two descents
+   * (the second comparing members) and a shift per item.
    */
   removeRange(lo: number, k: number, fn: (score: number, ref: number) => void): void {
     if (lo < 0 || k < 0 || lo + k > this.count()) throw new Error(`ostree: ranks [${lo}, ${lo + k}) outside [0, ${this.count()})`);
