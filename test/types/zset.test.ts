@@ -223,6 +223,13 @@ test('zset storage: deleting many ranks (a leaf at a time, or by rebuilding the 
   const want = sorted(model);
   for (let i = 1000; i < 15000; i++) model.delete(want[i]![0]);
   checkAll(ks, { a: model });
+  // COPY of the tree: member chunks copied heap to heap, a table and a tree of their own
+  ks.exec(() => assert.equal(ks.copy(0, e, 0, Buffer.from('c'), false), true));
+  checkAll(ks, { a: model, c: model });
+  const c = ks.findRaw(0, Buffer.from('c'));
+  ks.exec(() => zsetDeleteRanks(ks, c, 0, 10));
+  checkAll(ks, { a: model, c: new Map(sorted(model).slice(10)) });
+  ks.exec(() => ks.removeEntry(0, c, REASON.deleted));
   // ZREM of many members: the tree is rebuilt from the rest
   const some = sorted(model).filter((_, i) => i % 3 !== 0).map(([m]) => Buffer.from(m));
   ks.exec(() => assert.equal(zsetRemoveMany(ks, e, [...some, Buffer.from('absent'), some[0]!]), some.length));
