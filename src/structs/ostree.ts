@@ -461,8 +461,8 @@ export class OSTree {
 
   /**
    * Rewrite parent's entry i from its child (first item, count) when they changed.
-   * `delta`: the child's subtree gained (+1) or lost (-1) one item since the entry was
-   * right, and gave none to a sibling; the count is then the entry's plus delta, where
+   * `delta`: the child's subtree gained or lost that many items (+1 an insert, -1 a
+   * removal, -k a range of a leaf) since the entry was right, and gave none to a sibling; the count is then the entry's plus delta, where
    * summing an inner child's entries reads up to 64 of them, 20 cache lines (that sum was
    * most of an insert's time in a big tree). NaN (the default): count it.
    */
@@ -522,26 +522,7 @@ export class OSTree {
     const depth = PATH_DEPTH;
     const leaf = PATH_NODES[depth]!;
     if (pos >= this.used(leaf) || this.slotRef(leaf, pos) !== ref) return false;
-    this.removeSlots(leaf, pos, 1);
-    let child = leaf;
-    // (rebalance descends nowhere: the path stays valid)
-    for (let d = depth - 1; d >= 0; d--) {
-      const parent = PATH_NODES[d]!;
-      // (one item less under child whatever rebalance did below it: it only moves items
-      // between children of one node)
-      this.refreshEntry(parent, PATH_IDX[d]!, child, -1);
-      if (this.used(child) < this.cap(child) >>> 2) this.rebalance(parent, PATH_IDX[d]!);
-      child = parent;
-    }
-    let root = this.root();
-    let height = this.height();
-    while (height > 1 && this.used(root) === 1) {
-      const only = this.child(root, 0);
-      this.heap.free(root);
-      root = only;
-      height--;
-    }
-    this.setHeader(root, height, this.count() - 1);
+    this.removeFromLeaf(leaf, depth, pos, 1);
     return true;
   }
 
@@ -574,25 +555,37 @@ export class OSTree {
       const m = Math.min(left, this.used(n) - r);
       if (m <= 0) throw new Error(`ostree: rank ${lo} not in the leaf its counts lead to`);
       for (let j = r; j < r + m; j++) fn(this.slotScore(n, j), this.slotRef(n, j));
-      this.removeSlots(n, r, m);
-      let child = n;
-      for (let d = depth - 1; d >= 0; d--) {
-        const parent = PATH_NODES[d]!;
-        this.refreshEntry(parent, PATH_IDX[d]!, child, -m);
-        if (this.used(child) < this.cap(child) >>> 2) this.rebalance(parent, PATH_IDX[d]!);
-        child = parent;
-      }
-      let root = this.root();
-      let height = this.height();
-      while (height > 1 && this.used(root) === 1) {
-        const only = this.child(root, 0);
-        this.heap.free(root);
-        root = only;
-        height--;
-      }
-      this.setHeader(root, height, this.count() - m);
+      this.removeFromLeaf(n, depth, r, m);
       left -= m;
     }
+  }
+
+  /**
+   * Remove k slots at pos of leaf (the end of the last descent: PATH_NODES / PATH_IDX down to
+   * `depth`), then fix the path: the entries' counts and first items, nodes fallen below a
+   * quarter, the root once it has a single child, the item count.
+   */
+  private removeFromLeaf(leaf: number, depth: number, pos: number, k: number): void {
+    this.removeSlots(leaf, pos, k);
+    let child = leaf;
+    // (rebalance descends nowhere: the path stays valid)
+    for (let d = depth - 1; d >= 0; d--) {
+      const parent = PATH_NODES[d]!;
+      // (k items less under child whatever rebalance did below it: it only moves items
+      // between children of one node)
+      this.refreshEntry(parent, PATH_IDX[d]!, child, -k);
+      if (this.used(child) < this.cap(child) >>> 2) this.rebalance(parent, PATH_IDX[d]!);
+      child = parent;
+    }
+    let root = this.root();
+    let height = this.height();
+    while (height > 1 && this.used(root) === 1) {
+      const only = this.child(root, 0);
+      this.heap.free(root);
+      root = only;
+      height--;
+    }
+    this.setHeader(root, height, this.count() - k);
   }
 
   private removeSlots(n: number, pos: number, k: number): void {
