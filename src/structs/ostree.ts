@@ -290,9 +290,13 @@ export class OSTree {
     return rank + this.countBefore(n, before);
   }
 
-  /** The leaf holding the item of rank r (0 <= r < count) and the item's index in it. */
+  /**
+   * The leaf holding the item of rank r (0 <= r < count) and the item's index in it; the
+   * path there is left in PATH_NODES / PATH_IDX / PATH_DEPTH (removeRange's).
+   */
   private leafAt(r: number): [number, number] {
     let n = this.root();
+    let depth = 0;
     for (let h = this.height(); h > 1; h--) {
       const u = this.used(n);
       let i = 0;
@@ -301,8 +305,12 @@ export class OSTree {
         if (r < c) break;
         r -= c;
       }
+      PATH_NODES[depth] = n;
+      PATH_IDX[depth] = i;
+      depth++;
       n = this.child(n, i);
     }
+    PATH_DEPTH = depth;
     return [n, r];
   }
 
@@ -536,22 +544,8 @@ export class OSTree {
     if (lo < 0 || k < 0 || lo + k > this.count()) throw new Error(`ostree: ranks [${lo}, ${lo + k}) outside [0, ${this.count()})`);
     let left = k;
     while (left > 0) {
-      let n = this.root();
-      let r = lo;
-      let depth = 0;
-      for (let h = this.height(); h > 1; h--) {
-        const u = this.used(n);
-        let i = 0;
-        for (; i < u - 1; i++) {
-          const c = this.entryCount(n, i);
-          if (r < c) break;
-          r -= c;
-        }
-        PATH_NODES[depth] = n;
-        PATH_IDX[depth] = i;
-        depth++;
-        n = this.child(n, i);
-      }
+      const [n, r] = this.leafAt(lo);
+      const depth = PATH_DEPTH;
       const m = Math.min(left, this.used(n) - r);
       if (m <= 0) throw new Error(`ostree: rank ${lo} not in the leaf its counts lead to`);
       for (let j = r; j < r + m; j++) fn(this.slotScore(n, j), this.slotRef(n, j));
