@@ -28,6 +28,34 @@ for (const shift of [7.3, -7.3, 250]) {
   });
 }
 
+// The process descheduled between its reads of the two clocks (a loaded CI machine): the
+// measurement is taken again rather than trusted, and the clock is not put ahead of
+// Date.now() by the time lost (reading Date.now() 3 ms late put it 3 ms ahead before).
+test('wall clock: a measurement interrupted between its clock reads does not put the clock ahead', async () => {
+  const realNow = Date.now.bind(Date);
+  let calls = 0;
+  mock.method(Date, 'now', () => {
+    if (calls++ === 0) {
+      const until = performance.now() + 3;
+      while (performance.now() < until);
+    }
+    return realNow();
+  });
+  try {
+    await sleep(110);
+    wallMs();
+    assert.ok(calls >= 2, 'the slow measurement was taken again');
+    for (let i = 0; i < 2000; i++) {
+      const before = Date.now();
+      const w = Math.floor(wallMs());
+      const after = Date.now();
+      assert.ok(w >= before - 1 && w <= after, `wall ${w} outside [${before - 1}, ${after}]`);
+    }
+  } finally {
+    mock.restoreAll();
+  }
+});
+
 test('wall clock: never moves back while the system clock does not, microseconds as TIME gives them', async () => {
   let last = wallUs();
   const end = performance.now() + 300;
