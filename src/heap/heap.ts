@@ -83,6 +83,13 @@ const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
  * Rule for callers: bytes of a chunk allocated in the current operation may be written
  * freely; bytes that existed before it must be passed to `log()` before being changed.
  */
+/**
+ * From this many frees in one operation, commit releases them in address order, a run of
+ * neighbours at a time (releaseSorted); fewer are released one by one (sorting would cost
+ * more than the merges save).
+ */
+const SORTED_RELEASE_MIN = 16;
+
 export class Heap {
   readonly mem: Mem;
   readonly dv: DataView;
@@ -93,6 +100,8 @@ export class Heap {
   readonly cow: CowEpochs;
   private locked = false;
   private readonly pendingFrees: number[] = [];
+  /** pendingFrees in address order, once sorted (pendingFreeRuns, commit), until it changes. */
+  private sorted: Float64Array | null = null;
   /**
    * Pages [backedLo, backedHi) that this process backed (fallocate) while allocating
    * from punched memory, when the heap's punchedBytes was backedEpoch: still backed as
@@ -244,12 +253,15 @@ export class Heap {
     const frees = this.pendingFrees;
     if (frees.length > 0) {
       try {
-        for (let i = 0; i < frees.length; i++) this.release(frees[i]!);
+        // (a copy-on-write epoch quarantines each freed chunk: one by one)
+        if (frees.length >= SORTED_RELEASE_MIN && this.cow.state() === 0) this.releaseSorted(this.sortedFrees());
+        else for (let i = 0; i < frees.length; i++) this.release(frees[i]!);
       } catch (e) {
         this.abort();
         throw e;
       }
       frees.length = 0;
+      this.sorted = null;
     }
     this.undo.commit();
   }
@@ -257,6 +269,7 @@ export class Heap {
   /** Undo everything the open operation changed. */
   abort(): void {
     this.pendingFrees.length = 0;
+    this.sorted = null;
     if (!this.undo.active) return;
     this.undo.rollback(false);
   }
@@ -274,6 +287,7 @@ export class Heap {
     this.undo.rollbackTo(sp.undo);
     // frees asked for after the savepoint never happen (the chunks are in use again)
     if (this.pendingFrees.length > sp.frees) this.pendingFrees.length = sp.frees;
+    this.sorted = null;
   }
 
   get inOperation(): boolean {
@@ -627,17 +641,78 @@ export class Heap {
   }
 
   private release(p: number): void {
-    const dv = this.dv;
     const c = p - CHUNK_OVERHEAD;
     const G = this.size(c);
     const f = this.flags(c);
     if ((f & INUSE) === 0) throw new Error(`heap: chunk at ${p} freed twice in one operation`);
     // a copy-on-write epoch keeps freed memory until it ends (reuse is written without logging)
     if (this.cow.quarantine(p, G * GRANULE)) return;
+    this.releaseRun(c, G, f, 1);
+  }
+
+  /** The operation's pending frees in address order (sorted once, kept until they change). */
+  private sortedFrees(): Float64Array {
+    const frees = this.pendingFrees;
+    if (this.sorted === null || this.sorted.length !== frees.length) this.sorted = Float64Array.from(frees).sort();
+    return this.sorted;
+  }
+
+  /**
+   * How many runs of chunks lying end to end the operation's pending frees make: what
+   * commit will release as that many free chunks (a caller freeing a lot at once checks
+   * that its undo records stay bounded before committing).
+   */
+  pendingFreeRuns(): number {
+    const s = this.sortedFrees();
+    let runs = 0;
+    let end = -1;
+    for (let i = 0; i < s.length; i++) {
+      const c = s[i]! - CHUNK_OVERHEAD;
+      if (c !== end) runs++;
+      end = c + this.size(c) * GRANULE;
+    }
+    return runs;
+  }
+
+  /**
+   * Release many chunks at once (a flushed database's entries, a collection's nodes): in
+   * address order, each run of chunks that lie end to end goes back as one free chunk,
+   * with one header, footer, bin insertion and set of logged lines per run instead of per
+   * chunk. The run's inner chunk headers are left as they were: they lie inside the free
+   * chunk, where nothing walks (a walk of the arena steps over a chunk by its size), and a
+   * rollback restores the run's first header, which makes them chunks again.
+   */
+  private releaseSorted(s: Float64Array): void {
+    let i = 0;
+    let done = -1;
+    while (i < s.length) {
+      const first = s[i]! - CHUNK_OVERHEAD;
+      // (a chunk inside a run already released, or freed twice: its header is stale or free)
+      if (first < done) throw new Error(`heap: chunk at ${s[i]} freed twice in one operation`);
+      const f = this.flags(first);
+      let end = first;
+      let count = 0;
+      while (i < s.length && s[i]! - CHUNK_OVERHEAD === end) {
+        if ((this.flags(end) & INUSE) === 0) throw new Error(`heap: chunk at ${s[i]} freed twice in one operation`);
+        end += this.size(end) * GRANULE;
+        count++;
+        i++;
+      }
+      this.releaseRun(first, (end - first) / GRANULE, f, count);
+      done = end;
+    }
+  }
+
+  /**
+   * Make the `count` in-use chunks of [c, c + G granules) one free chunk (f: the first one's
+   * flags), merged with free neighbours or into top.
+   */
+  private releaseRun(c: number, G: number, f: number, count: number): void {
+    const dv = this.dv;
     this.undo.log(c, 16);
     this.hadd(H.usedBytes, -G * GRANULE);
-    this.hadd(H.liveChunks, -1);
-    this.hadd(H.totalFrees, 1);
+    this.hadd(H.liveChunks, -count);
+    this.hadd(H.totalFrees, count);
     let start = c;
     let g = G;
     let punched = 0;

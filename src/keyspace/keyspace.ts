@@ -54,6 +54,15 @@ const perf = globalThis.performance;
  */
 export const ROOT_KEYSPACE = 0;
 export const KEYSPACE_VERSION = 4;
+/**
+ * lazyFreeAll's single operation: at most this many entries (and elements of big values
+ * they queue), and at most this many runs of neighbouring chunks to release (each logs a
+ * few 64-byte lines: ~16 MB of undo records at most).
+ */
+const WHOLE_FREE_BUDGET = 1 << 21;
+const WHOLE_FREE_MAX_RUNS = 1 << 15;
+/** What lazyFreeAll's single operation throws to roll itself back when its frees are scattered. */
+const SCATTERED = new Error('flushed entries too scattered to free in one operation');
 const K_VERSION = 0;
 const K_DATABASES = 4;
 const K_GRAVE_COUNT = 8;
@@ -1226,9 +1235,40 @@ export class Keyspace {
     dv.setUint32(k + K_GRAVE_COUNT, n + 1, true);
   }
 
-  /** Free everything flushes left to free, one operation per slice (outside an operation). */
+  /**
+   * Free everything flushes left to free (outside an operation): FLUSHALL SYNC, DEBUG
+   * RELOAD, a load. In one operation when the flushed tables hold at most WHOLE_FREE_BUDGET
+   * entries and their chunks lie in few runs of neighbours (a keyspace filled in bulk:
+   * the heap releases each run as one free chunk, a few logged lines per run instead of
+   * per chunk); otherwise, or if they turn out scattered, a slice per operation.
+   */
   lazyFreeAll(): void {
+    if (this.lazyPending() === 0 && this.heap.cow.state() === 0 && this.graveEntries() <= WHOLE_FREE_BUDGET) {
+      try {
+        this.exec(() => {
+          // (again for the big values the flushed tables queued as they were drained)
+          for (let freed = 0, n = 1; n > 0 && freed < WHOLE_FREE_BUDGET && this.pendingFrees() > 0; freed += n) {
+            n = this.lazyFreeStep(WHOLE_FREE_BUDGET - freed);
+          }
+          // (so many runs would log too much: rolled back, and done by slices)
+          if (this.heap.pendingFreeRuns() > WHOLE_FREE_MAX_RUNS) throw SCATTERED;
+        });
+      } catch {
+        // too scattered, or the undo records could not grow (a full /dev/shm): rolled
+        // back whole, and done by slices, whose own errors say what is wrong
+      }
+    }
     while (this.pendingFrees() > 0) this.exec(() => this.lazyFreeStep());
+  }
+
+  /** Entries of the flushed tables not yet freed. */
+  private graveEntries(): number {
+    const k = this.meta();
+    let n = 0;
+    for (let i = this.dv.getUint32(k + K_GRAVE_COUNT, true) - 1; i >= 0; i--) {
+      n += this.table(this.dv.getUint32(k + K_DBS + this.databases * 8 + i * 4, true)).count();
+    }
+    return n;
   }
 
   /** Tables of flushed databases not yet freed. */

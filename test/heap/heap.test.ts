@@ -427,3 +427,80 @@ test('undo log: a line logged again after a savepoint is logged afresh (the last
   assert.equal(heap.dv.getUint32(p, true), 0);
   assertClean(heap);
 });
+
+test('many frees in one operation go back a run of neighbours at a time: arena, bins, counters and contents hold, committed or aborted', () => {
+  const { heap } = fresh();
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  let model: { p: number; len: number; seed: number }[] = [];
+  heap.atomically(() => {
+    for (let i = 0; i < 3000; i++) {
+      const len = 8 + rnd(300);
+      const p = heap.alloc(len);
+      fill(heap, p, len, i & 0xff);
+      model.push({ p, len, seed: i & 0xff });
+    }
+  });
+  for (let round = 0; round < 40; round++) {
+    const work = model.map((m) => ({ ...m }));
+    heap.begin();
+    // a few runs of neighbours (in allocation order, mostly adjacent) and scattered ones
+    const doomed = new Set<number>();
+    for (let r = 0; r < 1 + rnd(4); r++) {
+      const from = rnd(work.length);
+      const n = 1 + rnd(200);
+      for (let k = from; k < Math.min(work.length, from + n); k++) doomed.add(k);
+    }
+    for (let k = 0; k < 5 + rnd(40); k++) doomed.add(rnd(work.length));
+    for (const k of doomed) heap.free(work[k]!.p);
+    const kept = work.filter((_, k) => !doomed.has(k));
+    for (let k = 0; k < rnd(100); k++) {
+      const len = 8 + rnd(500);
+      const p = heap.alloc(len);
+      fill(heap, p, len, (round * 7 + k) & 0xff);
+      kept.push({ p, len, seed: (round * 7 + k) & 0xff });
+    }
+    kept.sort((a, b) => a.p - b.p);
+    if (rnd(4) !== 0) {
+      heap.commit();
+      model = kept;
+    } else heap.abort();
+    const r = checkHeap(heap);
+    assert.deepEqual(r.errors, [], `round ${round}`);
+    assert.equal(r.inUse, model.length);
+    for (const m of model) assert.ok(holds(heap, m.p, m.len, m.seed), `round ${round}: content of ${m.p}`);
+  }
+});
+
+test('a run of neighbours freed together becomes one free chunk; a chunk freed twice among many fails the commit and leaves all as it was', () => {
+  const { heap } = fresh();
+  const ptrs: number[] = [];
+  heap.atomically(() => {
+    for (let i = 0; i < 100; i++) {
+      const p = heap.alloc(40);
+      fill(heap, p, 40, i);
+      ptrs.push(p);
+    }
+  });
+  const free0 = heap.stats().freeChunks;
+  heap.atomically(() => {
+    // in no particular order
+    for (let i = 79; i >= 20; i -= 2) heap.free(ptrs[i]!);
+    for (let i = 20; i < 80; i += 2) heap.free(ptrs[i]!);
+  });
+  assertClean(heap);
+  assert.equal(heap.stats().freeChunks, free0 + 1);
+  const before = heap.stats();
+  heap.begin();
+  for (let i = 0; i < 20; i++) heap.free(ptrs[i]!);
+  heap.free(ptrs[5]!);
+  assert.throws(() => heap.commit(), /freed twice/);
+  assertClean(heap);
+  const after = heap.stats();
+  for (const k of ['top', 'usedBytes', 'liveChunks', 'freeBytes', 'freeChunks'] as const) assert.equal(after[k], before[k], k);
+  for (let i = 0; i < 20; i++) assert.ok(holds(heap, ptrs[i]!, 40, i));
+  for (let i = 80; i < 100; i++) assert.ok(holds(heap, ptrs[i]!, 40, i));
+});
