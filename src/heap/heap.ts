@@ -101,7 +101,7 @@ export class Heap {
   private locked = false;
   private readonly pendingFrees: number[] = [];
   /** pendingFrees in address order, once sorted (pendingFreeRuns, commit), until it changes. */
-  private sorted: Float64Array | null = null;
+  private sorted: Uint32Array | null = null;
   /**
    * Pages [backedLo, backedHi) that this process backed (fallocate) while allocating
    * from punched memory, when the heap's punchedBytes was backedEpoch: still backed as
@@ -650,10 +650,17 @@ export class Heap {
     this.releaseRun(c, G, f, 1);
   }
 
-  /** The operation's pending frees in address order (sorted once, kept until they change). */
-  private sortedFrees(): Float64Array {
+  /**
+   * The operation's pending frees as chunk refs (u32: sorted ~1.6× faster than the offsets
+   * as f64) in address order, sorted once and kept until they change.
+   */
+  private sortedFrees(): Uint32Array {
     const frees = this.pendingFrees;
-    if (this.sorted === null || this.sorted.length !== frees.length) this.sorted = Float64Array.from(frees).sort();
+    if (this.sorted === null || this.sorted.length !== frees.length) {
+      const s = new Uint32Array(frees.length);
+      for (let i = 0; i < frees.length; i++) s[i] = (frees[i]! - CHUNK_OVERHEAD) / GRANULE;
+      this.sorted = s.sort();
+    }
     return this.sorted;
   }
 
@@ -667,7 +674,7 @@ export class Heap {
     let runs = 0;
     let end = -1;
     for (let i = 0; i < s.length; i++) {
-      const c = s[i]! - CHUNK_OVERHEAD;
+      const c = s[i]! * GRANULE;
       if (c !== end) runs++;
       end = c + this.size(c) * GRANULE;
     }
@@ -682,18 +689,18 @@ export class Heap {
    * chunk, where nothing walks (a walk of the arena steps over a chunk by its size), and a
    * rollback restores the run's first header, which makes them chunks again.
    */
-  private releaseSorted(s: Float64Array): void {
+  private releaseSorted(s: Uint32Array): void {
     let i = 0;
     let done = -1;
     while (i < s.length) {
-      const first = s[i]! - CHUNK_OVERHEAD;
+      const first = s[i]! * GRANULE;
       // (a chunk inside a run already released, or freed twice: its header is stale or free)
-      if (first < done) throw new Error(`heap: chunk at ${s[i]} freed twice in one operation`);
+      if (first < done) throw new Error(`heap: chunk at ${first + CHUNK_OVERHEAD} freed twice in one operation`);
       const f = this.flags(first);
       let end = first;
       let count = 0;
-      while (i < s.length && s[i]! - CHUNK_OVERHEAD === end) {
-        if ((this.flags(end) & INUSE) === 0) throw new Error(`heap: chunk at ${s[i]} freed twice in one operation`);
+      while (i < s.length && s[i]! * GRANULE === end) {
+        if ((this.flags(end) & INUSE) === 0) throw new Error(`heap: chunk at ${end + CHUNK_OVERHEAD} freed twice in one operation`);
         end += this.size(end) * GRANULE;
         count++;
         i++;
