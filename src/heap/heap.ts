@@ -451,6 +451,37 @@ export class Heap {
 
   // ---------------------------------------------------------------- allocation
 
+  /**
+   * Allocate chunks for the payload sizes sizes[from..to) side by side, as one allocation
+   * cut into chunks (their payload offsets go to `out`): one search of the bins or carve
+   * of top and one update of the counters for the lot, where alloc() per chunk costs a
+   * search and four counter updates each (a set of a million members built by SUNIONSTORE
+   * spent a sixth of its time there). Each is an ordinary chunk, freed on its own.
+   */
+  allocRun(sizes: readonly number[], from: number, to: number, out: number[]): void {
+    if (to <= from) return;
+    let total = 0;
+    for (let i = from; i < to; i++) total += Math.max(MIN_CHUNK, Math.ceil((sizes[i]! + CHUNK_OVERHEAD) / GRANULE) * GRANULE);
+    const p = this.alloc(total - CHUNK_OVERHEAD);
+    let c = p - CHUNK_OVERHEAD;
+    // (alloc may hand out a little more than asked: the last chunk keeps the rest)
+    const end = c + this.size(c) * GRANULE;
+    let f = this.flags(c);
+    for (let i = from; i < to; i++) {
+      const g = i === to - 1 ? (end - c) / GRANULE : Math.max(MIN_CHUNK, Math.ceil((sizes[i]! + CHUNK_OVERHEAD) / GRANULE) * GRANULE) / GRANULE;
+      // (memory handed out in this operation: nothing to log)
+      this.setHeader(c, g, INUSE | (f & PREV_INUSE));
+      f = PREV_INUSE;
+      out.push(c + CHUNK_OVERHEAD);
+      c += g * GRANULE;
+    }
+    const more = to - from - 1;
+    if (more > 0) {
+      this.hadd(H.liveChunks, more);
+      this.hadd(H.totalAllocs, more);
+    }
+  }
+
   /** Allocate `size` payload bytes; returns the payload offset. Throws HeapFullError. */
   alloc(size: number): number {
     if (!this.undo.active) throw new Error('heap: alloc outside an operation');

@@ -268,6 +268,26 @@ test('SSCAN: an intset in one reply (byte for byte), a hashtable iterated whole,
     await same(['scard', 'd']);
   }
   await same(['sunion', 'u1', 'u2', 'str']);
+  // hashtable sets only: the result built table to table when it is big (past the intset
+  // and small-form bounds), through the generic store when not; the destination a source
+  await same(['sadd', 'big2', ...strs.slice(1000), ...Array.from({ length: 1000 }, (_, i) => `n:${i}`)]);
+  await same(['sadd', 'big3', ...strs.slice(0, 1700)]);
+  for (const c of [
+    ['sunionstore', 'd', 'big', 'big2'],
+    ['sdiffstore', 'd', 'big', 'big2'],
+    ['sdiffstore', 'd', 'big2', 'big'],
+    ['sdiffstore', 'd', 'big', 'big3'],
+    ['sdiffstore', 'd', 'big', 'big2', 'big3'],
+    ['sdiffstore', 'd', 'big', 'big3', 'big'],
+    ['sunionstore', 'd', 'big', 'big2', 'big3', 'big'],
+    ['sunionstore', 'd2', 'd', 'd'],
+    ['sdiffstore', 'd2', 'd2', 'big3'],
+    ['sunionstore', 'd2', 'd2', 'big2'],
+  ] as Cmd[]) {
+    await same(c);
+    await same(['object', 'encoding', c[1]!]);
+    await same(['smembers', c[1]!], true);
+  }
   integrity();
 });
 

@@ -29,6 +29,7 @@ import {
   setScan,
   setSize,
   storeSet,
+  storeTablesUnionOrDiff,
 } from './storage.js';
 
 const LONG_MAX = 9223372036854775807n;
@@ -354,6 +355,16 @@ const UNION_BY_LOOKUP_MAX = 8;
 function sunionDiffGeneric(ctx: CommandContext, keys: Buffer[], dst: Buffer | null, op: number): void {
   const k = ctx.ks;
   const sets = lookupSets(ctx, keys);
+  if (dst !== null) {
+    // hashtable sets stored: member chunks copied table to table (-1: another form is there)
+    const given = op === OP_UNION ? [...new Set(sets.filter((e) => e !== 0))] : sets[0] === 0 ? [] : [sets[0]!, ...new Set(sets.slice(1).filter((e) => e !== 0 && e !== sets[0]))];
+    const apply = given.length > 0 && (op === OP_UNION ? given.length <= UNION_BY_LOOKUP_MAX : !sets.slice(1).includes(sets[0]!));
+    const n = apply ? storeTablesUnionOrDiff(k, ctx.session.db, dst, given, op === OP_UNION) : -1;
+    if (n >= 0) {
+      ctx.reply.integer(n);
+      return;
+    }
+  }
   let members: Buffer[] = [];
   if (op === OP_UNION) {
     const distinct = [...new Set(sets.filter((e) => e !== 0))];
