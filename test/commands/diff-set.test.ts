@@ -283,11 +283,21 @@ test('SSCAN: an intset in one reply (byte for byte), a hashtable iterated whole,
     ['sunionstore', 'd2', 'd', 'd'],
     ['sdiffstore', 'd2', 'd2', 'big3'],
     ['sunionstore', 'd2', 'd2', 'big2'],
+    ['sinterstore', 'd', 'big', 'big3'],
+    ['sinterstore', 'd', 'big', 'big2'],
+    ['sinterstore', 'd', 'big', 'big2', 'big3'],
+    ['sinterstore', 'd', 'big3', 'big3', 'big'],
+    ['sinterstore', 'big3', 'big3', 'big'],
   ] as Cmd[]) {
     await same(c);
     await same(['object', 'encoding', c[1]!]);
     await same(['smembers', c[1]!], true);
   }
+  for (const c of [['2', 'big', 'big2'], ['2', 'big', 'big2', 'limit', '10'], ['3', 'big', 'big2', 'big3', 'limit', '0'], ['2', 'big', 'd', 'limit', '2000'], ['2', 'big2', 'big2']]) {
+    await same(['sintercard', ...c]);
+  }
+  await same(['sinter', 'big', 'big2'], true);
+  await same(['sinter', 'big2', 'big', 'big2'], true);
   integrity();
 });
 

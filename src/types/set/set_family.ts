@@ -29,7 +29,12 @@ import {
   setScan,
   setSize,
   storeSet,
-  storeTablesUnionOrDiff,
+  storeTableMembers,
+  tableMembersBufs,
+  tableSetOp,
+  SETOP_DIFF,
+  SETOP_INTER,
+  SETOP_UNION,
 } from './storage.js';
 
 const LONG_MAX = 9223372036854775807n;
@@ -316,6 +321,14 @@ function sinterGeneric(ctx: CommandContext, keys: Buffer[], dst: Buffer | null, 
   const order = sets.map((e, i) => [setSize(k, e), i, e] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const first = order[0]![2];
   const others = order.slice(1).map((o) => o[2]).filter((e) => e !== first);
+  // hashtable sets only: worked out on their tables (no Buffer per member)
+  const m = others.length > 0 ? tableSetOp(k, [first, ...others], SETOP_INTER, cardOnly ? limit : 0) : null;
+  if (m !== null) {
+    if (cardOnly) ctx.reply.integer(m.refs.length);
+    else if (dst !== null) ctx.reply.integer(storeTableMembers(k, db, dst, m));
+    else replyMembers(ctx, tableMembersBufs(k, m), true);
+    return;
+  }
   if (cardOnly) {
     // counted, not collected; one set (or the same key every time) is its own size
     const size = setSize(k, first);
@@ -356,12 +369,12 @@ function sunionDiffGeneric(ctx: CommandContext, keys: Buffer[], dst: Buffer | nu
   const k = ctx.ks;
   const sets = lookupSets(ctx, keys);
   if (dst !== null) {
-    // hashtable sets stored: member chunks copied table to table (-1: another form is there)
+    // hashtable sets stored: worked out on their tables, member chunks copied table to table
     const given = op === OP_UNION ? [...new Set(sets.filter((e) => e !== 0))] : sets[0] === 0 ? [] : [sets[0]!, ...new Set(sets.slice(1).filter((e) => e !== 0 && e !== sets[0]))];
     const apply = given.length > 0 && (op === OP_UNION ? given.length <= UNION_BY_LOOKUP_MAX : !sets.slice(1).includes(sets[0]!));
-    const n = apply ? storeTablesUnionOrDiff(k, ctx.session.db, dst, given, op === OP_UNION) : -1;
-    if (n >= 0) {
-      ctx.reply.integer(n);
+    const m = apply ? tableSetOp(k, given, op === OP_UNION ? SETOP_UNION : SETOP_DIFF) : null;
+    if (m !== null) {
+      ctx.reply.integer(storeTableMembers(k, ctx.session.db, dst, m));
       return;
     }
   }

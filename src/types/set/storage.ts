@@ -420,7 +420,7 @@ export function storeSet(ks: Keyspace, db: number, key: Uint8Array, members: Uin
   return members.length;
 }
 
-/** Member chunks allocated together by storeTablesUnionOrDiff (heap.allocRun). */
+/** Member chunks allocated together by storeTableMembers (heap.allocRun). */
 const COPY_RUN = 1024;
 
 /** Whether two member chunks hold the same bytes. */
@@ -437,24 +437,32 @@ function tableHolds(heap: Heap, d: Dash, h: number, p: number): boolean {
   return d.find(h, (r) => chunksEqual(heap, Heap.deref(r), p)) !== 0;
 }
 
+export const SETOP_UNION = 0;
+export const SETOP_DIFF = 1;
+export const SETOP_INTER = 2;
+
+/** A set operation's result as its members' (hash, chunk ref) pairs, taken from the source tables. */
+export interface TableMembers {
+  hashes: number[];
+  refs: number[];
+}
+
 /**
- * SUNIONSTORE / SDIFFSTORE (`union` or not) of sets that are all in the Dash form:
- * the result is worked out from the tables' own slots (each member's hash is in its
- * slot, its chunk compared with others heap to heap) and, when it is a hashtable for
- * sure, built by copying member chunks into a fresh table: no JS Buffer per member
- * (those and their garbage collection were two fifths of a SUNIONSTORE of two 1M-member
- * sets). A result small enough for an intset or the small form is stored through
- * storeSet. `sets` are the entries (non-zero); returns the member count, or -1 (nothing
- * done) when a set is in another form.
+ * SUNION / SDIFF / SINTER (op) of sets that are all in the Dash form, worked out from
+ * the tables' own slots: each member's hash is in its slot and its chunk is compared with
+ * others heap to heap, so no JS Buffer is made per member (those and their garbage
+ * collection were two fifths of a SUNIONSTORE of two 1M-member sets). Union: a member of
+ * the i-th set unless a set before it holds it; difference: the first set's members that
+ * no other holds; intersection: the first set's members that every other holds, stopping
+ * at `limit` (0: none). `sets` are entries (non-zero); null when one is in another form.
  */
-export function storeTablesUnionOrDiff(ks: Keyspace, db: number, key: Uint8Array, sets: number[], union: boolean): number {
+export function tableSetOp(ks: Keyspace, sets: number[], op: number, limit = 0): TableMembers | null {
   const heap = ks.heap;
-  for (const e of sets) if (setEncoding(ks, e) !== ENC_HT) return -1;
+  for (const e of sets) if (setEncoding(ks, e) !== ENC_HT) return null;
   const tables = sets.map((e) => dashOf(ks, e));
   const hashes: number[] = [];
   const refs: number[] = [];
-  if (union) {
-    // a member of the i-th set is new unless a set before it holds it (first seen, first)
+  if (op === SETOP_UNION) {
     for (let i = 0; i < tables.length; i++) {
       tables[i]!.forEach((r, h) => {
         const p = Heap.deref(r);
@@ -464,17 +472,36 @@ export function storeTablesUnionOrDiff(ks: Keyspace, db: number, key: Uint8Array
       });
     }
   } else {
-    tables[0]!.forEach((r, h) => {
+    const inter = op === SETOP_INTER;
+    tables[0]!.forEachUntil((r, h) => {
       const p = Heap.deref(r);
-      for (let j = 1; j < tables.length; j++) if (tableHolds(heap, tables[j]!, h, p)) return;
+      for (let j = 1; j < tables.length; j++) if (tableHolds(heap, tables[j]!, h, p) !== inter) return true;
       hashes.push(h);
       refs.push(r);
+      return limit === 0 || refs.length < limit;
     });
   }
+  return { hashes, refs };
+}
+
+/** The members of a tableSetOp result, as Buffers (a reply). */
+export function tableMembersBufs(ks: Keyspace, m: TableMembers): Buffer[] {
+  return m.refs.map((r) => memberBuf(ks.heap, Heap.deref(r)));
+}
+
+/**
+ * Store a tableSetOp result as the set at key (the *STORE commands): when it is a
+ * hashtable for sure, a fresh table of member chunks copied heap to heap; a result small
+ * enough for an intset or the small form goes through storeSet, which picks as Redis.
+ * Returns the member count.
+ */
+export function storeTableMembers(ks: Keyspace, db: number, key: Uint8Array, m: TableMembers): number {
+  const heap = ks.heap;
+  const { hashes, refs } = m;
   const n = refs.length;
   if (n <= SMALL_MAX_COUNT || n <= maxIntsetEntries(ks)) {
     // (Redis might encode it otherwise: newSetEntry decides)
-    return storeSet(ks, db, key, refs.map((r) => memberBuf(heap, Heap.deref(r))));
+    return storeSet(ks, db, key, tableMembersBufs(ks, m));
   }
   const old = ks.lookupWrite(db, key);
   const t = Dash.create(heap);
