@@ -386,6 +386,7 @@ export class Keyspace {
       } finally {
         this.depth = 0;
         this.writeEntry = 0;
+        if (this.freshOp) this.endFreshTables();
       }
       if (this.afterCommitTasks.length > 0) {
         // still under this call's lock: the tasks' own operations must not take it again
@@ -790,7 +791,7 @@ export class Keyspace {
    * none): the stamp Redis's objectSetLRUOrLFU would give it under the current policy.
    */
   setRestoredAccess(e: number, idle: number, freq: number): void {
-    const st = restoredStamp(this.access, /-lru$/.test(this.limits.policy), idle, freq, this.now);
+    const st = restoredStamp(this.access, this.limits.policy.endsWith('-lru'), idle, freq, this.now);
     if (st !== null) this.dv.setUint32(e + O_LRU, st, true);
   }
 
@@ -1233,6 +1234,51 @@ export class Keyspace {
     dv.setUint32(slot, tableRef, true);
     this.heap.log(k + K_GRAVE_COUNT, 4);
     dv.setUint32(k + K_GRAVE_COUNT, n + 1, true);
+  }
+
+  /** The open operation gave the databases tables of its own (freshTables). */
+  private freshOp = false;
+
+  /**
+   * For a load into an empty keyspace (src/persistence/rdb_load.ts), at the start of an
+   * operation: give every database new empty tables made in this operation, whose Dash
+   * objects skip the undo log for the rest of it (a rollback frees them whole, and the old
+   * empty tables, freed by it, come back), so that filling them logs nothing whatever the
+   * number of keys. False, having done nothing, when a database holds keys, flushes are
+   * still being freed, or a snapshot or copy-on-write epoch may read the tables.
+   */
+  freshTables(): boolean {
+    if (this.depth !== 1 || this.snapshots.running || this.heap.cow.state() !== 0 || this.pendingFrees() > 0) return false;
+    for (let db = 0; db < this.databases; db++) if (this.main(db).count() !== 0 || this.expires(db).count() !== 0) return false;
+    const heap = this.heap;
+    const dv = this.dv;
+    const k = this.meta();
+    for (let db = 0; db < this.databases; db++) {
+      const at = k + K_DBS + db * 8;
+      const oldMain = dv.getUint32(at, true);
+      const oldExp = dv.getUint32(at + 4, true);
+      const main = Dash.create(heap);
+      const exp = Dash.create(heap);
+      heap.log(at, 8);
+      dv.setUint32(at, Heap.ref(main), true);
+      dv.setUint32(at + 4, Heap.ref(exp), true);
+      this.table(oldMain).destroy();
+      this.table(oldExp).destroy();
+      this.tableCache.set(Heap.ref(main), new Dash(heap, main, true));
+      this.tableCache.set(Heap.ref(exp), new Dash(heap, exp, true));
+    }
+    this.mainRef.length = 0;
+    this.mainDash.length = 0;
+    this.freshOp = true;
+    return true;
+  }
+
+  /** The operation of freshTables ended: its tables are ordinary ones from now on. */
+  private endFreshTables(): void {
+    this.freshOp = false;
+    this.tableCache.clear();
+    this.mainRef.length = 0;
+    this.mainDash.length = 0;
   }
 
   /**

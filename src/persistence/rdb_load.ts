@@ -116,7 +116,7 @@ export function loadRdb(ks: Keyspace, file: string, opts: LoadOptions = {}): Loa
   opts.beforeBuild?.();
   if (empty && opts.beforeBuild === undefined) {
     try {
-      return build(ks, file, opts);
+      return build(ks, file, opts, true);
     } catch (e) {
       // (the loading mark stays: a server starting on this segment loads its file again)
       ks.exec(() => ks.flushall(true));
@@ -127,54 +127,70 @@ export function loadRdb(ks: Keyspace, file: string, opts: LoadOptions = {}): Loa
   return build(ks, file, opts);
 }
 
-function build(ks: Keyspace, file: string, opts: LoadOptions): LoadResult {
+function build(ks: Keyspace, file: string, opts: LoadOptions, intoEmpty = false): LoadResult {
   const result: LoadResult = { keys: 0, expired: 0, bytes: fs.statSync(file).size, aux: new Map() };
   const skipExpired = opts.skipExpired ?? true;
-  let batch: Pending[] = [];
-  let batchBytes = 0;
-  const flush = (): void => {
-    if (batch.length === 0) return;
-    const items = batch;
-    batch = [];
-    batchBytes = 0;
-    ks.exec(() => {
-      const now = ks.now;
-      for (const p of items) {
-        if (p.db >= ks.databases) throw new ReplyError(`ERR the RDB file uses database ${p.db}, this keyspace has ${ks.databases} (set databases)`);
-        if (skipExpired && p.meta.expireAt !== 0 && p.meta.expireAt < now) {
-          result.expired++;
-          continue;
-        }
-        const t = valueType(p.value.type);
-        if (t.fromRdb === undefined) throw new Error(`values of type ${t.name} cannot be loaded yet`);
-        let ne = t.fromRdb(ks, p.key, p.value);
-        // (-1: the file said 0 ms, long expired but not "none")
-        if (p.meta.expireAt !== 0) ne = ks.withExpire(ne, p.meta.expireAt < 0 ? 1 : p.meta.expireAt);
-        opts.setAccess?.(ks, ne, p.meta);
-        const old = ks.findRaw(p.db, p.key);
-        if (old !== 0) {
-          if (!opts.replace) throw new ReplyError(`ERR the RDB file holds key '${Buffer.from(p.key).toString('latin1')}' of database ${p.db} twice (or it exists already)`);
-          ks.replaceEntry(p.db, old, ne, REASON.overwritten);
-        } else ks.addEntry(p.db, ne, REASON.added);
-        result.keys++;
-      }
-    });
+  const aux = (name: Uint8Array, value: Uint8Array): void => void result.aux.set(Buffer.from(name).toString('latin1'), Buffer.from(value).toString('latin1'));
+  /** One key of the file into the keyspace (inside an operation). */
+  const add = (p: Pending): void => {
+    if (p.db >= ks.databases) throw new ReplyError(`ERR the RDB file uses database ${p.db}, this keyspace has ${ks.databases} (set databases)`);
+    if (skipExpired && p.meta.expireAt !== 0 && p.meta.expireAt < ks.now) {
+      result.expired++;
+      return;
+    }
+    const t = valueType(p.value.type);
+    if (t.fromRdb === undefined) throw new Error(`values of type ${t.name} cannot be loaded yet`);
+    let ne = t.fromRdb(ks, p.key, p.value);
+    // (-1: the file said 0 ms, long expired but not "none")
+    if (p.meta.expireAt !== 0) ne = ks.withExpire(ne, p.meta.expireAt < 0 ? 1 : p.meta.expireAt);
+    opts.setAccess?.(ks, ne, p.meta);
+    const old = ks.findRaw(p.db, p.key);
+    if (old !== 0) {
+      if (!opts.replace) throw new ReplyError(`ERR the RDB file holds key '${Buffer.from(p.key).toString('latin1')}' of database ${p.db} twice (or it exists already)`);
+      ks.replaceEntry(p.db, old, ne, REASON.overwritten);
+    } else ks.addEntry(p.db, ne, REASON.added, ks.hashOf(p.key)); // (findRaw's hash of it)
+    result.keys++;
   };
   ks.exec(() => ks.heap.setRoot(ROOT_LOADING, 1));
-  read(
-    file,
-    {
-      aux: (name, value) => void result.aux.set(Buffer.from(name).toString('latin1'), Buffer.from(value).toString('latin1')),
-      key: (db, key, value, meta) => {
-        batch.push({ db, key, value, meta });
-        batchBytes += approxBytes(value) + key.length;
-        if (batch.length >= BATCH_KEYS || batchBytes >= BATCH_BYTES) flush();
+  // Into an empty keyspace: the whole file in one operation that fills tables made in it
+  // (Keyspace.freshTables), so that nothing is undo-logged whatever the file's size, and a
+  // bad file, a full /dev/shm or a crash leaves the keyspace as it was (loadAtStart loads
+  // again after a crash). The lock is held throughout, as it would be between batches.
+  const whole =
+    intoEmpty &&
+    ks.exec(() => {
+      if (!ks.freshTables()) return false;
+      read(file, { aux, key: (db, key, value, meta) => add({ db, key, value, meta }) }, 'load', opts.onProgress);
+      return true;
+    });
+  if (!whole) {
+    // batches of keys, one operation each (a keyspace that holds keys, or a snapshot running)
+    let batch: Pending[] = [];
+    let batchBytes = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      const items = batch;
+      batch = [];
+      batchBytes = 0;
+      ks.exec(() => {
+        for (const p of items) add(p);
+      });
+    };
+    read(
+      file,
+      {
+        aux,
+        key: (db, key, value, meta) => {
+          batch.push({ db, key, value, meta });
+          batchBytes += approxBytes(value) + key.length;
+          if (batch.length >= BATCH_KEYS || batchBytes >= BATCH_BYTES) flush();
+        },
       },
-    },
-    'load',
-    opts.onProgress,
-  );
-  flush();
+      'load',
+      opts.onProgress,
+    );
+    flush();
+  }
   ks.exec(() => ks.heap.setRoot(ROOT_LOADING, 0));
   return result;
 }

@@ -9,7 +9,12 @@ import { formatDouble, parseRedisDouble } from '../protocol/float.js';
 
 /** A plain Uint8Array copy of [start, end) (never a view: input buffers may be reused). */
 export function copyBytes(b: Uint8Array, start = 0, end = b.length): Uint8Array {
-  return new Uint8Array(b.subarray(start, end));
+  const n = end - start;
+  const out = new Uint8Array(n);
+  // (short ones byte by byte: a subarray for set() is one more object per element read)
+  if (n <= 64) for (let i = 0; i < n; i++) out[i] = b[start + i]!;
+  else out.set(b.subarray(start, end));
+  return out;
 }
 
 /** The bytes as a JS string one char per byte: a Map/Set key for duplicate checks. */

@@ -80,6 +80,14 @@ export class Crc64 {
     return this;
   }
 
+  /** Feed one byte (the decoder's single-byte reads: no view made for them). */
+  updateByte(b: number): void {
+    const j = (this.lo ^ b) & 0xff;
+    const hi = this.hi;
+    this.lo = (((this.lo >>> 8) | (hi << 24)) ^ TLO[j]!) >>> 0;
+    this.hi = ((hi >>> 8) ^ THI[j]!) >>> 0;
+  }
+
   /** The CRC as Redis writes it after an RDB file or a DUMP payload: 8 bytes, little-endian. */
   digestBytes(): Uint8Array {
     const out = new Uint8Array(8);

@@ -39,6 +39,8 @@ export interface ByteSource {
    * RdbError "unexpected end of file at byte N" when fewer than `n` are left.
    */
   read(n: number): Uint8Array;
+  /** The next byte (read(1)[0] without making a view for it: lengths and opcodes are read a byte at a time). */
+  readByte(): number;
 }
 
 function eof(pos: number, n: number, left: number): RdbError {
@@ -61,6 +63,10 @@ export class BufferSource implements ByteSource {
     const v = this.buf.subarray(this.at, this.at + n);
     this.at += n;
     return v;
+  }
+  readByte(): number {
+    if (this.at >= this.buf.length) throw eof(this.at, 1, 0);
+    return this.buf[this.at++]!;
   }
 }
 
@@ -93,6 +99,14 @@ export class FdSource implements ByteSource {
 
   get pos(): number {
     return this.consumed;
+  }
+
+  readByte(): number {
+    if (this.start < this.end) {
+      this.consumed++;
+      return this.window[this.start++]!;
+    }
+    return this.read(1)[0]!;
   }
 
   read(n: number): Uint8Array {
@@ -144,12 +158,6 @@ export interface RdbDecoderOptions {
   checksum?: boolean;
 }
 
-/** A length as read: a count, or (encoded) one of the special string encodings. */
-interface Len {
-  value: number;
-  encoded: boolean;
-}
-
 const TWO_POW_32 = 4294967296;
 
 /** The RDB primitives over a ByteSource. Every error says at which byte. */
@@ -182,7 +190,9 @@ export class RdbDecoder {
   }
 
   byte(): number {
-    return this.bytes(1)[0];
+    const b = this.src.readByte();
+    if (this.crc !== null) this.crc.updateByte(b);
+    return b;
   }
 
   /** The CRC-64 of everything read so far (8 bytes LE); only with `checksum`. */
@@ -191,17 +201,20 @@ export class RdbDecoder {
     return this.crc.digestBytes();
   }
 
-  /** rdbLoadLenByRef: a length or a special encoding. */
-  lenOrEncoding(): Len {
-    const at = this.pos;
+  /**
+   * rdbLoadLenByRef: a length (>= 0), or a special string encoding e as -1 - e (a number,
+   * not an object: one is read per string and per length).
+   */
+  lenOrEncoding(): number {
     const b = this.byte();
     const kind = b >>> 6;
-    if (kind === RDB_ENCVAL) return { value: b & 0x3f, encoded: true };
-    if (kind === RDB_LEN_6BIT) return { value: b & 0x3f, encoded: false };
-    if (kind === RDB_LEN_14BIT) return { value: ((b & 0x3f) << 8) | this.byte(), encoded: false };
+    if (kind === RDB_ENCVAL) return -1 - (b & 0x3f);
+    if (kind === RDB_LEN_6BIT) return b & 0x3f;
+    if (kind === RDB_LEN_14BIT) return ((b & 0x3f) << 8) | this.byte();
+    const at = this.pos - 1;
     if (b === RDB_LEN_32BIT) {
       const v = this.bytes(4);
-      return { value: ((v[0] << 24) | (v[1] << 16) | (v[2] << 8) | v[3]) >>> 0, encoded: false };
+      return ((v[0] << 24) | (v[1] << 16) | (v[2] << 8) | v[3]) >>> 0;
     }
     if (b === RDB_LEN_64BIT) {
       const v = this.bytes(8);
@@ -211,7 +224,7 @@ export class RdbDecoder {
       if (hi >= 0x200000) {
         throw new RdbError(`length ${(BigInt(hi) << 32n) | BigInt(lo)} at byte ${at} is larger than any input can be`);
       }
-      return { value: hi * TWO_POW_32 + lo, encoded: false };
+      return hi * TWO_POW_32 + lo;
     }
     throw new RdbError(`unknown length encoding 0x${b.toString(16)} at byte ${at}`);
   }
@@ -242,8 +255,8 @@ export class RdbDecoder {
   len(): number {
     const at = this.pos;
     const l = this.lenOrEncoding();
-    if (l.encoded) throw new RdbError(`a string encoding (${l.value}) where a length was expected at byte ${at}`);
-    return l.value;
+    if (l < 0) throw new RdbError(`a string encoding (${-1 - l}) where a length was expected at byte ${at}`);
+    return l;
   }
 
   /**
@@ -253,11 +266,11 @@ export class RdbDecoder {
   string(): Uint8Array {
     const at = this.pos;
     const l = this.lenOrEncoding();
-    if (!l.encoded) {
-      this.checkLength(l.value, at, 'string');
-      return copyBytes(this.bytes(l.value));
+    if (l >= 0) {
+      this.checkLength(l, at, 'string');
+      return copyBytes(this.bytes(l));
     }
-    switch (l.value) {
+    switch (-1 - l) {
       case RDB_ENC_INT8: {
         const b = this.byte();
         return asciiBytes(String((b << 24) >> 24));
@@ -286,7 +299,7 @@ export class RdbDecoder {
         }
       }
       default:
-        throw new RdbError(`unknown string encoding ${l.value} at byte ${at}`);
+        throw new RdbError(`unknown string encoding ${-1 - l} at byte ${at}`);
     }
   }
 
