@@ -75,6 +75,9 @@ export type EqFn = (ref: number) => boolean;
 const drainHints = new Map<number, number>();
 const DRAIN_HINTS_MAX = 1024;
 
+/** scan()'s scratch: one segment's (hash, slot) keys (scan calls nothing that could scan again). */
+const SCAN_KEYS = new Float64Array(SLOTS);
+
 /** Directory entries drain() has visited in this process (what its test counts). */
 export const drainWalk = { entries: 0 };
 
@@ -410,27 +413,30 @@ export class Dash {
    */
   scan(cursor: number, count: number, out: number[], outHashes?: number[]): number {
     let c = cursor >>> 0;
-    const pairs: number[] = [];
+    const keys = SCAN_KEYS;
     for (;;) {
       const seg = this.segmentFor(c);
       const local = this.rd(seg);
       const segEnd = local === 0 ? 2 ** 32 : ((dirIndex(c, local) + 1) * 2 ** (32 - local));
-      pairs.length = 0;
+      // the segment's entries at or past the cursor as hash * 512 + slot: sorted as plain
+      // numbers (a typed array's sort, no comparator), they come in hash order, equal
+      // hashes in slot order (a comparator sort of the pairs was a sixth of a SAVE)
+      let m = 0;
       for (let i = 0; i < SLOTS; i++) {
         const at = seg + SEG_HDR + i * 8;
-        const r = this.rd(at + 4);
-        if (r === 0) continue;
+        if (this.rd(at + 4) === 0) continue;
         const h = this.rd(at);
-        if (h >= c) pairs.push(h, r);
+        if (h >= c) keys[m++] = h * 512 + i;
       }
-      const order: number[] = [];
-      for (let k = 0; k < pairs.length; k += 2) order.push(k);
-      order.sort((a, b) => pairs[a]! - pairs[b]!);
-      for (let k = 0; k < order.length; k++) {
-        const h = pairs[order[k]!]!;
-        if (out.length >= count && h !== pairs[order[k - 1]!]) return h;
-        out.push(pairs[order[k]! + 1]!);
+      const sorted = keys.subarray(0, m).sort();
+      let prev = -1;
+      for (let k = 0; k < m; k++) {
+        const key = sorted[k]!;
+        const h = Math.floor(key / 512);
+        if (out.length >= count && h !== prev) return h;
+        out.push(this.rd(seg + SEG_HDR + (key - h * 512) * 8 + 4));
         outHashes?.push(h);
+        prev = h;
       }
       if (segEnd >= 2 ** 32) return 0;
       c = segEnd;
