@@ -79,6 +79,19 @@ export interface ValueType {
    * score, no elements), after freeing what it built.
    */
   fromRdb?(ks: Keyspace, key: Uint8Array, v: RdbValue): number;
+  /**
+   * fromRdb for a value of `count` pairs taken one at a time (a big RDB_TYPE_HASH streamed
+   * from a file: src/rdb/file.ts RdbVisitor.hashPairs), when the type can tell from the
+   * count alone how it encodes it; null otherwise (the value is then read whole).
+   */
+  fromRdbPairs?(ks: Keyspace, count: number): RdbPairBuilder | null;
+}
+
+/** What ValueType.fromRdbPairs gives: pairs in (views, used during the call), then the entry out. */
+export interface RdbPairBuilder {
+  pair(field: Uint8Array, value: Uint8Array): void;
+  /** The new entry for `key` (not linked), as fromRdb would have made it. */
+  finish(key: Uint8Array): number;
 }
 
 const registry: (ValueType | undefined)[] = [];

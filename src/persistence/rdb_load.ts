@@ -16,8 +16,8 @@ import { ReplyError } from '../keyspace/keyspace.js';
 import { REASON } from '../keyspace/changes.js';
 import { valueType } from '../keyspace/valuetypes.js';
 import { FdSource } from '../rdb/decode.js';
-import { readRdbFile, type RdbVisitor } from '../rdb/file.js';
-import type { RdbKeyMeta, RdbValue } from '../rdb/value.js';
+import { readRdbFile, type RdbPairSink, type RdbVisitor } from '../rdb/file.js';
+import { OBJ_HASH, type RdbKeyMeta, type RdbValue } from '../rdb/value.js';
 
 /** Heap root: 1 while a load is building keys (written down once, here). */
 export const ROOT_LOADING = 2;
@@ -140,16 +140,31 @@ function build(ks: Keyspace, file: string, opts: LoadOptions, intoEmpty = false)
     }
     const t = valueType(p.value.type);
     if (t.fromRdb === undefined) throw new Error(`values of type ${t.name} cannot be loaded yet`);
-    let ne = t.fromRdb(ks, p.key, p.value);
+    place(p.db, p.key, t.fromRdb(ks, p.key, p.value), p.meta);
+  };
+  /** A new entry `e` made for a key of the file: its expiry and access, then linked. */
+  const place = (db: number, key: Uint8Array, e: number, meta: RdbKeyMeta): void => {
     // (-1: the file said 0 ms, long expired but not "none")
-    if (p.meta.expireAt !== 0) ne = ks.withExpire(ne, p.meta.expireAt < 0 ? 1 : p.meta.expireAt);
-    opts.setAccess?.(ks, ne, p.meta);
-    const old = ks.findRaw(p.db, p.key);
+    const ne = meta.expireAt !== 0 ? ks.withExpire(e, meta.expireAt < 0 ? 1 : meta.expireAt) : e;
+    opts.setAccess?.(ks, ne, meta);
+    const old = ks.findRaw(db, key);
     if (old !== 0) {
-      if (!opts.replace) throw new ReplyError(`ERR the RDB file holds key '${Buffer.from(p.key).toString('latin1')}' of database ${p.db} twice (or it exists already)`);
-      ks.replaceEntry(p.db, old, ne, REASON.overwritten);
-    } else ks.addEntry(p.db, ne, REASON.added, ks.hashOf(p.key)); // (findRaw's hash of it)
+      if (!opts.replace) throw new ReplyError(`ERR the RDB file holds key '${Buffer.from(key).toString('latin1')}' of database ${db} twice (or it exists already)`);
+      ks.replaceEntry(db, old, ne, REASON.overwritten);
+    } else ks.addEntry(db, ne, REASON.added, ks.hashOf(key)); // (findRaw's hash of it)
     result.keys++;
+  };
+  /**
+   * A big hash taken a pair at a time (in the single operation only: its pairs go straight
+   * into the heap, no arrays of them held); null (read whole, then `add`) when its type
+   * cannot tell the encoding from the count, or the key is to be refused or skipped.
+   */
+  const hashPairs = (db: number, key: Uint8Array, count: number, meta: RdbKeyMeta): RdbPairSink | null => {
+    if (db >= ks.databases || (skipExpired && meta.expireAt !== 0 && meta.expireAt < ks.now)) return null;
+    const b = valueType(OBJ_HASH).fromRdbPairs?.(ks, count) ?? null;
+    if (b === null) return null;
+    // (the key is the reader's own copy)
+    return { pair: (f, v) => b.pair(f, v), end: () => place(db, key, b.finish(key), meta) };
   };
   ks.exec(() => ks.heap.setRoot(ROOT_LOADING, 1));
   // Into an empty keyspace: the whole file in one operation that fills tables made in it
@@ -160,7 +175,7 @@ function build(ks: Keyspace, file: string, opts: LoadOptions, intoEmpty = false)
     intoEmpty &&
     ks.exec(() => {
       if (!ks.freshTables()) return false;
-      read(file, { aux, key: (db, key, value, meta) => add({ db, key, value, meta }) }, 'load', opts.onProgress);
+      read(file, { aux, hashPairs, key: (db, key, value, meta) => add({ db, key, value, meta }) }, 'load', opts.onProgress);
       return true;
     });
   if (!whole) {

@@ -260,6 +260,18 @@ export class RdbDecoder {
   }
 
   /**
+   * string() without the copy of a plain string: a view valid until the next read (an
+   * encoded one comes back decoded, in an array of its own).
+   */
+  stringView(): Uint8Array {
+    const at = this.pos;
+    const l = this.lenOrEncoding();
+    if (l < 0) return this.encodedString(l, at);
+    this.checkLength(l, at, 'string');
+    return this.bytes(l);
+  }
+
+  /**
    * rdbGenericLoadStringObject: a string in any of its encodings (INT8/16/32 come back as
    * their decimal text, LZF decompressed). Always a fresh array the caller owns.
    */
@@ -270,6 +282,11 @@ export class RdbDecoder {
       this.checkLength(l, at, 'string');
       return copyBytes(this.bytes(l));
     }
+    return this.encodedString(l, at);
+  }
+
+  /** A string of a special encoding (l from lenOrEncoding, < 0), decoded into an array of its own. */
+  private encodedString(l: number, at: number): Uint8Array {
     switch (-1 - l) {
       case RDB_ENC_INT8: {
         const b = this.byte();

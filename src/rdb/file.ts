@@ -16,8 +16,8 @@ import fs from 'node:fs';
 import { RdbEncoder } from './encode.js';
 import { FdSource, RdbDecoder, type ByteSource } from './decode.js';
 import { showBytes } from './bytes.js';
-import { RDB_FIRST_VERSION_WITH_CHECKSUM, RDB_MAX_READ_VERSION, RDB_OPCODE, RDB_VERSION, isRdbValueType, moduleTypeName } from './format.js';
-import { RdbUnsupportedError, prepareValue, readValue } from './values.js';
+import { RDB_FIRST_VERSION_WITH_CHECKSUM, RDB_MAX_READ_VERSION, RDB_OPCODE, RDB_TYPE, RDB_VERSION, isRdbValueType, moduleTypeName } from './format.js';
+import { RdbUnsupportedError, inValue, prepareValue, readHashPairs, readValue } from './values.js';
 import { RdbError, type RdbKeyMeta, type RdbValue } from './value.js';
 
 export interface RdbFileWriterOptions {
@@ -152,6 +152,13 @@ export interface RdbVisitor {
    * are reported too — Redis's loader drops them as a master: the caller decides.
    */
   key(db: number, key: Uint8Array, value: RdbValue, meta: RdbKeyMeta): void;
+  /**
+   * A hash (RDB_TYPE_HASH) of `count` pairs, offered before its pairs are read: a sink that
+   * takes them one at a time, instead of `key` with the whole value (no arrays of a million
+   * fields and values held at once), or null for `key`. The views given to pair() are valid
+   * during the call only; end() follows the last pair. What the sink throws ends the read.
+   */
+  hashPairs?(db: number, key: Uint8Array, count: number, meta: RdbKeyMeta): RdbPairSink | null;
   /** A key whose value is an empty collection, skipped as Redis 7.0's loader does ("skipping empty key"). */
   emptyKey?(db: number, key: Uint8Array): void;
   /**
@@ -161,6 +168,15 @@ export interface RdbVisitor {
    */
   function?(code: Uint8Array): void;
 }
+
+/** Where the pairs of a hash offered to RdbVisitor.hashPairs go. */
+export interface RdbPairSink {
+  pair(field: Uint8Array, value: Uint8Array): void;
+  end(): void;
+}
+
+/** Hashes of fewer pairs than this are read whole even when the visitor takes pairs. */
+const STREAM_PAIRS_MIN = 1024;
 
 export interface ReadRdbFileOptions {
   /** Verify the CRC-64 trailer (default true; a zero trailer means "not computed" and is accepted). */
@@ -289,7 +305,17 @@ export function readRdbFile(src: ByteSource, visitor: RdbVisitor, opts: ReadRdbF
         const valueAt = dec.pos;
         let value: RdbValue | null;
         try {
-          value = readValue(dec, op);
+          if (op === RDB_TYPE.HASH && visitor.hashPairs !== undefined) {
+            const v = hashByPairs(dec, visitor, db, key, { expireAt, idle, freq });
+            if (v === STREAMED) {
+              keys++;
+              expireAt = 0;
+              idle = -1;
+              freq = -1;
+              continue;
+            }
+            value = v;
+          } else value = readValue(dec, op);
         } catch (e) {
           if (e instanceof RdbUnsupportedError) {
             throw new RdbUnsupportedError(
@@ -338,6 +364,33 @@ export function readRdbFile(src: ByteSource, visitor: RdbVisitor, opts: ReadRdbF
   }
   progress(true);
   return { version, keys, emptyKeysSkipped: empty, checksum, bytesRead: dec.pos };
+}
+
+const STREAMED = Symbol('streamed');
+
+/**
+ * An RDB_TYPE_HASH value offered to the visitor's hashPairs: its pairs streamed to the sink
+ * (each field copied aside while its value is read: a view is only good until the next
+ * read), or, if the visitor declines, read whole.
+ */
+function hashByPairs(dec: RdbDecoder, visitor: RdbVisitor, db: number, key: Uint8Array, meta: RdbKeyMeta): RdbValue | null | typeof STREAMED {
+  try {
+    const n = dec.len();
+    const sink = n >= STREAM_PAIRS_MIN ? visitor.hashPairs!(db, key, n, meta) : null;
+    if (sink === null) return readHashPairs(dec, n);
+    let scratch = new Uint8Array(256);
+    for (let i = 0; i < n; i++) {
+      const f = dec.stringView();
+      if (f.length > scratch.length) scratch = new Uint8Array(Math.max(f.length, scratch.length * 2));
+      scratch.set(f);
+      const field = scratch.subarray(0, f.length);
+      sink.pair(field, dec.stringView());
+    }
+    sink.end();
+    return STREAMED;
+  } catch (e) {
+    throw inValue(e, RDB_TYPE.HASH);
+  }
 }
 
 function readKey(dec: RdbDecoder): Uint8Array {

@@ -337,11 +337,31 @@ export function readValue(dec: RdbDecoder, rdbType: number): RdbValue | null {
   try {
     return readValueInner(dec, rdbType);
   } catch (e) {
-    if (e instanceof RdbError && !(e instanceof RdbUnsupportedError)) {
-      throw new RdbError(`${e.message} (in a ${rdbTypeName(rdbType)} value)`, { cause: e });
-    }
-    throw e;
+    throw inValue(e, rdbType);
   }
+}
+
+/** The `n` pairs of an RDB_TYPE_HASH value (its count read already); null when there are none. */
+export function readHashPairs(dec: RdbDecoder, n: number): RdbValue | null {
+  const dups = new Dups('hash field');
+  const fields: Uint8Array[] = [];
+  const values: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = dec.string();
+    const v = dec.string();
+    dups.add(f);
+    fields.push(f);
+    values.push(v);
+  }
+  return fields.length === 0 ? null : { type: OBJ_HASH, encoding: 'hashtable', fields, values };
+}
+
+/** An RdbError raised inside a value of RDB type `rdbType`, saying so (readValue's wording). */
+export function inValue(e: unknown, rdbType: number): unknown {
+  if (e instanceof RdbError && !(e instanceof RdbUnsupportedError)) {
+    return new RdbError(`${e.message} (in a ${rdbTypeName(rdbType)} value)`, { cause: e });
+  }
+  return e;
 }
 
 function readValueInner(dec: RdbDecoder, rdbType: number): RdbValue | null {
@@ -385,20 +405,8 @@ function readValueInner(dec: RdbDecoder, rdbType: number): RdbValue | null {
       return { type: OBJ_ZSET, encoding: 'skiplist', members, scores };
     }
 
-    case RDB_TYPE.HASH: {
-      const n = dec.len();
-      const dups = new Dups('hash field');
-      const fields: Uint8Array[] = [];
-      const values: Uint8Array[] = [];
-      for (let i = 0; i < n; i++) {
-        const f = dec.string();
-        const v = dec.string();
-        dups.add(f);
-        fields.push(f);
-        values.push(v);
-      }
-      return fields.length === 0 ? null : { type: OBJ_HASH, encoding: 'hashtable', fields, values };
-    }
+    case RDB_TYPE.HASH:
+      return readHashPairs(dec, dec.len());
 
     case RDB_TYPE.HASH_ZIPMAP: {
       const { fields, values } = blob(dec, zipmapDecode);

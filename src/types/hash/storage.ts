@@ -21,11 +21,12 @@ import { REASON } from '../../keyspace/changes.js';
 import { WrongTypeError, type Keyspace } from '../../keyspace/keyspace.js';
 import { OBJ_HASH, O_ENC, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { SETTING_SLOT } from '../../keyspace/settings.js';
-import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
+import { registerValueType, type RdbPairBuilder, type ValueType } from '../../keyspace/valuetypes.js';
 import { Dash } from '../../structs/dash.js';
 import { hashBytes } from '../../structs/hash.js';
 import { lpAppend, lpCheck, lpData, lpDelete, lpFind, lpFirst, lpFromItems, lpLen, lpNew, lpNext, lpPeekPair, lpReplace, lpUsed } from '../../structs/listpack.js';
 import { Digest } from '../../keyspace/digest.js';
+import { RdbError } from '../../rdb/value.js';
 import { hashFromRdb, hashToRdb } from './rdb.js';
 import { hashRdbStream } from './stream.js';
 
@@ -392,6 +393,40 @@ export function loadHashEntry(ks: Keyspace, key: Uint8Array, fields: readonly Ui
   return e;
 }
 
+/**
+ * A hash of `count` pairs loaded a pair at a time (a big hash streamed from an RDB file),
+ * when its count alone says it is a hashtable (more than hash-max-listpack-entries); null
+ * otherwise. The pairs go into a Dash of fresh chunks, as loadHashEntry's; a field given
+ * twice throws RdbError after freeing what was built.
+ */
+export function hashPairBuilder(ks: Keyspace, count: number): RdbPairBuilder | null {
+  if (count <= maxEntries(ks)) return null;
+  const heap = ks.heap;
+  const t = Dash.create(heap);
+  const d = new Dash(heap, t, true);
+  let n = 0;
+  return {
+    pair(f, v) {
+      const h = setProbe(heap, f, 0, f.length);
+      const dup = d.find(h, eqField) !== 0;
+      probeBuf = EMPTY;
+      if (dup) {
+        d.forEach((r) => heap.free(Heap.deref(r)));
+        d.destroy();
+        throw new RdbError('a hash field is there twice');
+      }
+      d.insert(h, Heap.ref(newCell(heap, f, 0, f.length, v, 0, v.length)));
+      n++;
+    },
+    finish(key) {
+      const e = ks.newEntry(OBJ_HASH, ENC_HT, key, 0, key.length, 0);
+      heap.dv.setUint32(e + O_VLEN, n, true);
+      heap.dv.setUint32(e + O_VREF, Heap.ref(t), true);
+      return e;
+    },
+  };
+}
+
 /** Whether hash entry e is listpack-encoded. */
 export function hashIsListpack(ks: Keyspace, e: number): boolean {
   return isListpack(ks, e);
@@ -594,6 +629,7 @@ export const hashType: ValueType = {
   toRdb: hashToRdb,
   rdbStream: hashRdbStream,
   fromRdb: hashFromRdb,
+  fromRdbPairs: hashPairBuilder,
   serializedLength(ks, e) {
     if (isListpack(ks, e)) {
       // the listpack saved as one string (Redis: header 6 bytes, entries, end byte)
