@@ -39,16 +39,18 @@ let syncedAt = -Infinity;
 /** the last value handed out, so that dropping a measurement does not move the clock back */
 let last = -Infinity;
 
-function resync(): void {
+/** Measure the offset; false when every try was loose (the process kept being descheduled). */
+function resync(): boolean {
   let lo = 0;
   let hi = 0;
-  for (let i = 0; i < 4; i++) {
+  let tight = false;
+  for (let i = 0; i < 4 && !tight; i++) {
     const t1 = perf.now();
     const d = Date.now();
     const t2 = perf.now();
     lo = d - t2;
     hi = d + 1 - t1;
-    if (t2 - t1 < TIGHT_MS) break;
+    tight = t2 - t1 < TIGHT_MS;
   }
   if (lowCount > 0 && offset >= hi) {
     // the system clock is behind this clock by a millisecond or more: it stepped back (or
@@ -63,13 +65,15 @@ function resync(): void {
   let best = -Infinity;
   for (let i = 1; i <= lowCount; i++) best = Math.max(best, lows[(lowNext - i + WINDOW) % WINDOW]!);
   offset = best;
+  return tight;
 }
 
 /** The wall clock (ms since the epoch, with a fraction) at monotonic time t (performance.now()). */
 export function wallMs(t: number = perf.now()): number {
+  // (a loose measurement is still a safe lower bound, but may lag by however long the
+  // process was away: measured again at the next call rather than 100 ms later)
   if (t - syncedAt >= RESYNC_MS || t < syncedAt) {
-    resync();
-    syncedAt = t;
+    if (resync()) syncedAt = t;
   }
   const w = t + offset;
   if (w >= last) return (last = w);
