@@ -201,7 +201,8 @@ async function main(): Promise<void> {
     row('SET requests/s, BGSAVE running', fmt(bg[0]!.during.rps, 0), fmt(bg[1]!.during.rps, 0), fmt(bg[1]!.during.rps / bg[0]!.during.rps));
     row('BGSAVE s (status)', `${fmt(bg[0]!.sec)} (${bg[0]!.status})`, `${fmt(bg[1]!.sec)} (${bg[1]!.status})`, fmt(bg[0]!.sec / bg[1]!.sec));
     row('HSET into the big hash, BGSAVE running: 1st / 2nd ms', `${fmt(bg[0]!.hset[0], 2)} / ${fmt(bg[0]!.hset[1], 2)}`, `${fmt(bg[1]!.hset[0], 2)} / ${fmt(bg[1]!.hset[1], 2)}`, fmt(bg[0]!.hset[0] / bg[1]!.hset[0]));
-    row('extra memory at peak (RSS + children + segment)', mb(bg[0]!.extra), mb(bg[1]!.extra), fmt(bg[0]!.extra / Math.max(1, bg[1]!.extra)));
+    // (no ratio against less than a megabyte: it would only measure the noise)
+    row('extra memory at peak (RSS + children + segment)', mb(bg[0]!.extra), mb(bg[1]!.extra), bg[1]!.extra < 1 << 20 ? '—' : fmt(bg[0]!.extra / bg[1]!.extra));
     // 4. DUMP of the big hash: the longest PING another client (another process) sees
     const dump: { ms: number; bytes: number; worst: number }[] = [];
     for (const s of servers) {
