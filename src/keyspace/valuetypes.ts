@@ -80,16 +80,19 @@ export interface ValueType {
    */
   fromRdb?(ks: Keyspace, key: Uint8Array, v: RdbValue): number;
   /**
-   * fromRdb for a value of `count` pairs taken one at a time (a big RDB_TYPE_HASH streamed
-   * from a file: src/rdb/file.ts RdbVisitor.hashPairs), when the type can tell from the
-   * count alone how it encodes it; null otherwise (the value is then read whole).
+   * fromRdb for a value of `count` elements taken one at a time (a big hash or set
+   * streamed from a file: src/rdb/file.ts RdbVisitor.elements), when the type can tell
+   * from the count alone how it encodes it; null otherwise (the value is then read whole).
    */
-  fromRdbPairs?(ks: Keyspace, count: number): RdbPairBuilder | null;
+  fromRdbElements?(ks: Keyspace, count: number): RdbElementBuilder | null;
 }
 
-/** What ValueType.fromRdbPairs gives: pairs in (views, used during the call), then the entry out. */
-export interface RdbPairBuilder {
-  pair(field: Uint8Array, value: Uint8Array): void;
+/**
+ * What ValueType.fromRdbElements gives: elements in — (field, value) or (member, null),
+ * views used during the call only — then the entry out.
+ */
+export interface RdbElementBuilder {
+  element(a: Uint8Array, b: Uint8Array | null): void;
   /** The new entry for `key` (not linked), as fromRdb would have made it. */
   finish(key: Uint8Array): number;
 }

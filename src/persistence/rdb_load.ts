@@ -16,8 +16,9 @@ import { ReplyError } from '../keyspace/keyspace.js';
 import { REASON } from '../keyspace/changes.js';
 import { valueType } from '../keyspace/valuetypes.js';
 import { FdSource } from '../rdb/decode.js';
-import { readRdbFile, type RdbPairSink, type RdbVisitor } from '../rdb/file.js';
-import { OBJ_HASH, type RdbKeyMeta, type RdbValue } from '../rdb/value.js';
+import { readRdbFile, type RdbElementSink, type RdbVisitor } from '../rdb/file.js';
+import { RDB_TYPE } from '../rdb/format.js';
+import { OBJ_HASH, OBJ_SET, type RdbKeyMeta, type RdbValue } from '../rdb/value.js';
 
 /** Heap root: 1 while a load is building keys (written down once, here). */
 export const ROOT_LOADING = 2;
@@ -155,16 +156,17 @@ function build(ks: Keyspace, file: string, opts: LoadOptions, intoEmpty = false)
     result.keys++;
   };
   /**
-   * A big hash taken a pair at a time (in the single operation only: its pairs go straight
-   * into the heap, no arrays of them held); null (read whole, then `add`) when its type
-   * cannot tell the encoding from the count, or the key is to be refused or skipped.
+   * A big hash or set taken an element at a time (in the single operation only: its
+   * elements go straight into the heap, no arrays of them held); null (read whole, then
+   * `add`) when its type cannot tell the encoding from the count, or the key is to be
+   * refused or skipped.
    */
-  const hashPairs = (db: number, key: Uint8Array, count: number, meta: RdbKeyMeta): RdbPairSink | null => {
+  const elements = (db: number, key: Uint8Array, rdbType: number, count: number, meta: RdbKeyMeta): RdbElementSink | null => {
     if (db >= ks.databases || (skipExpired && meta.expireAt !== 0 && meta.expireAt < ks.now)) return null;
-    const b = valueType(OBJ_HASH).fromRdbPairs?.(ks, count) ?? null;
+    const b = valueType(rdbType === RDB_TYPE.HASH ? OBJ_HASH : OBJ_SET).fromRdbElements?.(ks, count) ?? null;
     if (b === null) return null;
     // (the key is the reader's own copy)
-    return { pair: (f, v) => b.pair(f, v), end: () => place(db, key, b.finish(key), meta) };
+    return { element: (x, y) => b.element(x, y), end: () => place(db, key, b.finish(key), meta) };
   };
   ks.exec(() => ks.heap.setRoot(ROOT_LOADING, 1));
   // Into an empty keyspace: the whole file in one operation that fills tables made in it
@@ -175,7 +177,7 @@ function build(ks: Keyspace, file: string, opts: LoadOptions, intoEmpty = false)
     intoEmpty &&
     ks.exec(() => {
       if (!ks.freshTables()) return false;
-      read(file, { aux, hashPairs, key: (db, key, value, meta) => add({ db, key, value, meta }) }, 'load', opts.onProgress);
+      read(file, { aux, elements, key: (db, key, value, meta) => add({ db, key, value, meta }) }, 'load', opts.onProgress);
       return true;
     });
   if (!whole) {

@@ -17,7 +17,7 @@ import { RdbEncoder } from './encode.js';
 import { FdSource, RdbDecoder, type ByteSource } from './decode.js';
 import { showBytes } from './bytes.js';
 import { RDB_FIRST_VERSION_WITH_CHECKSUM, RDB_MAX_READ_VERSION, RDB_OPCODE, RDB_TYPE, RDB_VERSION, isRdbValueType, moduleTypeName } from './format.js';
-import { RdbUnsupportedError, inValue, prepareValue, readHashPairs, readValue } from './values.js';
+import { RdbUnsupportedError, inValue, prepareValue, readHashPairs, readSetMembers, readValue } from './values.js';
 import { RdbError, type RdbKeyMeta, type RdbValue } from './value.js';
 
 export interface RdbFileWriterOptions {
@@ -153,12 +153,13 @@ export interface RdbVisitor {
    */
   key(db: number, key: Uint8Array, value: RdbValue, meta: RdbKeyMeta): void;
   /**
-   * A hash (RDB_TYPE_HASH) of `count` pairs, offered before its pairs are read: a sink that
-   * takes them one at a time, instead of `key` with the whole value (no arrays of a million
-   * fields and values held at once), or null for `key`. The views given to pair() are valid
-   * during the call only; end() follows the last pair. What the sink throws ends the read.
+   * A big hash (RDB_TYPE_HASH: `count` pairs) or set (RDB_TYPE_SET: `count` members),
+   * offered before its elements are read: a sink that takes them one at a time, instead of
+   * `key` with the whole value (no arrays of a million elements held at once), or null for
+   * `key`. The views given to element() (a set member's second one is null) are valid
+   * during the call only; end() follows the last. What the sink throws ends the read.
    */
-  hashPairs?(db: number, key: Uint8Array, count: number, meta: RdbKeyMeta): RdbPairSink | null;
+  elements?(db: number, key: Uint8Array, rdbType: number, count: number, meta: RdbKeyMeta): RdbElementSink | null;
   /** A key whose value is an empty collection, skipped as Redis 7.0's loader does ("skipping empty key"). */
   emptyKey?(db: number, key: Uint8Array): void;
   /**
@@ -169,14 +170,14 @@ export interface RdbVisitor {
   function?(code: Uint8Array): void;
 }
 
-/** Where the pairs of a hash offered to RdbVisitor.hashPairs go. */
-export interface RdbPairSink {
-  pair(field: Uint8Array, value: Uint8Array): void;
+/** Where the elements of a value offered to RdbVisitor.elements go: (field, value) or (member, null). */
+export interface RdbElementSink {
+  element(a: Uint8Array, b: Uint8Array | null): void;
   end(): void;
 }
 
-/** Hashes of fewer pairs than this are read whole even when the visitor takes pairs. */
-const STREAM_PAIRS_MIN = 1024;
+/** Values of fewer elements than this are read whole even when the visitor takes them one at a time. */
+const STREAM_ELEMENTS_MIN = 1024;
 
 export interface ReadRdbFileOptions {
   /** Verify the CRC-64 trailer (default true; a zero trailer means "not computed" and is accepted). */
@@ -305,8 +306,8 @@ export function readRdbFile(src: ByteSource, visitor: RdbVisitor, opts: ReadRdbF
         const valueAt = dec.pos;
         let value: RdbValue | null;
         try {
-          if (op === RDB_TYPE.HASH && visitor.hashPairs !== undefined) {
-            const v = hashByPairs(dec, visitor, db, key, { expireAt, idle, freq });
+          if ((op === RDB_TYPE.HASH || op === RDB_TYPE.SET) && visitor.elements !== undefined) {
+            const v = byElements(dec, visitor, op, db, key, { expireAt, idle, freq });
             if (v === STREAMED) {
               keys++;
               expireAt = 0;
@@ -369,27 +370,32 @@ export function readRdbFile(src: ByteSource, visitor: RdbVisitor, opts: ReadRdbF
 const STREAMED = Symbol('streamed');
 
 /**
- * An RDB_TYPE_HASH value offered to the visitor's hashPairs: its pairs streamed to the sink
- * (each field copied aside while its value is read: a view is only good until the next
- * read), or, if the visitor declines, read whole.
+ * An RDB_TYPE_HASH or RDB_TYPE_SET value offered to the visitor's `elements`: streamed to
+ * its sink (a hash's field copied aside while its value is read: a view is only good until
+ * the next read), or, if the visitor declines, read whole.
  */
-function hashByPairs(dec: RdbDecoder, visitor: RdbVisitor, db: number, key: Uint8Array, meta: RdbKeyMeta): RdbValue | null | typeof STREAMED {
+function byElements(dec: RdbDecoder, visitor: RdbVisitor, rdbType: number, db: number, key: Uint8Array, meta: RdbKeyMeta): RdbValue | null | typeof STREAMED {
+  const hash = rdbType === RDB_TYPE.HASH;
   try {
     const n = dec.len();
-    const sink = n >= STREAM_PAIRS_MIN ? visitor.hashPairs!(db, key, n, meta) : null;
-    if (sink === null) return readHashPairs(dec, n);
+    const sink = n >= STREAM_ELEMENTS_MIN ? visitor.elements!(db, key, rdbType, n, meta) : null;
+    if (sink === null) return hash ? readHashPairs(dec, n) : readSetMembers(dec, n);
     let scratch = new Uint8Array(256);
     for (let i = 0; i < n; i++) {
-      const f = dec.stringView();
-      if (f.length > scratch.length) scratch = new Uint8Array(Math.max(f.length, scratch.length * 2));
-      scratch.set(f);
-      const field = scratch.subarray(0, f.length);
-      sink.pair(field, dec.stringView());
+      const a = dec.stringView();
+      if (!hash) {
+        sink.element(a, null);
+        continue;
+      }
+      if (a.length > scratch.length) scratch = new Uint8Array(Math.max(a.length, scratch.length * 2));
+      scratch.set(a);
+      const field = scratch.subarray(0, a.length);
+      sink.element(field, dec.stringView());
     }
     sink.end();
     return STREAMED;
   } catch (e) {
-    throw inValue(e, RDB_TYPE.HASH);
+    throw inValue(e, rdbType);
   }
 }
 

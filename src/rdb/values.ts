@@ -341,6 +341,13 @@ export function readValue(dec: RdbDecoder, rdbType: number): RdbValue | null {
   }
 }
 
+/** The `n` members of an RDB_TYPE_SET value (its count read already); null when there are none. */
+export function readSetMembers(dec: RdbDecoder, n: number): RdbValue | null {
+  const els: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) els.push(dec.string());
+  return setFromMembers(els, 'hashtable');
+}
+
 /** The `n` pairs of an RDB_TYPE_HASH value (its count read already); null when there are none. */
 export function readHashPairs(dec: RdbDecoder, n: number): RdbValue | null {
   const dups = new Dups('hash field');
@@ -376,12 +383,8 @@ function readValueInner(dec: RdbDecoder, rdbType: number): RdbValue | null {
       return els.length === 0 ? null : { type: OBJ_LIST, nodes: toNodes(els) };
     }
 
-    case RDB_TYPE.SET: {
-      const n = dec.len();
-      const els: Uint8Array[] = [];
-      for (let i = 0; i < n; i++) els.push(dec.string());
-      return setFromMembers(els, 'hashtable');
-    }
+    case RDB_TYPE.SET:
+      return readSetMembers(dec, dec.len());
 
     case RDB_TYPE.ZSET:
     case RDB_TYPE.ZSET_2: {

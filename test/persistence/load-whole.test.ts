@@ -1,7 +1,7 @@
 /**
  * A load into an empty keyspace is one operation (src/persistence/rdb_load.ts): big hashes
- * of the file go into the heap a pair at a time (RdbVisitor.hashPairs), every other value
- * whole. What it builds equals what the batched load (into a keyspace that holds keys)
+ * and sets of the file go into the heap an element at a time (RdbVisitor.elements), every
+ * other value whole. What it builds equals what the batched load (into a keyspace that holds keys)
  * builds; a file that turns out bad anywhere — a field twice in a streamed hash, a wrong
  * checksum at its very end — leaves the keyspace empty and clean.
  */
@@ -15,7 +15,7 @@ import { openKeyspace } from '../../src/keyspace/open.js';
 import { checkKeyspace } from '../../src/keyspace/check.js';
 import { loadRdb } from '../../src/persistence/rdb_load.js';
 import { writeRdbFilePath } from '../../src/rdb/file.js';
-import { OBJ_HASH, OBJ_STRING, type RdbValue } from '../../src/rdb/value.js';
+import { OBJ_HASH, OBJ_SET, OBJ_STRING, type RdbValue } from '../../src/rdb/value.js';
 import { removeSegment } from '../helpers/shmkv-server.js';
 import { model } from '../helpers/keyspace-model.js';
 import '../../src/types/index.js';
@@ -33,7 +33,13 @@ function bigHash(n: number, dup = -1): RdbValue {
   return { type: OBJ_HASH, encoding: 'hashtable', fields, values };
 }
 
-test('load into an empty keyspace: big hashes streamed a pair at a time build what the batched load builds; a bad file leaves it empty', () => {
+function bigSet(n: number, dup = -1): RdbValue {
+  const members: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) members.push(enc(i === dup ? 'm:1' : i % 4 === 0 ? String(i) : `m:${i}`));
+  return { type: OBJ_SET, encoding: 'hashtable', members };
+}
+
+test('load into an empty keyspace: big hashes and sets streamed a pair at a time build what the batched load builds; a bad file leaves it empty', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shmkv-load-whole-'));
   const segs = [`test-load-whole-a-${process.pid}`, `test-load-whole-b-${process.pid}`];
   for (const s of segs) removeSegment(s);
@@ -46,6 +52,9 @@ test('load into an empty keyspace: big hashes streamed a pair at a time build wh
       w.key(enc('gone'), bigHash(2000), { expireAt: 1000 }); // expired: skipped
       w.key(enc('small'), bigHash(50));
       w.key(enc('s'), { type: OBJ_STRING, value: enc('v') });
+      w.key(enc('set1'), bigSet(4000));
+      w.key(enc('set2'), bigSet(300)); // under set-max-intset-entries and the stream's bar: read whole
+      w.key(enc('ints'), { type: OBJ_SET, encoding: 'hashtable', members: Array.from({ length: 2000 }, (_, i) => enc(String(i * 3))) });
       w.selectDb(3);
       w.key(enc('h1'), bigHash(1024));
     });
@@ -61,7 +70,7 @@ test('load into an empty keyspace: big hashes streamed a pair at a time build wh
       const ks = openKeyspace({ segment: s, create: false });
       try {
         const r = loadRdb(ks, good);
-        assert.equal(r.keys, 5);
+        assert.equal(r.keys, 8);
         assert.equal(r.expired, 1);
         assert.deepEqual(ks.exec(() => checkKeyspace(ks)).errors, []);
         const m = model(ks);
@@ -71,7 +80,7 @@ test('load into an empty keyspace: big hashes streamed a pair at a time build wh
         ks.close();
       }
     }
-    assert.equal(models[0]!.size, 5);
+    assert.equal(models[0]!.size, 8);
     assert.deepEqual([...models[0]!.entries()].sort(), [...models[1]!.entries()].sort());
     const kv = open({ segment: segs[0]! });
     assert.equal(kv.call('HLEN', 'h1'), 5000);
@@ -80,6 +89,11 @@ test('load into an empty keyspace: big hashes streamed a pair at a time build wh
     assert.equal(kv.call('OBJECT', 'ENCODING', 'h1'), 'hashtable');
     assert.ok((kv.call('TTL', 'h2') as number) > 3000);
     assert.equal(kv.call('EXISTS', 'gone'), 0);
+    assert.equal(kv.call('SCARD', 'set1'), 4000);
+    assert.equal(kv.call('SISMEMBER', 'set1', '8'), 1);
+    assert.equal(kv.call('SISMEMBER', 'set1', 'm:9'), 1);
+    assert.equal(kv.call('OBJECT', 'ENCODING', 'ints'), 'hashtable');
+    assert.equal(kv.call('SISMEMBER', 'ints', '5997'), 1);
     kv.close();
 
     // bad files: a field twice in a streamed hash (after other keys), a checksum that does not match
@@ -89,6 +103,12 @@ test('load into an empty keyspace: big hashes streamed a pair at a time build wh
       for (let i = 0; i < 100; i++) w.key(enc(`k${i}`), { type: OBJ_STRING, value: enc('v') });
       w.key(enc('h'), bigHash(3000, 2500));
     });
+    const dupSetFile = path.join(dir, 'dupset.rdb');
+    writeRdbFilePath(dupSetFile, (w) => {
+      w.selectDb(0);
+      w.key(enc('k'), { type: OBJ_STRING, value: enc('v') });
+      w.key(enc('set'), bigSet(3000, 2999));
+    });
     const crcFile = path.join(dir, 'crc.rdb');
     fs.copyFileSync(good, crcFile);
     const bytes = fs.readFileSync(crcFile);
@@ -96,6 +116,7 @@ test('load into an empty keyspace: big hashes streamed a pair at a time build wh
     fs.writeFileSync(crcFile, bytes);
     for (const [file, why] of [
       [dupFile, /hash field is there twice.*in a hash value.*key 'h'/],
+      [dupSetFile, /set member is there twice.*in a set value.*key 'set'/],
       [crcFile, /checksum mismatch/],
     ] as const) {
       removeSegment(segs[0]!);

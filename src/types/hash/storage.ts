@@ -21,7 +21,7 @@ import { REASON } from '../../keyspace/changes.js';
 import { WrongTypeError, type Keyspace } from '../../keyspace/keyspace.js';
 import { OBJ_HASH, O_ENC, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { SETTING_SLOT } from '../../keyspace/settings.js';
-import { registerValueType, type RdbPairBuilder, type ValueType } from '../../keyspace/valuetypes.js';
+import { registerValueType, type RdbElementBuilder, type ValueType } from '../../keyspace/valuetypes.js';
 import { Dash } from '../../structs/dash.js';
 import { hashBytes } from '../../structs/hash.js';
 import { lpAppend, lpCheck, lpData, lpDelete, lpFind, lpFirst, lpFromItems, lpLen, lpNew, lpNext, lpPeekPair, lpReplace, lpUsed } from '../../structs/listpack.js';
@@ -399,14 +399,15 @@ export function loadHashEntry(ks: Keyspace, key: Uint8Array, fields: readonly Ui
  * otherwise. The pairs go into a Dash of fresh chunks, as loadHashEntry's; a field given
  * twice throws RdbError after freeing what was built.
  */
-export function hashPairBuilder(ks: Keyspace, count: number): RdbPairBuilder | null {
+export function hashPairBuilder(ks: Keyspace, count: number): RdbElementBuilder | null {
   if (count <= maxEntries(ks)) return null;
   const heap = ks.heap;
   const t = Dash.create(heap);
   const d = new Dash(heap, t, true);
   let n = 0;
   return {
-    pair(f, v) {
+    element(f, v) {
+      if (v === null) throw new RdbError('a hash field without its value');
       const h = setProbe(heap, f, 0, f.length);
       const dup = d.find(h, eqField) !== 0;
       probeBuf = EMPTY;
@@ -629,7 +630,7 @@ export const hashType: ValueType = {
   toRdb: hashToRdb,
   rdbStream: hashRdbStream,
   fromRdb: hashFromRdb,
-  fromRdbPairs: hashPairBuilder,
+  fromRdbElements: hashPairBuilder,
   serializedLength(ks, e) {
     if (isListpack(ks, e)) {
       // the listpack saved as one string (Redis: header 6 bytes, entries, end byte)

@@ -9,7 +9,8 @@
 import type { Keyspace } from '../../keyspace/keyspace.js';
 import { isValues, type IntValue } from '../../structs/intset.js';
 import { OBJ_SET, RdbError, type RdbSet, type RdbValue } from '../../rdb/value.js';
-import { ENC_INTSET, asInt, intText, loadSetEntry, maxIntsetEntries, setEncoding, setForEachView } from './storage.js';
+import type { RdbElementBuilder } from '../../keyspace/valuetypes.js';
+import { ENC_INTSET, SMALL_MAX_COUNT, asInt, intText, loadSetEntry, maxIntsetEntries, setEncoding, setForEachView, tableSetBuilder } from './storage.js';
 
 /** The members of set entry e: decimal texts, ascending, for an intset; views into the heap for a hashtable. */
 export function setToRdb(ks: Keyspace, e: number): RdbSet {
@@ -17,6 +18,23 @@ export function setToRdb(ks: Keyspace, e: number): RdbSet {
   const members: Uint8Array[] = [];
   setForEachView(ks, e, (m) => members.push(m));
   return { type: OBJ_SET, encoding: 'hashtable', members };
+}
+
+/**
+ * A set of `count` members loaded one at a time (a big set streamed from an RDB file), when
+ * its count alone says it is a hashtable in a Dash (more than set-max-intset-entries and
+ * than the small form holds); null otherwise. A member given twice throws RdbError after
+ * freeing what was built.
+ */
+export function setMemberBuilder(ks: Keyspace, count: number): RdbElementBuilder | null {
+  if (count <= Math.min(maxIntsetEntries(ks), 1 << 30) || count <= SMALL_MAX_COUNT) return null;
+  const b = tableSetBuilder(ks);
+  return {
+    element(m) {
+      if (!b.add(m)) throw new RdbError('a set member is there twice');
+    },
+    finish: (key) => b.finish(key),
+  };
 }
 
 /** A new entry holding the set, encoded as Redis 7.0 loads it under the current set-max-intset-entries. */

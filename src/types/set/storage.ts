@@ -28,7 +28,7 @@ import { WrongTypeError, type Keyspace } from '../../keyspace/keyspace.js';
 import { OBJ_SET, O_ENC, O_VLEN, O_VREF } from '../../keyspace/object.js';
 import { SETTING_SLOT } from '../../keyspace/settings.js';
 import { registerValueType, type ValueType } from '../../keyspace/valuetypes.js';
-import { setFromRdb, setToRdb } from './rdb.js';
+import { setFromRdb, setMemberBuilder, setToRdb } from './rdb.js';
 import { setRdbStream } from './stream.js';
 
 /** Redis's OBJ_ENCODING_HT / OBJ_ENCODING_INTSET codes. */
@@ -339,6 +339,36 @@ export function newSetEntry(ks: Keyspace, key: Uint8Array, members: Uint8Array[]
   heap.dv.setUint32(e + O_VLEN, members.length, true);
   heap.dv.setUint32(e + O_VREF, ref, true);
   return e;
+}
+
+/**
+ * A hashtable-encoded (Dash) set built a member at a time in fresh chunks, nothing
+ * undo-logged (a big set streamed from an RDB file). add() answers false for a member
+ * given twice, having freed what was built; finish() makes the entry (not linked).
+ */
+export function tableSetBuilder(ks: Keyspace): { add(m: Uint8Array): boolean; finish(key: Uint8Array): number } {
+  const heap = ks.heap;
+  const t = Dash.create(heap);
+  const d = new Dash(heap, t, true);
+  let n = 0;
+  return {
+    add(m) {
+      const h = hashBytes(m, 0, m.length);
+      if (findRef(ks, d, m, h) !== 0) {
+        destroyDash(heap, d);
+        return false;
+      }
+      d.insert(h, Heap.ref(newMember(heap, m)));
+      n++;
+      return true;
+    },
+    finish(key) {
+      const e = ks.newEntry(OBJ_SET, ENC_HT, key, 0, key.length, 0);
+      heap.dv.setUint32(e + O_VLEN, n, true);
+      heap.dv.setUint32(e + O_VREF, Heap.ref(t), true);
+      return e;
+    },
+  };
 }
 
 /** Free a Dash of member chunks built in this operation (a load that failed half-way). */
@@ -665,6 +695,7 @@ export const setType: ValueType = {
   toRdb: setToRdb,
   rdbStream: setRdbStream,
   fromRdb: setFromRdb,
+  fromRdbElements: setMemberBuilder,
   serializedLength(ks, e) {
     if (setEncoding(ks, e) === ENC_INTSET) {
       const b = isBlobLen(ks.heap, ks.valueRef(e));
