@@ -370,22 +370,9 @@ export function loadHashEntry(ks: Keyspace, key: Uint8Array, fields: readonly Ui
     if (seen.size !== n) return 0;
     ref = Heap.ref(lpFromItems(heap, flat));
   } else {
-    const t = Dash.create(heap);
-    const d = new Dash(heap, t, true);
-    for (let i = 0; i < n; i++) {
-      const f = fields[i]!;
-      const v = values[i]!;
-      const h = setProbe(heap, f, 0, f.length);
-      const dup = d.find(h, eqField) !== 0;
-      probeBuf = EMPTY;
-      if (dup) {
-        d.forEach((r) => heap.free(Heap.deref(r)));
-        d.destroy();
-        return 0;
-      }
-      d.insert(h, Heap.ref(newCell(heap, f, 0, f.length, v, 0, v.length)));
-    }
-    ref = Heap.ref(t);
+    const b = freshTable(heap);
+    for (let i = 0; i < n; i++) if (!b.add(fields[i]!, values[i]!)) return 0;
+    ref = Heap.ref(b.table);
   }
   const e = ks.newEntry(OBJ_HASH, listpack ? ENC_LISTPACK : ENC_HT, key, 0, key.length, 0);
   heap.dv.setUint32(e + O_VLEN, n, true);
@@ -394,35 +381,50 @@ export function loadHashEntry(ks: Keyspace, key: Uint8Array, fields: readonly Ui
 }
 
 /**
- * A hash of `count` pairs loaded a pair at a time (a big hash streamed from an RDB file),
- * when its count alone says it is a hashtable (more than hash-max-listpack-entries); null
- * otherwise. The pairs go into a Dash of fresh chunks, as loadHashEntry's; a field given
- * twice throws RdbError after freeing what was built.
+ * A hashtable (Dash) filled in this operation with cells in fresh chunks, nothing
+ * undo-logged (a hash loaded or restored). add() answers false for a field given twice,
+ * having freed what was built.
  */
-export function hashPairBuilder(ks: Keyspace, count: number): RdbElementBuilder | null {
-  if (count <= maxEntries(ks)) return null;
-  const heap = ks.heap;
-  const t = Dash.create(heap);
-  const d = new Dash(heap, t, true);
-  let n = 0;
+function freshTable(heap: Heap): { table: number; add(f: Uint8Array, v: Uint8Array): boolean } {
+  const table = Dash.create(heap);
+  const d = new Dash(heap, table, true);
   return {
-    element(f, v) {
-      if (v === null) throw new RdbError('a hash field without its value');
+    table,
+    add(f, v) {
       const h = setProbe(heap, f, 0, f.length);
       const dup = d.find(h, eqField) !== 0;
       probeBuf = EMPTY;
       if (dup) {
         d.forEach((r) => heap.free(Heap.deref(r)));
         d.destroy();
-        throw new RdbError('a hash field is there twice');
+        return false;
       }
       d.insert(h, Heap.ref(newCell(heap, f, 0, f.length, v, 0, v.length)));
+      return true;
+    },
+  };
+}
+
+/**
+ * A hash of `count` pairs loaded a pair at a time (a big hash streamed from an RDB file),
+ * when its count alone says it is a hashtable (more than hash-max-listpack-entries); null
+ * otherwise. A field given twice throws RdbError after freeing what was built.
+ */
+export function hashPairBuilder(ks: Keyspace, count: number): RdbElementBuilder | null {
+  if (count <= maxEntries(ks)) return null;
+  const heap = ks.heap;
+  const b = freshTable(heap);
+  let n = 0;
+  return {
+    element(f, v) {
+      if (v === null) throw new RdbError('a hash field without its value');
+      if (!b.add(f, v)) throw new RdbError('a hash field is there twice');
       n++;
     },
     finish(key) {
       const e = ks.newEntry(OBJ_HASH, ENC_HT, key, 0, key.length, 0);
       heap.dv.setUint32(e + O_VLEN, n, true);
-      heap.dv.setUint32(e + O_VREF, Heap.ref(t), true);
+      heap.dv.setUint32(e + O_VREF, Heap.ref(b.table), true);
       return e;
     },
   };

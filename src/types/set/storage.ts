@@ -346,12 +346,14 @@ export function newSetEntry(ks: Keyspace, key: Uint8Array, members: Uint8Array[]
  * undo-logged (a big set streamed from an RDB file). add() answers false for a member
  * given twice, having freed what was built; finish() makes the entry (not linked).
  */
-export function tableSetBuilder(ks: Keyspace): { add(m: Uint8Array): boolean; finish(key: Uint8Array): number } {
+export function tableSetBuilder(ks: Keyspace): { table: number; add(m: Uint8Array): boolean; finish(key: Uint8Array): number } {
   const heap = ks.heap;
   const t = Dash.create(heap);
   const d = new Dash(heap, t, true);
   let n = 0;
   return {
+    /** the table's ref */
+    table: Heap.ref(t),
     add(m) {
       const h = hashBytes(m, 0, m.length);
       if (findRef(ks, d, m, h) !== 0) {
@@ -402,18 +404,10 @@ export function loadSetEntry(ks: Keyspace, key: Uint8Array, members: readonly Ui
       enc = ENC_HT_SMALL;
       ref = Heap.ref(lpFromItems(heap, members as Uint8Array[]));
     } else {
-      const t = Dash.create(heap);
-      const d = new Dash(heap, t, true);
-      for (const m of members) {
-        const h = hashBytes(m, 0, m.length);
-        if (findRef(ks, d, m, h) !== 0) {
-          destroyDash(heap, d);
-          return 0;
-        }
-        d.insert(h, Heap.ref(newMember(heap, m)));
-      }
+      const b = tableSetBuilder(ks);
+      for (const m of members) if (!b.add(m)) return 0;
       enc = ENC_HT;
-      ref = Heap.ref(t);
+      ref = b.table;
     }
   }
   const e = ks.newEntry(OBJ_SET, enc, key, 0, key.length, 0);
