@@ -75,6 +75,13 @@ const pageUp = (n: number) => Math.ceil(n / PAGE) * PAGE;
 const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
 
 /**
+ * From this many frees in one operation, commit releases them in address order, a run of
+ * neighbours at a time (releaseSorted); fewer are released one by one (sorting would cost
+ * more than the merges save).
+ */
+const SORTED_RELEASE_MIN = 16;
+
+/**
  * The block heap: chunks of 16-byte granules with boundary tags and segregated free
  * lists (exact bins below 1 KiB, four per power of two above), carved from a top chunk
  * that grows the segment. Every change goes through an operation (begin/commit) whose
@@ -83,13 +90,6 @@ const pageDown = (n: number) => Math.floor(n / PAGE) * PAGE;
  * Rule for callers: bytes of a chunk allocated in the current operation may be written
  * freely; bytes that existed before it must be passed to `log()` before being changed.
  */
-/**
- * From this many frees in one operation, commit releases them in address order, a run of
- * neighbours at a time (releaseSorted); fewer are released one by one (sorting would cost
- * more than the merges save).
- */
-const SORTED_RELEASE_MIN = 16;
-
 export class Heap {
   readonly mem: Mem;
   readonly dv: DataView;

@@ -1289,7 +1289,7 @@ export class Keyspace {
    * per chunk); otherwise, or if they turn out scattered, a slice per operation.
    */
   lazyFreeAll(): void {
-    if (this.lazyPending() === 0 && this.heap.cow.state() === 0 && this.graveEntries() <= WHOLE_FREE_BUDGET) {
+    if (this.pendingFrees() > 0 && this.lazyPending() === 0 && this.heap.cow.state() === 0 && this.graveEntries() <= WHOLE_FREE_BUDGET) {
       try {
         this.exec(() => {
           // (again for the big values the flushed tables queued as they were drained)
