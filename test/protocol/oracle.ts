@@ -72,20 +72,36 @@ export interface RawResult {
 /**
  * Send chunks as separate writes (pausing so the server reads them separately), then wait
  * until the server closes the connection or stays quiet for `quietMs`.
+ *
+ * A chunk written after the server closed fails with EPIPE, and Node then destroys the
+ * socket, dropping a reply still unread in the kernel's buffer: on a loaded machine the
+ * server's last reply can be lost that way. Such an exchange is run again with longer
+ * pauses (the server's replies are deterministic), and the attempt that read the most wins.
  */
-export function rawExchange(sock: string, chunks: Buffer[], quietMs = 250, gapMs = 15): Promise<RawResult> {
+export async function rawExchange(sock: string, chunks: Buffer[], quietMs = 250, gapMs = 15): Promise<RawResult> {
+  let best: RawResult | null = null;
+  for (let attempt = 0, gap = gapMs; attempt < 4; attempt++, gap *= 4) {
+    const r = await rawExchangeOnce(sock, chunks, quietMs, gap);
+    if (best === null || r.data.length > best.data.length) best = { data: r.data, closed: r.closed };
+    if (!r.writeFailed) return { data: r.data, closed: r.closed };
+  }
+  return best!;
+}
+
+function rawExchangeOnce(sock: string, chunks: Buffer[], quietMs: number, gapMs: number): Promise<RawResult & { writeFailed: boolean }> {
   return new Promise((resolve, reject) => {
     const c = net.connect(sock);
     const parts: Buffer[] = [];
     let timer: NodeJS.Timeout | null = null;
     let sent = false;
     let done = false;
+    let writeFailed = false;
     const finish = (closed: boolean) => {
       if (done) return;
       done = true;
       if (timer) clearTimeout(timer);
       c.destroy();
-      resolve({ data: Buffer.concat(parts), closed });
+      resolve({ data: Buffer.concat(parts), closed, writeFailed });
     };
     const arm = () => {
       if (!sent) return;
@@ -98,7 +114,11 @@ export function rawExchange(sock: string, chunks: Buffer[], quietMs = 250, gapMs
     });
     c.on('close', () => finish(true));
     c.on('error', (e) => {
-      if ((e as NodeJS.ErrnoException).code === 'EPIPE' || (e as NodeJS.ErrnoException).code === 'ECONNRESET') return;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') {
+        writeFailed = true;
+        return;
+      }
       reject(e);
     });
     c.on('connect', async () => {
